@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// btfctl: parses global options and dispatches to the command table.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "btfd-config.h"
+#include "cli/cli.hpp"
+
+using namespace btfctl;
+
+static void print_help() {
+  std::printf(
+      "Usage: btfctl [--json] [--pretty] [--quiet] [--socket PATH] COMMAND [ARGS...]\n"
+      "       btfctl help [COMMAND]\n       btfctl --version\n\nCommands:\n");
+  for (const auto& c : command_table()) std::printf("  %-10s %s\n", c.name, c.summary);
+  std::printf("\nRun 'btfctl COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char** argv) {
+  Globals g;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  // Global options come before the command name.
+  size_t i = 0;
+  for (; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--json" || a == "-j") g.json = true;
+    else if (a == "--pretty" || a == "-p") g.json = g.pretty = true;
+    else if (a == "--quiet" || a == "-q") g.quiet = true;
+    else if (a == "--version" || a == "-V") {
+      if (g.json) print_json(g, {{"version", BTFD_VERSION}});
+      else std::printf("btfctl %s\n", BTFD_VERSION);
+      return kExitOk;
+    } else if (a == "--socket") {
+      if (i + 1 >= args.size()) return usage_error(g, "--socket needs a value");
+      g.socket = args[++i];
+    } else if (a.rfind("--socket=", 0) == 0) g.socket = a.substr(9);
+    else if (a == "--help" || a == "-h") {
+      print_help();
+      return kExitOk;
+    } else if (!a.empty() && a[0] == '-') return usage_error(g, "unknown option \"" + a + "\"");
+    else break;
+  }
+  if (i >= args.size()) {
+    print_help();
+    return kExitUsage;
+  }
+  std::string name = args[i];
+  std::vector<std::string> rest(args.begin() + static_cast<long>(i) + 1, args.end());
+  // Global flags are also accepted after the command, bpftool-style.
+  if (take_flag(rest, "--json") || take_flag(rest, "-j")) g.json = true;
+  if (take_flag(rest, "--pretty")) g.json = g.pretty = true;
+  if (take_flag(rest, "--quiet") || take_flag(rest, "-q")) g.quiet = true;
+  if (name == "help") {
+    if (!rest.empty()) {
+      const Command* c = find_command(rest[0]);
+      if (!c) return usage_error(g, "unknown command \"" + rest[0] + "\"");
+      print_command_help(*c);
+    } else {
+      print_help();
+    }
+    return kExitOk;
+  }
+  const Command* c = find_command(name);
+  if (!c) return usage_error(g, "unknown command \"" + name + "\"");
+  if (wants_help(rest)) {
+    print_command_help(*c);
+    return kExitOk;
+  }
+  return c->run(g, rest);
+}

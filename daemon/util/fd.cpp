@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "util/fd.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <random>
+
+namespace btfd {
+
+void UniqueFd::reset(int fd) noexcept {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+}
+
+Result<UniqueFd> UniqueFd::dup() const {
+  int fd = ::fcntl(fd_, F_DUPFD_CLOEXEC, 3);
+  if (fd < 0) return sys_error(errno, "dup");
+  return UniqueFd(fd);
+}
+
+Result<UniqueFd> open_file(const std::string& path, int flags, mode_t mode) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+  if (fd < 0) return sys_error(errno, "cannot open \"" + path + "\"");
+  return UniqueFd(fd);
+}
+
+Result<UniqueFd> open_at(int dirfd, const std::string& name, int flags, mode_t mode) {
+  int fd = ::openat(dirfd, name.c_str(), flags | O_CLOEXEC, mode);
+  if (fd < 0) return sys_error(errno, "cannot open \"" + name + "\"");
+  return UniqueFd(fd);
+}
+
+namespace {
+
+template <class Reader>
+Result<std::vector<uint8_t>> read_loop(size_t max_bytes, size_t hint, Reader&& rd) {
+  std::vector<uint8_t> out;
+  out.reserve(std::min(hint, max_bytes) + 1);
+  for (;;) {
+    if (out.size() > max_bytes) return make_error(Errc::too_large, "input larger than " + std::to_string(max_bytes) + " bytes");
+    size_t want = std::max<size_t>(64 * 1024, out.capacity() - out.size());
+    size_t old = out.size();
+    out.resize(old + want);
+    ssize_t n = rd(out.data() + old, want, old);
+    if (n < 0) {
+      out.resize(old);
+      if (errno == EINTR) continue;
+      return sys_error(errno, "read");
+    }
+    out.resize(old + static_cast<size_t>(n));
+    if (n == 0) break;
+  }
+  if (out.size() > max_bytes) return make_error(Errc::too_large, "input larger than " + std::to_string(max_bytes) + " bytes");
+  return out;
+}
+
+size_t size_hint(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) return static_cast<size_t>(st.st_size);
+  return 0;
+}
+
+}  // namespace
+
+Result<std::vector<uint8_t>> read_all(int fd, size_t max_bytes) {
+  return read_loop(max_bytes, size_hint(fd),
+                   [fd](uint8_t* p, size_t n, size_t) { return ::read(fd, p, n); });
+}
+
+Result<std::vector<uint8_t>> pread_all(int fd, size_t max_bytes) {
+  return read_loop(max_bytes, size_hint(fd), [fd](uint8_t* p, size_t n, size_t off) {
+    return ::pread(fd, p, n, static_cast<off_t>(off));
+  });
+}
+
+Result<std::vector<uint8_t>> read_file(const std::string& path, size_t max_bytes) {
+  BTFD_TRY(UniqueFd fd, open_file(path, O_RDONLY));
+  auto r = read_all(fd.get(), max_bytes);
+  if (!r) return std::move(r).error().wrap("\"" + path + "\"");
+  return r;
+}
+
+Result<std::string> read_text_file(const std::string& path, size_t max_bytes) {
+  BTFD_TRY(auto bytes, read_file(path, max_bytes));
+  return std::string(bytes.begin(), bytes.end());
+}
+
+Status write_all(int fd, std::span<const uint8_t> data) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error(errno, "write");
+    }
+    off += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+Status write_all(int fd, std::string_view text) {
+  return write_all(fd, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+}
+
+Status fsync_dir(const std::string& dir) {
+  BTFD_TRY(UniqueFd fd, open_file(dir, O_RDONLY | O_DIRECTORY));
+  if (::fsync(fd.get()) < 0) return sys_error(errno, "fsync \"" + dir + "\"");
+  return {};
+}
+
+Status write_file_atomic(const std::string& path, std::span<const uint8_t> data, mode_t mode) {
+  auto slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+  std::random_device rd;
+  std::string tmp = path + ".tmp." + std::to_string(rd());
+  {
+    BTFD_TRY(UniqueFd fd, open_file(tmp, O_WRONLY | O_CREAT | O_EXCL, mode));
+    Status st = write_all(fd.get(), data);
+    if (st.ok() && ::fsync(fd.get()) < 0) st = sys_error(errno, "fsync \"" + tmp + "\"");
+    if (!st) {
+      ::unlink(tmp.c_str());
+      return std::move(st).error().wrap("\"" + path + "\"");
+    }
+  }
+  if (::rename(tmp.c_str(), path.c_str()) < 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return sys_error(err, "rename to \"" + path + "\"");
+  }
+  return fsync_dir(dir);
+}
+
+Status mkdir_p(const std::string& path, mode_t mode) {
+  if (path.empty()) return make_error(Errc::invalid_argument, "empty directory path");
+  for (size_t pos = 1;; ++pos) {
+    pos = path.find('/', pos);
+    std::string part = path.substr(0, pos);
+    if (::mkdir(part.c_str(), mode) < 0 && errno != EEXIST)
+      return sys_error(errno, "cannot create \"" + part + "\"");
+    if (pos == std::string::npos) break;
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) < 0) return sys_error(errno, "stat \"" + path + "\"");
+  if (!S_ISDIR(st.st_mode)) return make_error(Errc::invalid_argument, "\"" + path + "\" is not a directory");
+  return {};
+}
+
+Result<uint64_t> file_size(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) < 0) return sys_error(errno, "fstat");
+  return static_cast<uint64_t>(st.st_size);
+}
+
+bool path_exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+}  // namespace btfd

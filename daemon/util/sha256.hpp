@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#pragma once
+// SHA-256 (libcrypto's EVP, which uses the CPU's SHA extensions where present).
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "util/result.hpp"
+
+namespace btfd {
+
+using Digest = std::array<uint8_t, 32>;
+
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(Sha256&&) noexcept;
+  Sha256& operator=(Sha256&&) noexcept;
+
+  void update(std::span<const uint8_t> data);
+  void update(std::string_view text);
+  Digest finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+Digest sha256(std::span<const uint8_t> data);
+std::string sha256_hex(std::span<const uint8_t> data);
+// Hashes a whole file from offset 0 without moving its file position.
+Result<Digest> sha256_fd(int fd);
+
+std::string to_hex(std::span<const uint8_t> bytes);
+// Accepts exactly 64 lowercase or uppercase hex digits.
+Result<Digest> digest_from_hex(std::string_view hex);
+bool is_hex_digest(std::string_view text) noexcept;
+
+}  // namespace btfd

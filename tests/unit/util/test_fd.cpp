@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "support/temp_dir.hpp"
+#include "util/fd.hpp"
+
+using namespace btfd;
+
+TEST_CASE("open_file sets O_CLOEXEC and reports the path") {
+  test::TempDir dir;
+  auto fd = open_file(dir / "f", O_WRONLY | O_CREAT, 0600);
+  REQUIRE(fd.ok());
+  CHECK((fcntl(fd->get(), F_GETFD) & FD_CLOEXEC) != 0);
+  auto dup = fd->dup();
+  REQUIRE(dup.ok());
+  CHECK((fcntl(dup->get(), F_GETFD) & FD_CLOEXEC) != 0);
+  auto missing = open_file(dir / "nope", O_RDONLY);
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().code == Errc::not_found);
+  CHECK(missing.error().message.find("nope") != std::string::npos);
+}
+
+TEST_CASE("write_file_atomic replaces content and leaves no temp files") {
+  test::TempDir dir;
+  std::string p = dir / "data";
+  std::vector<uint8_t> a(100000, 'a'), b{'x', 'y'};
+  REQUIRE(write_file_atomic(p, a).ok());
+  REQUIRE(write_file_atomic(p, b).ok());
+  auto back = read_file(p, 1 << 20);
+  REQUIRE(back.ok());
+  CHECK(*back == b);
+  int entries = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir.path())) (void)e, ++entries;
+  CHECK(entries == 1);
+}
+
+TEST_CASE("read_all enforces its limit") {
+  test::TempDir dir;
+  std::vector<uint8_t> big(5000, 1);
+  REQUIRE(write_file_atomic(dir / "big", big).ok());
+  auto r = read_file(dir / "big", 4999);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::too_large);
+  auto ok = read_file(dir / "big", 5000);
+  REQUIRE(ok.ok());
+  CHECK(ok->size() == 5000);
+}
+
+TEST_CASE("pread_all reads from the start without moving the position") {
+  test::TempDir dir;
+  test::write_text(dir / "t", "hello");
+  auto fd = open_file(dir / "t", O_RDONLY);
+  REQUIRE(fd.ok());
+  REQUIRE(lseek(fd->get(), 3, SEEK_SET) == 3);
+  auto r = pread_all(fd->get(), 100);
+  REQUIRE(r.ok());
+  CHECK(std::string(r->begin(), r->end()) == "hello");
+  CHECK(lseek(fd->get(), 0, SEEK_CUR) == 3);
+}
+
+TEST_CASE("mkdir_p creates nested directories and rejects files") {
+  test::TempDir dir;
+  REQUIRE(mkdir_p(dir / "a/b/c").ok());
+  CHECK(std::filesystem::is_directory(dir / "a/b/c"));
+  REQUIRE(mkdir_p(dir / "a/b/c").ok());
+  test::write_text(dir / "file", "x");
+  CHECK_FALSE(mkdir_p(dir / "file").ok());
+}
+
+TEST_CASE("write_file_atomic into a read-only directory fails cleanly") {
+  if (geteuid() == 0) return;  // root ignores directory permissions
+  test::TempDir dir;
+  REQUIRE(mkdir_p(dir / "ro").ok());
+  chmod((dir / "ro").c_str(), 0500);
+  std::vector<uint8_t> data{1};
+  auto st = write_file_atomic(dir / "ro/x", data);
+  CHECK_FALSE(st.ok());
+  CHECK(st.error().code == Errc::permission);
+}
