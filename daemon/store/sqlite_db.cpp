@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "store/sqlite_db.hpp"
+
+namespace btfd::store {
+
+Errc errc_from_sqlite(int code) {
+  switch (code & 0xff) {
+    case SQLITE_FULL: return Errc::no_space;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+    case SQLITE_CANTOPEN: return Errc::permission;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return Errc::busy;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return Errc::corrupt;
+    default: return Errc::io;
+  }
+}
+
+Stmt& Stmt::operator=(Stmt&& o) noexcept {
+  if (this != &o) {
+    sqlite3_finalize(s_);
+    db_ = o.db_;
+    s_ = o.s_;
+    o.s_ = nullptr;
+  }
+  return *this;
+}
+
+Stmt& Stmt::bind(int idx, std::string_view text) {
+  sqlite3_bind_text(s_, idx, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Stmt& Stmt::bind(int idx, int64_t value) {
+  sqlite3_bind_int64(s_, idx, value);
+  return *this;
+}
+
+Result<bool> Stmt::step() {
+  int rc = sqlite3_step(s_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return Error{errc_from_sqlite(rc), 0,
+               std::string("sqlite: ") + sqlite3_errmsg(db_) + " (in \"" + sqlite3_sql(s_) + "\")"};
+}
+
+Status Stmt::run() {
+  for (;;) {
+    BTFD_TRY(bool row, step());
+    if (!row) return {};
+  }
+}
+
+std::string Stmt::text(int col) const {
+  const unsigned char* t = sqlite3_column_text(s_, col);
+  return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s_, col)))
+           : std::string();
+}
+
+Db& Db::operator=(Db&& o) noexcept {
+  if (this != &o) {
+    sqlite3_close_v2(db_);
+    db_ = o.db_;
+    o.db_ = nullptr;
+  }
+  return *this;
+}
+
+Result<Db> Db::open(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  Db db(raw);
+  if (rc != SQLITE_OK) {
+    return Error{errc_from_sqlite(rc), 0,
+                 "cannot open index \"" + path + "\": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc))};
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  // Other processes (btfctl's local modes, a second daemon during a restart) may
+  // hold the lock briefly; wait rather than fail.
+  sqlite3_busy_timeout(raw, 5000);
+  return db;
+}
+
+Error Db::error(std::string_view what) const {
+  return Error{errc_from_sqlite(sqlite3_extended_errcode(db_)), 0,
+               std::string("sqlite: ") + std::string(what) + ": " + sqlite3_errmsg(db_)};
+}
+
+Status Db::exec(const char* sql) {
+  char* msg = nullptr;
+  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &msg);
+  if (rc == SQLITE_OK) return {};
+  std::string text = msg ? msg : sqlite3_errstr(rc);
+  sqlite3_free(msg);
+  return Error{errc_from_sqlite(rc), 0, "sqlite: " + text};
+}
+
+Result<Stmt> Db::prepare(const char* sql) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK) return error(sql);
+  return Stmt(db_, s);
+}
+
+Result<Transaction> Transaction::begin(Db& db) {
+  BTFD_TRY_VOID(db.exec("BEGIN IMMEDIATE"));
+  return Transaction(&db);
+}
+
+Transaction::~Transaction() {
+  if (db_) (void)db_->exec("ROLLBACK");
+}
+
+Status Transaction::commit() {
+  Status st = db_->exec("COMMIT");
+  if (st.ok()) db_ = nullptr;
+  return st;
+}
+
+}  // namespace btfd::store

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+// A thin RAII layer over sqlite3: a connection and prepared statements whose
+// errors come back as Result values naming the SQL that failed.
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "util/result.hpp"
+
+namespace btfd::store {
+
+class Stmt {
+ public:
+  Stmt() = default;
+  Stmt(sqlite3* db, sqlite3_stmt* s) : db_(db), s_(s) {}
+  Stmt(Stmt&& o) noexcept : db_(o.db_), s_(o.s_) { o.s_ = nullptr; }
+  Stmt& operator=(Stmt&& o) noexcept;
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt() { sqlite3_finalize(s_); }
+
+  Stmt& bind(int idx, std::string_view text);
+  Stmt& bind(int idx, int64_t value);
+  // Returns true while a row is available, false when done.
+  Result<bool> step();
+  // Runs to completion (for statements that return no rows).
+  Status run();
+
+  std::string text(int col) const;
+  int64_t int64(int col) const { return sqlite3_column_int64(s_, col); }
+
+ private:
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* s_ = nullptr;
+};
+
+class Db {
+ public:
+  static Result<Db> open(const std::string& path);
+  Db() = default;
+  Db(Db&& o) noexcept : db_(o.db_) { o.db_ = nullptr; }
+  Db& operator=(Db&& o) noexcept;
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+  ~Db() { sqlite3_close_v2(db_); }
+
+  Status exec(const char* sql);
+  Result<Stmt> prepare(const char* sql);
+  Error error(std::string_view what) const;
+  sqlite3* raw() const { return db_; }
+
+ private:
+  explicit Db(sqlite3* db) : db_(db) {}
+  sqlite3* db_ = nullptr;
+};
+
+// Maps SQLite result codes to Errc (FULL -> no_space, READONLY/PERM -> permission, ...).
+Errc errc_from_sqlite(int code);
+
+// BEGIN IMMEDIATE ... COMMIT, rolled back if commit() is never reached.
+class Transaction {
+ public:
+  static Result<Transaction> begin(Db& db);
+  Transaction(Transaction&& o) noexcept : db_(o.db_) { o.db_ = nullptr; }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  ~Transaction();
+  Status commit();
+
+ private:
+  explicit Transaction(Db* db) : db_(db) {}
+  Db* db_;
+};
+
+}  // namespace btfd::store

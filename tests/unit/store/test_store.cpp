@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "store/store.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace btfd;
+using namespace btfd::store;
+
+namespace {
+
+std::vector<uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
+KernelIdentity kid(const std::string& release) { return {"ubuntu", "20.04", "x86_64", release}; }
+
+std::unique_ptr<Store> open_store(const std::string& dir, uint64_t budget = 1 << 20) {
+  auto s = Store::open({dir, budget});
+  REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
+  return std::move(s).value();
+}
+
+std::string read_fd(int fd) {
+  auto b = pread_all(fd, 1 << 24);
+  REQUIRE(b.ok());
+  return std::string(b->begin(), b->end());
+}
+
+int64_t g_now = 1000;
+int64_t fake_now() { return g_now; }
+
+size_t count_files(const std::string& dir) {
+  size_t n = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir)) (void)e, ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("kernels round-trip with metadata and survive reopen") {
+  test::TempDir dir;
+  {
+    auto s = open_store(dir.path());
+    auto e = s->put_kernel(kid("5.4.0-26-generic"), bytes_of("BTFDATA"), Source::hub, "http://m/x", false);
+    REQUIRE(e.ok());
+    CHECK(e->size == 7);
+    CHECK(e->digest == sha256(bytes_of("BTFDATA")));
+  }
+  auto s = open_store(dir.path());
+  auto hit = s->find_kernel(kid("5.4.0-26-generic"));
+  REQUIRE(hit.ok());
+  REQUIRE(hit->has_value());
+  auto& [entry, blob] = **hit;
+  CHECK(entry.source == Source::hub);
+  CHECK(entry.origin == "http://m/x");
+  CHECK(read_fd(blob.fd.get()) == "BTFDATA");
+  CHECK(blob.path == dir.path() + "/blobs/" + to_hex(entry.digest));
+  CHECK((fcntl(blob.fd.get(), F_GETFD) & FD_CLOEXEC) != 0);
+  auto miss = s->find_kernel(kid("other"));
+  REQUIRE(miss.ok());
+  CHECK_FALSE(miss->has_value());
+}
+
+TEST_CASE("identical content is stored once") {
+  test::TempDir dir;
+  auto s = open_store(dir.path());
+  REQUIRE(s->put_kernel(kid("a"), bytes_of("same"), Source::hub, "", false).ok());
+  REQUIRE(s->put_kernel(kid("b"), bytes_of("same"), Source::hub, "", false).ok());
+  Digest k = sha256(bytes_of("k"));
+  REQUIRE(s->put_minimized(k, {sha256(bytes_of("o1"))}, bytes_of("min"), "{}").ok());
+  REQUIRE(s->put_minimized(sha256(bytes_of("k2")), {sha256(bytes_of("o1"))}, bytes_of("min"), "{}").ok());
+  auto u = s->usage();
+  CHECK(u.kernels == 2);
+  CHECK(u.minimized == 2);
+  CHECK(u.blobs == 2);
+  CHECK(count_files(dir / "blobs") == 2);
+}
+
+TEST_CASE("minimized entries are keyed by kernel and the object set, in any order") {
+  test::TempDir dir;
+  auto s = open_store(dir.path());
+  Digest k = sha256(bytes_of("kernel")), o1 = sha256(bytes_of("o1")), o2 = sha256(bytes_of("o2"));
+  REQUIRE(s->put_minimized(k, {o1, o2}, bytes_of("M12"), "{\"relocs\":[]}").ok());
+  auto hit = s->find_minimized(k, {o2, o1, o2});
+  REQUIRE(hit.ok());
+  REQUIRE(hit->has_value());
+  CHECK(read_fd((*hit)->fd.get()) == "M12");
+  auto miss = s->find_minimized(k, {o1});
+  REQUIRE(miss.ok());
+  CHECK_FALSE(miss->has_value());
+}
+
+TEST_CASE("objects are remembered with their bytes and request time") {
+  test::TempDir dir;
+  auto s = open_store(dir.path());
+  s->set_clock_for_testing(fake_now);
+  g_now = 1000;
+  auto obj = bytes_of("ELF object");
+  REQUIRE(s->remember_object(sha256(obj), obj).ok());
+  g_now = 5000;
+  auto two = bytes_of("second");
+  REQUIRE(s->remember_object(sha256(two), two).ok());
+  auto recent = s->recent_objects(2000);
+  REQUIRE(recent.ok());
+  REQUIRE(recent->size() == 1);
+  CHECK((*recent)[0].second == two);
+  auto all = s->recent_objects(0);
+  REQUIRE(all.ok());
+  CHECK(all->size() == 2);
+  CHECK_FALSE(s->remember_object(sha256(obj), two).ok());  // digest must match the bytes
+}
+
+TEST_CASE("negative entries expire and are cleared by a real entry") {
+  test::TempDir dir;
+  auto s = open_store(dir.path());
+  s->set_clock_for_testing(fake_now);
+  g_now = 100;
+  REQUIRE(s->put_negative(kid("gone"), 200, "404 on every mirror").ok());
+  auto n = s->find_negative(kid("gone"));
+  REQUIRE(n.ok());
+  REQUIRE(n->has_value());
+  CHECK(**n == 200);
+  g_now = 250;
+  n = s->find_negative(kid("gone"));
+  REQUIRE(n.ok());
+  CHECK_FALSE(n->has_value());
+  g_now = 100;
+  REQUIRE(s->put_kernel(kid("gone"), bytes_of("x"), Source::file, "/f", false).ok());
+  n = s->find_negative(kid("gone"));
+  REQUIRE(n.ok());
+  CHECK_FALSE(n->has_value());
+}
+
+TEST_CASE("open removes temp files, dangling rows and orphan blobs") {
+  test::TempDir dir;
+  Digest kept;
+  {
+    auto s = open_store(dir.path());
+    auto a = s->put_kernel(kid("a"), bytes_of("aaaa"), Source::hub, "", false);
+    auto b = s->put_kernel(kid("b"), bytes_of("bbbb"), Source::hub, "", false);
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    kept = a->digest;
+    // b's blob vanishes, c's is truncated (wrong size), plus a temp file and an orphan.
+    std::filesystem::remove(dir / ("blobs/" + to_hex(b->digest)));
+    auto c = s->put_kernel(kid("c"), bytes_of("cccc"), Source::hub, "", false);
+    REQUIRE(c.ok());
+    truncate((dir / ("blobs/" + to_hex(c->digest))).c_str(), 2);
+  }
+  test::write_text(dir / "blobs/.tmp-abcdef", "partial");
+  test::write_text(dir / ("blobs/" + sha256_hex(bytes_of("orphan"))), "orphan");
+  auto s = open_store(dir.path());
+  auto u = s->usage();
+  CHECK(u.recovered_temps == 1);
+  CHECK(u.recovered_rows >= 2);
+  CHECK(u.recovered_orphans == 2);  // the explicit orphan and c's truncated file
+  CHECK(u.kernels == 1);
+  CHECK(count_files(dir / "blobs") == 1);
+  auto a = s->find_kernel(kid("a"));
+  REQUIRE(a.ok());
+  REQUIRE(a->has_value());
+  CHECK((*a)->first.digest == kept);
+  auto b = s->find_kernel(kid("b"));
+  REQUIRE(b.ok());
+  CHECK_FALSE(b->has_value());
+}
+
+TEST_CASE("a blob whose content does not match its digest is never served") {
+  test::TempDir dir;
+  Digest d;
+  {
+    auto s = open_store(dir.path());
+    auto e = s->put_kernel(kid("a"), bytes_of("good content"), Source::hub, "", false);
+    REQUIRE(e.ok());
+    d = e->digest;
+  }
+  // Same size, one byte flipped: only hashing can tell.
+  std::string p = dir / ("blobs/" + to_hex(d));
+  test::write_text(p, "good cOntent");
+  auto s = open_store(dir.path());
+  auto hit = s->find_kernel(kid("a"));
+  REQUIRE(hit.ok());
+  CHECK_FALSE(hit->has_value());
+  CHECK(s->usage().corrupt_blobs == 1);
+  CHECK(s->usage().kernels == 0);
+  CHECK_FALSE(std::filesystem::exists(p));
+}
+
+TEST_CASE("eviction: LRU, minimized first, pinned kernels never") {
+  test::TempDir dir;
+  auto s = open_store(dir.path(), 1 << 20);
+  s->set_clock_for_testing(fake_now);
+  std::vector<uint8_t> big(300 * 1024, 'k');
+  g_now = 10;
+  big[0] = 'p';
+  REQUIRE(s->put_kernel(kid("pinned"), big, Source::native, "", true).ok());
+  g_now = 20;
+  big[0] = 'o';
+  REQUIRE(s->put_kernel(kid("old"), big, Source::hub, "", false).ok());
+  g_now = 30;
+  big[0] = 'n';
+  REQUIRE(s->put_kernel(kid("new"), big, Source::hub, "", false).ok());
+  g_now = 40;
+  std::vector<uint8_t> mini(100 * 1024, 'm');
+  REQUIRE(s->put_minimized(sha256(bytes_of("k")), {}, mini, "{}").ok());
+  g_now = 50;
+  REQUIRE(s->find_kernel(kid("old")).ok());  // touch: "old" is now more recent than "new"
+
+  auto r = s->gc(700 * 1024);
+  REQUIRE(r.ok());
+  // Minimized goes first; then the least recently used unpinned kernel ("new").
+  CHECK(s->usage().minimized == 0);
+  auto n = s->find_kernel(kid("new"));
+  REQUIRE(n.ok());
+  CHECK_FALSE(n->has_value());
+  auto o = s->find_kernel(kid("old"));
+  REQUIRE(o.ok());
+  CHECK(o->has_value());
+  CHECK(r->freed_bytes >= 400 * 1024);
+
+  auto all = s->gc(1);  // nothing but the pinned kernel may remain
+  REQUIRE(all.ok());
+  auto p = s->find_kernel(kid("pinned"));
+  REQUIRE(p.ok());
+  CHECK(p->has_value());
+  CHECK(s->usage().kernels == 1);
+  REQUIRE(s->set_pinned(kid("pinned"), false).ok());
+  REQUIRE(s->gc(1).ok());
+  CHECK(s->usage().kernels == 0);
+  CHECK(count_files(dir / "blobs") == 0);
+}
+
+TEST_CASE("inserts beyond the budget evict automatically") {
+  test::TempDir dir;
+  auto s = open_store(dir.path(), 64 * 1024);
+  for (int i = 0; i < 10; ++i) {
+    std::vector<uint8_t> b(20 * 1024, static_cast<uint8_t>(i));
+    REQUIRE(s->put_kernel(kid("r" + std::to_string(i)), b, Source::hub, "", false).ok());
+  }
+  CHECK(s->usage().bytes <= 64 * 1024);
+  auto last = s->find_kernel(kid("r9"));
+  REQUIRE(last.ok());
+  CHECK(last->has_value());
+}
+
+TEST_CASE("a pending blob that is never committed leaves nothing behind") {
+  test::TempDir dir;
+  auto s = open_store(dir.path());
+  {
+    auto p = s->begin_blob();
+    REQUIRE(p.ok());
+    REQUIRE(write_all(p->fd(), std::string_view("half")).ok());
+  }
+  CHECK(count_files(dir / "blobs") == 0);
+}
+
+TEST_CASE("identities are validated before they reach the index") {
+  test::TempDir dir;
+  auto s = open_store(dir.path());
+  auto r = s->put_kernel({"../x", "1", "x86_64", "r"}, bytes_of("x"), Source::hub, "", false);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::invalid_argument);
+  CHECK(count_files(dir / "blobs") == 0);
+}
+
+TEST_CASE("a newer schema is refused with a clear error") {
+  test::TempDir dir;
+  { open_store(dir.path()); }
+  {
+    auto db = Db::open(dir / "index.sqlite");
+    REQUIRE(db.ok());
+    REQUIRE(db->exec("PRAGMA user_version = 99").ok());
+  }
+  auto s = Store::open({dir.path(), 1 << 20});
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().code == Errc::unsupported);
+  CHECK(s.error().message.find("99") != std::string::npos);
+}
