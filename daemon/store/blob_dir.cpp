@@ -54,7 +54,7 @@ Result<Published> BlobDir::publish(PendingBlob&& blob) const {
 
 Result<Published> BlobDir::write(std::span<const uint8_t> bytes) const {
   BTFD_TRY(PendingBlob b, create_temp());
-  BTFD_TRY_VOID(write_all(b.fd(), bytes));
+  if (auto st = write_all(b.fd(), bytes); !st) return std::move(st).error().wrap("cannot write a blob in \"" + dir_ + "\"");
   return publish(std::move(b));
 }
 

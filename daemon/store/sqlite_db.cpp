@@ -18,11 +18,23 @@ Errc errc_from_sqlite(int code) {
   }
 }
 
+void Stmt::release() {
+  if (!s_) return;
+  if (owned_) {
+    sqlite3_finalize(s_);
+  } else {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  s_ = nullptr;
+}
+
 Stmt& Stmt::operator=(Stmt&& o) noexcept {
   if (this != &o) {
-    sqlite3_finalize(s_);
+    release();
     db_ = o.db_;
     s_ = o.s_;
+    owned_ = o.owned_;
     o.s_ = nullptr;
   }
   return *this;
@@ -59,10 +71,18 @@ std::string Stmt::text(int col) const {
            : std::string();
 }
 
+void Db::close() {
+  for (auto& [sql, st] : cache_) sqlite3_finalize(st);
+  cache_.clear();
+  sqlite3_close_v2(db_);
+  db_ = nullptr;
+}
+
 Db& Db::operator=(Db&& o) noexcept {
   if (this != &o) {
-    sqlite3_close_v2(db_);
+    close();
     db_ = o.db_;
+    cache_ = std::move(o.cache_);
     o.db_ = nullptr;
   }
   return *this;
@@ -99,9 +119,12 @@ Status Db::exec(const char* sql) {
 }
 
 Result<Stmt> Db::prepare(const char* sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) return Stmt(db_, it->second, false);
   sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK) return error(sql);
-  return Stmt(db_, s);
+  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK) return error(sql);
+  cache_.emplace(sql, s);
+  return Stmt(db_, s, false);
 }
 
 Result<Transaction> Transaction::begin(Db& db) {

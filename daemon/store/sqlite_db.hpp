@@ -8,20 +8,23 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "util/result.hpp"
 
 namespace btfd::store {
 
+// A statement handle. Owned statements are finalized on destruction; cached ones
+// (from Db::prepare, which keeps them for reuse) are only reset.
 class Stmt {
  public:
   Stmt() = default;
-  Stmt(sqlite3* db, sqlite3_stmt* s) : db_(db), s_(s) {}
-  Stmt(Stmt&& o) noexcept : db_(o.db_), s_(o.s_) { o.s_ = nullptr; }
+  Stmt(sqlite3* db, sqlite3_stmt* s, bool owned) : db_(db), s_(s), owned_(owned) {}
+  Stmt(Stmt&& o) noexcept : db_(o.db_), s_(o.s_), owned_(o.owned_) { o.s_ = nullptr; }
   Stmt& operator=(Stmt&& o) noexcept;
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
-  ~Stmt() { sqlite3_finalize(s_); }
+  ~Stmt() { release(); }
 
   Stmt& bind(int idx, std::string_view text);
   Stmt& bind(int idx, int64_t value);
@@ -34,28 +37,34 @@ class Stmt {
   int64_t int64(int col) const { return sqlite3_column_int64(s_, col); }
 
  private:
+  void release();
   sqlite3* db_ = nullptr;
   sqlite3_stmt* s_ = nullptr;
+  bool owned_ = true;
 };
 
 class Db {
  public:
   static Result<Db> open(const std::string& path);
   Db() = default;
-  Db(Db&& o) noexcept : db_(o.db_) { o.db_ = nullptr; }
+  Db(Db&& o) noexcept : db_(o.db_), cache_(std::move(o.cache_)) { o.db_ = nullptr; }
   Db& operator=(Db&& o) noexcept;
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
-  ~Db() { sqlite3_close_v2(db_); }
+  ~Db() { close(); }
 
   Status exec(const char* sql);
+  // Statements are compiled once per SQL text and reused: preparing costs more
+  // than running a point query. The caller must hold the connection's lock.
   Result<Stmt> prepare(const char* sql);
   Error error(std::string_view what) const;
   sqlite3* raw() const { return db_; }
 
  private:
   explicit Db(sqlite3* db) : db_(db) {}
+  void close();
   sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
 // Maps SQLite result codes to Errc (FULL -> no_space, READONLY/PERM -> permission, ...).

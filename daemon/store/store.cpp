@@ -61,6 +61,11 @@ Store::Store(Options opts, Db db)
   counters_.budget = opts_.budget_bytes;
 }
 
+Store::~Store() {
+  std::lock_guard lock(mu_);
+  (void)flush_touches_locked();
+}
+
 Result<std::unique_ptr<Store>> Store::open(const Options& opts) {
   if (opts.dir.empty()) return make_error(Errc::invalid_argument, "cache directory is not set");
   BTFD_TRY_VOID(mkdir_p(opts.dir, 0755));
@@ -133,7 +138,70 @@ Status Store::recover() {
       if (d && blobs_.remove(*d).ok()) ++counters_.recovered_orphans;
     }
   }
+  BTFD_TRY(Stmt sum, db_.prepare("SELECT COALESCE(SUM(size), 0) FROM blobs"));
+  BTFD_TRY(bool row, sum.step());
+  bytes_ = row ? static_cast<uint64_t>(sum.int64(0)) : 0;
+  last_flush_ = now_();
   return {};
+}
+
+void Store::release_if_unreferenced_locked(const std::vector<std::string>& hexes) {
+  for (const auto& hex : hexes) {
+    auto q = db_.prepare(kReferencedSql);
+    if (!q) continue;
+    auto row = q->bind(1, hex).step();
+    if (!row || !*row || q->int64(0) != 0) continue;
+    auto size = db_.prepare("SELECT size FROM blobs WHERE digest = ?1");
+    if (!size) continue;
+    auto srow = size->bind(1, hex).step();
+    if (!srow || !*srow) continue;
+    uint64_t n = static_cast<uint64_t>(size->int64(0));
+    auto del = db_.prepare("DELETE FROM blobs WHERE digest = ?1");
+    if (!del || !del->bind(1, hex).run()) continue;
+    bytes_ -= std::min(bytes_, n);
+    verified_.erase(hex);
+    if (auto d = digest_from_hex(hex)) (void)blobs_.remove(*d);
+  }
+}
+
+void Store::note_touch_locked(std::string key, int64_t when) {
+  touches_[std::move(key)] = when;
+  if (touches_.size() >= 256 || when - last_flush_ >= 60) (void)flush_touches_locked();
+}
+
+Status Store::flush_touches_locked() {
+  if (touches_.empty()) return {};
+  BTFD_TRY(Transaction tx, Transaction::begin(db_));
+  for (const auto& [key, when] : touches_) {
+    std::vector<std::string> f;
+    for (size_t pos = 0;;) {
+      size_t sep = key.find('\x1f', pos);
+      f.push_back(key.substr(pos, sep == std::string::npos ? std::string::npos : sep - pos));
+      if (sep == std::string::npos) break;
+      pos = sep + 1;
+    }
+    if (f[0] == "k" && f.size() == 5) {
+      BTFD_TRY(Stmt u, db_.prepare(
+                           "UPDATE kernels SET last_used=?5 WHERE distro=?1 AND version=?2 AND arch=?3 AND release=?4"));
+      BTFD_TRY_VOID(u.bind(1, f[1]).bind(2, f[2]).bind(3, f[3]).bind(4, f[4]).bind(5, when).run());
+    } else if (f[0] == "m" && f.size() == 3) {
+      BTFD_TRY(Stmt u, db_.prepare("UPDATE minimized SET last_used=?3 WHERE kernel_digest=?1 AND objects_key=?2"));
+      BTFD_TRY_VOID(u.bind(1, f[1]).bind(2, f[2]).bind(3, when).run());
+    }
+  }
+  BTFD_TRY_VOID(tx.commit());
+  touches_.clear();
+  last_flush_ = now_();
+  return {};
+}
+
+void Store::gc_if_over_budget() {
+  bool over;
+  {
+    std::lock_guard lock(mu_);
+    over = bytes_ > opts_.budget_bytes;
+  }
+  if (over) (void)gc();
 }
 
 // Deletes blob rows (and files) that no kernel, minimized or object row names.
@@ -166,6 +234,7 @@ Result<GcReport> Store::sweep_unreferenced_locked() {
     auto d = digest_from_hex(hex);
     if (d) (void)blobs_.remove(*d);
     verified_.erase(hex);
+    bytes_ -= std::min(bytes_, size);
     ++r.removed_blobs;
     r.freed_bytes += size;
   }
@@ -177,6 +246,7 @@ Result<PendingBlob> Store::begin_blob() { return blobs_.create_temp(); }
 Status Store::register_blob_locked(const Published& p) {
   BTFD_TRY(Stmt s, db_.prepare("INSERT OR IGNORE INTO blobs(digest, size) VALUES (?1, ?2)"));
   BTFD_TRY_VOID(s.bind(1, to_hex(p.digest)).bind(2, static_cast<int64_t>(p.size)).run());
+  if (sqlite3_changes(db_.raw()) > 0) bytes_ += p.size;
   // Content we just hashed ourselves needs no verification on first use.
   verified_.insert(to_hex(p.digest));
   return {};
@@ -189,8 +259,13 @@ Result<KernelEntry> Store::commit_kernel(PendingBlob&& blob, const KernelIdentit
   KernelEntry e{id, source, std::move(origin), p.digest, p.size, now_(), now_(), pin};
   {
     std::lock_guard lock(mu_);
+    std::string old_hex;
     Status st = [&]() -> Status {
       BTFD_TRY(Transaction tx, Transaction::begin(db_));
+      BTFD_TRY(Stmt old, db_.prepare(
+                             "SELECT digest FROM kernels WHERE distro=?1 AND version=?2 AND arch=?3 AND release=?4"));
+      BTFD_TRY(bool had, old.bind(1, id.distro_id).bind(2, id.distro_version).bind(3, id.arch).bind(4, id.release).step());
+      if (had) old_hex = old.text(0);
       BTFD_TRY_VOID(register_blob_locked(p));
       BTFD_TRY(Stmt s, db_.prepare(
                            "INSERT OR REPLACE INTO kernels(distro, version, arch, release, source, origin, "
@@ -205,19 +280,19 @@ Result<KernelEntry> Store::commit_kernel(PendingBlob&& blob, const KernelIdentit
       return tx.commit();
     }();
     if (!st) {
-      (void)sweep_unreferenced_locked();  // the blob may now be unreferenced
+      release_if_unreferenced_locked({to_hex(p.digest)});
       return std::move(st).error().wrap("cannot record kernel " + id.to_string());
     }
-    (void)sweep_unreferenced_locked();  // a replaced kernel row may have freed its old blob
+    if (!old_hex.empty() && old_hex != to_hex(p.digest)) release_if_unreferenced_locked({old_hex});
   }
-  (void)gc();
+  gc_if_over_budget();
   return e;
 }
 
 Result<KernelEntry> Store::put_kernel(const KernelIdentity& id, std::span<const uint8_t> btf, Source source,
                                       std::string origin, bool pin) {
   BTFD_TRY(PendingBlob b, begin_blob());
-  BTFD_TRY_VOID(write_all(b.fd(), btf));
+  if (auto st = write_all(b.fd(), btf); !st) return std::move(st).error().wrap("cannot store kernel " + id.to_string());
   return commit_kernel(std::move(b), id, source, std::move(origin), pin);
 }
 
@@ -281,11 +356,8 @@ Result<std::optional<std::pair<KernelEntry, Blob>>> Store::find_kernel(const Ker
     e.fetched_at = s.int64(4);
     e.pinned = s.int64(5) != 0;
     e.last_used = now_();
-    BTFD_TRY(Stmt u, db_.prepare(
-                         "UPDATE kernels SET last_used=?5 WHERE distro=?1 AND version=?2 AND arch=?3 AND release=?4"));
-    // A failed last_used update (disk full) must not stop us serving the hit.
-    (void)u.bind(1, id.distro_id).bind(2, id.distro_version).bind(3, id.arch).bind(4, id.release)
-        .bind(5, e.last_used).run();
+    note_touch_locked("k\x1f" + id.distro_id + "\x1f" + id.distro_version + "\x1f" + id.arch + "\x1f" + id.release,
+                      e.last_used);
   }
   auto blob = open_verified(e.digest, e.size);
   if (!blob) {
@@ -312,11 +384,11 @@ Result<Blob> Store::put_minimized(const Digest& kernel, std::vector<Digest> obje
       return tx.commit();
     }();
     if (!st) {
-      (void)sweep_unreferenced_locked();
+      release_if_unreferenced_locked({to_hex(p.digest)});
       return std::move(st).error().wrap("cannot record minimized BTF");
     }
   }
-  (void)gc();
+  gc_if_over_budget();
   BTFD_TRY(UniqueFd fd, blobs_.open(p.digest));
   return Blob{std::move(fd), blobs_.path_of(p.digest), p.digest, p.size};
 }
@@ -334,8 +406,7 @@ Result<std::optional<Blob>> Store::find_minimized(const Digest& kernel, std::vec
     if (!row) return std::optional<Blob>();
     BTFD_TRY(d, digest_from_hex(s.text(0)));
     size = static_cast<uint64_t>(s.int64(1));
-    BTFD_TRY(Stmt u, db_.prepare("UPDATE minimized SET last_used=?3 WHERE kernel_digest=?1 AND objects_key=?2"));
-    (void)u.bind(1, to_hex(kernel)).bind(2, key).bind(3, now_()).run();
+    note_touch_locked("m\x1f" + to_hex(kernel) + "\x1f" + key, now_());
   }
   auto blob = open_verified(d, size);
   if (!blob) {
@@ -365,7 +436,7 @@ Status Store::remember_object(const Digest& digest, std::span<const uint8_t> byt
     BTFD_TRY_VOID(s.bind(1, hex).bind(2, now_()).run());
     return tx.commit();
   }();
-  if (!st) (void)sweep_unreferenced_locked();
+  if (!st) release_if_unreferenced_locked({hex});
   return st;
 }
 
@@ -431,20 +502,17 @@ Status Store::set_pinned(const KernelIdentity& id, bool pinned) {
 Result<GcReport> Store::gc(uint64_t budget_override) {
   uint64_t budget = budget_override ? budget_override : opts_.budget_bytes;
   std::lock_guard lock(mu_);
+  BTFD_TRY_VOID(flush_touches_locked());  // eviction order needs current last_used
   GcReport total;
   BTFD_TRY(GcReport first, sweep_unreferenced_locked());
   total = first;
-  auto used = [&]() -> Result<uint64_t> {
-    BTFD_TRY(Stmt s, db_.prepare("SELECT COALESCE(SUM(size), 0) FROM blobs"));
-    BTFD_TRY(bool row, s.step());
-    return row ? static_cast<uint64_t>(s.int64(0)) : 0;
-  };
+  auto used = [&]() -> Result<uint64_t> { return bytes_; };
   // Cheapest to recompute first: minimized results, then remembered objects, then
   // full kernels (which may need the network again). Pinned kernels never go.
   static const char* const kVictims[] = {
-      "SELECT rowid, digest FROM minimized ORDER BY last_used, rowid LIMIT 64",
-      "SELECT rowid, digest FROM objects ORDER BY last_requested, rowid LIMIT 64",
-      "SELECT rowid, digest FROM kernels WHERE pinned = 0 ORDER BY last_used, rowid LIMIT 64",
+      "SELECT rowid, digest FROM minimized ORDER BY last_used, rowid LIMIT 1",
+      "SELECT rowid, digest FROM objects ORDER BY last_requested, rowid LIMIT 1",
+      "SELECT rowid, digest FROM kernels WHERE pinned = 0 ORDER BY last_used, rowid LIMIT 1",
   };
   static const char* const kDelete[] = {
       "DELETE FROM minimized WHERE rowid = ?1",
@@ -455,23 +523,24 @@ Result<GcReport> Store::gc(uint64_t budget_override) {
     for (;;) {
       BTFD_TRY(uint64_t u, used());
       if (u <= budget) return total;
-      std::vector<int64_t> victims;
+      int64_t victim = 0;
+      std::string victim_hex;
       {
         BTFD_TRY(Stmt s, db_.prepare(kVictims[tier]));
-        for (;;) {
-          BTFD_TRY(bool row, s.step());
-          if (!row) break;
-          victims.push_back(s.int64(0));
-        }
+        BTFD_TRY(bool row, s.step());
+        if (!row) break;
+        victim = s.int64(0);
+        victim_hex = s.text(1);
       }
-      if (victims.empty()) break;
-      // Delete one at a time and re-check, so we evict no more than needed.
       BTFD_TRY(Stmt del, db_.prepare(kDelete[tier]));
-      BTFD_TRY_VOID(del.bind(1, victims.front()).run());
+      BTFD_TRY_VOID(del.bind(1, victim).run());
       ++total.removed_entries;
-      BTFD_TRY(GcReport swept, sweep_unreferenced_locked());
-      total.removed_blobs += swept.removed_blobs;
-      total.freed_bytes += swept.freed_bytes;
+      uint64_t before = bytes_;
+      release_if_unreferenced_locked({victim_hex});
+      if (bytes_ < before) {
+        ++total.removed_blobs;
+        total.freed_bytes += before - bytes_;
+      }
     }
   }
   return total;
@@ -479,6 +548,7 @@ Result<GcReport> Store::gc(uint64_t budget_override) {
 
 Result<Listing> Store::list() {
   std::lock_guard lock(mu_);
+  (void)flush_touches_locked();
   Listing l;
   {
     BTFD_TRY(Stmt s, db_.prepare(

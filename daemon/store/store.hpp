@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <map>
 #include <set>
 #include <span>
 #include <string>
@@ -103,6 +104,9 @@ struct Usage {
 class Store {
  public:
   static Result<std::unique_ptr<Store>> open(const Options& opts);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
 
   const std::string& dir() const { return opts_.dir; }
 
@@ -145,12 +149,23 @@ class Store {
   void drop_corrupt_locked(const std::string& hex);
   Status register_blob_locked(const Published& p);
   Result<GcReport> sweep_unreferenced_locked();
+  // Drops the blobs (rows, then files) that no row references any more.
+  void release_if_unreferenced_locked(const std::vector<std::string>& hexes);
+  // last_used updates are batched: a write transaction (and fsync) per lookup
+  // would cost more than the lookup itself.
+  void note_touch_locked(std::string key, int64_t when);
+  Status flush_touches_locked();
+  void gc_if_over_budget();
 
   Options opts_;
   BlobDir blobs_;
   std::mutex mu_;
   Db db_;
   std::set<std::string> verified_;  // blobs hashed since open
+  // key: "k\x1f<distro>\x1f<version>\x1f<arch>\x1f<release>" or "m\x1f<kernel hex>\x1f<objects key>"
+  std::map<std::string, int64_t> touches_;
+  int64_t last_flush_ = 0;
+  uint64_t bytes_ = 0;  // sum of blob sizes, kept current under mu_
   Usage counters_;
   int64_t (*now_)();
 };
