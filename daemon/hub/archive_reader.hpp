@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+// Unpacks a btfhub-archive tarball (.tar.xz or .tar.gz) holding exactly one
+// regular file "<release>.btf". Everything else is refused: path traversal,
+// absolute names, links, devices, extra entries, output past a size cap.
+// Ownership and modes in the archive are ignored; content is streamed.
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "util/result.hpp"
+
+namespace btfd::hub {
+
+struct ExtractLimits {
+  uint64_t max_output_bytes = 512ull << 20;  // decompression-bomb cap
+  int max_entries = 16;                      // stop scanning junk archives early
+};
+
+// Reads the archive from in_fd (from its start) and writes the BTF to out_fd.
+// Returns the number of bytes written.
+Result<uint64_t> extract_btf(int in_fd, const std::string& release, int out_fd, const ExtractLimits& limits);
+// The same from memory (for the fuzzer and unit tests).
+Result<uint64_t> extract_btf_from_memory(std::span<const uint8_t> archive, const std::string& release, int out_fd,
+                                         const ExtractLimits& limits);
+
+}  // namespace btfd::hub

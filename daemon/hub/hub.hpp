@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+// The upstream hub: an ordered list of btfhub-archive mirrors (https/http URLs,
+// file:// URLs or plain directories). fetch() tries them in order with bounded
+// retries on transient errors; a mirror that keeps failing is skipped for a
+// while (circuit breaker). Thread-safe.
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "hub/archive_reader.hpp"
+#include "hub/http_fetch.hpp"
+#include "kernel/identity.hpp"
+#include "util/sha256.hpp"
+
+namespace btfd::hub {
+
+struct Options {
+  std::vector<std::string> mirrors;
+  DownloadLimits download;
+  ExtractLimits extract;
+  int max_attempts = 3;            // per mirror, for transient errors only
+  long backoff_initial_ms = 200;   // doubled per attempt, with +-50% jitter
+  int breaker_threshold = 3;       // consecutive failed fetches before a mirror is skipped
+  long breaker_cooldown_ms = 60000;
+  std::string temp_dir;            // where downloads are staged (O_TMPFILE); "" = $TMPDIR or /var/tmp
+};
+
+struct FetchResult {
+  std::string url;
+  std::string mirror;
+  Digest sha256{};
+  uint64_t size = 0;        // of the raw BTF
+  uint64_t downloaded = 0;  // compressed bytes transferred
+};
+
+struct MirrorStats {
+  std::string base;
+  uint64_t requests = 0, successes = 0, not_found = 0, errors = 0, timeouts = 0, bytes = 0, skipped = 0;
+  bool open_circuit = false;
+};
+
+class Hub {
+ public:
+  explicit Hub(Options opts);
+
+  // Writes the validated raw BTF of `id` into out_fd (truncated first). Errors:
+  // not_in_hub (every mirror said it has no such file: cacheable as a miss),
+  // unreachable / timeout (network trouble: not a miss), corrupt (bad archive,
+  // bad BTF), too_large, invalid_argument (bad identity).
+  Result<FetchResult> fetch(const KernelIdentity& id, int out_fd, const ProgressFn& progress = {});
+  std::vector<MirrorStats> stats() const;
+  const Options& options() const { return opts_; }
+
+  // "<base>/<ID>/<VERSION_ID>/<arch>/<release>.btf.tar.xz"
+  static std::string archive_url(const std::string& mirror, const KernelIdentity& id);
+
+ private:
+  struct Mirror {
+    MirrorStats stats;
+    int consecutive_failures = 0;
+    std::chrono::steady_clock::time_point open_until{};
+  };
+  Result<FetchResult> fetch_from(size_t index, const KernelIdentity& id, int out_fd, const ProgressFn& progress,
+                                 FetchFailure* failure);
+  void record(size_t index, bool ok, const Error* error, FetchFailure failure, uint64_t bytes);
+
+  Options opts_;
+  mutable std::mutex mu_;
+  std::vector<Mirror> mirrors_;
+};
+
+}  // namespace btfd::hub

@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+# Hub integration test: a real HTTP server on 127.0.0.1 serving the btfhub sample
+# and hostile archives built here; every case checks its specific error, that the
+# output holds nothing, that no temp files are left and that memory stays bounded.
+import hashlib, http.server, io, json, lzma, os, shutil, socket, subprocess, sys, tarfile
+import tempfile, threading, time, gzip
+
+TOOL = sys.argv[1]
+shared = os.environ.get("BTFD_SHARED_DIR", "")
+sample = os.path.join(shared, "btfhub-sample")
+if not os.path.isdir(sample):
+    print("SKIP: ../shared/btfhub-sample is absent")
+    sys.exit(77)
+
+failures = []
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+tmp = tempfile.mkdtemp(prefix="btfd-hub-test-")
+staging = os.path.join(tmp, "staging"); os.mkdir(staging)
+
+# A mirror with a real symlink debian/buster -> 10 (git stores it as a file).
+mirror = os.path.join(tmp, "mirror")
+for root, dirs, files in os.walk(sample):
+    rel = os.path.relpath(root, sample)
+    os.makedirs(os.path.join(mirror, rel), exist_ok=True)
+    for f in files:
+        src = os.path.join(root, f)
+        if rel == "debian" and f == "buster":
+            continue
+        os.symlink(os.path.realpath(src), os.path.join(mirror, rel, f))
+os.symlink("10", os.path.join(mirror, "debian", "buster"))
+
+kernels = []
+for root, dirs, files in os.walk(sample):
+    for f in files:
+        if f.endswith(".btf.tar.xz"):
+            rel = os.path.relpath(os.path.join(root, f), sample)
+            kernels.append(rel[: -len(".btf.tar.xz")])
+kernels.sort()
+
+# Hostile payloads, keyed by URL path under /evil/x/1/x86_64/.
+def tar_xz(entries, compress=True):
+    bio = io.BytesIO()
+    with tarfile.open(fileobj=bio, mode="w") as t:
+        for name, kind, data in entries:
+            ti = tarfile.TarInfo(name)
+            if kind == "file":
+                ti.size = len(data); t.addfile(ti, io.BytesIO(data))
+            elif kind == "symlink":
+                ti.type = tarfile.SYMTYPE; ti.linkname = data; t.addfile(ti)
+            elif kind == "hardlink":
+                ti.type = tarfile.LNKTYPE; ti.linkname = data; t.addfile(ti)
+            elif kind == "dev":
+                ti.type = tarfile.CHRTYPE; ti.devmajor = 1; ti.devminor = 3; t.addfile(ti)
+    raw = bio.getvalue()
+    return lzma.compress(raw) if compress else raw
+
+vmlinux = open("/sys/kernel/btf/vmlinux", "rb").read() if os.path.exists("/sys/kernel/btf/vmlinux") else None
+good_btf = None
+# a real BTF for the hostile archives: the smallest sample kernel keeps them cheap
+smallest = min(kernels, key=lambda k: os.path.getsize(os.path.join(sample, k + ".btf.tar.xz")))
+with tarfile.open(os.path.join(sample, smallest + ".btf.tar.xz")) as t:
+    m = [x for x in t.getmembers() if x.isfile()][0]
+    good_btf = t.extractfile(m).read()
+
+import functools
+@functools.lru_cache(maxsize=None)
+def make_evil(name, rel):
+    b = rel + ".btf"
+    return {
+        "dotdot": lambda: tar_xz([("../" + b, "file", good_btf)]),
+        "absolute": lambda: tar_xz([("/" + b, "file", good_btf)]),
+        "symlink": lambda: tar_xz([(b, "symlink", "/etc/passwd")]),
+        "hardlink": lambda: tar_xz([(b, "file", good_btf), ("x/" + b, "hardlink", b)]),
+        "device": lambda: tar_xz([(b, "dev", None)]),
+        "twofiles": lambda: tar_xz([(b, "file", good_btf), ("./" + b, "file", good_btf)]),
+        "otherfile": lambda: tar_xz([("evil.sh", "file", b"#!/bin/sh\n")]),
+        "empty": lambda: tar_xz([(b, "file", b"")]),
+        "notbtf": lambda: tar_xz([(b, "file", b"\x7fELF" + bytes(100))]),
+        "truncated": lambda: tar_xz([(b, "file", good_btf)])[:2000],
+        "bomb": lambda: bomb(b),
+        "dotslash": lambda: tar_xz([("./" + b, "file", good_btf)]),
+        "gzip": lambda: gzip.compress(tar_xz([("./" + b, "file", good_btf)], compress=False)),
+    }[name]()
+
+def bomb(entry):
+    inner = io.BytesIO()
+    with tarfile.open(fileobj=inner, mode="w") as t:
+        ti = tarfile.TarInfo(entry); ti.size = 16 << 20
+        t.addfile(ti, io.BytesIO(bytes(16 << 20)))
+    return lzma.compress(inner.getvalue())
+
+state = {"flaky": 0}
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, *a, **kw):
+        super().__init__(*a, directory=mirror, **kw)
+    def log_message(self, *a): pass
+    def handle(self):
+        try:
+            super().handle()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # clients that give up mid-body are part of the test
+    def send_bytes(self, data, status=200):
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def do_GET(self):
+        p = self.path
+        if p.startswith("/evil/"):
+            rel = p.rsplit("/", 1)[1][: -len(".btf.tar.xz")]
+            return self.send_bytes(make_evil(rel, rel))
+        if p.startswith("/flaky/"):
+            state["flaky"] += 1
+            if state["flaky"] <= 2:
+                return self.send_bytes(b"busy", 503)
+            self.path = p[len("/flaky"):]
+            return super().do_GET()
+        if p.startswith("/always500/"):
+            return self.send_bytes(b"no", 500)
+        if p.startswith("/redirect/"):
+            self.send_response(302); self.send_header("Location", "file:///etc/passwd"); self.end_headers(); return
+        if p.startswith("/stall/"):
+            self.send_response(200); self.send_header("Content-Length", "1000000"); self.end_headers()
+            self.wfile.write(b"\xfd7zXZ\x00"); self.wfile.flush(); time.sleep(8); return
+        if p.startswith("/endless/"):
+            self.send_response(200); self.end_headers()
+            try:
+                for _ in range(100000): self.wfile.write(b"\0" * 65536)
+            except (BrokenPipeError, ConnectionResetError): pass
+            return
+        if p.startswith("/empty-mirror/"):
+            return self.send_bytes(b"not here", 404)
+        return super().do_GET()
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+srv = Server(("127.0.0.1", 0), Handler)
+port = srv.server_address[1]
+threading.Thread(target=srv.serve_forever, daemon=True).start()
+base = "http://127.0.0.1:%d" % port
+closed = socket.socket(); closed.bind(("127.0.0.1", 0)); dead_port = closed.getsockname()[1]; closed.close()
+
+def fetch(key, *mirrors, extra=()):
+    out = os.path.join(tmp, "out.btf")
+    p = subprocess.run([TOOL, out, key, "--temp-dir", staging, *extra, *mirrors],
+                       capture_output=True, text=True, timeout=120)
+    j = json.loads(p.stdout.strip().splitlines()[-1])
+    data = open(out, "rb").read()
+    check(os.listdir(staging) == [], "temp files left in staging after %s" % key)
+    return j, data
+
+# Every sample kernel, over HTTP.
+for k in kernels:
+    j, data = fetch(k, base)
+    check(j["ok"], "fetch %s: %s" % (k, j))
+    if j["ok"]:
+        check(hashlib.sha256(data).hexdigest() == j["sha256"], "digest of %s" % k)
+        check(len(data) == j["size"] and data[:2] == b"\x9f\xeb", "size/magic of %s" % k)
+        check(j["progress_calls"] > 0, "progress reported for %s" % k)
+print("fetched %d sample kernels over HTTP" % len(kernels))
+
+j, _ = fetch("debian/buster/x86_64/4.19.0-17-amd64", base)
+check(j["ok"], "fetch through the debian/buster symlink: %s" % j)
+j, _ = fetch(smallest, "file://" + mirror)
+check(j["ok"], "file:// mirror: %s" % j)
+j, _ = fetch(smallest, mirror)
+check(j["ok"], "plain directory mirror: %s" % j)
+j, _ = fetch(smallest, base + "/empty-mirror", base)
+check(j["ok"] and j["mirrors"][0]["not_found"] == 1, "second mirror after a 404: %s" % j)
+j, _ = fetch(smallest, "http://127.0.0.1:%d" % dead_port, base)
+check(j["ok"] and j["mirrors"][0]["errors"] >= 1, "second mirror after a dead one: %s" % j)
+j, _ = fetch("ubuntu/20.04/x86_64/0.0.0-nope", base, base + "/empty-mirror")
+check(not j["ok"] and j["error"] == "not-in-hub", "404 everywhere is not-in-hub: %s" % j)
+j, _ = fetch(smallest, "http://127.0.0.1:%d" % dead_port, extra=("--attempts", "2"))
+check(not j["ok"] and j["error"] == "unreachable", "dead hub is unreachable: %s" % j)
+check(j["mirrors"][0]["requests"] == 2, "transient errors are retried: %s" % j)
+j, _ = fetch("ubuntu/20.04/x86_64/0.0.0-nope", base + "/empty-mirror", "http://127.0.0.1:%d" % dead_port)
+check(not j["ok"] and j["error"] == "unreachable", "404 + dead mirror is not a miss: %s" % j)
+state["flaky"] = 0
+j, _ = fetch(smallest, base + "/flaky", extra=("--attempts", "3"))
+check(j["ok"] and j["mirrors"][0]["requests"] == 3, "500s then success: %s" % j)
+j, _ = fetch(smallest, base + "/always500", extra=("--attempts", "2"))
+check(not j["ok"] and j["error"] == "unreachable" and j["mirrors"][0]["requests"] == 2, "500s exhaust retries: %s" % j)
+j, _ = fetch("../../etc/x86_64/r", base)
+check(not j["ok"] and j["error"] == "invalid-argument", "bad identity refused: %s" % j)
+
+expect = {
+    "dotdot": ("corrupt", "traversal"), "absolute": ("corrupt", "absolute"), "symlink": ("corrupt", "link"),
+    "hardlink": ("corrupt", "link"), "device": ("corrupt", "regular file"),
+    "twofiles": ("corrupt", "more than once"), "otherfile": ("corrupt", "expected"),
+    "empty": ("corrupt", "empty"), "notbtf": ("corrupt", "magic"), "truncated": ("corrupt", ""),
+    "bomb": ("too-large", "decompresses"),
+}
+for name, (code, words) in expect.items():
+    j, data = fetch("evil/x/1/" + name, base, extra=("--max-output", str(8 << 20)))
+    check(not j["ok"] and j["error"] == code and words in j["message"], "hostile %s: %s" % (name, j))
+    check(data == b"", "hostile %s left output" % name)
+    check(j["maxrss_kb"] < 64 * 1024, "hostile %s stayed within memory: %s" % (name, j["maxrss_kb"]))
+for name in ("dotslash", "gzip"):
+    j, data = fetch("evil/x/1/" + name, base)
+    check(j["ok"] and data == good_btf, "benign %s archive accepted: %s" % (name, j))
+
+j, data = fetch("x/1/x86_64/r", base + "/redirect")
+check(not j["ok"] and j["error"] == "permission" and data == b"", "redirect to file:// refused: %s" % j)
+t0 = time.time()
+j, data = fetch("x/1/x86_64/r", base + "/stall", extra=("--timeout-ms", "1500", "--attempts", "1"))
+check(not j["ok"] and j["error"] == "timeout" and time.time() - t0 < 7, "stalled server times out: %s" % j)
+j, data = fetch("x/1/x86_64/r", base + "/endless", extra=("--max-download", str(4 << 20), "--attempts", "1"))
+check(not j["ok"] and j["error"] == "too-large" and j["maxrss_kb"] < 200 * 1024, "endless body capped: %s" % j)
+
+srv.shutdown()
+shutil.rmtree(tmp)
+if failures:
+    print("%d failure(s)" % len(failures)); sys.exit(1)
+print("ok")
