@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// `btfctl minimize KERNEL_BTF OBJECT... -o OUT [--report]`: the local
+// `bpftool gen min_core_btf` job, no daemon involved.
+#include <cstdio>
+
+#include "btf/minimizer.hpp"
+#include "cli/cli.hpp"
+#include "util/fd.hpp"
+
+namespace btfctl {
+
+int cmd_minimize(const Globals& g, std::vector<std::string>& args) {
+  std::string out, err;
+  if (!take_option(args, "-o", &out, &err) && !take_option(args, "--output", &out, &err) && !err.empty())
+    return usage_error(g, err);
+  bool report = take_flag(args, "--report");
+  if (args.size() < 2) return usage_error(g, "minimize needs a kernel BTF and at least one object");
+  if (out.empty() && !report) return usage_error(g, "minimize needs -o OUT (or --report)");
+  constexpr size_t kMaxKernel = 1ull << 30, kMaxObject = 256ull << 20;
+  auto kernel_bytes = btfd::read_file(args[0], kMaxKernel);
+  if (!kernel_bytes) return report_error(g, kernel_bytes.error());
+  auto kernel = btfd::btf::KernelBtf::parse(*kernel_bytes);
+  if (!kernel) return report_error(g, std::move(kernel).error().wrap("\"" + args[0] + "\""));
+  kernel_bytes->clear();
+  kernel_bytes->shrink_to_fit();
+  std::vector<std::vector<uint8_t>> storage;
+  std::vector<btfd::btf::ObjectInput> objects;
+  for (size_t i = 1; i < args.size(); ++i) {
+    auto bytes = btfd::read_file(args[i], kMaxObject);
+    if (!bytes) return report_error(g, bytes.error());
+    storage.push_back(std::move(bytes).value());
+  }
+  for (size_t i = 1; i < args.size(); ++i) objects.push_back({args[i], storage[i - 1]});
+  auto result = btfd::btf::minimize(**kernel, objects);
+  if (!result) return report_error(g, result.error());
+  if (!out.empty()) {
+    if (auto st = btfd::write_file_atomic(out, result->btf); !st) return report_error(g, st.error());
+  }
+  if (g.json) {
+    nlohmann::json j = {{"output", out.empty() ? nlohmann::json() : nlohmann::json(out)},
+                        {"size", result->btf.size()},
+                        {"types", result->types}};
+    if (report) j["relocations"] = btfd::btf::report_to_json(result->relocs);
+    print_json(g, j);
+    return kExitOk;
+  }
+  if (report) {
+    for (const auto& r : result->relocs) {
+      std::printf("%s %s relo #%u %-14s %s -> %s (%u/%u candidates)\n", r.object.c_str(), r.section.c_str(), r.index,
+                  r.kind.c_str(), r.local_spec.c_str(),
+                  r.skipped ? "local" : r.target_spec.empty() ? "no match" : r.target_spec.c_str(), r.matches,
+                  r.candidates);
+    }
+  }
+  if (!g.quiet && !out.empty())
+    std::fprintf(stderr, "wrote %s: %zu bytes, %u types\n", out.c_str(), result->btf.size(), result->types);
+  return kExitOk;
+}
+
+}  // namespace btfctl

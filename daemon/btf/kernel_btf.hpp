@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+// A kernel BTF parsed once and indexed by essential name, immutable afterwards,
+// so the daemon can keep hot kernels in memory and minimize for many requests
+// (from several threads) without parsing again.
+
+#include <bpf/btf.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "btf/object_file.hpp"
+#include "util/result.hpp"
+
+namespace btfd::btf {
+
+class KernelBtf {
+ public:
+  static Result<std::shared_ptr<const KernelBtf>> parse(std::span<const uint8_t> raw_btf);
+
+  const struct btf* btf() const { return btf_.get(); }
+  uint32_t type_count() const { return btf__type_cnt(btf_.get()); }
+  size_t memory_bytes() const { return memory_bytes_; }
+  // Ascending ids of named types whose essential name hashes like `essential`
+  // (callers compare names; collisions are rare and harmless).
+  std::span<const uint32_t> ids_with_essential_hash(std::string_view essential) const;
+
+ private:
+  BtfPtr btf_;
+  // Sorted by (hash, id); one entry per named type.
+  std::vector<uint64_t> hashes_;
+  std::vector<uint32_t> ids_;
+  size_t memory_bytes_ = 0;
+};
+
+uint64_t name_hash(std::string_view s);
+
+}  // namespace btfd::btf

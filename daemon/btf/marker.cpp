@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Marking follows bpftool 7.1's btfgen rules, with the fixes that make libbpf
+// compute the same results on our output as on the full BTF (bpftool's output
+// does not, in the cases below; every fix keeps a superset of bpftool's marks):
+//  1. every matching candidate is kept, not only the first: candidate pruning
+//     then leaves the same candidate list on the output as on the full BTF;
+//  2. for type-based relocations (target_type_id, type_exists, type_size,
+//     type_matches) every *compared* candidate is kept with the structure those
+//     checks look at (pointees included), so a pointer truncated to void by a
+//     field relocation cannot make a failing check succeed;
+//  3. a `long` INT is kept when the kernel's pointer size is not 8;
+//  4. TYPE_TAG is followed like CONST and FWD is a leaf, instead of aborting.
+#include "btf/marker.hpp"
+
+#include <cstring>
+
+namespace btfd::btf {
+namespace {
+constexpr int kMaxDepth = 64;
+constexpr uint8_t kMarked = 1, kFollowed = 2, kMatchDirect = 4, kMatchBehindPtr = 8;
+}  // namespace
+
+Marker::Marker(const struct btf* kernel) : btf_(kernel), state_(btf__type_cnt(kernel), 0) {}
+
+bool Marker::member_marked(uint32_t id, uint32_t idx) const {
+  auto it = members_.find(id);
+  return it != members_.end() && idx < it->second.size() && it->second[idx];
+}
+
+void Marker::mark_member(uint32_t struct_id, uint32_t idx) {
+  auto& v = members_[struct_id];
+  if (v.empty()) v.resize(btf_vlen(btf__type_by_id(btf_, struct_id)));
+  if (idx < v.size()) v[idx] = true;
+}
+
+void Marker::mark(uint32_t id, bool follow_ptr) { mark_impl(id, follow_ptr, 0); }
+
+void Marker::mark_impl(uint32_t id, bool follow_ptr, int depth) {
+  if (id == 0 || id >= state_.size() || depth > kMaxDepth) return;
+  uint8_t& st = state_[id];
+  if ((st & kMarked) && (!follow_ptr || (st & kFollowed))) return;
+  st |= kMarked | (follow_ptr ? kFollowed : 0);
+  const struct btf_type* t = btf__type_by_id(btf_, id);
+  switch (btf_kind(t)) {
+    case BTF_KIND_PTR:
+      if (follow_ptr) mark_impl(t->type, follow_ptr, depth + 1);
+      break;
+    case BTF_KIND_CONST:
+    case BTF_KIND_VOLATILE:
+    case BTF_KIND_RESTRICT:
+    case BTF_KIND_TYPEDEF:
+    case BTF_KIND_TYPE_TAG: mark_impl(t->type, follow_ptr, depth + 1); break;
+    case BTF_KIND_ARRAY:
+      mark_impl(btf_array(t)->type, follow_ptr, depth + 1);
+      mark_impl(btf_array(t)->index_type, follow_ptr, depth + 1);
+      break;
+    case BTF_KIND_FUNC_PROTO:
+      mark_impl(t->type, follow_ptr, depth + 1);
+      for (int i = 0; i < btf_vlen(t); ++i) mark_impl(btf_params(t)[i].type, follow_ptr, depth + 1);
+      break;
+    case BTF_KIND_FUNC:
+    case BTF_KIND_VAR:
+    case BTF_KIND_DATASEC:
+    case BTF_KIND_DECL_TAG: st = 0; break;  // never part of a CO-RE answer
+    default: break;                          // INT, FLOAT, ENUM*, STRUCT, UNION, FWD: leaves
+  }
+}
+
+void Marker::mark_match(uint32_t id, bool behind_ptr) { mark_match_impl(id, behind_ptr, 0); }
+
+void Marker::mark_match_impl(uint32_t id, bool behind_ptr, int depth) {
+  if (id == 0 || id >= state_.size() || depth > kMaxDepth) return;
+  uint8_t& st = state_[id];
+  uint8_t bit = behind_ptr ? kMatchBehindPtr : kMatchDirect;
+  if (st & bit) return;
+  st |= kMarked | bit;
+  const struct btf_type* t = btf__type_by_id(btf_, id);
+  switch (btf_kind(t)) {
+    case BTF_KIND_STRUCT:
+    case BTF_KIND_UNION:
+      if (!behind_ptr) {
+        for (int i = 0; i < btf_vlen(t); ++i) {
+          mark_member(id, static_cast<uint32_t>(i));
+          mark_match_impl(btf_members(t)[i].type, false, depth + 1);
+        }
+      }
+      break;
+    case BTF_KIND_PTR: mark_match_impl(t->type, true, depth + 1); break;
+    case BTF_KIND_CONST:
+    case BTF_KIND_VOLATILE:
+    case BTF_KIND_RESTRICT:
+    case BTF_KIND_TYPEDEF:
+    case BTF_KIND_TYPE_TAG: mark_match_impl(t->type, behind_ptr, depth + 1); break;
+    case BTF_KIND_ARRAY:
+      mark_match_impl(btf_array(t)->type, false, depth + 1);
+      mark_impl(btf_array(t)->index_type, false, depth + 1);
+      break;
+    case BTF_KIND_FUNC_PROTO:
+      mark_match_impl(t->type, false, depth + 1);
+      for (int i = 0; i < btf_vlen(t); ++i) mark_match_impl(btf_params(t)[i].type, false, depth + 1);
+      break;
+    case BTF_KIND_FUNC:
+    case BTF_KIND_VAR:
+    case BTF_KIND_DATASEC:
+    case BTF_KIND_DECL_TAG: st = 0; break;
+    default: break;
+  }
+}
+
+Status Marker::mark_field_path(const Spec& targ) {
+  mark(targ.root_type_id, false);
+  uint32_t cur = targ.root_type_id;
+  for (size_t i = 1; i < targ.raw.size(); ++i) {
+    const struct btf_type* t = skip_mods_and_typedefs(btf_, cur, &cur);
+    if (!t) return make_error(Errc::corrupt, "kernel BTF: broken type chain");
+    if (btf_is_composite(t)) {
+      uint32_t idx = targ.raw[i];
+      if (idx >= btf_vlen(t)) return make_error(Errc::internal, "target spec out of range");
+      mark_member(cur, idx);
+      cur = btf_members(t)[idx].type;
+      mark(cur, false);
+    } else if (btf_is_array(t)) {
+      cur = btf_array(t)->type;
+    } else {
+      return make_error(Errc::internal, "target spec goes through a non-composite type");
+    }
+  }
+  return {};
+}
+
+void Marker::keep_pointer_size_hint() {
+  if (btf__pointer_size(btf_) == 8) return;
+  bool any_ptr = false;
+  for (uint32_t id = 1; id < state_.size() && !any_ptr; ++id)
+    any_ptr = marked(id) && btf_is_ptr(btf__type_by_id(btf_, id));
+  if (!any_ptr) return;
+  for (uint32_t id = 1; id < state_.size(); ++id) {
+    const struct btf_type* t = btf__type_by_id(btf_, id);
+    if (!btf_is_int(t)) continue;
+    const char* n = btf__name_by_offset(btf_, t->name_off);
+    if (n && (!std::strcmp(n, "long") || !std::strcmp(n, "long int") || !std::strcmp(n, "unsigned long") ||
+              !std::strcmp(n, "long unsigned int"))) {
+      mark(id, false);
+      return;
+    }
+  }
+}
+
+}  // namespace btfd::btf

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+// The CO-RE BTF minimizer: what `bpftool gen min_core_btf` does, built on
+// libbpf's public API, but aiming at libbpf's *results* rather than bpftool's
+// bytes. Relocating an object against our output gives the same values as
+// against the full kernel BTF (target type ids aside), including the cases where
+// bpftool's output does not (see docs/min-core-btf notes in marker.cpp).
+
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "btf/kernel_btf.hpp"
+
+namespace btfd::btf {
+
+struct ObjectInput {
+  std::string name;
+  std::span<const uint8_t> bytes;
+};
+
+struct RelocReport {
+  std::string object;
+  std::string section;
+  uint32_t index = 0;        // "relo #N" within its section
+  uint32_t insn = 0;         // instruction index in the section
+  std::string kind;          // libbpf's name, e.g. "byte_off"
+  std::string local_spec;    // "[5] struct task_struct.real_parent (0:95 @ offset 1280)"
+  std::string target_spec;   // first matching candidate's spec, or "" when none matched
+  uint32_t candidates = 0;   // candidates examined
+  uint32_t matches = 0;      // candidates that matched (all of them are kept)
+  bool skipped = false;      // TYPE_ID_LOCAL: needs no target BTF
+};
+
+struct MinimizeResult {
+  std::vector<uint8_t> btf;  // raw BTF, deterministic for the same inputs
+  std::vector<RelocReport> relocs;
+  uint32_t types = 0;        // types in the output
+};
+
+Result<MinimizeResult> minimize(const KernelBtf& kernel, std::span<const ObjectInput> objects);
+nlohmann::json report_to_json(const std::vector<RelocReport>& relocs);
+
+}  // namespace btfd::btf

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "btf/object_file.hpp"
+
+#include <gelf.h>
+#include <libelf.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace btfd::btf {
+
+Result<ObjectFile> parse_object(std::string name, std::span<const uint8_t> bytes) {
+  auto fail = [&](Errc code, const std::string& what) { return make_error(code, "\"" + name + "\": " + what); };
+  if (elf_version(EV_CURRENT) == EV_NONE) return fail(Errc::internal, "libelf is unusable");
+  if (bytes.size() < 64 || std::memcmp(bytes.data(), "\x7f" "ELF", 4) != 0)
+    return fail(Errc::invalid_argument, "not an ELF file");
+  // libelf only reads from the buffer; the const_cast is required by its C API.
+  std::unique_ptr<Elf, decltype(&elf_end)> elf(
+      elf_memory(const_cast<char*>(reinterpret_cast<const char*>(bytes.data())), bytes.size()), elf_end);
+  if (!elf || elf_kind(elf.get()) != ELF_K_ELF) return fail(Errc::invalid_argument, "not an ELF file");
+  GElf_Ehdr ehdr;
+  if (!gelf_getehdr(elf.get(), &ehdr)) return fail(Errc::corrupt, elf_errmsg(-1));
+  if (ehdr.e_machine != EM_BPF) return fail(Errc::invalid_argument, "not a BPF object (e_machine is not EM_BPF)");
+  size_t shstrndx;
+  if (elf_getshdrstrndx(elf.get(), &shstrndx) != 0) return fail(Errc::corrupt, elf_errmsg(-1));
+  std::span<const uint8_t> btf_bytes, ext_bytes;
+  for (Elf_Scn* scn = nullptr; (scn = elf_nextscn(elf.get(), scn));) {
+    GElf_Shdr sh;
+    if (!gelf_getshdr(scn, &sh)) return fail(Errc::corrupt, elf_errmsg(-1));
+    const char* sname = elf_strptr(elf.get(), shstrndx, sh.sh_name);
+    if (!sname) return fail(Errc::corrupt, "bad section name");
+    if (std::strcmp(sname, ".BTF") && std::strcmp(sname, ".BTF.ext")) continue;
+    if (sh.sh_type == SHT_NOBITS || sh.sh_offset > bytes.size() || sh.sh_size > bytes.size() - sh.sh_offset)
+      return fail(Errc::corrupt, std::string("section ") + sname + " lies outside the file");
+    auto span = bytes.subspan(sh.sh_offset, sh.sh_size);
+    (std::strcmp(sname, ".BTF") == 0 ? btf_bytes : ext_bytes) = span;
+  }
+  if (btf_bytes.empty()) return fail(Errc::invalid_argument, "has no .BTF section (compile with clang -g)");
+  ObjectFile obj;
+  obj.name = name;
+  obj.btf.reset(btf__new(btf_bytes.data(), static_cast<__u32>(btf_bytes.size())));
+  if (!obj.btf) return fail(Errc::corrupt, std::string(".BTF is invalid: ") + std::strerror(errno));
+  if (!ext_bytes.empty()) {
+    auto relos = parse_core_relos(ext_bytes);
+    if (!relos) return std::move(relos).error().wrap("\"" + name + "\"");
+    obj.relos = std::move(relos).value();
+  }
+  return obj;
+}
+
+}  // namespace btfd::btf
