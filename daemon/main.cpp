@@ -1,15 +1,48 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// btfd entry point: only wires the engine together.
+// btfd entry point: configuration, engine and server wired together.
 #include <cstdio>
-#include <cstring>
 
-#include "btfd-config.h"
+#include "kernel/identity.hpp"
+#include "server/config.hpp"
+#include "server/server.hpp"
+#include "server/service.hpp"
+#include "store/store.hpp"
+#include "util/log.hpp"
+
+using namespace btfd;
 
 int main(int argc, char** argv) {
-  if (argc > 1 && std::strcmp(argv[1], "--version") == 0) {
-    std::printf("btfd %s\n", BTFD_VERSION);
-    return 0;
+  server::Config cfg = server::default_config();
+  int exit_code = 0;
+  auto go = server::apply_flags(cfg, argc, argv, &exit_code);
+  if (!go) {
+    std::fprintf(stderr, "btfd: %s\n", go.error().message.c_str());
+    return 2;
   }
-  std::fprintf(stderr, "btfd: the daemon is not built yet\n");
-  return 1;
+  if (!*go) return exit_code;
+  log::Level level;
+  if (!log::parse_level(cfg.log_level, &level)) {
+    std::fprintf(stderr, "btfd: unknown log level \"%s\"\n", cfg.log_level.c_str());
+    return 2;
+  }
+  log::set_level(level);
+  auto host = detect_host(cfg.host_root);
+  if (!host) {
+    log_error("cannot identify this host: %s", host.error().message.c_str());
+    return 1;
+  }
+  auto store = store::Store::open({cfg.cache_dir, cfg.cache_budget});
+  if (!store) {
+    log_error("cannot open the cache: %s", store.error().message.c_str());
+    return 1;
+  }
+  server::Stats stats;
+  server::Service service(cfg, std::move(store).value(), *host, stats);
+  server::Server srv(cfg, service, stats);
+  auto rc = srv.run();
+  if (!rc) {
+    log_error("%s", rc.error().message.c_str());
+    return 1;
+  }
+  return *rc;
 }

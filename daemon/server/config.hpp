@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+// btfd's configuration: /etc/btfd/btfd.conf (INI, systemd style: [Section],
+// Key=Value, # and ; comments), then command-line flags on top. Every key has a
+// default; btfd.conf(5) documents them.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "util/result.hpp"
+
+namespace btfd::server {
+
+struct Config {
+  // [Daemon]
+  std::string socket_path;         // empty: socket activation, else the default socket
+  uint64_t idle_exit_sec = 300;    // 0 = never exit when idle
+  unsigned workers = 4;
+  std::string log_level = "info";
+  std::string host_root;           // prefix for /etc/os-release and /sys (containers)
+  // [Cache]
+  std::string cache_dir;
+  uint64_t cache_budget = 1ull << 30;
+  uint64_t hot_kernel_budget = 256ull << 20;
+  uint64_t hot_kernel_idle_sec = 60;
+  // [Hub]
+  std::vector<std::string> mirrors;
+  uint64_t connect_timeout_ms = 5000;
+  uint64_t timeout_ms = 120000;
+  uint64_t max_download = 256ull << 20;
+  uint64_t negative_ttl_sec = 86400;
+  // [Limits]
+  unsigned max_connections = 256;
+  unsigned max_objects = 16;
+  uint64_t max_object_size = 64ull << 20;
+  unsigned max_inflight_per_connection = 4;
+  uint64_t connection_idle_sec = 60;
+  // [Access]
+  std::string allow_group;         // may Prefetch and GarbageCollect besides root
+  gid_t allow_gid = static_cast<gid_t>(-1);
+  // [Upgrade]
+  uint64_t object_window_days = 30;
+  std::vector<std::string> module_dirs{"/lib/modules", "/usr/lib/modules"};
+  std::string boot_dir = "/boot";
+};
+
+Config default_config();
+// Applies a config file's text; unknown sections/keys are errors naming the line.
+Status apply_config_text(Config& cfg, std::string_view text, const std::string& origin);
+// Parses argv; returns false and sets *exit_code when the program should exit
+// (--help, --version, bad flag).
+Result<bool> apply_flags(Config& cfg, int argc, char** argv, int* exit_code);
+// "64M", "1G", "4096" -> bytes.
+Result<uint64_t> parse_size(std::string_view text);
+
+}  // namespace btfd::server

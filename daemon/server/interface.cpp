@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "server/interface.hpp"
+
+namespace btfd::server {
+
+const char kInterfaceDescription[] = R"(# BTF for running and future kernels, minimized for CO-RE objects on request.
+interface io.btfd
+
+# Which kernel: the btfhub-archive key. Omitted fields default to this host's.
+type Kernel (
+  # os-release ID, e.g. "ubuntu"
+  distro: ?string,
+  # os-release VERSION_ID, e.g. "20.04"
+  version: ?string,
+  # Architecture as the archive names it: x86_64, arm64, ...
+  arch: ?string,
+  # uname -r
+  release: ?string
+)
+
+# BTF for a kernel (default: this host), minimized for the objects if any are given.
+# Objects are passed as file descriptors beside the call (SCM_RIGHTS); the
+# reply's BTF is an fd beside the reply.
+method GetBtf(
+  # The kernel; null means this host.
+  kernel: ?Kernel,
+  # Indexes into the fds sent with this call, one per BPF object.
+  objects: ?[]int
+) -> (
+  # Index of the BTF's fd among the fds sent with this reply (always 0).
+  fd: int,
+  # Path of the immutable cache file holding the same bytes.
+  path: string,
+  # sha256 of the BTF, hex.
+  sha256: string,
+  # Size in bytes.
+  size: int,
+  # Where the kernel's BTF came from: native, hub or file.
+  source: string,
+  # True when nothing had to be fetched or computed.
+  cached: bool,
+  # True when the BTF is for exactly the requested kernel release.
+  exact: bool,
+  # True when the BTF is minimized for the objects.
+  minimized: bool,
+  # The kernel the BTF describes.
+  kernel: Kernel,
+  # Per-relocation report when minimized.
+  relocations: ?[]object
+)
+
+# Cached kernels, minimized entries and remembered objects.
+method ListKernels() -> (
+  # Full kernel BTF entries.
+  kernels: []object,
+  # Minimized BTF entries.
+  minimized: []object,
+  # Objects clients asked about, kept to pre-minimize new kernels.
+  objects: []object
+)
+
+# Fetch a kernel's BTF ahead of time and pre-minimize it for recent objects.
+# Needs root or the configured group. Called with "more", it streams progress.
+method Prefetch(
+  # The kernel; omitted fields default to this host's.
+  kernel: ?Kernel,
+  # Pin the entry so eviction keeps it (default true).
+  pin: ?bool
+) -> (
+  # "progress" on intermediate replies, "done" on the last.
+  state: string,
+  # Bytes downloaded so far (progress replies).
+  downloaded: ?int,
+  # Total bytes to download, 0 if unknown (progress replies).
+  total: ?int,
+  # What was done (last reply).
+  result: ?object
+)
+
+# Daemon version, uptime, host identity, cache use and mirror health.
+method Status() -> (
+  # Everything, as one object.
+  status: object
+)
+
+# Counters and the latency histogram; with prometheus=true also as text.
+method Stats(
+  # Include the Prometheus text exposition.
+  prometheus: ?bool
+) -> (
+  # Counters as JSON.
+  stats: object,
+  # Prometheus text format, when asked for.
+  text: ?string
+)
+
+# Evict to the cache budget and drop unreferenced blobs. Needs root or the configured group.
+method GarbageCollect() -> (
+  # Index entries removed.
+  removed_entries: int,
+  # Blob files removed.
+  removed_blobs: int,
+  # Bytes freed.
+  freed_bytes: int
+)
+
+# No mirror has BTF for this kernel (cached as a miss for a while).
+error KernelNotInHub (message: string)
+# No mirror could be reached; not cached as a miss: retry later.
+error HubUnreachable (message: string)
+# An object is not a valid BPF ELF with BTF, or its relocations cannot be resolved.
+error InvalidObject (message: string)
+# The kernel identity is malformed.
+error InvalidKernel (message: string)
+# The caller may not use this method.
+error PermissionDenied (message: string)
+# A limit was exceeded (object size, objects per request, message size).
+error TooLarge (message: string)
+# Too many requests in flight on this connection or too many connections.
+error Busy (message: string)
+# The cache could not be read or written (disk full, read-only, corrupt).
+error StoreError (message: string)
+# A bug.
+error Internal (message: string)
+)";
+
+}  // namespace btfd::server

@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+// The io.btfd Varlink interface definition, served by
+// org.varlink.service.GetInterfaceDescription (docs/protocol.md explains it).
+namespace btfd::server {
+extern const char kInterfaceDescription[];
+}

@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "server/service.hpp"
+
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ctime>
+
+#include "btf/minimizer.hpp"
+#include "btfd-config.h"
+#include "util/log.hpp"
+
+namespace btfd::server {
+
+nlohmann::json identity_json(const KernelIdentity& id) {
+  return {{"distro", id.distro_id}, {"version", id.distro_version}, {"arch", id.arch}, {"release", id.release}};
+}
+
+// Missing fields default to this host's, so {"release": "R"} means "this distro, release R".
+Result<KernelIdentity> identity_from_json(const nlohmann::json& j, const KernelIdentity& host) {
+  if (j.is_null()) return host;
+  if (!j.is_object()) return make_error(Errc::invalid_argument, "kernel must be an object");
+  KernelIdentity id = host;
+  auto field = [&](const char* name, std::string* out) -> Status {
+    if (!j.contains(name)) return {};
+    if (!j[name].is_string()) return make_error(Errc::invalid_argument, std::string("kernel.") + name + " must be a string");
+    *out = j[name].get<std::string>();
+    return {};
+  };
+  BTFD_TRY_VOID(field("distro", &id.distro_id));
+  BTFD_TRY_VOID(field("version", &id.distro_version));
+  BTFD_TRY_VOID(field("arch", &id.arch));
+  BTFD_TRY_VOID(field("release", &id.release));
+  BTFD_TRY_VOID(validate_identity(id));
+  return id;
+}
+
+static hub::Options hub_options(const Config& c) {
+  hub::Options o;
+  o.mirrors = c.mirrors;
+  o.download.connect_timeout_ms = static_cast<long>(c.connect_timeout_ms);
+  o.download.total_timeout_ms = static_cast<long>(c.timeout_ms);
+  o.download.max_bytes = c.max_download;
+  o.temp_dir = c.cache_dir;  // staging on the same file system as the store
+  return o;
+}
+
+Service::Service(Config cfg, std::unique_ptr<store::Store> store, HostInfo host, Stats& stats)
+    : cfg_(std::move(cfg)),
+      store_(std::move(store)),
+      hub_(std::make_unique<hub::Hub>(hub_options(cfg_))),
+      host_(std::move(host)),
+      stats_(stats) {}
+
+Result<store::KernelEntry> Service::obtain_kernel(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress) {
+  if (id == host_.identity && !host_.native_btf_path.empty()) {
+    BTFD_TRY(auto bytes, read_file(host_.native_btf_path, 1ull << 30));
+    BTFD_TRY(auto e, store_->put_kernel(id, bytes, store::Source::native, host_.native_btf_path, true));
+    ++stats_.native;
+    return e;
+  }
+  BTFD_TRY(auto negative, store_->find_negative(id));
+  if (negative)
+    return make_error(Errc::not_in_hub, "the hub has no BTF for " + id.to_string() + " (cached answer; retry after " +
+                                            std::to_string(*negative - static_cast<int64_t>(::time(nullptr))) + " s)");
+  BTFD_TRY(store::PendingBlob pending, store_->begin_blob());
+  auto fetched = hub_->fetch(id, pending.fd(), progress);
+  if (!fetched) {
+    if (fetched.error().code == Errc::not_in_hub)
+      (void)store_->put_negative(id, static_cast<int64_t>(::time(nullptr) + cfg_.negative_ttl_sec), fetched.error().message);
+    return std::move(fetched).error();
+  }
+  ++stats_.hub_fetches;
+  stats_.hub_bytes += fetched->downloaded;
+  return store_->commit_kernel(std::move(pending), id, store::Source::hub, fetched->url, pin);
+}
+
+Result<store::KernelEntry> Service::ensure_kernel(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress,
+                                                  bool* fetched) {
+  *fetched = false;
+  for (int round = 0; round < 2; ++round) {
+    BTFD_TRY(auto hit, store_->find_kernel(id));
+    if (hit) {
+      if (round == 0) ++stats_.hits;
+      if (pin && !hit->first.pinned) (void)store_->set_pinned(id, true);
+      return hit->first;
+    }
+    if (round == 1) break;
+    ++stats_.misses;
+    std::string key = "kernel:" + id.to_string();
+    std::promise<Status> promise;
+    std::shared_future<Status> waiting;
+    {
+      std::lock_guard lock(inflight_mu_);
+      auto it = inflight_.find(key);
+      if (it != inflight_.end()) waiting = it->second;
+      else inflight_.emplace(key, promise.get_future().share());
+    }
+    if (waiting.valid()) {
+      ++stats_.coalesced;
+      Status st = waiting.get();
+      if (!st) return st.error();
+      continue;  // the other request stored it: look it up again
+    }
+    auto r = obtain_kernel(id, pin, progress);
+    {
+      std::lock_guard lock(inflight_mu_);
+      promise.set_value(r ? Status() : Status(r.error()));
+      inflight_.erase(key);
+    }
+    if (r) *fetched = true;
+    return r;
+  }
+  return make_error(Errc::internal, "kernel " + id.to_string() + " vanished from the cache right after it was stored");
+}
+
+Result<std::shared_ptr<const btf::KernelBtf>> Service::hot_kernel(const store::KernelEntry& e) {
+  std::string key = to_hex(e.digest);
+  {
+    std::lock_guard lock(hot_mu_);
+    auto it = hot_.find(key);
+    if (it != hot_.end()) {
+      it->second.last_used = std::chrono::steady_clock::now();
+      return it->second.kernel;
+    }
+  }
+  BTFD_TRY(auto found, store_->find_kernel(e.id));
+  if (!found) return make_error(Errc::not_found, "kernel " + e.id.to_string() + " left the cache");
+  BTFD_TRY(auto bytes, pread_all(found->second.fd.get(), found->second.size));
+  BTFD_TRY(auto k, btf::KernelBtf::parse(bytes));
+  std::lock_guard lock(hot_mu_);
+  hot_[key] = Hot{k, std::chrono::steady_clock::now()};
+  // Over budget: drop the least recently used others.
+  uint64_t total = 0;
+  for (auto& [_, h] : hot_) total += h.kernel->memory_bytes();
+  while (total > cfg_.hot_kernel_budget && hot_.size() > 1) {
+    auto victim = hot_.end();
+    for (auto it = hot_.begin(); it != hot_.end(); ++it)
+      if (it->first != key && (victim == hot_.end() || it->second.last_used < victim->second.last_used)) victim = it;
+    if (victim == hot_.end()) break;
+    total -= victim->second.kernel->memory_bytes();
+    hot_.erase(victim);
+  }
+  return k;
+}
+
+void Service::trim_hot(bool force) {
+  std::lock_guard lock(hot_mu_);
+  auto now = std::chrono::steady_clock::now();
+  for (auto it = hot_.begin(); it != hot_.end();) {
+    if (force || now - it->second.last_used > std::chrono::seconds(cfg_.hot_kernel_idle_sec)) it = hot_.erase(it);
+    else ++it;
+  }
+}
+
+uint64_t Service::hot_bytes() const {
+  std::lock_guard lock(hot_mu_);
+  uint64_t total = 0;
+  for (auto& [_, h] : hot_) total += h.kernel->memory_bytes();
+  return total;
+}
+
+// Objects arrive as descriptors: a file or a pipe. Never trust their size or
+// their pace: cap the bytes and give up on a writer that stalls.
+Result<std::vector<uint8_t>> Service::read_object(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) < 0) return sys_error(errno, "fstat object");
+  if (S_ISREG(st.st_mode)) {
+    if (static_cast<uint64_t>(st.st_size) > cfg_.max_object_size)
+      return make_error(Errc::too_large, "object is " + std::to_string(st.st_size) + " bytes, more than the limit of " +
+                                             std::to_string(cfg_.max_object_size));
+    return pread_all(fd, cfg_.max_object_size);
+  }
+  if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))
+    return make_error(Errc::invalid_argument, "object descriptor is neither a file nor a pipe");
+  std::vector<uint8_t> out;
+  std::vector<uint8_t> buf(64 * 1024);
+  for (;;) {
+    struct pollfd p {fd, POLLIN, 0};
+    int r = ::poll(&p, 1, 10000);
+    if (r == 0) return make_error(Errc::timeout, "object pipe stalled");
+    if (r < 0 && errno != EINTR) return sys_error(errno, "poll object");
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n < 0) return sys_error(errno, "read object");
+    if (n == 0) break;
+    out.insert(out.end(), buf.begin(), buf.begin() + n);
+    if (out.size() > cfg_.max_object_size)
+      return make_error(Errc::too_large, "object is larger than the limit of " + std::to_string(cfg_.max_object_size));
+  }
+  return out;
+}
+
+Result<store::Blob> Service::minimized_for(const store::KernelEntry& e,
+                                           std::vector<std::pair<Digest, std::vector<uint8_t>>>& objs, bool* computed,
+                                           nlohmann::json* summary) {
+  std::vector<Digest> digests;
+  for (auto& [d, _] : objs) digests.push_back(d);
+  *computed = false;
+  for (int round = 0; round < 2; ++round) {
+    BTFD_TRY(auto hit, store_->find_minimized(e.digest, digests));
+    if (hit) {
+      if (round == 0) ++stats_.minimized_hits;
+      return std::move(*hit);
+    }
+    if (round == 1) break;
+    std::vector<Digest> sorted = digests;
+    std::string key = "min:" + to_hex(e.digest) + ":" + store::objects_key(sorted);
+    std::promise<Status> promise;
+    std::shared_future<Status> waiting;
+    {
+      std::lock_guard lock(inflight_mu_);
+      auto it = inflight_.find(key);
+      if (it != inflight_.end()) waiting = it->second;
+      else inflight_.emplace(key, promise.get_future().share());
+    }
+    if (waiting.valid()) {
+      ++stats_.coalesced;
+      Status st = waiting.get();
+      if (!st) return st.error();
+      continue;
+    }
+    auto work = [&]() -> Result<store::Blob> {
+      BTFD_TRY(auto kernel, hot_kernel(e));
+      std::vector<btf::ObjectInput> inputs;
+      for (auto& [d, bytes] : objs) inputs.push_back({"object " + to_hex(d).substr(0, 12), bytes});
+      BTFD_TRY(auto result, btf::minimize(*kernel, inputs));
+      *summary = btf::report_to_json(result.relocs);
+      ++stats_.minimized;
+      return store_->put_minimized(e.digest, digests, result.btf, summary->dump());
+    };
+    auto r = work();
+    {
+      std::lock_guard lock(inflight_mu_);
+      promise.set_value(r ? Status() : Status(r.error()));
+      inflight_.erase(key);
+    }
+    if (r) *computed = true;
+    return r;
+  }
+  return make_error(Errc::internal, "minimized BTF vanished from the cache right after it was stored");
+}
+
+Result<BtfAnswer> Service::get_btf(const KernelIdentity& id, std::vector<UniqueFd> objects,
+                                   const hub::ProgressFn& progress) {
+  // Read the objects first: a bad object should not cost a hub download.
+  std::vector<std::pair<Digest, std::vector<uint8_t>>> objs;
+  for (size_t i = 0; i < objects.size(); ++i) {
+    auto bytes = read_object(objects[i].get());
+    if (!bytes) return std::move(bytes).error().wrap("object #" + std::to_string(i));
+    Digest d = sha256(*bytes);
+    objs.emplace_back(d, std::move(bytes).value());
+  }
+  bool fetched = false;
+  BTFD_TRY(auto entry, ensure_kernel(id, false, progress, &fetched));
+  BtfAnswer a;
+  a.kernel = id;
+  a.source = store::source_name(entry.source);
+  if (objs.empty()) {
+    BTFD_TRY(auto hit, store_->find_kernel(id));
+    if (!hit) return make_error(Errc::internal, "kernel " + id.to_string() + " left the cache");
+    a.blob = std::move(hit->second);
+    a.cached = !fetched;
+    return a;
+  }
+  bool computed = false;
+  BTFD_TRY(a.blob, minimized_for(entry, objs, &computed, &a.relocations));
+  a.minimized = true;
+  a.cached = !fetched && !computed;
+  for (auto& [d, bytes] : objs) (void)store_->remember_object(d, bytes);
+  return a;
+}
+
+Result<nlohmann::json> Service::prefetch(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress) {
+  ++stats_.prefetches;
+  bool fetched = false;
+  auto entry = ensure_kernel(id, pin, progress, &fetched);
+  if (!entry) {
+    ++stats_.prefetch_failures;
+    return std::move(entry).error();
+  }
+  auto window = static_cast<int64_t>(::time(nullptr)) - static_cast<int64_t>(cfg_.object_window_days * 86400);
+  BTFD_TRY(auto objects, store_->recent_objects(window));
+  size_t minimized = 0, failed = 0;
+  for (auto& obj : objects) {
+    std::vector<std::pair<Digest, std::vector<uint8_t>>> one;
+    one.push_back(std::move(obj));
+    bool computed = false;
+    nlohmann::json summary;
+    if (minimized_for(*entry, one, &computed, &summary)) ++minimized;
+    else ++failed;
+  }
+  return nlohmann::json{{"kernel", identity_json(id)}, {"fetched", fetched}, {"source", store::source_name(entry->source)},
+                        {"size", entry->size}, {"sha256", to_hex(entry->digest)}, {"pinned", pin || entry->pinned},
+                        {"objects_minimized", minimized}, {"objects_failed", failed}};
+}
+
+Result<nlohmann::json> Service::list() {
+  BTFD_TRY(auto l, store_->list());
+  nlohmann::json kernels = nlohmann::json::array(), minimized = nlohmann::json::array(),
+                 objects = nlohmann::json::array();
+  for (const auto& k : l.kernels)
+    kernels.push_back({{"kernel", identity_json(k.id)}, {"source", store::source_name(k.source)}, {"origin", k.origin},
+                       {"sha256", to_hex(k.digest)}, {"size", k.size}, {"fetched_at", k.fetched_at},
+                       {"last_used", k.last_used}, {"pinned", k.pinned}});
+  for (const auto& m : l.minimized) {
+    nlohmann::json objs = nlohmann::json::array();
+    for (const auto& d : m.objects) objs.push_back(to_hex(d));
+    minimized.push_back({{"kernel_sha256", to_hex(m.kernel)}, {"objects", objs}, {"sha256", to_hex(m.digest)},
+                         {"size", m.size}, {"last_used", m.last_used}});
+  }
+  for (const auto& o : l.objects)
+    objects.push_back({{"sha256", to_hex(o.digest)}, {"size", o.size}, {"last_requested", o.last_requested}});
+  return nlohmann::json{{"kernels", kernels}, {"minimized", minimized}, {"objects", objects}};
+}
+
+nlohmann::json Service::mirror_stats() const {
+  nlohmann::json mirrors = nlohmann::json::array();
+  for (const auto& m : hub_->stats())
+    mirrors.push_back({{"base", m.base}, {"requests", m.requests}, {"successes", m.successes},
+                       {"not_found", m.not_found}, {"errors", m.errors}, {"timeouts", m.timeouts},
+                       {"bytes", m.bytes}, {"skipped", m.skipped}, {"healthy", !m.open_circuit}});
+  return mirrors;
+}
+
+nlohmann::json Service::status() {
+  auto u = store_->usage();
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
+  return {{"version", BTFD_VERSION},
+          {"uptime_sec", uptime},
+          {"host", identity_json(host_.identity)},
+          {"native_btf", !host_.native_btf_path.empty()},
+          {"cache", {{"directory", store_->dir()}, {"used", u.bytes}, {"budget", u.budget}, {"kernels", u.kernels},
+                     {"minimized", u.minimized}, {"objects", u.objects}, {"negative", u.negative},
+                     {"corrupt_blobs", u.corrupt_blobs}}},
+          {"hot_kernels_bytes", hot_bytes()},
+          {"mirrors", mirror_stats()},
+          {"prefetch", {{"runs", stats_.prefetches.load()}, {"failures", stats_.prefetch_failures.load()},
+                        {"kernels_seen", stats_.upgrades_seen.load()}}}};
+}
+
+Result<nlohmann::json> Service::gc() {
+  BTFD_TRY(auto r, store_->gc());
+  trim_hot(true);
+  return nlohmann::json{{"removed_entries", r.removed_entries}, {"removed_blobs", r.removed_blobs},
+                        {"freed_bytes", r.freed_bytes}};
+}
+
+}  // namespace btfd::server

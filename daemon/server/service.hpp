@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+// What btfd does for a request, independent of the socket: find or obtain a
+// kernel's BTF (cache, the running kernel, the hub), minimize it for objects,
+// store and answer. Runs on worker threads; identical work in flight is done
+// once and shared (coalescing); parsed kernels stay hot under a memory budget.
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "btf/kernel_btf.hpp"
+#include "hub/hub.hpp"
+#include "kernel/identity.hpp"
+#include "server/config.hpp"
+#include "server/stats.hpp"
+#include "store/store.hpp"
+#include "util/fd.hpp"
+
+namespace btfd::server {
+
+struct BtfAnswer {
+  store::Blob blob;
+  KernelIdentity kernel;
+  std::string source;    // native | hub | file: where the kernel BTF came from
+  bool cached = false;   // answered without fetching or computing anything new
+  bool minimized = false;
+  nlohmann::json relocations;  // summary when minimized
+};
+
+class Service {
+ public:
+  Service(Config cfg, std::unique_ptr<store::Store> store, HostInfo host, Stats& stats);
+
+  const HostInfo& host() const { return host_; }
+  // objects: descriptors the client passed (never paths).
+  Result<BtfAnswer> get_btf(const KernelIdentity& id, std::vector<UniqueFd> objects,
+                            const hub::ProgressFn& progress = {});
+  // Fetches a kernel's BTF (pinned) and pre-minimizes it for recently requested objects.
+  Result<nlohmann::json> prefetch(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress = {});
+  Result<nlohmann::json> list();
+  nlohmann::json status();
+  nlohmann::json mirror_stats() const;
+  Result<nlohmann::json> gc();
+  // Drops parsed kernels idle for longer than the configured time (all if force).
+  void trim_hot(bool force);
+  uint64_t hot_bytes() const;
+
+ private:
+  Result<store::KernelEntry> ensure_kernel(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress,
+                                           bool* fetched);
+  Result<store::KernelEntry> obtain_kernel(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress);
+  Result<std::shared_ptr<const btf::KernelBtf>> hot_kernel(const store::KernelEntry& e);
+  Result<std::vector<uint8_t>> read_object(int fd);
+  Result<store::Blob> minimized_for(const store::KernelEntry& e, std::vector<std::pair<Digest, std::vector<uint8_t>>>& objs,
+                                    bool* computed, nlohmann::json* summary);
+
+  Config cfg_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<hub::Hub> hub_;
+  HostInfo host_;
+  Stats& stats_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+
+  std::mutex inflight_mu_;
+  std::map<std::string, std::shared_future<Status>> inflight_;
+
+  mutable std::mutex hot_mu_;
+  struct Hot {
+    std::shared_ptr<const btf::KernelBtf> kernel;
+    std::chrono::steady_clock::time_point last_used;
+  };
+  std::map<std::string, Hot> hot_;
+};
+
+nlohmann::json identity_json(const KernelIdentity& id);
+Result<KernelIdentity> identity_from_json(const nlohmann::json& j, const KernelIdentity& host);
+
+}  // namespace btfd::server

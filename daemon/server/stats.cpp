@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "server/stats.hpp"
+
+#include <sstream>
+
+namespace btfd::server {
+
+void Stats::request(const std::string& method, const std::string& outcome, double seconds) {
+  std::lock_guard lock(mu_);
+  ++requests_[{method, outcome}];
+  size_t b = 0;
+  while (b < kBuckets.size() && seconds > kBuckets[b]) ++b;
+  ++latency_[b];
+  latency_sum_ += seconds;
+  ++latency_count_;
+}
+
+nlohmann::json Stats::to_json() const {
+  std::lock_guard lock(mu_);
+  nlohmann::json req = nlohmann::json::object();
+  for (const auto& [k, n] : requests_) req[k.first][k.second] = n;
+  nlohmann::json hist = nlohmann::json::array();
+  for (size_t i = 0; i < latency_.size(); ++i)
+    hist.push_back({{"le", i < kBuckets.size() ? nlohmann::json(kBuckets[i]) : nlohmann::json("+Inf")},
+                    {"count", latency_[i]}});
+  return {{"requests", req},
+          {"cache", {{"hits", hits.load()}, {"misses", misses.load()}, {"minimized_hits", minimized_hits.load()}}},
+          {"sources", {{"native", native.load()}, {"hub", hub_fetches.load()}, {"minimized", minimized.load()}}},
+          {"hub_bytes", hub_bytes.load()},
+          {"coalesced", coalesced.load()},
+          {"prefetch", {{"runs", prefetches.load()}, {"failures", prefetch_failures.load()},
+                        {"kernels_seen", upgrades_seen.load()}}},
+          {"latency_seconds", {{"buckets", hist}, {"sum", latency_sum_}, {"count", latency_count_}}}};
+}
+
+std::string Stats::to_prometheus(const nlohmann::json& extra) const {
+  std::ostringstream o;
+  nlohmann::json j = to_json();
+  o << "# HELP btfd_requests_total Varlink requests by method and outcome.\n# TYPE btfd_requests_total counter\n";
+  for (auto& [method, outcomes] : j["requests"].items())
+    for (auto& [outcome, n] : outcomes.items())
+      o << "btfd_requests_total{method=\"" << method << "\",outcome=\"" << outcome << "\"} " << n.get<uint64_t>() << "\n";
+  auto counter = [&](const char* name, const char* help, uint64_t v) {
+    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " counter\n" << name << " " << v << "\n";
+  };
+  counter("btfd_cache_hits_total", "Kernel BTF answered from the cache.", hits.load());
+  counter("btfd_cache_misses_total", "Kernel BTF not in the cache.", misses.load());
+  counter("btfd_native_total", "Kernel BTF taken from the running kernel.", native.load());
+  counter("btfd_hub_fetches_total", "Kernel BTF fetched from a hub mirror.", hub_fetches.load());
+  counter("btfd_hub_bytes_total", "Bytes downloaded from hub mirrors.", hub_bytes.load());
+  counter("btfd_minimized_total", "Minimized BTF computed.", minimized.load());
+  counter("btfd_prefetch_total", "Prefetch runs.", prefetches.load());
+  counter("btfd_prefetch_failures_total", "Prefetch runs that failed.", prefetch_failures.load());
+  o << "# HELP btfd_request_duration_seconds Request latency.\n# TYPE btfd_request_duration_seconds histogram\n";
+  uint64_t cum = 0;
+  for (auto& b : j["latency_seconds"]["buckets"]) {
+    cum += b["count"].get<uint64_t>();
+    std::string le = b["le"].is_string() ? "+Inf" : std::to_string(b["le"].get<double>());
+    o << "btfd_request_duration_seconds_bucket{le=\"" << le << "\"} " << cum << "\n";
+  }
+  o << "btfd_request_duration_seconds_sum " << j["latency_seconds"]["sum"].get<double>() << "\n";
+  o << "btfd_request_duration_seconds_count " << j["latency_seconds"]["count"].get<uint64_t>() << "\n";
+  for (auto& [name, v] : extra.items()) {
+    o << "# TYPE " << name << " gauge\n";
+    if (v.is_object()) {
+      for (auto& [label, val] : v.items()) o << name << "{mirror=\"" << label << "\"} " << val.dump() << "\n";
+    } else {
+      o << name << " " << v.dump() << "\n";
+    }
+  }
+  return o.str();
+}
+
+}  // namespace btfd::server

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+// Daemon statistics: requests by method and outcome, cache and source counts,
+// latency histogram; rendered as JSON and Prometheus text.
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace btfd::server {
+
+class Stats {
+ public:
+  void request(const std::string& method, const std::string& outcome, double seconds);
+  std::atomic<uint64_t> hits{0}, misses{0}, native{0}, hub_fetches{0}, hub_bytes{0}, minimized{0},
+      minimized_hits{0}, coalesced{0}, prefetches{0}, prefetch_failures{0}, upgrades_seen{0};
+  nlohmann::json to_json() const;
+  // Prometheus text exposition (for node_exporter's textfile collector).
+  std::string to_prometheus(const nlohmann::json& extra_gauges) const;
+
+  static constexpr std::array<double, 10> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.1, 1, 10, 60};
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, std::string>, uint64_t> requests_;
+  std::array<uint64_t, kBuckets.size() + 1> latency_{};
+  double latency_sum_ = 0;
+  uint64_t latency_count_ = 0;
+};
+
+}  // namespace btfd::server

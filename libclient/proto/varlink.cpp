@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "proto/varlink.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace btfd::proto {
+
+Status FrameReader::feed(std::span<const uint8_t> bytes, std::vector<UniqueFd> fds) {
+  for (auto& fd : fds) fds_.push_back(std::move(fd));
+  if (fds_.size() > kMaxFdsPerMessage * 4) return make_error(Errc::too_large, "too many file descriptors");
+  buf_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  fd_marks_.push_back(fds_.size());
+  size_t nul = buf_.find('\0');
+  if ((nul == std::string::npos ? buf_.size() : nul) > max_)
+    return make_error(Errc::too_large, "message larger than " + std::to_string(max_) + " bytes");
+  return {};
+}
+
+Result<nlohmann::json> parse_message(std::string_view text) {
+  auto j = nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return make_error(Errc::protocol, "message is not valid JSON");
+  if (!j.is_object()) return make_error(Errc::protocol, "message is not a JSON object");
+  return j;
+}
+
+Result<std::optional<Message>> FrameReader::next() {
+  size_t nul = buf_.find('\0');
+  if (nul == std::string::npos) return std::optional<Message>();
+  Message m;
+  auto j = parse_message(std::string_view(buf_).substr(0, nul));
+  buf_.erase(0, nul + 1);
+  // All fds received so far travel with the first message that completes.
+  while (!fds_.empty()) {
+    m.fds.push_back(std::move(fds_.front()));
+    fds_.pop_front();
+  }
+  fd_marks_.clear();
+  if (!j) return std::move(j).error();
+  if (m.fds.size() > kMaxFdsPerMessage) return make_error(Errc::too_large, "too many file descriptors in one message");
+  m.json = std::move(j).value();
+  return std::optional<Message>(std::move(m));
+}
+
+std::string encode(const nlohmann::json& j) {
+  std::string s = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  s.push_back('\0');
+  return s;
+}
+
+ssize_t recv_with_fds(int sock, std::span<uint8_t> buf, std::vector<UniqueFd>* fds) {
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)];
+  struct iovec iov {buf.data(), buf.size()};
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return n;
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      fds->emplace_back(fd);
+    }
+  }
+  if (msg.msg_flags & MSG_CTRUNC) {
+    errno = EMSGSIZE;  // the sender passed more fds than any message may carry
+    return -1;
+  }
+  return n;
+}
+
+Status send_message(int sock, const std::string& bytes, std::span<const int> fds, size_t* sent) {
+  if (fds.size() > kMaxFdsPerMessage) return make_error(Errc::too_large, "too many file descriptors");
+  size_t off = sent ? *sent : 0;
+  while (off < bytes.size()) {
+    struct iovec iov {const_cast<char*>(bytes.data() + off), bytes.size() - off};
+    struct msghdr msg {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)] = {};
+    if (off == 0 && !fds.empty()) {
+      msg.msg_control = control;
+      msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+      struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+      std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+    }
+    ssize_t n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (sent) *sent = off;
+      if (errno == EAGAIN) return make_error(Errc::busy, "socket buffer full");
+      return sys_error(errno, "send");
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (sent) *sent = off;
+  return {};
+}
+
+nlohmann::json reply(nlohmann::json parameters, bool continues) {
+  nlohmann::json j = {{"parameters", std::move(parameters)}};
+  if (continues) j["continues"] = true;
+  return j;
+}
+
+nlohmann::json error_reply(const std::string& name, nlohmann::json parameters) {
+  return {{"error", name}, {"parameters", std::move(parameters)}};
+}
+
+Result<Client> Client::connect(const std::string& path, int timeout_ms) {
+  struct sockaddr_un sa {};
+  sa.sun_family = AF_UNIX;
+  if (path.size() >= sizeof sa.sun_path) return make_error(Errc::invalid_argument, "socket path too long: \"" + path + "\"");
+  std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return sys_error(errno, "socket");
+  Client c;
+  c.fd_.reset(fd);
+  c.timeout_ms_ = timeout_ms;
+  if (::connect(fd, reinterpret_cast<struct sockaddr*>(&sa), sizeof sa) < 0) {
+    Error e = sys_error(errno, "cannot connect to btfd at \"" + path + "\"");
+    e.code = Errc::unreachable;
+    return e;
+  }
+  return c;
+}
+
+Result<Message> Client::call(const std::string& method, const nlohmann::json& parameters, std::span<const int> fds,
+                             bool more, const std::function<void(const Message&)>& on_reply) {
+  nlohmann::json call = {{"method", method}, {"parameters", parameters}};
+  if (more) call["more"] = true;
+  BTFD_TRY_VOID(send_message(fd_.get(), encode(call), fds));
+  std::vector<uint8_t> buf(64 * 1024);
+  for (;;) {
+    BTFD_TRY(auto msg, reader_.next());
+    if (msg) {
+      bool continues = msg->json.value("continues", false);
+      if (!continues || !more) return std::move(*msg);
+      if (on_reply) on_reply(*msg);
+      continue;
+    }
+    struct pollfd p {fd_.get(), POLLIN, 0};
+    int r = ::poll(&p, 1, timeout_ms_);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return sys_error(errno, "poll");
+    if (r == 0) return make_error(Errc::timeout, "btfd did not answer within " + std::to_string(timeout_ms_ / 1000) + " s");
+    std::vector<UniqueFd> got;
+    ssize_t n = recv_with_fds(fd_.get(), buf, &got);
+    if (n < 0 && errno == EAGAIN) continue;
+    if (n < 0) return sys_error(errno, "receive from btfd");
+    if (n == 0) return make_error(Errc::unreachable, "btfd closed the connection");
+    BTFD_TRY_VOID(reader_.feed(std::span(buf.data(), static_cast<size_t>(n)), std::move(got)));
+  }
+}
+
+}  // namespace btfd::proto
