@@ -6,9 +6,23 @@ namespace btfctl {
 
 int cmd_host(const Globals&, std::vector<std::string>&);
 int cmd_minimize(const Globals&, std::vector<std::string>&);
+int cmd_get(const Globals&, std::vector<std::string>&);
+int cmd_list(const Globals&, std::vector<std::string>&);
+int cmd_status(const Globals&, std::vector<std::string>&);
+int cmd_stats(const Globals&, std::vector<std::string>&);
+int cmd_gc(const Globals&, std::vector<std::string>&);
+int cmd_prefetch(const Globals&, std::vector<std::string>&);
 
 const std::vector<Command>& command_table() {
   static const std::vector<Command> table = {
+      {"get", "[--distro ID --distro-version V --arch A --release R] [--object FILE]... [-o FILE]",
+       "Get BTF for this host (or a kernel), minimized for objects if given.", cmd_get},
+      {"list", "", "List cached kernels, minimized entries and remembered objects.", cmd_list},
+      {"prefetch", "[--release R] [--distro ID --distro-version V --arch A] [--no-pin]",
+       "Fetch a kernel's BTF ahead of time and pre-minimize it for recent objects.", cmd_prefetch},
+      {"status", "", "Show the daemon's version, uptime, host, cache use and mirror health.", cmd_status},
+      {"stats", "[--prometheus]", "Show request and cache statistics.", cmd_stats},
+      {"gc", "", "Evict to the cache budget and remove unreferenced blobs.", cmd_gc},
       {"minimize", "KERNEL_BTF OBJECT... -o OUT [--report]",
        "Minimize a kernel BTF for CO-RE objects, locally (like bpftool gen min_core_btf).", cmd_minimize},
       {"host", "[--host-root DIR]", "Show this host's kernel identity and its BTF source (local, no daemon).", cmd_host},

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The read-mostly commands: list, status, stats, gc.
+#include <cstdio>
+#include <ctime>
+
+#include "cli/daemon_call.hpp"
+
+namespace btfctl {
+
+static std::string when(int64_t t) {
+  if (t <= 0) return "-";
+  char buf[32];
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", std::localtime(&tt));
+  return buf;
+}
+
+int cmd_list(const Globals& g, std::vector<std::string>& args) {
+  if (!args.empty()) return usage_error(g, "unexpected argument \"" + args[0] + "\"");
+  auto r = call_daemon(g, "io.btfd.ListKernels", nlohmann::json::object());
+  if (!r) return report_error(g, r.error());
+  const auto& p = r->json["parameters"];
+  if (g.json) {
+    print_json(g, p);
+    return kExitOk;
+  }
+  std::printf("%-50s %-7s %10s %-16s %s\n", "KERNEL", "SOURCE", "SIZE", "LAST USED", "PINNED");
+  for (const auto& k : p["kernels"])
+    std::printf("%-50s %-7s %10s %-16s %s\n", kernel_string(k["kernel"]).c_str(), k.value("source", "").c_str(),
+                human_size(k.value("size", 0ull)).c_str(), when(k.value("last_used", int64_t{0})).c_str(),
+                k.value("pinned", false) ? "yes" : "no");
+  std::printf("\n%zu minimized entries, %zu remembered objects\n", p["minimized"].size(), p["objects"].size());
+  for (const auto& o : p["objects"])
+    std::printf("  object %s  %s  last requested %s\n", o.value("sha256", "").substr(0, 16).c_str(),
+                human_size(o.value("size", 0ull)).c_str(), when(o.value("last_requested", int64_t{0})).c_str());
+  return kExitOk;
+}
+
+int cmd_status(const Globals& g, std::vector<std::string>& args) {
+  if (!args.empty()) return usage_error(g, "unexpected argument \"" + args[0] + "\"");
+  auto r = call_daemon(g, "io.btfd.Status", nlohmann::json::object());
+  if (!r) return report_error(g, r.error());
+  const auto& s = r->json["parameters"]["status"];
+  if (g.json) {
+    print_json(g, s);
+    return kExitOk;
+  }
+  std::printf("btfd %s, up %llds\n", s.value("version", "?").c_str(), static_cast<long long>(s.value("uptime_sec", 0LL)));
+  std::printf("host:        %s (%s)\n", kernel_string(s["host"]).c_str(),
+              s.value("native_btf", false) ? "native BTF available" : "no native BTF: served from the hub");
+  const auto& c = s["cache"];
+  std::printf("cache:       %s of %s in %s (%llu kernels, %llu minimized, %llu objects)\n",
+              human_size(c.value("used", 0ull)).c_str(), human_size(c.value("budget", 0ull)).c_str(),
+              c.value("directory", "").c_str(), static_cast<unsigned long long>(c.value("kernels", 0ull)),
+              static_cast<unsigned long long>(c.value("minimized", 0ull)),
+              static_cast<unsigned long long>(c.value("objects", 0ull)));
+  for (const auto& m : s["mirrors"])
+    std::printf("mirror:      %s  %s  (%llu requests, %llu errors)\n", m.value("base", "").c_str(),
+                m.value("healthy", true) ? "healthy" : "failing, skipped for now",
+                static_cast<unsigned long long>(m.value("requests", 0ull)),
+                static_cast<unsigned long long>(m.value("errors", 0ull)));
+  const auto& pf = s["prefetch"];
+  std::printf("prefetch:    %llu runs, %llu failures, %llu new kernels seen\n",
+              static_cast<unsigned long long>(pf.value("runs", 0ull)),
+              static_cast<unsigned long long>(pf.value("failures", 0ull)),
+              static_cast<unsigned long long>(pf.value("kernels_seen", 0ull)));
+  return kExitOk;
+}
+
+int cmd_stats(const Globals& g, std::vector<std::string>& args) {
+  bool prom = take_flag(args, "--prometheus");
+  if (!args.empty()) return usage_error(g, "unexpected argument \"" + args[0] + "\"");
+  auto r = call_daemon(g, "io.btfd.Stats", {{"prometheus", prom}});
+  if (!r) return report_error(g, r.error());
+  const auto& p = r->json["parameters"];
+  if (prom) {
+    std::fputs(p.value("text", "").c_str(), stdout);
+    return kExitOk;
+  }
+  print_json(Globals{true, false, !g.json, ""}, p["stats"]);
+  return kExitOk;
+}
+
+int cmd_gc(const Globals& g, std::vector<std::string>& args) {
+  if (!args.empty()) return usage_error(g, "unexpected argument \"" + args[0] + "\"");
+  auto r = call_daemon(g, "io.btfd.GarbageCollect", nlohmann::json::object());
+  if (!r) return report_error(g, r.error());
+  const auto& p = r->json["parameters"];
+  if (g.json) print_json(g, p);
+  else if (!g.quiet)
+    std::printf("removed %llu entries and %llu blobs, freed %s\n",
+                static_cast<unsigned long long>(p.value("removed_entries", 0ull)),
+                static_cast<unsigned long long>(p.value("removed_blobs", 0ull)),
+                human_size(p.value("freed_bytes", 0ull)).c_str());
+  return kExitOk;
+}
+
+}  // namespace btfctl

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// `btfctl prefetch`: fetch a kernel's BTF ahead of time (e.g. from a kernel
+// install hook) with a progress bar on a terminal, plain lines otherwise.
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "cli/daemon_call.hpp"
+
+namespace btfctl {
+
+bool kernel_options(const Globals& g, std::vector<std::string>& args, nlohmann::json* kernel, int* rc);
+
+int cmd_prefetch(const Globals& g, std::vector<std::string>& args) {
+  nlohmann::json kernel;
+  int rc = 0;
+  if (!kernel_options(g, args, &kernel, &rc)) return rc;
+  bool no_pin = take_flag(args, "--no-pin");
+  if (!args.empty()) return usage_error(g, "unexpected argument \"" + args[0] + "\"");
+  nlohmann::json params = {{"pin", !no_pin}};
+  if (!kernel.is_null()) params["kernel"] = kernel;
+  bool tty = ::isatty(STDERR_FILENO) && !g.quiet && !g.json;
+  auto r = call_daemon(g, "io.btfd.Prefetch", params, {}, true, [&](const btfd::proto::Message& m) {
+    if (g.quiet || g.json) return;
+    const auto& p = m.json["parameters"];
+    uint64_t done = p.value("downloaded", 0ull), total = p.value("total", 0ull);
+    if (tty && total) {
+      int width = 40, fill = static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * width);
+      std::fprintf(stderr, "\r[%-*s] %s / %s", width, std::string(static_cast<size_t>(fill), '#').c_str(),
+                   human_size(done).c_str(), human_size(total).c_str());
+    } else if (!tty) {
+      std::fprintf(stderr, "downloaded %s\n", human_size(done).c_str());
+    }
+  });
+  if (tty) std::fprintf(stderr, "\n");
+  if (!r) return report_error(g, r.error());
+  const auto& res = r->json["parameters"]["result"];
+  if (g.json) {
+    print_json(g, res);
+  } else if (!g.quiet) {
+    std::printf("%s: %s (%s, %s), pre-minimized for %llu object(s)\n", kernel_string(res["kernel"]).c_str(),
+                res.value("fetched", false) ? "fetched" : "already cached", res.value("source", "?").c_str(),
+                human_size(res.value("size", 0ull)).c_str(),
+                static_cast<unsigned long long>(res.value("objects_minimized", 0ull)));
+  }
+  return kExitOk;
+}
+
+}  // namespace btfctl

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "cli/daemon_call.hpp"
+
+#include <cstdlib>
+
+#include "btfd-config.h"
+
+namespace btfctl {
+
+std::string socket_path(const Globals& g) {
+  if (!g.socket.empty()) return g.socket;
+  const char* env = std::getenv("BTFD_SOCKET");
+  return env && *env ? env : BTFD_DEFAULT_SOCKET;
+}
+
+btfd::Result<btfd::proto::Client> connect_daemon(const Globals& g) {
+  return btfd::proto::Client::connect(socket_path(g), 300000);
+}
+
+btfd::Result<btfd::proto::Message> call_daemon(const Globals& g, const std::string& method,
+                                               const nlohmann::json& params, std::span<const int> fds, bool more,
+                                               const std::function<void(const btfd::proto::Message&)>& on_reply) {
+  BTFD_TRY(auto client, connect_daemon(g));
+  BTFD_TRY(auto msg, client.call(method, params, fds, more, on_reply));
+  if (!msg.json.contains("error")) return msg;
+  std::string name = msg.json["error"].is_string() ? msg.json["error"].get<std::string>() : "?";
+  std::string text = msg.json.contains("parameters") && msg.json["parameters"].is_object()
+                         ? msg.json["parameters"].value("message", "")
+                         : "";
+  namespace e = btfd::proto::errors;
+  btfd::Errc code = btfd::Errc::internal;
+  if (name == e::kKernelNotInHub) code = btfd::Errc::not_in_hub;
+  else if (name == e::kHubUnreachable) code = btfd::Errc::unreachable;
+  else if (name == e::kInvalidObject || name == e::kInvalidKernel || name == e::kInvalidParameter) code = btfd::Errc::invalid_argument;
+  else if (name == e::kPermissionDenied) code = btfd::Errc::permission;
+  else if (name == e::kTooLarge) code = btfd::Errc::too_large;
+  else if (name == e::kBusy) code = btfd::Errc::busy;
+  else if (name == e::kStoreError) code = btfd::Errc::io;
+  std::string short_name = name.substr(name.rfind('.') + 1);
+  btfd::Error err = btfd::make_error(code, short_name + (text.empty() ? "" : ": " + text));
+  // Hub trouble is not "btfd unreachable": keep exit code 1 for it.
+  if (code == btfd::Errc::unreachable) err.code = btfd::Errc::io;
+  return err;
+}
+
+std::string human_size(uint64_t b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(b);
+  int u = 0;
+  while (v >= 1024 && u < 4) v /= 1024, ++u;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+  return buf;
+}
+
+std::string kernel_string(const nlohmann::json& k) {
+  return k.value("distro", "?") + "/" + k.value("version", "?") + "/" + k.value("arch", "?") + "/" + k.value("release", "?");
+}
+
+}  // namespace btfctl
