@@ -98,10 +98,18 @@ Result<FetchResult> Hub::fetch(const KernelIdentity& id, int out_fd, const Progr
   if (opts_.mirrors.empty()) return make_error(Errc::unreachable, "no hub mirrors are configured");
   int not_found = 0, unreachable = 0;
   std::optional<Error> bad_payload, network;
+  // With every mirror's circuit open, try them anyway (half-open): failing fast
+  // forever would keep a recovered hub unused until the cooldown ends.
+  bool all_open = true;
+  {
+    std::lock_guard lock(mu_);
+    auto now = std::chrono::steady_clock::now();
+    for (const auto& m : mirrors_) all_open = all_open && now < m.open_until;
+  }
   for (size_t i = 0; i < opts_.mirrors.size(); ++i) {
     {
       std::lock_guard lock(mu_);
-      if (std::chrono::steady_clock::now() < mirrors_[i].open_until) {
+      if (!all_open && std::chrono::steady_clock::now() < mirrors_[i].open_until) {
         ++mirrors_[i].stats.skipped;
         ++unreachable;
         if (!network) network = make_error(Errc::unreachable, "mirror \"" + mirrors_[i].stats.base + "\" is failing and skipped for now");

@@ -114,15 +114,17 @@ Status Server::setup_listener() {
 Result<int> Server::run() {
   if (!event_) return make_error(Errc::internal, "cannot create the event loop");
   BTFD_TRY_VOID(setup_listener());
-  pool_ = std::make_unique<WorkerPool>(cfg_.workers);
-  sd_event_source* s = nullptr;
-  sd_event_add_io(event_, &s, pool_->wake_fd(), EPOLLIN, on_wake, this);
-  sd_event_source_set_floating(s, 1);
+  // Block the signals before any thread exists, so that only the loop's
+  // signalfd ever sees them.
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
-  sigprocmask(SIG_BLOCK, &mask, nullptr);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  pool_ = std::make_unique<WorkerPool>(cfg_.workers);
+  sd_event_source* s = nullptr;
+  sd_event_add_io(event_, &s, pool_->wake_fd(), EPOLLIN, on_wake, this);
+  sd_event_source_set_floating(s, 1);
   ::signal(SIGPIPE, SIG_IGN);
   sd_event_add_signal(event_, nullptr, SIGTERM, on_signal, this);
   sd_event_add_signal(event_, nullptr, SIGINT, on_signal, this);

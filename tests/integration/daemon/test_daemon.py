@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+# btfd end to end: a real daemon on a temp socket and cache, a real HTTP hub on
+# 127.0.0.1 serving ../shared/btfhub-sample; asserts through Varlink and btfctl.
+import concurrent.futures, http.server, json, os, shutil, signal, socket, subprocess, sys, tempfile, threading, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import varlink
+
+btfd, btfctl, sample_obj, kinds_obj = sys.argv[1:5]
+shared = os.environ.get("BTFD_SHARED_DIR", "")
+hubdir = os.path.join(shared, "btfhub-sample")
+if not os.path.isdir(hubdir):
+    print("SKIP: ../shared/btfhub-sample is absent"); sys.exit(77)
+
+failures = []
+def check(cond, what):
+    if not cond:
+        failures.append(what); print("FAIL:", what)
+
+tmp = tempfile.mkdtemp(prefix="btfd-daemon-test-")
+sock, cache = os.path.join(tmp, "btfd.sock"), os.path.join(tmp, "cache")
+hits = {"n": 0}
+
+class Hub(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, *a, **kw): super().__init__(*a, directory=hubdir, **kw)
+    def log_message(self, *a): pass
+    def do_GET(self):
+        if self.path.endswith(".btf.tar.xz"):
+            hits["n"] += 1
+            time.sleep(0.3)  # keep the fetch in flight while parallel clients arrive
+        return super().do_GET()
+
+def start_hub(port=0):
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), Hub)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+hub = start_hub()
+port = hub.server_address[1]
+mirror = "http://127.0.0.1:%d" % port
+
+def start_daemon(*extra):
+    p = subprocess.Popen([btfd, "--socket", sock, "--cache-dir", cache, "--mirror", mirror, "--idle-exit", "0",
+                          "--connect-timeout", "1000", "--timeout", "20000", "--log-level", "debug", *extra],
+                         stderr=open(os.path.join(tmp, "btfd.log"), "a"))
+    varlink.wait_for_socket(sock, p)
+    return p
+
+def stats():
+    c = varlink.Conn(sock); r, _ = c.call("io.btfd.Stats"); c.close()
+    return r["parameters"]["stats"]
+
+def get(kernel=None, objects=(), conn=None):
+    c = conn or varlink.Conn(sock)
+    params = {}
+    if kernel: params["kernel"] = kernel
+    fds = [os.open(o, os.O_RDONLY) for o in objects]
+    if fds: params["objects"] = list(range(len(fds)))
+    r, got = c.call("io.btfd.GetBtf", params, fds=fds)
+    for f in fds: os.close(f)
+    data = None
+    if got:
+        data = os.pread(got[0], os.fstat(got[0]).st_size, 0)
+        for f in got: os.close(f)
+    if not conn: c.close()
+    return r, data
+
+def parses_as_btf(data):
+    return data is not None and len(data) >= 24 and data[:2] == b"\x9f\xeb"
+
+kernels = []
+for root, _, files in os.walk(hubdir):
+    for f in files:
+        if f.endswith(".btf.tar.xz"):
+            d, v, a = os.path.relpath(root, hubdir).split("/")
+            kernels.append({"distro": d, "version": v, "arch": a, "release": f[: -len(".btf.tar.xz")]})
+kernels.sort(key=lambda k: os.path.getsize(os.path.join(hubdir, k["distro"], k["version"], k["arch"], k["release"] + ".btf.tar.xz")))
+small = kernels[0]
+
+daemon = start_daemon()
+try:
+    # Native BTF for this host, with and without objects.
+    if os.path.exists("/sys/kernel/btf/vmlinux"):
+        r, data = get()
+        check("error" not in r and r["parameters"]["source"] == "native", "native get: %s" % r)
+        check(data == open("/sys/kernel/btf/vmlinux", "rb").read(), "native BTF bytes equal vmlinux")
+        r, data = get(objects=[sample_obj])
+        check("error" not in r and r["parameters"]["minimized"] and parses_as_btf(data), "native minimized: %s" % r)
+    # Every sample kernel from the hub, with and without objects.
+    for k in kernels:
+        r, data = get(k)
+        check("error" not in r and r["parameters"]["source"] == "hub" and parses_as_btf(data), "hub get %s: %s" % (k, r))
+        r, data = get(k, [sample_obj])
+        check("error" not in r and r["parameters"]["minimized"] and parses_as_btf(data), "hub minimized %s: %s" % (k, r))
+    s = stats()
+    fetched = s["sources"]["hub"]
+    check(fetched == len(kernels), "one hub fetch per sample kernel (%d)" % fetched)
+    # Second request is a hit.
+    before = s["cache"]["hits"]
+    r, _ = get(small)
+    check(r["parameters"]["cached"] and stats()["cache"]["hits"] == before + 1, "second request is a hit: %s" % r)
+
+    # Restart: still a hit, nothing fetched.
+    daemon.send_signal(signal.SIGTERM); check(daemon.wait(timeout=20) == 0, "SIGTERM exits 0")
+    daemon = start_daemon()
+    r, _ = get(small, [sample_obj])
+    check("error" not in r and r["parameters"]["cached"], "after restart, still a hit: %s" % r)
+    check(stats()["sources"]["hub"] == 0, "no hub fetch after restart")
+
+    # 32 parallel clients asking for the same missing kernel: one fetch.
+    shutil.rmtree(cache)
+    daemon.send_signal(signal.SIGTERM); daemon.wait(timeout=20)
+    daemon = start_daemon("--workers", "4")
+    hits["n"] = 0
+    with concurrent.futures.ThreadPoolExecutor(32) as ex:
+        results = list(ex.map(lambda _: get(small), range(32)))
+    ok = sum(1 for r, d in results if "error" not in r and parses_as_btf(d))
+    check(ok == 32, "32 parallel answers (%d ok)" % ok)
+    check(stats()["sources"]["hub"] == 1 and hits["n"] == 1, "one hub fetch for 32 clients (%d)" % hits["n"])
+
+    # Bad input. Each gets its named error or is cut off; the daemon keeps serving.
+    def raw(payload, expect_error=None, fds=()):
+        s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sock)
+        if fds:
+            import array
+            s.sendmsg([payload], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+        else:
+            s.sendall(payload)
+        try:
+            data = s.recv(65536)
+        except socket.timeout:
+            data = b""
+        s.close()
+        if expect_error:
+            check(expect_error.encode() in data, "expected %s, got %r" % (expect_error, data[:200]))
+        return data
+    raw(b"{not json\0", "InvalidParameter")
+    raw(b'{"method": "io.btfd.Nope"}\0', "MethodNotFound")
+    raw(b'{"method": "com.example.Nope"}\0', "MethodNotFound")
+    raw(b'{"parameters": {}}\0', "InvalidParameter")
+    raw(b'{"method": "io.btfd.GetBtf", "parameters": {"objects": [3]}}\0', "InvalidParameter")
+    raw(b'{"method": "io.btfd.GetBtf", "parameters": {"kernel": {"release": "../../x"}}}\0', "InvalidKernel")
+    with open(os.path.join(tmp, "junk"), "wb") as f: f.write(b"not an elf file at all" * 10)
+    jfd = os.open(os.path.join(tmp, "junk"), os.O_RDONLY)
+    raw(b'{"method": "io.btfd.GetBtf", "parameters": {"objects": [0]}}\0', "InvalidObject", fds=[jfd])
+    big = os.path.join(tmp, "big"); open(big, "wb").truncate(1 << 30)  # sparse 1 GiB
+    bfd = os.open(big, os.O_RDONLY)
+    raw(b'{"method": "io.btfd.GetBtf", "parameters": {"objects": [0]}}\0', "TooLarge", fds=[bfd])
+    os.close(jfd); os.close(bfd)
+    raw(b"x" * (200 * 1024), "TooLarge")  # a huge message without a terminator
+    silent = socket.socket(socket.AF_UNIX); silent.connect(sock)  # connects and sends nothing
+    half = socket.socket(socket.AF_UNIX); half.connect(sock)
+    half.sendall(b'{"method": "io.btfd.GetBtf", "parameters": {"kernel": ')
+    half.close()  # disconnects mid-request
+    gone = socket.socket(socket.AF_UNIX); gone.connect(sock)
+    gone.sendall(b'{"method": "io.btfd.GetBtf", "parameters": {}}\0'); gone.close()  # leaves before the answer
+    r, data = get(small)
+    check("error" not in r and parses_as_btf(data), "still serving after bad clients: %s" % r)
+    silent.close()
+
+    # Unknown kernel: named error; second time answered from the negative cache.
+    r, _ = get({"distro": "ubuntu", "version": "20.04", "arch": "x86_64", "release": "0.0.0-none"})
+    check(r.get("error") == "io.btfd.KernelNotInHub", "not in hub: %s" % r)
+
+    # Hub down: named error; hub back: success.
+    hub.shutdown(); hub.server_close()
+    r, _ = get(kernels[1])
+    check(r.get("error") == "io.btfd.HubUnreachable", "hub down: %s" % r)
+    hub = start_hub(port)
+    r, data = get(kernels[1])
+    check("error" not in r and parses_as_btf(data), "hub back: %s" % r)
+
+    # Interface description, and btfctl against the same daemon.
+    c = varlink.Conn(sock)
+    r, _ = c.call("org.varlink.service.GetInterfaceDescription", {"interface": "io.btfd"})
+    check("method GetBtf" in r["parameters"]["description"], "interface description served")
+    c.close()
+    out = subprocess.run([btfctl, "--socket", sock, "--json", "list"], capture_output=True, text=True)
+    check(out.returncode == 0 and len(json.loads(out.stdout)["kernels"]) >= 2, "btfctl list: %s" % out.stdout[:200])
+    out = subprocess.run([btfctl, "--socket", sock, "stats", "--prometheus"], capture_output=True, text=True)
+    check("btfd_requests_total{" in out.stdout, "prometheus stats")
+    out = subprocess.run([btfctl, "--socket", sock, "--json", "prefetch", "--distro", small["distro"],
+                          "--distro-version", small["version"], "--arch", small["arch"], "--release", small["release"]],
+                         capture_output=True, text=True)
+    check(out.returncode == 0 and json.loads(out.stdout)["pinned"], "btfctl prefetch: %s %s" % (out.stdout, out.stderr))
+    out = subprocess.run([btfctl, "--socket", sock, "--json", "gc"], capture_output=True, text=True)
+    check(out.returncode == 0 and "freed_bytes" in json.loads(out.stdout), "btfctl gc: %s" % out.stdout)
+finally:
+    daemon.send_signal(signal.SIGTERM)
+    try: daemon.wait(timeout=20)
+    except subprocess.TimeoutExpired: daemon.kill()
+
+# Socket activation: systemd-socket-activate hands btfd a listening socket.
+sa = shutil.which("systemd-socket-activate")
+if sa:
+    asock = os.path.join(tmp, "activated.sock")
+    p = subprocess.Popen([sa, "-l", asock, btfd, "--cache-dir", cache, "--mirror", mirror, "--idle-exit", "2"],
+                         stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    for _ in range(100):
+        if os.path.exists(asock): break
+        time.sleep(0.05)
+    c = varlink.Conn(asock)
+    r, _ = c.call("io.btfd.Status")
+    check(r["parameters"]["status"]["version"], "socket-activated btfd answers")
+    c.close()
+    try:
+        p.wait(timeout=15)  # idle exit after 2 s
+        check(p.returncode == 0, "idle exit code 0")
+    except subprocess.TimeoutExpired:
+        p.kill(); check(False, "btfd did not exit when idle")
+else:
+    print("note: systemd-socket-activate not installed; socket activation not tested")
+
+hub.shutdown()
+log = open(os.path.join(tmp, "btfd.log")).read()
+shutil.rmtree(tmp)
+if failures:
+    print(log[-3000:])
+    print("%d failure(s)" % len(failures)); sys.exit(1)
+print("ok")
