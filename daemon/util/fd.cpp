@@ -35,25 +35,24 @@ Result<UniqueFd> open_at(int dirfd, const std::string& name, int flags, mode_t m
 
 namespace {
 
+// Reads through a fixed chunk and appends: some files (sysfs, pipes) return a
+// page per read(2), and growing-and-zeroing the output per call would be quadratic.
 template <class Reader>
 Result<std::vector<uint8_t>> read_loop(size_t max_bytes, size_t hint, Reader&& rd) {
   std::vector<uint8_t> out;
   out.reserve(std::min(hint, max_bytes) + 1);
+  std::vector<uint8_t> chunk(256 * 1024);
   for (;;) {
-    if (out.size() > max_bytes) return make_error(Errc::too_large, "input larger than " + std::to_string(max_bytes) + " bytes");
-    size_t want = std::max<size_t>(64 * 1024, out.capacity() - out.size());
-    size_t old = out.size();
-    out.resize(old + want);
-    ssize_t n = rd(out.data() + old, want, old);
+    ssize_t n = rd(chunk.data(), chunk.size(), out.size());
     if (n < 0) {
-      out.resize(old);
       if (errno == EINTR) continue;
       return sys_error(errno, "read");
     }
-    out.resize(old + static_cast<size_t>(n));
     if (n == 0) break;
+    if (out.size() + static_cast<size_t>(n) > max_bytes)
+      return make_error(Errc::too_large, "input larger than " + std::to_string(max_bytes) + " bytes");
+    out.insert(out.end(), chunk.begin(), chunk.begin() + n);
   }
-  if (out.size() > max_bytes) return make_error(Errc::too_large, "input larger than " + std::to_string(max_bytes) + " bytes");
   return out;
 }
 
