@@ -122,9 +122,8 @@ Result<int> Server::run() {
   sigaddset(&mask, SIGINT);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   pool_ = std::make_unique<WorkerPool>(cfg_.workers);
-  sd_event_source* s = nullptr;
-  sd_event_add_io(event_, &s, pool_->wake_fd(), EPOLLIN, on_wake, this);
-  sd_event_source_set_floating(s, 1);
+  // Sources added without a handle are owned ("floating") by the loop.
+  sd_event_add_io(event_, nullptr, pool_->wake_fd(), EPOLLIN, on_wake, this);
   ::signal(SIGPIPE, SIG_IGN);
   sd_event_add_signal(event_, nullptr, SIGTERM, on_signal, this);
   sd_event_add_signal(event_, nullptr, SIGINT, on_signal, this);
