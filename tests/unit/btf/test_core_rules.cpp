@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// libbpf's CO-RE rules on small BTFs built in-process with libbpf's writer.
+#include <bpf/btf.h>
+#include <doctest/doctest.h>
+
+#include "btf/core_rules.hpp"
+#include "btf/kernel_btf.hpp"
+#include "btf/minimizer.hpp"
+
+using namespace btfd;
+using namespace btfd::btf;
+
+TEST_CASE("essential names strip the last ___flavor only") {
+  CHECK(essential_name("foo___v2") == "foo");
+  CHECK(essential_name("a___b___c") == "a___b");
+  CHECK(essential_name("foo____x") == "foo____x");
+  CHECK(essential_name("foo") == "foo");
+  CHECK(essential_name("___x") == "___x");
+  CHECK(essential_name("task_struct___old") == "task_struct");
+}
+
+namespace {
+// struct inner { int x; }; struct outer { int a; union { int b; struct inner in; }; int arr[4]; long l; };
+struct Sample {
+  BtfPtr btf{btf__new_empty()};
+  int int_id, long_id, inner, anon_union, arr, outer, enum_id, typedef_id, ptr;
+  Sample() {
+    struct btf* b = btf.get();
+    int_id = btf__add_int(b, "int", 4, BTF_INT_SIGNED);
+    long_id = btf__add_int(b, "long", 8, BTF_INT_SIGNED);
+    inner = btf__add_struct(b, "inner", 4);
+    btf__add_field(b, "x", int_id, 0, 0);
+    anon_union = btf__add_union(b, nullptr, 4);
+    btf__add_field(b, "b", int_id, 0, 0);
+    btf__add_field(b, "in", inner, 0, 0);
+    arr = btf__add_array(b, int_id, int_id, 4);
+    outer = btf__add_struct(b, "outer", 32);
+    btf__add_field(b, "a", int_id, 0, 0);
+    btf__add_field(b, nullptr, anon_union, 32, 0);
+    btf__add_field(b, "arr", arr, 64, 0);
+    btf__add_field(b, "l", long_id, 192, 0);
+    enum_id = btf__add_enum(b, "color", 4);
+    btf__add_enum_value(b, "RED", 1);
+    btf__add_enum_value(b, "BLUE___x", 7);
+    typedef_id = btf__add_typedef(b, "outer_t", outer);
+    ptr = btf__add_ptr(b, outer);
+  }
+  std::vector<uint8_t> raw() const {
+    __u32 size = 0;
+    auto p = static_cast<const uint8_t*>(btf__raw_data(btf.get(), &size));
+    return {p, p + size};
+  }
+};
+}  // namespace
+
+TEST_CASE("access strings: parsing, anonymous levels, arrays and errors") {
+  Sample s;
+  auto spec = parse_local_spec(s.btf.get(), static_cast<uint32_t>(s.outer), "0:1:1:0", BPF_CORE_FIELD_BYTE_OFFSET);
+  REQUIRE(spec.ok());
+  CHECK(spec->raw == std::vector<uint32_t>{0, 1, 1, 0});
+  // accessor 0, "in", "x": the anonymous union leaves no named accessor
+  REQUIRE(spec->spec.size() == 3);
+  CHECK(std::string(spec->spec[1].name) == "in");
+  CHECK(spec->bit_offset == 32);
+  auto a = parse_local_spec(s.btf.get(), static_cast<uint32_t>(s.outer), "0:2:3", BPF_CORE_FIELD_BYTE_OFFSET);
+  REQUIRE(a.ok());
+  CHECK(a->bit_offset == 64 + 3 * 32);
+  CHECK_FALSE(parse_local_spec(s.btf.get(), static_cast<uint32_t>(s.outer), "0:2:4", 0).ok());  // out of bounds
+  CHECK_FALSE(parse_local_spec(s.btf.get(), static_cast<uint32_t>(s.outer), "0:9", 0).ok());
+  CHECK_FALSE(parse_local_spec(s.btf.get(), static_cast<uint32_t>(s.outer), "", 0).ok());
+  CHECK_FALSE(parse_local_spec(s.btf.get(), static_cast<uint32_t>(s.outer), ":0", 0).ok());
+  CHECK_FALSE(parse_local_spec(s.btf.get(), static_cast<uint32_t>(s.outer), "0:", 0).ok());
+  CHECK_FALSE(parse_local_spec(s.btf.get(), static_cast<uint32_t>(s.outer), "0:x", 0).ok());
+  CHECK_FALSE(parse_local_spec(s.btf.get(), static_cast<uint32_t>(s.outer), "1", BPF_CORE_TYPE_EXISTS).ok());
+  std::string deep = "0";
+  for (int i = 0; i < 64; ++i) deep += ":0";
+  auto d = parse_local_spec(s.btf.get(), static_cast<uint32_t>(s.outer), deep.c_str(), 0);
+  REQUIRE_FALSE(d.ok());
+  CHECK(d.error().code == Errc::too_large);
+  auto e = parse_local_spec(s.btf.get(), static_cast<uint32_t>(s.enum_id), "1", BPF_CORE_ENUMVAL_VALUE);
+  REQUIRE(e.ok());
+  CHECK(std::string(e->spec[0].name) == "BLUE___x");
+  CHECK_FALSE(parse_local_spec(s.btf.get(), static_cast<uint32_t>(s.enum_id), "2", BPF_CORE_ENUMVAL_VALUE).ok());
+}
+
+TEST_CASE("field matching follows members through anonymous unions, by exact member name") {
+  Sample local, target;
+  // The target has the union's members in a different position: offsets follow the target.
+  BtfPtr t(btf__new_empty());
+  int ti = btf__add_int(t.get(), "int", 4, BTF_INT_SIGNED);
+  int tinner = btf__add_struct(t.get(), "inner", 8);
+  btf__add_field(t.get(), "pad", ti, 0, 0);
+  btf__add_field(t.get(), "x", ti, 32, 0);
+  int tu = btf__add_union(t.get(), nullptr, 8);
+  btf__add_field(t.get(), "in", tinner, 0, 0);
+  int touter = btf__add_struct(t.get(), "outer___v2", 24);
+  btf__add_field(t.get(), "z", ti, 0, 0);
+  btf__add_field(t.get(), "a", ti, 32, 0);
+  btf__add_field(t.get(), nullptr, tu, 64, 0);
+  auto spec = parse_local_spec(local.btf.get(), static_cast<uint32_t>(local.outer), "0:1:1:0", BPF_CORE_FIELD_BYTE_OFFSET);
+  REQUIRE(spec.ok());
+  Spec targ;
+  REQUIRE(match_candidate(*spec, t.get(), static_cast<uint32_t>(touter), &targ) == 1);
+  CHECK(targ.raw == std::vector<uint32_t>{0, 2, 0, 1});
+  CHECK(targ.bit_offset == 64 + 32);
+  auto v = relo_value(targ, BPF_CORE_FIELD_BYTE_OFFSET);
+  REQUIRE(v.ok());
+  CHECK(v->value == 12);
+  // "b" does not exist in the target union: no match (not an error).
+  auto specb = parse_local_spec(local.btf.get(), static_cast<uint32_t>(local.outer), "0:1:0", BPF_CORE_FIELD_EXISTS);
+  REQUIRE(specb.ok());
+  CHECK(match_candidate(*specb, t.get(), static_cast<uint32_t>(touter), &targ) == 0);
+}
+
+TEST_CASE("type compatibility and enum matching") {
+  Sample a, b;
+  auto spec = parse_local_spec(a.btf.get(), static_cast<uint32_t>(a.ptr), "0", BPF_CORE_TYPE_EXISTS);
+  REQUIRE(spec.ok());
+  Spec targ;
+  CHECK(match_candidate(*spec, b.btf.get(), static_cast<uint32_t>(b.ptr), &targ) == 1);
+  CHECK(match_candidate(*spec, b.btf.get(), static_cast<uint32_t>(b.int_id), &targ) == 0);  // kind differs
+  auto ev = parse_local_spec(a.btf.get(), static_cast<uint32_t>(a.enum_id), "1", BPF_CORE_ENUMVAL_VALUE);
+  REQUIRE(ev.ok());
+  REQUIRE(match_candidate(*ev, b.btf.get(), static_cast<uint32_t>(b.enum_id), &targ) == 1);
+  auto val = relo_value(targ, BPF_CORE_ENUMVAL_VALUE);
+  REQUIRE(val.ok());
+  CHECK(val->value == 7);
+  // TYPE_MATCHES needs the same int size and signedness.
+  auto tm = parse_local_spec(a.btf.get(), static_cast<uint32_t>(a.long_id), "0", BPF_CORE_TYPE_MATCHES);
+  REQUIRE(tm.ok());
+  CHECK(match_candidate(*tm, b.btf.get(), static_cast<uint32_t>(b.long_id), &targ) == 1);
+  BtfPtr u(btf__new_empty());
+  int unsigned_long = btf__add_int(u.get(), "long", 8, 0);
+  CHECK(match_candidate(*tm, u.get(), static_cast<uint32_t>(unsigned_long), &targ) == 0);
+}
+
+TEST_CASE("a kernel index finds flavored candidates by essential name") {
+  Sample s;
+  btf__add_struct(s.btf.get(), "outer___v3", 8);
+  auto raw = s.raw();
+  auto k = KernelBtf::parse(raw);
+  REQUIRE(k.ok());
+  auto ids = (*k)->ids_with_essential_hash("outer");
+  CHECK(ids.size() == 2);
+  CHECK(ids[0] < ids[1]);
+  CHECK((*k)->memory_bytes() > raw.size());
+  std::vector<uint8_t> junk(100, 0);
+  CHECK_FALSE(KernelBtf::parse(junk).ok());
+}
+
+TEST_CASE("no objects give the empty 25-byte BTF, deterministically") {
+  Sample s;
+  auto raw = s.raw();
+  auto k = KernelBtf::parse(raw);
+  REQUIRE(k.ok());
+  auto r1 = minimize(**k, {});
+  REQUIRE(r1.ok());
+  CHECK(r1->btf.size() == 25);
+  std::vector<uint8_t> notelf(100, 7);
+  ObjectInput bad{"bad.o", notelf};
+  auto r2 = minimize(**k, std::span(&bad, 1));
+  REQUIRE_FALSE(r2.ok());
+  CHECK(r2.error().message.find("bad.o") != std::string::npos);
+}
