@@ -77,13 +77,14 @@ Result<store::KernelEntry> Service::obtain_kernel(const KernelIdentity& id, bool
 }
 
 Result<store::KernelEntry> Service::ensure_kernel(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress,
-                                                  bool* fetched) {
+                                                  bool* fetched, store::Blob* blob) {
   *fetched = false;
   for (int round = 0; round < 2; ++round) {
     BTFD_TRY(auto hit, store_->find_kernel(id));
     if (hit) {
       if (round == 0) ++stats_.hits;
       if (pin && !hit->first.pinned) (void)store_->set_pinned(id, true);
+      if (blob) *blob = std::move(hit->second);
       return hit->first;
     }
     if (round == 1) break;
@@ -253,14 +254,16 @@ Result<BtfAnswer> Service::get_btf(const KernelIdentity& id, std::vector<UniqueF
     objs.emplace_back(d, std::move(bytes).value());
   }
   bool fetched = false;
-  BTFD_TRY(auto entry, ensure_kernel(id, false, progress, &fetched));
   BtfAnswer a;
+  BTFD_TRY(auto entry, ensure_kernel(id, false, progress, &fetched, &a.blob));
   a.kernel = id;
   a.source = store::source_name(entry.source);
   if (objs.empty()) {
-    BTFD_TRY(auto hit, store_->find_kernel(id));
-    if (!hit) return make_error(Errc::internal, "kernel " + id.to_string() + " left the cache");
-    a.blob = std::move(hit->second);
+    if (!a.blob.fd) {  // freshly fetched: open what was just stored
+      BTFD_TRY(auto hit, store_->find_kernel(id));
+      if (!hit) return make_error(Errc::internal, "kernel " + id.to_string() + " left the cache");
+      a.blob = std::move(hit->second);
+    }
     a.cached = !fetched;
     return a;
   }

@@ -53,8 +53,9 @@ class Service {
   uint64_t hot_bytes() const;
 
  private:
+  // blob (optional) receives the open BTF file when the entry was a cache hit.
   Result<store::KernelEntry> ensure_kernel(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress,
-                                           bool* fetched);
+                                           bool* fetched, store::Blob* blob = nullptr);
   Result<store::KernelEntry> obtain_kernel(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress);
   Result<std::shared_ptr<const btf::KernelBtf>> hot_kernel(const store::KernelEntry& e);
   Result<std::vector<uint8_t>> read_object(int fd);
