@@ -72,6 +72,7 @@ Server::Server(Config cfg, Service& service, Stats& stats) : cfg_(std::move(cfg)
 }
 
 Server::~Server() {
+  watcher_.reset();
   conns_.clear();
   if (listen_src_) sd_event_source_disable_unref(listen_src_);
   pool_.reset();
@@ -131,6 +132,23 @@ Result<int> Server::run() {
   sd_event_now(event_, CLOCK_MONOTONIC, &now);
   sd_event_add_time(event_, nullptr, CLOCK_MONOTONIC, now + 1000000, 100000, on_tick, this);
   sd_event_set_watchdog(event_, 1);  // pings systemd when WATCHDOG_USEC is set
+  upgrade::WatchOptions wopts;
+  wopts.host_root = cfg_.host_root;
+  wopts.module_dirs = cfg_.module_dirs;
+  wopts.boot_dir = cfg_.boot_dir;
+  auto watcher = upgrade::Watcher::start(event_, wopts, [this](const upgrade::NewKernel& k) {
+    if (!k.native_btf_path.empty()) {
+      ++stats_.upgrades_seen;
+      log_info("new kernel %s carries its own BTF (%s): nothing to fetch", k.release.c_str(), k.native_btf_path.c_str());
+      return;
+    }
+    log_info("new kernel %s installed: prefetching its BTF", k.release.c_str());
+    on_new_kernel(k.release);
+  });
+  if (watcher) watcher_ = std::move(watcher).value();
+  else log_warning("kernel upgrades will not be noticed: %s", watcher.error().message.c_str());
+  // A kernel without built-in BTF: have its BTF before the first agent asks.
+  if (service_.host().native_btf_path.empty()) on_new_kernel(service_.host().identity.release);
   sd_notifyf(0, "READY=1\nSTATUS=Serving BTF on %s", cfg_.socket_path.empty() ? "the socket from systemd" : cfg_.socket_path.c_str());
   log_info("ready on %s (cache \"%s\")", cfg_.socket_path.empty() ? "socket from systemd" : cfg_.socket_path.c_str(),
            cfg_.cache_dir.c_str());

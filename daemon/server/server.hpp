@@ -17,6 +17,7 @@
 #include "server/service.hpp"
 #include "server/stats.hpp"
 #include "server/worker_pool.hpp"
+#include "upgrade/watcher.hpp"
 
 namespace btfd::server {
 
@@ -58,6 +59,7 @@ class Server {
   UniqueFd listen_fd_;
   bool own_socket_ = false;
   std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<upgrade::Watcher> watcher_;
   std::map<uint64_t, std::unique_ptr<Connection>> conns_;
   uint64_t next_id_ = 1;
   size_t inflight_ = 0;

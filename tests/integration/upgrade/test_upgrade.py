@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+# Kernel upgrades: with a host-root fixture (ubuntu 20.04) and a loopback hub,
+# creating <root>/lib/modules/<release>/ makes btfd fetch that kernel's BTF,
+# pin it and pre-minimize it for the objects requested before. The install hook
+# then socket-activates a stopped btfd, and exits 0 with a reason when btfd is
+# unreachable.
+import http.server, json, os, shutil, signal, subprocess, sys, tempfile, threading, time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "daemon"))
+import varlink
+
+btfd, btfctl, hook, sample_obj = sys.argv[1:5]
+hubdir = os.path.join(os.environ.get("BTFD_SHARED_DIR", ""), "btfhub-sample")
+if not os.path.isdir(hubdir):
+    print("SKIP: ../shared/btfhub-sample is absent"); sys.exit(77)
+failures = []
+def check(cond, what):
+    if not cond: failures.append(what); print("FAIL:", what)
+
+tmp = tempfile.mkdtemp(prefix="btfd-upgrade-test-")
+root = os.path.join(tmp, "root")
+os.makedirs(os.path.join(root, "etc")); os.makedirs(os.path.join(root, "lib/modules")); os.makedirs(os.path.join(root, "boot"))
+open(os.path.join(root, "etc/os-release"), "w").write('ID=ubuntu\nVERSION_ID="20.04"\n')
+class H(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, *a, **kw): super().__init__(*a, directory=hubdir, **kw)
+    def log_message(self, *a): pass
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+threading.Thread(target=srv.serve_forever, daemon=True).start()
+mirror = "http://127.0.0.1:%d" % srv.server_address[1]
+sock, cache = os.path.join(tmp, "s"), os.path.join(tmp, "cache")
+common = ["--cache-dir", cache, "--mirror", mirror, "--host-root", root]
+d = subprocess.Popen([btfd, "--socket", sock, "--idle-exit", "0", *common], stderr=open(os.path.join(tmp, "log"), "w"))
+try:
+    varlink.wait_for_socket(sock, d)
+    c = varlink.Conn(sock)
+    fd = os.open(sample_obj, os.O_RDONLY)
+    r, fds = c.call("io.btfd.GetBtf", {"kernel": {"release": "5.4.0-26-generic"}, "objects": [0]}, fds=[fd])
+    check("error" not in r, "object requested for the running kernel: %s" % r)
+    before = len(c.call("io.btfd.ListKernels")[0]["parameters"]["minimized"])
+    release = "5.11.0-1028-gcp"
+    os.makedirs(os.path.join(root, "lib/modules", release, "kernel"))  # what a package install does
+    deadline, entry, minimized = time.time() + 30, None, 0
+    while time.time() < deadline:
+        p = c.call("io.btfd.ListKernels")[0]["parameters"]
+        entry = next((k for k in p["kernels"] if k["kernel"]["release"] == release), None)
+        if entry:
+            minimized = sum(1 for m in p["minimized"] if m["kernel_sha256"] == entry["sha256"])
+            if minimized: break
+        time.sleep(0.1)
+    check(entry is not None and entry["kernel"]["distro"] == "ubuntu", "new kernel fetched: %s" % entry)
+    check(entry is not None and entry["pinned"], "new kernel pinned")
+    check(minimized >= 1, "pre-minimized for the remembered object (%d)" % minimized)
+    st = c.call("io.btfd.Status")[0]["parameters"]["status"]
+    check(st["prefetch"]["kernels_seen"] >= 1 and st["prefetch"]["runs"] >= 1, "status shows prefetch activity: %s" % st["prefetch"])
+    c.close()
+finally:
+    d.send_signal(signal.SIGTERM); d.wait(timeout=30)
+
+env = dict(os.environ, BTFCTL=btfctl, BTFD_HOOK_TIMEOUT="20")
+# Daemon unreachable: exit 0, say why.
+env["BTFD_SOCKET"] = os.path.join(tmp, "nobody-listens")
+p = subprocess.run(["sh", hook, "5.4.0-26-generic"], env=env, capture_output=True, text=True, timeout=60)
+check(p.returncode == 0 and "could not prefetch" in p.stderr, "hook with btfd unreachable: rc=%d %s" % (p.returncode, p.stderr))
+# Daemon stopped but socket-activatable: the hook starts it and the entry appears.
+sa = shutil.which("systemd-socket-activate")
+if sa:
+    asock = os.path.join(tmp, "activated")
+    fresh = ["--cache-dir", os.path.join(tmp, "cache2"), "--mirror", mirror, "--host-root", root]
+    act = subprocess.Popen([sa, "-l", asock, btfd, "--idle-exit", "3", *fresh], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if os.path.exists(asock): break
+        time.sleep(0.05)
+    env["BTFD_SOCKET"] = asock
+    p = subprocess.run(["sh", hook, "5.11.0-1028-gcp"], env=env, capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0 and p.stderr == "", "hook with socket activation: %s" % p.stderr)
+    out = subprocess.run([btfctl, "--socket", asock, "--json", "list"], capture_output=True, text=True)
+    releases = [k["kernel"]["release"] for k in json.loads(out.stdout)["kernels"]] if out.returncode == 0 else []
+    check("5.11.0-1028-gcp" in releases, "entry appears after the hook: %s" % out.stdout[:300])
+    act.send_signal(signal.SIGTERM); act.wait(timeout=30)
+srv.shutdown()
+shutil.rmtree(tmp)
+if failures: print("%d failure(s)" % len(failures)); sys.exit(1)
+print("ok")
