@@ -1,0 +1,29 @@
+#!/bin/bash
+# The generated units: systemd-analyze's offline exposure score is at most 1.5,
+# the socket/service pair is wired as documented, and the sandbox leaves readable
+# what btfd must read (/sys/kernel/btf, /etc/os-release, /boot, modules dirs).
+set -euo pipefail
+dir=${1:?unit dir}
+service=$dir/btfd.service socket=$dir/btfd.socket
+if ! command -v systemd-analyze >/dev/null; then echo "SKIP: systemd-analyze missing"; exit 77; fi
+score=$(systemd-analyze security --offline=yes "$service" 2>/dev/null | sed -n 's/.*Overall exposure level for btfd.service: \([0-9.]*\).*/\1/p')
+[ -n "$score" ] || { echo "no exposure score"; exit 1; }
+echo "exposure: $score"
+python3 -c "import sys; sys.exit(0 if float('$score') <= 1.5 else 1)" || { echo "exposure $score > 1.5"; exit 1; }
+grep -qx 'Type=notify' "$service"
+grep -qx 'Requires=btfd.socket' "$service"
+grep -qx 'Also=btfd.socket' "$service"
+grep -q '^WatchdogSec=' "$service"
+grep -qx 'ListenStream=/run/btfd/btfd.sock' "$socket"
+grep -qx 'RemoveOnStop=yes' "$socket"
+grep -qx 'WantedBy=sockets.target' "$socket"
+grep -q '^ExecStart=/.*/btfd$' "$service"
+# Nothing may hide the inputs btfd reads; ProtectSystem=strict keeps them readable.
+if grep -qE '^(InaccessiblePaths|TemporaryFileSystem|BindPaths)=' "$service"; then
+  echo "the sandbox hides paths btfd must read"; exit 1
+fi
+grep -qx 'ProtectSystem=strict' "$service"
+grep -qx 'CacheDirectory=btfd' "$service"
+# Every relaxation carries its reason.
+grep -B1 '^RestrictAddressFamilies=.*AF_INET' "$service" | grep -q '^#'
+echo ok
