@@ -1,0 +1,31 @@
+#!/usr/bin/env python3
+# The documented agent example, built against libbtfd, loads a real CO-RE object
+# with libbpf using BTF it got from a real btfd (forced, since this host has BTF).
+import os, signal, subprocess, sys, tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "daemon"))
+import varlink
+
+btfd, agent, obj = sys.argv[1:4]
+if os.geteuid() != 0:
+    print("SKIP: loading BPF programs needs root"); sys.exit(77)
+tmp = tempfile.mkdtemp(prefix="btfd-agent-")
+sock = os.path.join(tmp, "s")
+d = subprocess.Popen([btfd, "--socket", sock, "--cache-dir", os.path.join(tmp, "c"), "--idle-exit", "0"],
+                     stderr=subprocess.DEVNULL)
+try:
+    varlink.wait_for_socket(sock, d)
+    env = dict(os.environ, BTFD_SOCKET=sock, BTFD_FORCE="1", TMPDIR=tmp)
+    p = subprocess.run([agent, obj], env=env, capture_output=True, text=True, timeout=60)
+    print(p.stdout, p.stderr)
+    if "Operation not permitted" in p.stderr:
+        print("SKIP: bpf(2) not permitted"); sys.exit(77)
+    assert p.returncode == 0 and "load: ok" in p.stdout, "agent failed"
+    assert ("btf: " + tmp) in p.stdout, "the agent did not use btfd's BTF"
+    assert not [f for f in os.listdir(tmp) if f.startswith("btfd-vmlinux-")], "clean did not remove the BTF copy"
+    # btfd unreachable: a clear error, non-zero exit.
+    env["BTFD_SOCKET"] = os.path.join(tmp, "nobody")
+    p = subprocess.run([agent, obj], env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and "not reachable" in p.stderr, p.stderr
+finally:
+    d.send_signal(signal.SIGTERM); d.wait(timeout=20)
+print("ok")
