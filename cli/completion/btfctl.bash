@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# bash completion for btfctl
+_btfctl() {
+	local cur prev words cword
+	_init_completion || return
+	local commands="get list prefetch status stats gc minimize host help"
+	local globals="--json --pretty --quiet --socket --version --help"
+	local cmd="" i
+	for ((i = 1; i < cword; i++)); do
+		case ${words[i]} in
+			--socket) ((i++)) ;;
+			-*) ;;
+			*) cmd=${words[i]}; break ;;
+		esac
+	done
+	case $prev in
+		--socket) _filedir; return ;;
+		--object|-o|--output|--host-root) _filedir; return ;;
+	esac
+	case $cmd in
+		"") COMPREPLY=($(compgen -W "$commands $globals" -- "$cur")) ;;
+		get) COMPREPLY=($(compgen -W "--distro --distro-version --arch --release --object -o --json --quiet" -- "$cur")) ;;
+		prefetch) COMPREPLY=($(compgen -W "--distro --distro-version --arch --release --no-pin --json" -- "$cur")) ;;
+		stats) COMPREPLY=($(compgen -W "--prometheus --json" -- "$cur")) ;;
+		minimize) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-o --report --json" -- "$cur")) || _filedir ;;
+		host) COMPREPLY=($(compgen -W "--host-root --json" -- "$cur")) ;;
+		help) COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
+		*) COMPREPLY=($(compgen -W "--json --help" -- "$cur")) ;;
+	esac
+}
+complete -F _btfctl btfctl
