@@ -12,6 +12,8 @@ packages=(
   # tests: BPF objects, references, loopback hub, archive tools, socket activation
   clang llvm libclang-rt-14-dev bpftool pahole python3 xz-utils gzip tar curl systemd
   iproute2 util-linux
+  # packaging: .deb and .rpm builds, lintian
+  debhelper dpkg-dev fakeroot lintian rpm
 )
 
 missing=()
