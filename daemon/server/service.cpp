@@ -89,31 +89,42 @@ Result<store::KernelEntry> Service::ensure_kernel(const KernelIdentity& id, bool
     }
     if (round == 1) break;
     ++stats_.misses;
-    std::string key = "kernel:" + id.to_string();
-    std::promise<Status> promise;
-    std::shared_future<Status> waiting;
-    {
-      std::lock_guard lock(inflight_mu_);
-      auto it = inflight_.find(key);
-      if (it != inflight_.end()) waiting = it->second;
-      else inflight_.emplace(key, promise.get_future().share());
-    }
-    if (waiting.valid()) {
-      ++stats_.coalesced;
-      Status st = waiting.get();
+    bool ran = false;
+    Result<store::KernelEntry> mine = make_error(Errc::internal, "not obtained");
+    Status st = once("kernel:" + id.to_string(), [&] {
+      mine = obtain_kernel(id, pin, progress);
+      return mine ? Status() : Status(mine.error());
+    }, &ran);
+    if (!ran) {
       if (!st) return st.error();
       continue;  // the other request stored it: look it up again
     }
-    auto r = obtain_kernel(id, pin, progress);
-    {
-      std::lock_guard lock(inflight_mu_);
-      promise.set_value(r ? Status() : Status(r.error()));
-      inflight_.erase(key);
-    }
-    if (r) *fetched = true;
-    return r;
+    if (mine) *fetched = true;
+    return mine;
   }
   return make_error(Errc::internal, "kernel " + id.to_string() + " vanished from the cache right after it was stored");
+}
+
+Status Service::once(const std::string& key, const std::function<Status()>& work, bool* ran) {
+  std::promise<Status> promise;
+  std::shared_future<Status> waiting;
+  {
+    std::lock_guard lock(inflight_mu_);
+    auto it = inflight_.find(key);
+    if (it != inflight_.end()) waiting = it->second;
+    else inflight_.emplace(key, promise.get_future().share());
+  }
+  if (waiting.valid()) {
+    *ran = false;
+    ++stats_.coalesced;
+    return waiting.get();
+  }
+  *ran = true;
+  Status st = work();
+  std::lock_guard lock(inflight_mu_);
+  promise.set_value(st);
+  inflight_.erase(key);
+  return st;
 }
 
 Result<std::shared_ptr<const btf::KernelBtf>> Service::hot_kernel(const store::KernelEntry& e) {
@@ -207,38 +218,32 @@ Result<store::Blob> Service::minimized_for(const store::KernelEntry& e,
     }
     if (round == 1) break;
     std::vector<Digest> sorted = digests;
-    std::string key = "min:" + to_hex(e.digest) + ":" + store::objects_key(sorted);
-    std::promise<Status> promise;
-    std::shared_future<Status> waiting;
-    {
-      std::lock_guard lock(inflight_mu_);
-      auto it = inflight_.find(key);
-      if (it != inflight_.end()) waiting = it->second;
-      else inflight_.emplace(key, promise.get_future().share());
-    }
-    if (waiting.valid()) {
-      ++stats_.coalesced;
-      Status st = waiting.get();
+    Result<store::Blob> mine = make_error(Errc::internal, "not computed");
+    bool ran = false;
+    Status st = once("min:" + to_hex(e.digest) + ":" + store::objects_key(sorted), [&] {
+      mine = [&]() -> Result<store::Blob> {
+        BTFD_TRY(auto kernel, hot_kernel(e));
+        std::vector<btf::ObjectInput> inputs;
+        for (auto& [d, bytes] : objs) inputs.push_back({"object " + to_hex(d).substr(0, 12), bytes});
+        auto result = btf::minimize(*kernel, inputs);
+        if (!result) {
+          // Whatever minimize() rejects came from the client's objects.
+          Error err = std::move(result).error();
+          if (err.code == Errc::corrupt || err.code == Errc::unsupported) err.code = Errc::invalid_argument;
+          return err;
+        }
+        *summary = btf::report_to_json(result->relocs);
+        ++stats_.minimized;
+        return store_->put_minimized(e.digest, digests, result->btf, summary->dump());
+      }();
+      return mine ? Status() : Status(mine.error());
+    }, &ran);
+    if (!ran) {
       if (!st) return st.error();
       continue;
     }
-    auto work = [&]() -> Result<store::Blob> {
-      BTFD_TRY(auto kernel, hot_kernel(e));
-      std::vector<btf::ObjectInput> inputs;
-      for (auto& [d, bytes] : objs) inputs.push_back({"object " + to_hex(d).substr(0, 12), bytes});
-      BTFD_TRY(auto result, btf::minimize(*kernel, inputs));
-      *summary = btf::report_to_json(result.relocs);
-      ++stats_.minimized;
-      return store_->put_minimized(e.digest, digests, result.btf, summary->dump());
-    };
-    auto r = work();
-    {
-      std::lock_guard lock(inflight_mu_);
-      promise.set_value(r ? Status() : Status(r.error()));
-      inflight_.erase(key);
-    }
-    if (r) *computed = true;
-    return r;
+    if (mine) *computed = true;
+    return mine;
   }
   return make_error(Errc::internal, "minimized BTF vanished from the cache right after it was stored");
 }

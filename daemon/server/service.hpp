@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -57,6 +58,9 @@ class Service {
   Result<store::KernelEntry> ensure_kernel(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress,
                                            bool* fetched, store::Blob* blob = nullptr);
   Result<store::KernelEntry> obtain_kernel(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress);
+  // Runs work() unless the same key is already in flight; then waits for that run
+  // and returns its status instead (*ran says which happened).
+  Status once(const std::string& key, const std::function<Status()>& work, bool* ran);
   Result<std::shared_ptr<const btf::KernelBtf>> hot_kernel(const store::KernelEntry& e);
   Result<std::vector<uint8_t>> read_object(int fd);
   Result<store::Blob> minimized_for(const store::KernelEntry& e, std::vector<std::pair<Digest, std::vector<uint8_t>>>& objs,

@@ -141,6 +141,20 @@ try:
     with open(os.path.join(tmp, "junk"), "wb") as f: f.write(b"not an elf file at all" * 10)
     jfd = os.open(os.path.join(tmp, "junk"), os.O_RDONLY)
     raw(b'{"method": "io.btfd.GetBtf", "parameters": {"objects": [0]}}\0', "InvalidObject", fds=[jfd])
+    # A real BPF object whose .BTF.ext is damaged: a named error, not a crash.
+    import struct
+    raw_obj = bytearray(open(sample_obj, "rb").read())
+    shoff, = struct.unpack_from("<Q", raw_obj, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", raw_obj, 0x3A)
+    hdrs = [struct.unpack_from("<IIQQQQIIQQ", raw_obj, shoff + i * shentsize) for i in range(shnum)]
+    strtab = hdrs[shstrndx][4]
+    for h in hdrs:
+        if raw_obj[strtab + h[0]: strtab + h[0] + 9] == b".BTF.ext\0":
+            struct.pack_into("<I", raw_obj, h[4] + 4, 0xFFFFFFF0)  # hdr_len far past the section
+    bad_ext = os.path.join(tmp, "bad_ext.o"); open(bad_ext, "wb").write(raw_obj)
+    efd = os.open(bad_ext, os.O_RDONLY)
+    raw(b'{"method": "io.btfd.GetBtf", "parameters": {"objects": [0]}}\0', "InvalidObject", fds=[efd])
+    os.close(efd)
     big = os.path.join(tmp, "big"); open(big, "wb").truncate(1 << 30)  # sparse 1 GiB
     bfd = os.open(big, os.O_RDONLY)
     raw(b'{"method": "io.btfd.GetBtf", "parameters": {"objects": [0]}}\0', "TooLarge", fds=[bfd])
