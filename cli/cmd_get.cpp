@@ -38,7 +38,11 @@ int cmd_get(const Globals& g, std::vector<std::string>& args) {
   std::vector<btfd::UniqueFd> objects;
   while (take_option(args, "--object", &obj, &err)) {
     auto fd = btfd::open_file(obj, O_RDONLY);
-    if (!fd) return report_error(g, fd.error());
+    if (!fd) {
+      btfd::Error e = fd.error();
+      e.code = btfd::Errc::io;  // a missing local file is not "no BTF for this kernel"
+      return report_error(g, e);
+    }
     objects.push_back(std::move(fd).value());
   }
   if (!err.empty()) return usage_error(g, err);
