@@ -147,6 +147,11 @@ Result<int> Server::run() {
   });
   if (watcher) watcher_ = std::move(watcher).value();
   else log_warning("kernel upgrades will not be noticed: %s", watcher.error().message.c_str());
+  pool_->submit([this] {
+    auto released = service_.release_pins(cfg_.module_dirs);
+    if (!released) log_warning("cannot review pinned kernels: %s", released.error().message.c_str());
+    else if (*released) log_info("unpinned %d kernel(s) that were booted past or removed", *released);
+  });
   // A kernel without built-in BTF: have its BTF before the first agent asks.
   if (service_.host().native_btf_path.empty()) on_new_kernel(service_.host().identity.release);
   sd_notifyf(0, "READY=1\nSTATUS=Serving BTF on %s", cfg_.socket_path.empty() ? "the socket from systemd" : cfg_.socket_path.c_str());

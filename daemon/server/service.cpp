@@ -304,6 +304,31 @@ Result<nlohmann::json> Service::prefetch(const KernelIdentity& id, bool pin, con
                         {"objects_minimized", minimized}, {"objects_failed", failed}};
 }
 
+Result<int> Service::release_pins(const std::vector<std::string>& module_dirs) {
+  auto mtime = [&](const std::string& release) -> int64_t {  // -1: not installed
+    for (const auto& d : module_dirs) {
+      struct stat st {};
+      if (::stat(host_path(cfg_.host_root, d + "/" + release).c_str(), &st) == 0) return st.st_mtime;
+    }
+    return -1;
+  };
+  const KernelIdentity& host = host_.identity;
+  int64_t running = mtime(host.release);
+  BTFD_TRY(auto l, store_->list());
+  int released = 0;
+  for (const auto& k : l.kernels) {
+    if (!k.pinned || k.id == host || k.id.distro_id != host.distro_id || k.id.distro_version != host.distro_version ||
+        k.id.arch != host.arch)
+      continue;
+    int64_t installed = mtime(k.id.release);
+    if (installed < 0 || (running >= 0 && installed < running)) {
+      BTFD_TRY_VOID(store_->set_pinned(k.id, false));
+      ++released;
+    }
+  }
+  return released;
+}
+
 Result<nlohmann::json> Service::list() {
   BTFD_TRY(auto l, store_->list());
   nlohmann::json kernels = nlohmann::json::array(), minimized = nlohmann::json::array(),

@@ -46,6 +46,10 @@ class Service {
   // Fetches a kernel's BTF (pinned) and pre-minimizes it for recently requested objects.
   Result<nlohmann::json> prefetch(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress = {});
   Result<nlohmann::json> list();
+  // Freshly installed kernels stay pinned until booted or replaced: unpins this
+  // host's entries that are not the running kernel and whose modules directory
+  // is gone or older than the running kernel's (a later kernel was booted).
+  Result<int> release_pins(const std::vector<std::string>& module_dirs);
   nlohmann::json status();
   nlohmann::json mirror_stats() const;
   Result<nlohmann::json> gc();

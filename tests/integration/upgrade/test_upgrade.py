@@ -55,6 +55,25 @@ try:
 finally:
     d.send_signal(signal.SIGTERM); d.wait(timeout=30)
 
+# Booting past it releases the pin: the running kernel's modules dir is newer.
+running = os.path.join(root, "lib/modules", os.uname().release)
+os.makedirs(running, exist_ok=True)
+t = time.time() + 60
+os.utime(running, (t, t))
+d = subprocess.Popen([btfd, "--socket", sock, "--idle-exit", "0", *common], stderr=open(os.path.join(tmp, "log"), "a"))
+try:
+    varlink.wait_for_socket(sock, d)
+    deadline, pinned = time.time() + 10, True
+    c = varlink.Conn(sock)
+    while time.time() < deadline and pinned:
+        p = c.call("io.btfd.ListKernels")[0]["parameters"]
+        pinned = any(k["pinned"] for k in p["kernels"] if k["kernel"]["release"] == "5.11.0-1028-gcp")
+        time.sleep(0.1)
+    c.close()
+    check(not pinned, "pin released once a later kernel runs")
+finally:
+    d.send_signal(signal.SIGTERM); d.wait(timeout=30)
+
 env = dict(os.environ, BTFCTL=btfctl, BTFD_HOOK_TIMEOUT="20")
 # Daemon unreachable: exit 0, say why.
 env["BTFD_SOCKET"] = os.path.join(tmp, "nobody-listens")
