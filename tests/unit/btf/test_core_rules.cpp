@@ -5,6 +5,7 @@
 
 #include "btf/core_rules.hpp"
 #include "btf/kernel_btf.hpp"
+#include "btf/marker.hpp"
 #include "btf/minimizer.hpp"
 
 using namespace btfd;
@@ -161,4 +162,65 @@ TEST_CASE("no objects give the empty 25-byte BTF, deterministically") {
   auto r2 = minimize(**k, std::span(&bad, 1));
   REQUIRE_FALSE(r2.ok());
   CHECK(r2.error().message.find("bad.o") != std::string::npos);
+}
+
+TEST_CASE("enum64 targets match enum locals; values come from the 64-bit pair") {
+  Sample local;
+  BtfPtr t(btf__new_empty());
+  int e64 = btf__add_enum64(t.get(), "color", 8, false);
+  btf__add_enum64_value(t.get(), "RED", 0x100000001ull);
+  btf__add_enum64_value(t.get(), "BLUE", 0x7ffffffffull);
+  auto ev = parse_local_spec(local.btf.get(), static_cast<uint32_t>(local.enum_id), "1", BPF_CORE_ENUMVAL_VALUE);
+  REQUIRE(ev.ok());
+  Spec targ;
+  REQUIRE(match_candidate(*ev, t.get(), static_cast<uint32_t>(e64), &targ) == 1);
+  auto v = relo_value(targ, BPF_CORE_ENUMVAL_VALUE);
+  REQUIRE(v.ok());
+  CHECK(v->value == 0x7ffffffffull);
+}
+
+TEST_CASE("type tags are followed like modifiers and forward declarations are leaves") {
+  BtfPtr k(btf__new_empty());
+  int i = btf__add_int(k.get(), "int", 4, BTF_INT_SIGNED);
+  int fwd = btf__add_fwd(k.get(), "opaque", BTF_FWD_STRUCT);
+  int s = btf__add_struct(k.get(), "holder", 16);
+  // Fields attach to the last struct added; "self" refers ahead to the pointer below.
+  REQUIRE(btf__add_field(k.get(), "v", i, 0, 0) == 0);
+  REQUIRE(btf__add_field(k.get(), "self", s + 2, 64, 0) == 0);
+  int tag = btf__add_type_tag(k.get(), "user", s);
+  int ptr = btf__add_ptr(k.get(), tag);
+  REQUIRE(ptr == s + 2);
+  int fptr = btf__add_ptr(k.get(), fwd);
+  Marker m(k.get());
+  m.mark(static_cast<uint32_t>(ptr), true);  // what a type-based relocation keeps
+  CHECK(m.marked(static_cast<uint32_t>(tag)));
+  CHECK(m.marked(static_cast<uint32_t>(s)));
+  CHECK_FALSE(m.member_marked(static_cast<uint32_t>(s), 0));  // a struct reached this way keeps no members
+  CHECK_FALSE(m.marked(static_cast<uint32_t>(i)));            // ... nor their types
+  m.mark(static_cast<uint32_t>(fptr), true);
+  CHECK(m.marked(static_cast<uint32_t>(fwd)));
+  m.mark_match(static_cast<uint32_t>(s), false);  // type_matches keeps every member
+  CHECK(m.member_marked(static_cast<uint32_t>(s), 0));
+  CHECK(m.member_marked(static_cast<uint32_t>(s), 1));
+  CHECK(m.marked(static_cast<uint32_t>(i)));
+}
+
+TEST_CASE("type_matches behind a pointer accepts a forward declaration of the same kind") {
+  BtfPtr l(btf__new_empty()), t(btf__new_empty());
+  int ls = btf__add_struct(l.get(), "node", 8);
+  int lp = btf__add_ptr(l.get(), ls);
+  int lh = btf__add_struct(l.get(), "head", 8);
+  btf__add_field(l.get(), "first", lp, 0, 0);
+  int tf = btf__add_fwd(t.get(), "node", BTF_FWD_STRUCT);
+  int tp = btf__add_ptr(t.get(), tf);
+  int th = btf__add_struct(t.get(), "head", 16);
+  btf__add_field(t.get(), "first", tp, 0, 0);
+  auto spec = parse_local_spec(l.get(), static_cast<uint32_t>(lh), "0", BPF_CORE_TYPE_MATCHES);
+  REQUIRE(spec.ok());
+  Spec targ;
+  CHECK(match_candidate(*spec, t.get(), static_cast<uint32_t>(th), &targ) == 1);
+  // The same struct not behind a pointer needs a struct, not a forward declaration.
+  auto direct = parse_local_spec(l.get(), static_cast<uint32_t>(ls), "0", BPF_CORE_TYPE_MATCHES);
+  REQUIRE(direct.ok());
+  CHECK(match_candidate(*direct, t.get(), static_cast<uint32_t>(tf), &targ) == 0);
 }
