@@ -325,6 +325,18 @@ void Server::handle_message(Connection& c, proto::Message msg) {
       objects.push_back(std::move(msg.fds[idx.get<size_t>()]));
     }
   }
+  if (is_get && objects.empty()) {
+    // Fast path: a verified cache hit is answered right here, without a thread hop.
+    if (auto a = service_.try_cached(kid)) {
+      json result = {{"fd", 0}, {"path", a->blob.path}, {"sha256", to_hex(a->blob.digest)}, {"size", a->blob.size},
+                     {"source", a->source}, {"cached", true}, {"exact", true}, {"minimized", false},
+                     {"kernel", identity_json(a->kernel)}};
+      std::vector<UniqueFd> fds;
+      fds.push_back(std::move(a->blob.fd));
+      send(id, proto::reply(result), std::move(fds));
+      return finish(method, "ok");
+    }
+  }
   ++c.inflight;
   ++inflight_;
   bool pin = params.value("pin", true);
@@ -448,6 +460,7 @@ int Server::on_tick(sd_event_source* s, uint64_t usec, void* self_) {
       idle.push_back(id);
   for (uint64_t id : idle) self->close_connection(id);
   self->service_.trim_hot(false);
+  self->pool_->submit([self] { self->service_.flush_touches(); });
   if (self->stopping_ && now > self->stop_deadline_) {
     log_warning("stopping with %zu request(s) still in flight", self->inflight_);
     sd_event_exit(self->event_, 0);

@@ -248,6 +248,18 @@ Result<store::Blob> Service::minimized_for(const store::KernelEntry& e,
   return make_error(Errc::internal, "minimized BTF vanished from the cache right after it was stored");
 }
 
+std::optional<BtfAnswer> Service::try_cached(const KernelIdentity& id) {
+  auto hit = store_->find_kernel(id, true);
+  if (!hit || !*hit) return std::nullopt;
+  ++stats_.hits;
+  BtfAnswer a;
+  a.kernel = id;
+  a.source = store::source_name((*hit)->first.source);
+  a.cached = true;
+  a.blob = std::move((*hit)->second);
+  return a;
+}
+
 Result<BtfAnswer> Service::get_btf(const KernelIdentity& id, std::vector<UniqueFd> objects,
                                    const hub::ProgressFn& progress) {
   // Read the objects first: a bad object should not cost a hub download.

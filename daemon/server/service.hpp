@@ -43,6 +43,9 @@ class Service {
   // objects: descriptors the client passed (never paths).
   Result<BtfAnswer> get_btf(const KernelIdentity& id, std::vector<UniqueFd> objects,
                             const hub::ProgressFn& progress = {});
+  // A cache hit answered without blocking (no hashing, no fetching): for the
+  // event loop's fast path. nullopt means "take the worker path".
+  std::optional<BtfAnswer> try_cached(const KernelIdentity& id);
   // Fetches a kernel's BTF (pinned) and pre-minimizes it for recently requested objects.
   Result<nlohmann::json> prefetch(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress = {});
   Result<nlohmann::json> list();
@@ -55,6 +58,7 @@ class Service {
   Result<nlohmann::json> gc();
   // Drops parsed kernels idle for longer than the configured time (all if force).
   void trim_hot(bool force);
+  void flush_touches() { (void)store_->flush_touches(); }
   uint64_t hot_bytes() const;
 
  private:

@@ -166,7 +166,9 @@ void Store::release_if_unreferenced_locked(const std::vector<std::string>& hexes
 
 void Store::note_touch_locked(std::string key, int64_t when) {
   touches_[std::move(key)] = when;
-  if (touches_.size() >= 256 || when - last_flush_ >= 60) (void)flush_touches_locked();
+  // Bounded memory and bounded staleness; the daemon also flushes every second
+  // from a worker, so lookups rarely pay for the write themselves.
+  if (touches_.size() >= 4096 || when - last_flush_ >= 60) (void)flush_touches_locked();
 }
 
 Status Store::flush_touches_locked() {
@@ -308,7 +310,7 @@ void Store::drop_corrupt_locked(const std::string& hex) {
 }
 
 // Opens a blob, hashing it if it has not been verified since open().
-Result<Blob> Store::open_verified(const Digest& d, uint64_t size) {
+Result<Blob> Store::open_verified(const Digest& d, uint64_t size, bool verified_only) {
   std::string hex = to_hex(d);
   auto fd = blobs_.open(d);
   bool corrupt = false;
@@ -320,6 +322,7 @@ Result<Blob> Store::open_verified(const Digest& d, uint64_t size) {
       std::lock_guard lock(mu_);
       known = verified_.count(hex) != 0;
     }
+    if (!corrupt && !known && verified_only) return make_error(Errc::busy, "blob " + hex + " is not verified yet");
     if (!corrupt && !known) {
       BTFD_TRY(Digest got, sha256_fd(fd->get()));
       corrupt = got != d;
@@ -338,7 +341,7 @@ Result<Blob> Store::open_verified(const Digest& d, uint64_t size) {
   return Blob{std::move(fd).value(), blobs_.path_of(d), d, size};
 }
 
-Result<std::optional<std::pair<KernelEntry, Blob>>> Store::find_kernel(const KernelIdentity& id) {
+Result<std::optional<std::pair<KernelEntry, Blob>>> Store::find_kernel(const KernelIdentity& id, bool verified_only) {
   KernelEntry e;
   {
     std::lock_guard lock(mu_);
@@ -359,7 +362,7 @@ Result<std::optional<std::pair<KernelEntry, Blob>>> Store::find_kernel(const Ker
     note_touch_locked("k\x1f" + id.distro_id + "\x1f" + id.distro_version + "\x1f" + id.arch + "\x1f" + id.release,
                       e.last_used);
   }
-  auto blob = open_verified(e.digest, e.size);
+  auto blob = open_verified(e.digest, e.size, verified_only);
   if (!blob) {
     if (blob.error().code == Errc::corrupt) return std::optional<std::pair<KernelEntry, Blob>>();
     return std::move(blob).error();
@@ -609,6 +612,11 @@ Result<Listing> Store::list() {
     }
   }
   return l;
+}
+
+Status Store::flush_touches() {
+  std::lock_guard lock(mu_);
+  return flush_touches_locked();
 }
 
 Usage Store::usage() {

@@ -117,7 +117,9 @@ class Store {
   Result<KernelEntry> put_kernel(const KernelIdentity& id, std::span<const uint8_t> btf, Source source,
                                  std::string origin, bool pin);
   // Updates last_used. nullopt when absent (or when its blob failed verification).
-  Result<std::optional<std::pair<KernelEntry, Blob>>> find_kernel(const KernelIdentity& id);
+  // With verified_only, a blob not yet hashed since open() is not hashed now:
+  // the call fails with Errc::busy instead (for callers that must not block).
+  Result<std::optional<std::pair<KernelEntry, Blob>>> find_kernel(const KernelIdentity& id, bool verified_only = false);
 
   Result<Blob> put_minimized(const Digest& kernel, std::vector<Digest> objects, std::span<const uint8_t> btf,
                              std::string report_json);
@@ -138,6 +140,8 @@ class Store {
   Result<GcReport> gc(uint64_t budget_override = 0);
   Result<Listing> list();
   Usage usage();
+  // Writes batched last_used updates (callers run it periodically off the hot path).
+  Status flush_touches();
 
   // For tests and tools: the time source (unix seconds); default is the clock.
   void set_clock_for_testing(int64_t (*now)()) { now_ = now; }
@@ -145,7 +149,7 @@ class Store {
  private:
   Store(Options opts, Db db);
   Status recover();
-  Result<Blob> open_verified(const Digest& d, uint64_t size);
+  Result<Blob> open_verified(const Digest& d, uint64_t size, bool verified_only = false);
   void drop_corrupt_locked(const std::string& hex);
   Status register_blob_locked(const Published& p);
   Result<GcReport> sweep_unreferenced_locked();
