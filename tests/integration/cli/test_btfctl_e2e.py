@@ -2,28 +2,19 @@
 # Every btfctl subcommand against a real btfd (loopback hub serving the btfhub
 # sample), in text and --json, with its errors and exit codes; and the access
 # policy: an unprivileged peer may get BTF but not prefetch or gc.
-import http.server, json, os, pwd, shutil, signal, subprocess, sys, tempfile, threading
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "daemon"))
+import json, os, pwd, shutil, signal, subprocess, sys, tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import varlink
+from testlib import check, finish, serve_dir, shared_hub_dir
 
 btfd, btfctl, obj = sys.argv[1:4]
-hubdir = os.path.join(os.environ.get("BTFD_SHARED_DIR", ""), "btfhub-sample")
-if not os.path.isdir(hubdir):
-    print("SKIP: ../shared/btfhub-sample is absent"); sys.exit(77)
-failures = []
-def check(cond, what):
-    if not cond: failures.append(what); print("FAIL:", what)
-
+hubdir = shared_hub_dir()
 tmp = tempfile.mkdtemp(prefix="btfd-cli-test-")
 os.chmod(tmp, 0o755)
-class H(http.server.SimpleHTTPRequestHandler):
-    def __init__(self, *a, **kw): super().__init__(*a, directory=hubdir, **kw)
-    def log_message(self, *a): pass
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-threading.Thread(target=srv.serve_forever, daemon=True).start()
+srv, mirror = serve_dir(hubdir)
 sock = os.path.join(tmp, "s")
 d = subprocess.Popen([btfd, "--socket", sock, "--cache-dir", os.path.join(tmp, "c"), "--idle-exit", "0",
-                      "--mirror", "http://127.0.0.1:%d" % srv.server_address[1]], stderr=subprocess.DEVNULL)
+                      "--mirror", mirror], stderr=subprocess.DEVNULL)
 
 def run(*args, user=None):
     cmd = [btfctl, "--socket", sock, *args]
@@ -88,5 +79,4 @@ rc, out, _ = run("--json", "status")
 check(rc == 3 and json.loads(out)["error"]["code"] == "unreachable", "unreachable as json: %s" % out)
 srv.shutdown()
 shutil.rmtree(tmp)
-if failures: print("%d failure(s)" % len(failures)); sys.exit(1)
-print("ok")
+finish()

@@ -2,7 +2,7 @@
 # The documented agent example, built against libbtfd, loads a real CO-RE object
 # with libbpf using BTF it got from a real btfd (forced, since this host has BTF).
 import os, signal, subprocess, sys, tempfile
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "daemon"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import varlink
 
 btfd, agent, obj = sys.argv[1:4]

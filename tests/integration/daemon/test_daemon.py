@@ -2,19 +2,15 @@
 # btfd end to end: a real daemon on a temp socket and cache, a real HTTP hub on
 # 127.0.0.1 serving ../shared/btfhub-sample; asserts through Varlink and btfctl.
 import concurrent.futures, http.server, json, os, shutil, signal, socket, subprocess, sys, tempfile, threading, time
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import varlink
+from testlib import check, failures
 
 btfd, btfctl, sample_obj, kinds_obj = sys.argv[1:5]
 shared = os.environ.get("BTFD_SHARED_DIR", "")
 hubdir = os.path.join(shared, "btfhub-sample")
 if not os.path.isdir(hubdir):
     print("SKIP: ../shared/btfhub-sample is absent"); sys.exit(77)
-
-failures = []
-def check(cond, what):
-    if not cond:
-        failures.append(what); print("FAIL:", what)
 
 tmp = tempfile.mkdtemp(prefix="btfd-daemon-test-")
 sock, cache = os.path.join(tmp, "btfd.sock"), os.path.join(tmp, "cache")

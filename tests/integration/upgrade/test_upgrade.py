@@ -4,28 +4,19 @@
 # pin it and pre-minimize it for the objects requested before. The install hook
 # then socket-activates a stopped btfd, and exits 0 with a reason when btfd is
 # unreachable.
-import http.server, json, os, shutil, signal, subprocess, sys, tempfile, threading, time
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "daemon"))
+import json, os, shutil, signal, subprocess, sys, tempfile, time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import varlink
+from testlib import check, finish, serve_dir, shared_hub_dir
 
 btfd, btfctl, hook, sample_obj = sys.argv[1:5]
-hubdir = os.path.join(os.environ.get("BTFD_SHARED_DIR", ""), "btfhub-sample")
-if not os.path.isdir(hubdir):
-    print("SKIP: ../shared/btfhub-sample is absent"); sys.exit(77)
-failures = []
-def check(cond, what):
-    if not cond: failures.append(what); print("FAIL:", what)
+hubdir = shared_hub_dir()
 
 tmp = tempfile.mkdtemp(prefix="btfd-upgrade-test-")
 root = os.path.join(tmp, "root")
 os.makedirs(os.path.join(root, "etc")); os.makedirs(os.path.join(root, "lib/modules")); os.makedirs(os.path.join(root, "boot"))
 open(os.path.join(root, "etc/os-release"), "w").write('ID=ubuntu\nVERSION_ID="20.04"\n')
-class H(http.server.SimpleHTTPRequestHandler):
-    def __init__(self, *a, **kw): super().__init__(*a, directory=hubdir, **kw)
-    def log_message(self, *a): pass
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-threading.Thread(target=srv.serve_forever, daemon=True).start()
-mirror = "http://127.0.0.1:%d" % srv.server_address[1]
+srv, mirror = serve_dir(hubdir)
 sock, cache = os.path.join(tmp, "s"), os.path.join(tmp, "cache")
 common = ["--cache-dir", cache, "--mirror", mirror, "--host-root", root]
 d = subprocess.Popen([btfd, "--socket", sock, "--idle-exit", "0", *common], stderr=open(os.path.join(tmp, "log"), "w"))
@@ -97,5 +88,4 @@ if sa:
     act.send_signal(signal.SIGTERM); act.wait(timeout=30)
 srv.shutdown()
 shutil.rmtree(tmp)
-if failures: print("%d failure(s)" % len(failures)); sys.exit(1)
-print("ok")
+finish()
