@@ -10,10 +10,25 @@
 
 namespace btfd::btf {
 
-uint64_t name_hash(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;  // FNV-1a
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+uint32_t name_hash(std::string_view s) {
+  uint32_t h = 2166136261u;  // FNV-1a
+  for (unsigned char c : s) h = (h ^ c) * 16777619u;
   return h;
+}
+
+uint32_t essential_name_hash(const char* name) {
+  uint32_t h = 2166136261u, at_flavor = 0;
+  bool flavored = false;
+  for (size_t i = 0; name[i]; ++i) {
+    // The last "X___Y" (X, Y not '_') ends the essential name right after X.
+    if (i > 0 && name[i] == '_' && name[i - 1] != '_' && name[i + 1] == '_' && name[i + 2] == '_' &&
+        name[i + 3] != '_' && name[i + 3] != '\0') {
+      at_flavor = h;
+      flavored = true;
+    }
+    h = (h ^ static_cast<unsigned char>(name[i])) * 16777619u;
+  }
+  return flavored ? at_flavor : h;
 }
 
 Result<std::shared_ptr<const KernelBtf>> KernelBtf::parse(std::span<const uint8_t> raw) {
@@ -26,30 +41,27 @@ Result<std::shared_ptr<const KernelBtf>> KernelBtf::parse(std::span<const uint8_
   k->btf_.reset(btf__new(raw.data(), static_cast<__u32>(raw.size())));
   if (!k->btf_) return make_error(Errc::corrupt, std::string("libbpf rejects the kernel BTF: ") + std::strerror(errno));
   uint32_t n = btf__type_cnt(k->btf_.get());
-  std::vector<std::pair<uint64_t, uint32_t>> idx;
-  idx.reserve(n / 2);
+  auto& keys = k->keys_;
+  keys.reserve(n / 2);
   for (uint32_t id = 1; id < n; ++id) {
     const struct btf_type* t = btf__type_by_id(k->btf_.get(), id);
     if (!t->name_off) continue;
     const char* name = btf__name_by_offset(k->btf_.get(), t->name_off);
     if (!name || !*name) continue;
-    idx.emplace_back(name_hash(essential_name(name)), id);
+    keys.push_back(uint64_t{essential_name_hash(name)} << 32 | id);
   }
-  std::sort(idx.begin(), idx.end());
-  k->hashes_.reserve(idx.size());
-  k->ids_.reserve(idx.size());
-  for (auto& [h, id] : idx) {
-    k->hashes_.push_back(h);
-    k->ids_.push_back(id);
-  }
-  k->memory_bytes_ = raw.size() + n * sizeof(uint32_t) + idx.size() * (sizeof(uint64_t) + sizeof(uint32_t));
+  std::sort(keys.begin(), keys.end());
+  keys.shrink_to_fit();
+  k->memory_bytes_ = raw.size() + n * sizeof(uint32_t) + keys.size() * sizeof(uint64_t);
   return std::shared_ptr<const KernelBtf>(std::move(k));
 }
 
-std::span<const uint32_t> KernelBtf::ids_with_essential_hash(std::string_view essential) const {
-  uint64_t h = name_hash(essential);
-  auto [lo, hi] = std::equal_range(hashes_.begin(), hashes_.end(), h);
-  return std::span<const uint32_t>(ids_.data() + (lo - hashes_.begin()), static_cast<size_t>(hi - lo));
+std::vector<uint32_t> KernelBtf::ids_with_essential_hash(std::string_view essential) const {
+  uint64_t h = uint64_t{name_hash(essential)} << 32;
+  std::vector<uint32_t> ids;
+  for (auto it = std::lower_bound(keys_.begin(), keys_.end(), h); it != keys_.end() && (*it & ~0xffffffffull) == h; ++it)
+    ids.push_back(static_cast<uint32_t>(*it));
+  return ids;
 }
 
 }  // namespace btfd::btf

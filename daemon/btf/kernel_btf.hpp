@@ -26,16 +26,19 @@ class KernelBtf {
   size_t memory_bytes() const { return memory_bytes_; }
   // Ascending ids of named types whose essential name hashes like `essential`
   // (callers compare names; collisions are rare and harmless).
-  std::span<const uint32_t> ids_with_essential_hash(std::string_view essential) const;
+  std::vector<uint32_t> ids_with_essential_hash(std::string_view essential) const;
 
  private:
   BtfPtr btf_;
-  // Sorted by (hash, id); one entry per named type.
-  std::vector<uint64_t> hashes_;
-  std::vector<uint32_t> ids_;
+  // One entry per named type: essential-name hash << 32 | id, sorted. Packing
+  // both in one word halves the index and makes building it a plain integer sort.
+  std::vector<uint64_t> keys_;
   size_t memory_bytes_ = 0;
 };
 
-uint64_t name_hash(std::string_view s);
+// 32-bit FNV-1a of a name.
+uint32_t name_hash(std::string_view s);
+// name_hash(essential_name(name)) in one forward pass over a NUL-terminated name.
+uint32_t essential_name_hash(const char* name);
 
 }  // namespace btfd::btf

@@ -40,7 +40,21 @@ namespace {
 template <class Reader>
 Result<std::vector<uint8_t>> read_loop(size_t max_bytes, size_t hint, Reader&& rd) {
   std::vector<uint8_t> out;
-  out.reserve(std::min(hint, max_bytes) + 1);
+  if (hint) {
+    // Regular files say how big they are: read straight into place.
+    out.resize(std::min(hint, max_bytes));
+    size_t got = 0;
+    while (got < out.size()) {
+      ssize_t n = rd(out.data() + got, out.size() - got, got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return sys_error(errno, "read");
+      if (n == 0) break;
+      got += static_cast<size_t>(n);
+    }
+    bool short_read = got < out.size();
+    out.resize(got);
+    if (short_read) return out;  // EOF before the size stat gave: that is all there is
+  }
   std::vector<uint8_t> chunk(256 * 1024);
   for (;;) {
     ssize_t n = rd(chunk.data(), chunk.size(), out.size());

@@ -135,6 +135,11 @@ TEST_CASE("type compatibility and enum matching") {
   CHECK(match_candidate(*tm, u.get(), static_cast<uint32_t>(unsigned_long), &targ) == 0);
 }
 
+TEST_CASE("the one-pass essential-name hash equals hashing the essential name") {
+  for (const char* n : {"foo___v2", "a___b___c", "foo____x", "foo", "___x", "x___", "task_struct___old", "a_b", "z"})
+    CHECK_MESSAGE(essential_name_hash(n) == name_hash(essential_name(n)), n);
+}
+
 TEST_CASE("a kernel index finds flavored candidates by essential name") {
   Sample s;
   btf__add_struct(s.btf.get(), "outer___v3", 8);
