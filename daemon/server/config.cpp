@@ -32,12 +32,6 @@ Result<uint64_t> parse_uint(std::string_view t) {
   return v;
 }
 
-Result<bool> parse_bool(std::string_view t) {
-  if (t == "yes" || t == "true" || t == "1" || t == "on") return true;
-  if (t == "no" || t == "false" || t == "0" || t == "off") return false;
-  return make_error(Errc::invalid_argument, "\"" + std::string(t) + "\" is not a boolean");
-}
-
 using Setter = std::function<Status(Config&, std::string_view)>;
 
 Setter size_key(uint64_t Config::*field) {
@@ -270,7 +264,6 @@ Result<bool> apply_flags(Config& cfg, int argc, char** argv, int* exit_code) {
     if (!g) return make_error(Errc::invalid_argument, "unknown group \"" + cfg.allow_group + "\"");
     cfg.allow_gid = g->gr_gid;
   }
-  (void)parse_bool;
   return true;
 }
 

@@ -353,7 +353,7 @@ void Server::handle_message(Connection& c, proto::Message msg) {
         if (now - *last_progress < std::chrono::milliseconds(200)) return;
         *last_progress = now;
         pool_->post([this, id, p] {
-          send(id, proto::reply({{"state", "progress"}, {"downloaded", p.downloaded}, {"total", p.total}}, true), {}, false);
+          send(id, proto::reply({{"state", "progress"}, {"downloaded", p.downloaded}, {"total", p.total}}, true));
         });
       };
     }
@@ -395,7 +395,7 @@ void Server::handle_message(Connection& c, proto::Message msg) {
   });
 }
 
-void Server::send(uint64_t conn_id, const json& j, std::vector<UniqueFd> fds, bool) {
+void Server::send(uint64_t conn_id, const json& j, std::vector<UniqueFd> fds) {
   auto it = conns_.find(conn_id);
   if (it == conns_.end()) return;
   Connection& c = *it->second;

@@ -43,7 +43,7 @@ class Server {
 
   void handle_readable(Connection& c);
   void handle_message(Connection& c, proto::Message msg);
-  void send(uint64_t conn_id, const nlohmann::json& j, std::vector<UniqueFd> fds = {}, bool done = true);
+  void send(uint64_t conn_id, const nlohmann::json& j, std::vector<UniqueFd> fds = {});
   void flush(Connection& c);
   void close_connection(uint64_t id);
   void begin_shutdown();
