@@ -19,10 +19,8 @@ int cmd_minimize(const Globals& g, std::vector<std::string>& args) {
   constexpr size_t kMaxKernel = 1ull << 30, kMaxObject = 256ull << 20;
   auto kernel_bytes = btfd::read_file(args[0], kMaxKernel);
   if (!kernel_bytes) return report_error(g, kernel_bytes.error());
-  auto kernel = btfd::btf::KernelBtf::parse(*kernel_bytes);
+  auto kernel = btfd::btf::KernelBtf::parse(std::move(kernel_bytes).value());
   if (!kernel) return report_error(g, std::move(kernel).error().wrap("\"" + args[0] + "\""));
-  kernel_bytes->clear();
-  kernel_bytes->shrink_to_fit();
   std::vector<std::vector<uint8_t>> storage;
   std::vector<btfd::btf::ObjectInput> objects;
   for (size_t i = 1; i < args.size(); ++i) {

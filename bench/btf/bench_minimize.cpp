@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
   for (const auto& k : kernels) {
     auto bytes = btfd::read_file(k, 1ull << 30);
     if (!bytes) continue;
-    auto parsed = btfd::btf::KernelBtf::parse(*bytes);
+    auto parsed = btfd::btf::KernelBtf::parse(std::move(bytes).value());
     if (!parsed) continue;
     std::vector<std::vector<uint8_t>> obj_bytes;
     for (auto& o : objects) obj_bytes.push_back(btfd::read_file(o, 1 << 28).value());
@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
                   k.substr(k.rfind('/') + 1).c_str(), os.size(), mb * 1e3, mc * 1e3, mw * 1e3,
                   mb > 0 ? mc / mb : 0, mb > 0 ? mw / mb : 0, rss_bt / 1024, rss_cold / 1024);
     }
-    std::printf("  (%s: %.1f MB file, %u types)\n", k.c_str(), static_cast<double>(bytes->size()) / 1e6,
+    std::printf("  (%s: %.1f MB file, %u types)\n", k.c_str(), static_cast<double>((*parsed)->btf()->raw().size()) / 1e6,
                 (*parsed)->type_count());
   }
   std::printf("goals: cold <= 1.0x bpftool, warm <= 0.1x bpftool, peak memory <= 2x the kernel file\n");

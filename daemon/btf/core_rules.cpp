@@ -9,8 +9,8 @@ namespace {
 
 constexpr int kMaxTypeDepth = 32;
 
-std::string_view name_of(const struct btf* b, uint32_t off) {
-  const char* s = btf__name_by_offset(b, off);
+std::string_view name_of(const BtfView* b, uint32_t off) {
+  const char* s = b->name_by_offset(off);
   return s ? s : "";
 }
 
@@ -20,13 +20,13 @@ uint32_t member_bit_offset(const struct btf_type* t, int i) { return btf_member_
 uint32_t member_bitfield_size(const struct btf_type* t, int i) { return btf_member_bitfield_size(t, static_cast<__u32>(i)); }
 
 // The spec's "flexible array" rule: zero-length array as the last member.
-bool is_flex_arr(const struct btf* btf, const Accessor* acc, const struct btf_array* arr) {
+bool is_flex_arr(const BtfView* btf, const Accessor* acc, const struct btf_array* arr) {
   if (!acc->name || arr->nelems != 0) return false;
-  const struct btf_type* t = btf__type_by_id(btf, acc->type_id);
+  const struct btf_type* t = btf->type_by_id(acc->type_id);
   return acc->idx == static_cast<uint32_t>(btf_vlen(t) - 1);
 }
 
-int fields_are_compat(const struct btf* lb, uint32_t lid, const struct btf* tb, uint32_t tid) {
+int fields_are_compat(const BtfView* lb, uint32_t lid, const BtfView* tb, uint32_t tid) {
   for (int depth = 0; depth < kMaxTypeDepth; ++depth) {
     const struct btf_type* lt = skip_mods_and_typedefs(lb, lid, &lid);
     const struct btf_type* tt = skip_mods_and_typedefs(tb, tid, &tid);
@@ -53,10 +53,10 @@ int fields_are_compat(const struct btf* lb, uint32_t lid, const struct btf* tb, 
   return -EINVAL;
 }
 
-int types_are_compat(const struct btf* lb, uint32_t lid, const struct btf* tb, uint32_t tid, int level) {
+int types_are_compat(const BtfView* lb, uint32_t lid, const BtfView* tb, uint32_t tid, int level) {
   if (level <= 0) return -EINVAL;
-  const struct btf_type* lt = btf__type_by_id(lb, lid);
-  const struct btf_type* tt = btf__type_by_id(tb, tid);
+  const struct btf_type* lt = lb->type_by_id(lid);
+  const struct btf_type* tt = tb->type_by_id(tid);
   if (!lt || !tt) return -EINVAL;
   if (!kinds_core_compat(lt, tt)) return 0;
   for (int depth = kMaxTypeDepth; depth >= 0; --depth) {
@@ -101,7 +101,7 @@ int types_are_compat(const struct btf* lb, uint32_t lid, const struct btf* tb, u
   return -EINVAL;
 }
 
-int types_match(const struct btf* lb, uint32_t lid, const struct btf* tb, uint32_t tid, bool behind_ptr, int level) {
+int types_match(const BtfView* lb, uint32_t lid, const BtfView* tb, uint32_t tid, bool behind_ptr, int level) {
   if (level <= 0) return -EINVAL;
   const struct btf_type* lt = skip_mods_and_typedefs(lb, lid, &lid);
   const struct btf_type* tt = skip_mods_and_typedefs(tb, tid, &tid);
@@ -177,9 +177,9 @@ int types_match(const struct btf* lb, uint32_t lid, const struct btf* tb, uint32
   }
 }
 
-int match_member(const struct btf* lb, const Accessor& local_acc, const struct btf* tb, uint32_t tid, Spec* spec,
+int match_member(const BtfView* lb, const Accessor& local_acc, const BtfView* tb, uint32_t tid, Spec* spec,
                  uint32_t* next_tid) {
-  const struct btf_type* local_type = btf__type_by_id(lb, local_acc.type_id);
+  const struct btf_type* local_type = lb->type_by_id(local_acc.type_id);
   const struct btf_member* local_member = btf_members(local_type) + local_acc.idx;
   auto local_name = name_of(lb, local_member->name_off);
   const struct btf_type* tt = skip_mods_and_typedefs(tb, tid, &tid);
@@ -196,7 +196,7 @@ int match_member(const struct btf* lb, const Accessor& local_acc, const struct b
       int found = match_member(lb, local_acc, tb, m->type, spec, next_tid);
       if (found) return found;
     } else if (tname == local_name) {
-      spec->spec.push_back({tid, static_cast<uint32_t>(i), btf__name_by_offset(tb, m->name_off)});
+      spec->spec.push_back({tid, static_cast<uint32_t>(i), tb->name_by_offset(m->name_off)});
       *next_tid = m->type;
       int found = fields_are_compat(lb, local_member->type, tb, m->type);
       if (!found) spec->spec.pop_back();
@@ -236,8 +236,8 @@ bool is_type_kind(uint32_t k) {
 }
 bool is_enum_kind(uint32_t k) { return k == BPF_CORE_ENUMVAL_EXISTS || k == BPF_CORE_ENUMVAL_VALUE; }
 
-const struct btf_type* skip_mods_and_typedefs(const struct btf* btf, uint32_t id, uint32_t* res_id) {
-  const struct btf_type* t = btf__type_by_id(btf, id);
+const struct btf_type* skip_mods_and_typedefs(const BtfView* btf, uint32_t id, uint32_t* res_id) {
+  const struct btf_type* t = btf->type_by_id(id);
   if (res_id) *res_id = id;
   for (int guard = 0; t && guard < 1024; ++guard) {
     int k = btf_kind(t);
@@ -246,7 +246,7 @@ const struct btf_type* skip_mods_and_typedefs(const struct btf* btf, uint32_t id
       return t;
     id = t->type;
     if (res_id) *res_id = id;
-    t = btf__type_by_id(btf, id);
+    t = btf->type_by_id(id);
   }
   return t && btf_kind(t) != BTF_KIND_TYPEDEF ? t : nullptr;
 }
@@ -264,7 +264,7 @@ bool kinds_core_compat(const struct btf_type* a, const struct btf_type* b) {
   return btf_kind(a) == btf_kind(b) || (btf_is_any_enum(a) && btf_is_any_enum(b));
 }
 
-Result<Spec> parse_local_spec(const struct btf* local, uint32_t type_id, const char* access, uint32_t kind) {
+Result<Spec> parse_local_spec(const BtfView* local, uint32_t type_id, const char* access, uint32_t kind) {
   auto err = [&](Errc c, const std::string& m) { return make_error(c, "access string \"" + std::string(access ? access : "") + "\": " + m); };
   if (!access || !*access || *access == ':') return err(Errc::invalid_argument, "empty or malformed");
   Spec s;
@@ -287,7 +287,7 @@ Result<Spec> parse_local_spec(const struct btf* local, uint32_t type_id, const c
     if (s.raw.size() == kMaxSpecLen) return err(Errc::too_large, "more than 64 accessors");
     s.raw.push_back(static_cast<uint32_t>(v));
   }
-  const struct btf_type* root = btf__type_by_id(local, type_id);
+  const struct btf_type* root = local->type_by_id(type_id);
   if (!root) return err(Errc::invalid_argument, "root type id " + std::to_string(type_id) + " does not exist");
   if (is_type_kind(kind)) {
     if (s.raw.size() != 1 || s.raw[0] != 0) return err(Errc::invalid_argument, "type relocations need \"0\"");
@@ -300,11 +300,11 @@ Result<Spec> parse_local_spec(const struct btf* local, uint32_t type_id, const c
     if (!btf_is_any_enum(t) || s.raw.size() > 1 || s.raw[0] >= btf_vlen(t))
       return err(Errc::invalid_argument, "not a valid enumerator");
     uint32_t name_off = btf_is_enum(t) ? btf_enum(t)[s.raw[0]].name_off : btf_enum64(t)[s.raw[0]].name_off;
-    s.spec.push_back({id, s.raw[0], btf__name_by_offset(local, name_off)});
+    s.spec.push_back({id, s.raw[0], local->name_by_offset(name_off)});
     return s;
   }
   if (!is_field_kind(kind)) return err(Errc::invalid_argument, "unknown relocation kind " + std::to_string(kind));
-  long sz = btf__resolve_size(local, id);
+  long sz = local->resolve_size(id);
   if (sz < 0) return err(Errc::invalid_argument, "cannot size the root type");
   s.spec.push_back({id, s.raw[0], nullptr});
   s.bit_offset = int64_t{s.raw[0]} * sz * 8;
@@ -316,7 +316,7 @@ Result<Spec> parse_local_spec(const struct btf* local, uint32_t type_id, const c
       if (idx >= btf_vlen(t)) return err(Errc::invalid_argument, "member index out of range");
       const struct btf_member* m = btf_members(t) + idx;
       s.bit_offset += member_bit_offset(t, static_cast<int>(idx));
-      if (m->name_off) s.spec.push_back({id, idx, btf__name_by_offset(local, m->name_off)});
+      if (m->name_off) s.spec.push_back({id, idx, local->name_by_offset(m->name_off)});
       id = m->type;
     } else if (btf_is_array(t)) {
       const struct btf_array* a = btf_array(t);
@@ -324,7 +324,7 @@ Result<Spec> parse_local_spec(const struct btf* local, uint32_t type_id, const c
       if (!skip_mods_and_typedefs(local, a->type, &id)) return err(Errc::invalid_argument, "bad array element");
       if (!flex && idx >= a->nelems) return err(Errc::invalid_argument, "array index out of range");
       s.spec.push_back({id, idx, nullptr});
-      long esz = btf__resolve_size(local, id);
+      long esz = local->resolve_size(id);
       if (esz < 0) return err(Errc::invalid_argument, "cannot size an array element");
       s.bit_offset += int64_t{idx} * esz * 8;
     } else {
@@ -334,7 +334,7 @@ Result<Spec> parse_local_spec(const struct btf* local, uint32_t type_id, const c
   return s;
 }
 
-int match_candidate(const Spec& local, const struct btf* tb, uint32_t targ_id, Spec* targ) {
+int match_candidate(const Spec& local, const BtfView* tb, uint32_t targ_id, Spec* targ) {
   *targ = Spec{};
   targ->btf = tb;
   targ->root_type_id = targ_id;
@@ -351,7 +351,7 @@ int match_candidate(const Spec& local, const struct btf* tb, uint32_t targ_id, S
     for (int i = 0; i < btf_vlen(t); ++i) {
       uint32_t off = btf_is_enum(t) ? btf_enum(t)[i].name_off : btf_enum64(t)[i].name_off;
       if (essential_name(name_of(tb, off)) == want) {
-        targ->spec.push_back({targ_id, static_cast<uint32_t>(i), btf__name_by_offset(tb, off)});
+        targ->spec.push_back({targ_id, static_cast<uint32_t>(i), tb->name_by_offset(off)});
         targ->raw.push_back(static_cast<uint32_t>(i));
         return 1;
       }
@@ -377,7 +377,7 @@ int match_candidate(const Spec& local, const struct btf* tb, uint32_t targ_id, S
     if (targ->raw.size() == kMaxSpecLen) return -E2BIG;
     targ->spec.push_back({targ_id, la.idx, nullptr});
     targ->raw.push_back(la.idx);
-    long sz = btf__resolve_size(tb, targ_id);
+    long sz = tb->resolve_size(targ_id);
     if (sz < 0) return static_cast<int>(sz);
     targ->bit_offset += int64_t{la.idx} * sz * 8;
   }
@@ -386,11 +386,11 @@ int match_candidate(const Spec& local, const struct btf* tb, uint32_t targ_id, S
 
 Result<RelocValue> relo_value(const Spec& s, uint32_t kind) {
   RelocValue v;
-  const struct btf* b = s.btf;
+  const BtfView* b = s.btf;
   if (is_type_kind(kind)) {
     if (kind == BPF_CORE_TYPE_ID_TARGET || kind == BPF_CORE_TYPE_ID_LOCAL) v.value = s.root_type_id;
     else if (kind == BPF_CORE_TYPE_SIZE) {
-      long sz = btf__resolve_size(b, s.root_type_id);
+      long sz = b->resolve_size(s.root_type_id);
       if (sz < 0) return make_error(Errc::invalid_argument, "cannot size the relocated type");
       v.value = static_cast<uint64_t>(sz);
     } else {
@@ -402,7 +402,7 @@ Result<RelocValue> relo_value(const Spec& s, uint32_t kind) {
     if (kind == BPF_CORE_ENUMVAL_EXISTS) {
       v.value = 1;
     } else {
-      const struct btf_type* t = btf__type_by_id(b, s.spec[0].type_id);
+      const struct btf_type* t = b->type_by_id(s.spec[0].type_id);
       uint32_t i = s.spec[0].idx;
       v.value = btf_is_enum(t) ? static_cast<uint64_t>(static_cast<int64_t>(btf_enum(t)[i].val))
                                : btf_enum64_value(btf_enum64(t) + i);
@@ -423,18 +423,18 @@ Result<RelocValue> relo_value(const Spec& s, uint32_t kind) {
   if (!named) {
     if (kind == BPF_CORE_FIELD_SIGNED || kind == BPF_CORE_FIELD_LSHIFT_U64 || kind == BPF_CORE_FIELD_RSHIFT_U64)
       return make_error(Errc::invalid_argument, std::string(relo_kind_name(kind)) + " on an array element or root");
-    long sz = btf__resolve_size(b, acc.type_id);
+    long sz = b->resolve_size(acc.type_id);
     if (sz < 0) return make_error(Errc::invalid_argument, "cannot size the field");
     size = static_cast<uint64_t>(sz);
     off = bit_off / 8;
-    mt = btf__type_by_id(b, acc.type_id);
+    mt = b->type_by_id(acc.type_id);
   } else {
-    const struct btf_type* parent = btf__type_by_id(b, acc.type_id);
+    const struct btf_type* parent = b->type_by_id(acc.type_id);
     const struct btf_member* m = btf_members(parent) + acc.idx;
     mt = skip_mods_and_typedefs(b, m->type, &field_type_id);
     bits = member_bitfield_size(parent, static_cast<int>(acc.idx));
     if (!bits) {
-      long sz = btf__resolve_size(b, field_type_id);
+      long sz = b->resolve_size(field_type_id);
       if (sz < 0) return make_error(Errc::invalid_argument, "cannot size the field");
       size = static_cast<uint64_t>(sz);
       off = bit_off / 8;
@@ -467,7 +467,7 @@ Result<RelocValue> relo_value(const Spec& s, uint32_t kind) {
 }
 
 std::string format_spec(const Spec& s) {
-  const struct btf_type* root = btf__type_by_id(s.btf, s.root_type_id);
+  const struct btf_type* root = s.btf->type_by_id(s.root_type_id);
   static const char* const kinds[] = {"void", "int", "ptr", "array", "struct", "union", "enum", "fwd", "typedef",
                                       "volatile", "const", "restrict", "func", "func_proto", "var", "datasec",
                                       "float", "decl_tag", "type_tag", "enum64"};

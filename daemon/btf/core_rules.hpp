@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "btf/btf_view.hpp"
 #include "util/result.hpp"
 
 namespace btfd::btf {
@@ -25,7 +26,7 @@ bool is_type_kind(uint32_t kind);
 bool is_enum_kind(uint32_t kind);
 
 // Follows CONST, VOLATILE, RESTRICT, TYPE_TAG and TYPEDEF; *id is updated.
-const struct btf_type* skip_mods_and_typedefs(const struct btf* btf, uint32_t id, uint32_t* res_id);
+const struct btf_type* skip_mods_and_typedefs(const BtfView* btf, uint32_t id, uint32_t* res_id);
 // Length of the name without its "___flavor" suffix.
 size_t essential_name_len(std::string_view name);
 inline std::string_view essential_name(std::string_view name) { return name.substr(0, essential_name_len(name)); }
@@ -39,7 +40,7 @@ struct Accessor {
 };
 
 struct Spec {
-  const struct btf* btf = nullptr;
+  const BtfView* btf = nullptr;
   uint32_t root_type_id = 0;
   uint32_t kind = 0;
   std::vector<Accessor> spec;  // high-level accessors
@@ -49,10 +50,10 @@ struct Spec {
 
 // Builds the local spec from an access string. Errors are hard errors (libbpf
 // fails the load on them).
-Result<Spec> parse_local_spec(const struct btf* local, uint32_t type_id, const char* access, uint32_t kind);
+Result<Spec> parse_local_spec(const BtfView* local, uint32_t type_id, const char* access, uint32_t kind);
 
 // 1 = match, 0 = no match, <0 = error (as libbpf). targ is filled on match.
-int match_candidate(const Spec& local, const struct btf* targ_btf, uint32_t targ_id, Spec* targ);
+int match_candidate(const Spec& local, const BtfView* targ_btf, uint32_t targ_id, Spec* targ);
 
 struct RelocValue {
   bool poison = false;

@@ -31,28 +31,30 @@ uint32_t essential_name_hash(const char* name) {
   return flavored ? at_flavor : h;
 }
 
-Result<std::shared_ptr<const KernelBtf>> KernelBtf::parse(std::span<const uint8_t> raw) {
+Result<std::shared_ptr<const KernelBtf>> KernelBtf::parse(std::vector<uint8_t> raw) {
   if (raw.size() < 24) return make_error(Errc::corrupt, "kernel BTF is too short");
   uint16_t magic;
   std::memcpy(&magic, raw.data(), 2);
   if (magic == 0x9FEB) return make_error(Errc::unsupported, "kernel BTF has the other byte order");
-  if (magic != 0xEB9F) return make_error(Errc::corrupt, "not raw BTF (bad magic)");
   auto k = std::shared_ptr<KernelBtf>(new KernelBtf());
-  k->btf_.reset(btf__new(raw.data(), static_cast<__u32>(raw.size())));
-  if (!k->btf_) return make_error(Errc::corrupt, std::string("libbpf rejects the kernel BTF: ") + std::strerror(errno));
-  uint32_t n = btf__type_cnt(k->btf_.get());
+  k->raw_ = std::move(raw);
+  auto view = BtfView::parse(k->raw_);
+  if (!view) return std::move(view).error().wrap("kernel BTF");
+  k->view_ = std::move(view).value();
+  const BtfView& v = k->view_;
+  uint32_t n = v.type_cnt();
   auto& keys = k->keys_;
   keys.reserve(n / 2);
   for (uint32_t id = 1; id < n; ++id) {
-    const struct btf_type* t = btf__type_by_id(k->btf_.get(), id);
+    const struct btf_type* t = v.type_at(id);
     if (!t->name_off) continue;
-    const char* name = btf__name_by_offset(k->btf_.get(), t->name_off);
+    const char* name = v.name_by_offset(t->name_off);
     if (!name || !*name) continue;
     keys.push_back(uint64_t{essential_name_hash(name)} << 32 | id);
   }
   std::sort(keys.begin(), keys.end());
   keys.shrink_to_fit();
-  k->memory_bytes_ = raw.size() + n * sizeof(uint32_t) + keys.size() * sizeof(uint64_t);
+  k->memory_bytes_ = k->raw_.size() + n * sizeof(uint32_t) + keys.size() * sizeof(uint64_t);
   return std::shared_ptr<const KernelBtf>(std::move(k));
 }
 

@@ -4,32 +4,33 @@
 // so the daemon can keep hot kernels in memory and minimize for many requests
 // (from several threads) without parsing again.
 
-#include <bpf/btf.h>
-
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string_view>
 #include <vector>
 
-#include "btf/object_file.hpp"
+#include "btf/btf_view.hpp"
 #include "util/result.hpp"
 
 namespace btfd::btf {
 
 class KernelBtf {
  public:
-  static Result<std::shared_ptr<const KernelBtf>> parse(std::span<const uint8_t> raw_btf);
+  // Takes the bytes over: the view reads them in place, so the kernel costs its
+  // file size plus an index, not twice its size as a libbpf copy would.
+  static Result<std::shared_ptr<const KernelBtf>> parse(std::vector<uint8_t> raw_btf);
 
-  const struct btf* btf() const { return btf_.get(); }
-  uint32_t type_count() const { return btf__type_cnt(btf_.get()); }
+  const BtfView* btf() const { return &view_; }
+  uint32_t type_count() const { return view_.type_cnt(); }
   size_t memory_bytes() const { return memory_bytes_; }
   // Ascending ids of named types whose essential name hashes like `essential`
   // (callers compare names; collisions are rare and harmless).
   std::vector<uint32_t> ids_with_essential_hash(std::string_view essential) const;
 
  private:
-  BtfPtr btf_;
+  std::vector<uint8_t> raw_;
+  BtfView view_;
   // One entry per named type: essential-name hash << 32 | id, sorted. Packing
   // both in one word halves the index and makes building it a plain integer sort.
   std::vector<uint64_t> keys_;

@@ -20,7 +20,7 @@ constexpr int kMaxDepth = 64;
 constexpr uint8_t kMarked = 1, kFollowed = 2, kMatchDirect = 4, kMatchBehindPtr = 8;
 }  // namespace
 
-Marker::Marker(const struct btf* kernel) : btf_(kernel), state_(btf__type_cnt(kernel), 0) {}
+Marker::Marker(const BtfView* kernel) : btf_(kernel), state_(kernel->type_cnt(), 0) {}
 
 bool Marker::member_marked(uint32_t id, uint32_t idx) const {
   auto it = members_.find(id);
@@ -29,7 +29,7 @@ bool Marker::member_marked(uint32_t id, uint32_t idx) const {
 
 void Marker::mark_member(uint32_t struct_id, uint32_t idx) {
   auto& v = members_[struct_id];
-  if (v.empty()) v.resize(btf_vlen(btf__type_by_id(btf_, struct_id)));
+  if (v.empty()) v.resize(btf_vlen(btf_->type_by_id(struct_id)));
   if (idx < v.size()) v[idx] = true;
 }
 
@@ -40,7 +40,7 @@ void Marker::mark_impl(uint32_t id, bool follow_ptr, int depth) {
   uint8_t& st = state_[id];
   if ((st & kMarked) && (!follow_ptr || (st & kFollowed))) return;
   st |= kMarked | (follow_ptr ? kFollowed : 0);
-  const struct btf_type* t = btf__type_by_id(btf_, id);
+  const struct btf_type* t = btf_->type_by_id(id);
   switch (btf_kind(t)) {
     case BTF_KIND_PTR:
       if (follow_ptr) mark_impl(t->type, follow_ptr, depth + 1);
@@ -74,7 +74,7 @@ void Marker::mark_match_impl(uint32_t id, bool behind_ptr, int depth) {
   uint8_t bit = behind_ptr ? kMatchBehindPtr : kMatchDirect;
   if (st & bit) return;
   st |= kMarked | bit;
-  const struct btf_type* t = btf__type_by_id(btf_, id);
+  const struct btf_type* t = btf_->type_by_id(id);
   switch (btf_kind(t)) {
     case BTF_KIND_STRUCT:
     case BTF_KIND_UNION:
@@ -129,15 +129,15 @@ Status Marker::mark_field_path(const Spec& targ) {
 }
 
 void Marker::keep_pointer_size_hint() {
-  if (btf__pointer_size(btf_) == 8) return;
+  if (btf_->pointer_size() == 8) return;
   bool any_ptr = false;
   for (uint32_t id = 1; id < state_.size() && !any_ptr; ++id)
-    any_ptr = marked(id) && btf_is_ptr(btf__type_by_id(btf_, id));
+    any_ptr = marked(id) && btf_is_ptr(btf_->type_by_id(id));
   if (!any_ptr) return;
   for (uint32_t id = 1; id < state_.size(); ++id) {
-    const struct btf_type* t = btf__type_by_id(btf_, id);
+    const struct btf_type* t = btf_->type_by_id(id);
     if (!btf_is_int(t)) continue;
-    const char* n = btf__name_by_offset(btf_, t->name_off);
+    const char* n = btf_->name_by_offset(t->name_off);
     if (n && (!std::strcmp(n, "long") || !std::strcmp(n, "long int") || !std::strcmp(n, "unsigned long") ||
               !std::strcmp(n, "long unsigned int"))) {
       mark(id, false);

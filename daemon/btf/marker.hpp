@@ -13,7 +13,7 @@ namespace btfd::btf {
 // Which kernel types (and which of their members) the output keeps.
 class Marker {
  public:
-  explicit Marker(const struct btf* kernel);
+  explicit Marker(const BtfView* kernel);
 
   // Marks id; follows typedefs/modifiers/arrays/func protos, and pointers only
   // when follow_ptr is set. Structs reached this way keep no members.
@@ -33,7 +33,7 @@ class Marker {
  private:
   void mark_impl(uint32_t id, bool follow_ptr, int depth);
   void mark_match_impl(uint32_t id, bool behind_ptr, int depth);
-  const struct btf* btf_;
+  const BtfView* btf_;
   // bit 0: marked; bit 1: walked with follow_ptr; bit 2: walked by mark_match
   // not behind a pointer; bit 3: walked by mark_match behind a pointer.
   std::vector<uint8_t> state_;

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "btf/btf_writer.hpp"
 #include "btf/core_rules.hpp"
 #include "btf/marker.hpp"
 #include "btf/object_file.hpp"
@@ -12,19 +13,19 @@
 namespace btfd::btf {
 namespace {
 
-std::string_view name_of(const struct btf* b, uint32_t off) {
-  const char* s = btf__name_by_offset(b, off);
+std::string_view name_of(const BtfView* b, uint32_t off) {
+  const char* s = b->name_by_offset(off);
   return s ? s : "";
 }
 
 // libbpf's candidate search: same kind (ENUM ~ ENUM64), named, same essential name,
 // ascending ids.
-std::vector<uint32_t> find_candidates(const KernelBtf& k, const struct btf* local, uint32_t local_id) {
-  const struct btf_type* lt = btf__type_by_id(local, local_id);
+std::vector<uint32_t> find_candidates(const KernelBtf& k, const BtfView* local, uint32_t local_id) {
+  const struct btf_type* lt = local->type_by_id(local_id);
   auto ess = essential_name(name_of(local, lt->name_off));
   std::vector<uint32_t> out;
   for (uint32_t id : k.ids_with_essential_hash(ess)) {
-    const struct btf_type* t = btf__type_by_id(k.btf(), id);
+    const struct btf_type* t = k.btf()->type_by_id(id);
     if (!kinds_core_compat(t, lt)) continue;
     auto n = name_of(k.btf(), t->name_off);
     if (!n.empty() && essential_name(n) == ess) out.push_back(id);
@@ -45,14 +46,14 @@ Status process_relo(const KernelBtf& kernel, RelocContext& ctx,
                     std::unordered_map<uint32_t, std::vector<uint32_t>>& cand_cache, Marker& marker,
                     RelocReport& report) {
   const CoreRelo& r = ctx.relo;
-  const struct btf* local = ctx.obj.btf.get();
+  const BtfView* local = &ctx.obj.view;
   report.kind = relo_kind_name(r.kind);
   if (r.kind > BPF_CORE_TYPE_MATCHES)
     return make_error(Errc::invalid_argument, ctx.where() + ": unknown relocation kind " + std::to_string(r.kind));
-  const struct btf_type* lt = btf__type_by_id(local, r.type_id);
+  const struct btf_type* lt = local->type_by_id(r.type_id);
   if (!lt || r.type_id == 0)
     return make_error(Errc::invalid_argument, ctx.where() + ": local type id " + std::to_string(r.type_id) + " is invalid");
-  const char* access = btf__name_by_offset(local, r.access_str_off);
+  const char* access = local->name_by_offset(r.access_str_off);
   if (!access) return make_error(Errc::invalid_argument, ctx.where() + ": access string offset is invalid");
   auto local_spec = parse_local_spec(local, r.type_id, access, r.kind);
   if (!local_spec) return std::move(local_spec).error().wrap(ctx.where());
@@ -118,65 +119,91 @@ Status process_relo(const KernelBtf& kernel, RelocContext& ctx,
 
 // Emits marked types in ascending source id order, members in source order,
 // with references remapped (an unmarked reference becomes void).
-Result<std::vector<uint8_t>> emit(const struct btf* src, const Marker& marker, uint32_t* types_out) {
-  uint32_t n = btf__type_cnt(src);
+Result<std::vector<uint8_t>> emit(const BtfView* src, const Marker& marker, uint32_t* types_out) {
+  uint32_t n = src->type_cnt();
   std::vector<uint32_t> remap(n, 0);
   uint32_t next = 1;
   for (uint32_t id = 1; id < n; ++id)
     if (marker.marked(id)) remap[id] = next++;
-  BtfPtr out(btf__new_empty());
-  if (!out) return make_error(Errc::internal, "cannot create an empty BTF");
   auto map = [&](uint32_t id) { return id < n ? remap[id] : 0; };
+  BtfWriter out;
+  // The view guarantees in-range names; "" for offset 0 keeps libbpf's layout.
+  auto str = [&](uint32_t off) { return off ? out.add_str(src->name_by_offset(off)) : 0; };
   for (uint32_t id = 1; id < n; ++id) {
     if (!marker.marked(id)) continue;
-    const struct btf_type* t = btf__type_by_id(src, id);
-    int nid;
+    const struct btf_type* t = src->type_by_id(id);
+    uint32_t nid = 0;
     if (btf_is_composite(t)) {
-      const char* name = btf__name_by_offset(src, t->name_off);
-      nid = btf_is_struct(t) ? btf__add_struct(out.get(), name, t->size) : btf__add_union(out.get(), name, t->size);
-      if (nid < 0) return make_error(Errc::internal, "cannot add a struct/union");
-      for (int i = 0; i < btf_vlen(t); ++i) {
-        if (!marker.member_marked(id, static_cast<uint32_t>(i))) continue;
+      std::vector<struct btf_member> kept;
+      bool kflag = false;
+      for (uint32_t i = 0; i < btf_vlen(t); ++i) {
+        if (!marker.member_marked(id, i)) continue;
         const struct btf_member* m = btf_members(t) + i;
-        int err = btf__add_field(out.get(), btf__name_by_offset(src, m->name_off), static_cast<int>(map(m->type)),
-                                 btf_member_bit_offset(t, static_cast<__u32>(i)),
-                                 btf_member_bitfield_size(t, static_cast<__u32>(i)));
-        if (err)
+        uint32_t bit_off = btf_member_bit_offset(t, i), bit_size = btf_member_bitfield_size(t, i);
+        // libbpf's btf__add_field rules: a bitfield needs a size that fits the
+        // kflag encoding; members of a union sit at offset 0.
+        bool bitfield = bit_size || bit_off % 8;
+        if ((bitfield && (bit_size == 0 || bit_size > 255 || bit_off > 0xffffff)) || (btf_is_union(t) && bit_off))
           return make_error(Errc::unsupported, "cannot emit member " + std::to_string(i) + " of type [" +
                                                    std::to_string(id) + "] (legacy bitfield encoding?)");
+        kflag |= bitfield;
+        kept.push_back({0, map(m->type), bit_size << 24 | bit_off});
+        kept.back().name_off = m->name_off;  // rewritten below, after the type's own name
       }
+      struct btf_type h = *t;
+      h.name_off = str(t->name_off);
+      h.info = uint32_t{kflag} << 31 | uint32_t{btf_kind(t)} << 24 | static_cast<uint32_t>(kept.size());
+      for (auto& m : kept) m.name_off = str(m.name_off);
+      uint8_t* p = out.append(sizeof(h) + kept.size() * sizeof(struct btf_member), &nid);
+      std::memcpy(p, &h, sizeof(h));
+      if (!kept.empty()) std::memcpy(p + sizeof(h), kept.data(), kept.size() * sizeof(struct btf_member));
     } else {
-      nid = btf__add_type(out.get(), src, t);
-      if (nid < 0) return make_error(Errc::internal, "cannot copy type [" + std::to_string(id) + "]");
-      // libbpf hands out a const view; the type was just appended to our own BTF
-      // and has no dedup index, so rewriting its references in place is safe.
-      auto* nt = const_cast<struct btf_type*>(btf__type_by_id(out.get(), static_cast<__u32>(nid)));
+      size_t size = btf_record_size(t);
+      uint8_t* p = out.append(size, &nid);
+      std::memcpy(p, t, size);
+      auto* nt = reinterpret_cast<struct btf_type*>(p);
+      nt->name_off = str(t->name_off);
       switch (btf_kind(nt)) {
         case BTF_KIND_PTR:
         case BTF_KIND_TYPEDEF:
         case BTF_KIND_CONST:
         case BTF_KIND_VOLATILE:
         case BTF_KIND_RESTRICT:
-        case BTF_KIND_TYPE_TAG: nt->type = map(nt->type); break;
+        case BTF_KIND_TYPE_TAG:
+        case BTF_KIND_FUNC:
+        case BTF_KIND_VAR:
+        case BTF_KIND_DECL_TAG: nt->type = map(nt->type); break;
         case BTF_KIND_ARRAY:
           btf_array(nt)->type = map(btf_array(nt)->type);
           btf_array(nt)->index_type = map(btf_array(nt)->index_type);
           break;
         case BTF_KIND_FUNC_PROTO:
           nt->type = map(nt->type);
-          for (int i = 0; i < btf_vlen(nt); ++i) btf_params(nt)[i].type = map(btf_params(nt)[i].type);
+          for (uint32_t i = 0; i < btf_vlen(nt); ++i) {
+            btf_params(nt)[i].name_off = str(btf_params(t)[i].name_off);
+            btf_params(nt)[i].type = map(btf_params(nt)[i].type);
+          }
+          break;
+        case BTF_KIND_ENUM:
+          for (uint32_t i = 0; i < btf_vlen(nt); ++i) btf_enum(nt)[i].name_off = str(btf_enum(t)[i].name_off);
+          break;
+        case BTF_KIND_ENUM64:
+          for (uint32_t i = 0; i < btf_vlen(nt); ++i) btf_enum64(nt)[i].name_off = str(btf_enum64(t)[i].name_off);
+          break;
+        case BTF_KIND_DATASEC:
+          for (uint32_t i = 0; i < btf_vlen(nt); ++i) btf_var_secinfos(nt)[i].type = map(btf_var_secinfos(nt)[i].type);
           break;
         default: break;
       }
     }
-    if (static_cast<uint32_t>(nid) != remap[id]) return make_error(Errc::internal, "type id drift while emitting");
+    if (nid != remap[id]) return make_error(Errc::internal, "type id drift while emitting");
   }
-  __u32 size = 0;
-  const void* raw = btf__raw_data(out.get(), &size);
-  if (!raw) return make_error(Errc::internal, "cannot serialize the minimized BTF");
-  *types_out = next - 1;
-  auto p = static_cast<const uint8_t*>(raw);
-  return std::vector<uint8_t>(p, p + size);
+  *types_out = out.types();
+  std::vector<uint8_t> raw = out.finish();
+  // Cheap on outputs this small, and it proves the writer's bytes to libbpf.
+  BtfPtr check(btf__new(raw.data(), static_cast<__u32>(raw.size())));
+  if (!check) return make_error(Errc::internal, std::string("libbpf rejects the minimized BTF: ") + std::strerror(errno));
+  return raw;
 }
 
 }  // namespace
@@ -188,7 +215,7 @@ Result<MinimizeResult> minimize(const KernelBtf& kernel, std::span<const ObjectI
     BTFD_TRY(ObjectFile obj, parse_object(in.name, in.bytes));
     std::unordered_map<uint32_t, std::vector<uint32_t>> cand_cache;  // per object, as libbpf
     for (const CoreRelo& r : obj.relos) {
-      const char* sec = btf__name_by_offset(obj.btf.get(), r.sec_name_off);
+      const char* sec = obj.view.name_by_offset(r.sec_name_off);
       RelocContext ctx{obj, r, sec ? sec : "?"};
       if (!sec) return make_error(Errc::invalid_argument, ctx.where() + ": section name offset is invalid");
       RelocReport rep;

@@ -40,6 +40,12 @@ Result<ObjectFile> parse_object(std::string name, std::span<const uint8_t> bytes
   obj.name = name;
   obj.btf.reset(btf__new(btf_bytes.data(), static_cast<__u32>(btf_bytes.size())));
   if (!obj.btf) return fail(Errc::corrupt, std::string(".BTF is invalid: ") + std::strerror(errno));
+  __u32 raw_size = 0;
+  const void* raw = btf__raw_data(obj.btf.get(), &raw_size);
+  if (!raw) return fail(Errc::internal, "cannot read back .BTF");
+  auto view = BtfView::parse({static_cast<const uint8_t*>(raw), raw_size});
+  if (!view) return std::move(view).error().wrap("\"" + name + "\": .BTF");
+  obj.view = std::move(view).value();
   if (!ext_bytes.empty()) {
     auto relos = parse_core_relos(ext_bytes);
     if (!relos) return std::move(relos).error().wrap("\"" + name + "\"");

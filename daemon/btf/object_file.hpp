@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "btf/btf_ext.hpp"
+#include "btf/btf_view.hpp"
 
 namespace btfd::btf {
 
@@ -21,7 +22,8 @@ using BtfPtr = std::unique_ptr<struct btf, BtfDeleter>;
 
 struct ObjectFile {
   std::string name;
-  BtfPtr btf;
+  BtfPtr btf;    // libbpf's parse validates the client's bytes
+  BtfView view;  // over btf's own copy of the bytes
   std::vector<CoreRelo> relos;
 };
 

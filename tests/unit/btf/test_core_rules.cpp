@@ -3,10 +3,12 @@
 #include <bpf/btf.h>
 #include <doctest/doctest.h>
 
+#include "btf/btf_view.hpp"
 #include "btf/core_rules.hpp"
 #include "btf/kernel_btf.hpp"
 #include "btf/marker.hpp"
 #include "btf/minimizer.hpp"
+#include "btf/object_file.hpp"
 
 using namespace btfd;
 using namespace btfd::btf;
@@ -21,6 +23,26 @@ TEST_CASE("essential names strip the last ___flavor only") {
 }
 
 namespace {
+// A snapshot of a BTF built with libbpf's writer, as the view the rules read.
+class View {
+ public:
+  explicit View(const struct btf* b) {
+    __u32 size = 0;
+    auto p = static_cast<const uint8_t*>(btf__raw_data(b, &size));
+    raw_.assign(p, p + size);
+    auto v = BtfView::parse(raw_);
+    REQUIRE(v.ok());
+    view_ = std::move(v).value();
+  }
+  View(const View&) = delete;
+  View& operator=(const View&) = delete;
+  const BtfView* get() const { return &view_; }
+
+ private:
+  std::vector<uint8_t> raw_;
+  BtfView view_;
+};
+
 // struct inner { int x; }; struct outer { int a; union { int b; struct inner in; }; int arr[4]; long l; };
 struct Sample {
   BtfPtr btf{btf__new_empty()};
@@ -46,6 +68,12 @@ struct Sample {
     typedef_id = btf__add_typedef(b, "outer_t", outer);
     ptr = btf__add_ptr(b, outer);
   }
+  std::unique_ptr<View> view;
+  // Built on first use, so every type must have been added by then.
+  const BtfView* v() {
+    if (!view) view = std::make_unique<View>(btf.get());
+    return view->get();
+  }
   std::vector<uint8_t> raw() const {
     __u32 size = 0;
     auto p = static_cast<const uint8_t*>(btf__raw_data(btf.get(), &size));
@@ -56,32 +84,32 @@ struct Sample {
 
 TEST_CASE("access strings: parsing, anonymous levels, arrays and errors") {
   Sample s;
-  auto spec = parse_local_spec(s.btf.get(), static_cast<uint32_t>(s.outer), "0:1:1:0", BPF_CORE_FIELD_BYTE_OFFSET);
+  auto spec = parse_local_spec(s.v(), static_cast<uint32_t>(s.outer), "0:1:1:0", BPF_CORE_FIELD_BYTE_OFFSET);
   REQUIRE(spec.ok());
   CHECK(spec->raw == std::vector<uint32_t>{0, 1, 1, 0});
   // accessor 0, "in", "x": the anonymous union leaves no named accessor
   REQUIRE(spec->spec.size() == 3);
   CHECK(std::string(spec->spec[1].name) == "in");
   CHECK(spec->bit_offset == 32);
-  auto a = parse_local_spec(s.btf.get(), static_cast<uint32_t>(s.outer), "0:2:3", BPF_CORE_FIELD_BYTE_OFFSET);
+  auto a = parse_local_spec(s.v(), static_cast<uint32_t>(s.outer), "0:2:3", BPF_CORE_FIELD_BYTE_OFFSET);
   REQUIRE(a.ok());
   CHECK(a->bit_offset == 64 + 3 * 32);
-  CHECK_FALSE(parse_local_spec(s.btf.get(), static_cast<uint32_t>(s.outer), "0:2:4", 0).ok());  // out of bounds
-  CHECK_FALSE(parse_local_spec(s.btf.get(), static_cast<uint32_t>(s.outer), "0:9", 0).ok());
-  CHECK_FALSE(parse_local_spec(s.btf.get(), static_cast<uint32_t>(s.outer), "", 0).ok());
-  CHECK_FALSE(parse_local_spec(s.btf.get(), static_cast<uint32_t>(s.outer), ":0", 0).ok());
-  CHECK_FALSE(parse_local_spec(s.btf.get(), static_cast<uint32_t>(s.outer), "0:", 0).ok());
-  CHECK_FALSE(parse_local_spec(s.btf.get(), static_cast<uint32_t>(s.outer), "0:x", 0).ok());
-  CHECK_FALSE(parse_local_spec(s.btf.get(), static_cast<uint32_t>(s.outer), "1", BPF_CORE_TYPE_EXISTS).ok());
+  CHECK_FALSE(parse_local_spec(s.v(), static_cast<uint32_t>(s.outer), "0:2:4", 0).ok());  // out of bounds
+  CHECK_FALSE(parse_local_spec(s.v(), static_cast<uint32_t>(s.outer), "0:9", 0).ok());
+  CHECK_FALSE(parse_local_spec(s.v(), static_cast<uint32_t>(s.outer), "", 0).ok());
+  CHECK_FALSE(parse_local_spec(s.v(), static_cast<uint32_t>(s.outer), ":0", 0).ok());
+  CHECK_FALSE(parse_local_spec(s.v(), static_cast<uint32_t>(s.outer), "0:", 0).ok());
+  CHECK_FALSE(parse_local_spec(s.v(), static_cast<uint32_t>(s.outer), "0:x", 0).ok());
+  CHECK_FALSE(parse_local_spec(s.v(), static_cast<uint32_t>(s.outer), "1", BPF_CORE_TYPE_EXISTS).ok());
   std::string deep = "0";
   for (int i = 0; i < 64; ++i) deep += ":0";
-  auto d = parse_local_spec(s.btf.get(), static_cast<uint32_t>(s.outer), deep.c_str(), 0);
+  auto d = parse_local_spec(s.v(), static_cast<uint32_t>(s.outer), deep.c_str(), 0);
   REQUIRE_FALSE(d.ok());
   CHECK(d.error().code == Errc::too_large);
-  auto e = parse_local_spec(s.btf.get(), static_cast<uint32_t>(s.enum_id), "1", BPF_CORE_ENUMVAL_VALUE);
+  auto e = parse_local_spec(s.v(), static_cast<uint32_t>(s.enum_id), "1", BPF_CORE_ENUMVAL_VALUE);
   REQUIRE(e.ok());
   CHECK(std::string(e->spec[0].name) == "BLUE___x");
-  CHECK_FALSE(parse_local_spec(s.btf.get(), static_cast<uint32_t>(s.enum_id), "2", BPF_CORE_ENUMVAL_VALUE).ok());
+  CHECK_FALSE(parse_local_spec(s.v(), static_cast<uint32_t>(s.enum_id), "2", BPF_CORE_ENUMVAL_VALUE).ok());
 }
 
 TEST_CASE("field matching follows members through anonymous unions, by exact member name") {
@@ -98,41 +126,43 @@ TEST_CASE("field matching follows members through anonymous unions, by exact mem
   btf__add_field(t.get(), "z", ti, 0, 0);
   btf__add_field(t.get(), "a", ti, 32, 0);
   btf__add_field(t.get(), nullptr, tu, 64, 0);
-  auto spec = parse_local_spec(local.btf.get(), static_cast<uint32_t>(local.outer), "0:1:1:0", BPF_CORE_FIELD_BYTE_OFFSET);
+  View tv(t.get());
+  auto spec = parse_local_spec(local.v(), static_cast<uint32_t>(local.outer), "0:1:1:0", BPF_CORE_FIELD_BYTE_OFFSET);
   REQUIRE(spec.ok());
   Spec targ;
-  REQUIRE(match_candidate(*spec, t.get(), static_cast<uint32_t>(touter), &targ) == 1);
+  REQUIRE(match_candidate(*spec, tv.get(), static_cast<uint32_t>(touter), &targ) == 1);
   CHECK(targ.raw == std::vector<uint32_t>{0, 2, 0, 1});
   CHECK(targ.bit_offset == 64 + 32);
   auto v = relo_value(targ, BPF_CORE_FIELD_BYTE_OFFSET);
   REQUIRE(v.ok());
   CHECK(v->value == 12);
   // "b" does not exist in the target union: no match (not an error).
-  auto specb = parse_local_spec(local.btf.get(), static_cast<uint32_t>(local.outer), "0:1:0", BPF_CORE_FIELD_EXISTS);
+  auto specb = parse_local_spec(local.v(), static_cast<uint32_t>(local.outer), "0:1:0", BPF_CORE_FIELD_EXISTS);
   REQUIRE(specb.ok());
-  CHECK(match_candidate(*specb, t.get(), static_cast<uint32_t>(touter), &targ) == 0);
+  CHECK(match_candidate(*specb, tv.get(), static_cast<uint32_t>(touter), &targ) == 0);
 }
 
 TEST_CASE("type compatibility and enum matching") {
   Sample a, b;
-  auto spec = parse_local_spec(a.btf.get(), static_cast<uint32_t>(a.ptr), "0", BPF_CORE_TYPE_EXISTS);
+  auto spec = parse_local_spec(a.v(), static_cast<uint32_t>(a.ptr), "0", BPF_CORE_TYPE_EXISTS);
   REQUIRE(spec.ok());
   Spec targ;
-  CHECK(match_candidate(*spec, b.btf.get(), static_cast<uint32_t>(b.ptr), &targ) == 1);
-  CHECK(match_candidate(*spec, b.btf.get(), static_cast<uint32_t>(b.int_id), &targ) == 0);  // kind differs
-  auto ev = parse_local_spec(a.btf.get(), static_cast<uint32_t>(a.enum_id), "1", BPF_CORE_ENUMVAL_VALUE);
+  CHECK(match_candidate(*spec, b.v(), static_cast<uint32_t>(b.ptr), &targ) == 1);
+  CHECK(match_candidate(*spec, b.v(), static_cast<uint32_t>(b.int_id), &targ) == 0);  // kind differs
+  auto ev = parse_local_spec(a.v(), static_cast<uint32_t>(a.enum_id), "1", BPF_CORE_ENUMVAL_VALUE);
   REQUIRE(ev.ok());
-  REQUIRE(match_candidate(*ev, b.btf.get(), static_cast<uint32_t>(b.enum_id), &targ) == 1);
+  REQUIRE(match_candidate(*ev, b.v(), static_cast<uint32_t>(b.enum_id), &targ) == 1);
   auto val = relo_value(targ, BPF_CORE_ENUMVAL_VALUE);
   REQUIRE(val.ok());
   CHECK(val->value == 7);
   // TYPE_MATCHES needs the same int size and signedness.
-  auto tm = parse_local_spec(a.btf.get(), static_cast<uint32_t>(a.long_id), "0", BPF_CORE_TYPE_MATCHES);
+  auto tm = parse_local_spec(a.v(), static_cast<uint32_t>(a.long_id), "0", BPF_CORE_TYPE_MATCHES);
   REQUIRE(tm.ok());
-  CHECK(match_candidate(*tm, b.btf.get(), static_cast<uint32_t>(b.long_id), &targ) == 1);
+  CHECK(match_candidate(*tm, b.v(), static_cast<uint32_t>(b.long_id), &targ) == 1);
   BtfPtr u(btf__new_empty());
   int unsigned_long = btf__add_int(u.get(), "long", 8, 0);
-  CHECK(match_candidate(*tm, u.get(), static_cast<uint32_t>(unsigned_long), &targ) == 0);
+  View uv(u.get());
+  CHECK(match_candidate(*tm, uv.get(), static_cast<uint32_t>(unsigned_long), &targ) == 0);
 }
 
 TEST_CASE("the one-pass essential-name hash equals hashing the essential name") {
@@ -175,10 +205,11 @@ TEST_CASE("enum64 targets match enum locals; values come from the 64-bit pair") 
   int e64 = btf__add_enum64(t.get(), "color", 8, false);
   btf__add_enum64_value(t.get(), "RED", 0x100000001ull);
   btf__add_enum64_value(t.get(), "BLUE", 0x7ffffffffull);
-  auto ev = parse_local_spec(local.btf.get(), static_cast<uint32_t>(local.enum_id), "1", BPF_CORE_ENUMVAL_VALUE);
+  auto ev = parse_local_spec(local.v(), static_cast<uint32_t>(local.enum_id), "1", BPF_CORE_ENUMVAL_VALUE);
   REQUIRE(ev.ok());
   Spec targ;
-  REQUIRE(match_candidate(*ev, t.get(), static_cast<uint32_t>(e64), &targ) == 1);
+  View tv(t.get());
+  REQUIRE(match_candidate(*ev, tv.get(), static_cast<uint32_t>(e64), &targ) == 1);
   auto v = relo_value(targ, BPF_CORE_ENUMVAL_VALUE);
   REQUIRE(v.ok());
   CHECK(v->value == 0x7ffffffffull);
@@ -196,7 +227,8 @@ TEST_CASE("type tags are followed like modifiers and forward declarations are le
   int ptr = btf__add_ptr(k.get(), tag);
   REQUIRE(ptr == s + 2);
   int fptr = btf__add_ptr(k.get(), fwd);
-  Marker m(k.get());
+  View kv(k.get());
+  Marker m(kv.get());
   m.mark(static_cast<uint32_t>(ptr), true);  // what a type-based relocation keeps
   CHECK(m.marked(static_cast<uint32_t>(tag)));
   CHECK(m.marked(static_cast<uint32_t>(s)));
@@ -220,12 +252,13 @@ TEST_CASE("type_matches behind a pointer accepts a forward declaration of the sa
   int tp = btf__add_ptr(t.get(), tf);
   int th = btf__add_struct(t.get(), "head", 16);
   btf__add_field(t.get(), "first", tp, 0, 0);
-  auto spec = parse_local_spec(l.get(), static_cast<uint32_t>(lh), "0", BPF_CORE_TYPE_MATCHES);
+  View lv(l.get()), tv(t.get());
+  auto spec = parse_local_spec(lv.get(), static_cast<uint32_t>(lh), "0", BPF_CORE_TYPE_MATCHES);
   REQUIRE(spec.ok());
   Spec targ;
-  CHECK(match_candidate(*spec, t.get(), static_cast<uint32_t>(th), &targ) == 1);
+  CHECK(match_candidate(*spec, tv.get(), static_cast<uint32_t>(th), &targ) == 1);
   // The same struct not behind a pointer needs a struct, not a forward declaration.
-  auto direct = parse_local_spec(l.get(), static_cast<uint32_t>(ls), "0", BPF_CORE_TYPE_MATCHES);
+  auto direct = parse_local_spec(lv.get(), static_cast<uint32_t>(ls), "0", BPF_CORE_TYPE_MATCHES);
   REQUIRE(direct.ok());
-  CHECK(match_candidate(*direct, t.get(), static_cast<uint32_t>(tf), &targ) == 0);
+  CHECK(match_candidate(*direct, tv.get(), static_cast<uint32_t>(tf), &targ) == 0);
 }
