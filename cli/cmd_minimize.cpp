@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // `btfctl minimize KERNEL_BTF OBJECT... -o OUT [--report]`: the local
 // `bpftool gen min_core_btf` job, no daemon involved.
+#include <fcntl.h>
+
 #include <cstdio>
 
 #include "btf/minimizer.hpp"
@@ -17,10 +19,6 @@ int cmd_minimize(const Globals& g, std::vector<std::string>& args) {
   if (args.size() < 2) return usage_error(g, "minimize needs a kernel BTF and at least one object");
   if (out.empty() && !report) return usage_error(g, "minimize needs -o OUT (or --report)");
   constexpr size_t kMaxKernel = 1ull << 30, kMaxObject = 256ull << 20;
-  auto kernel_bytes = btfd::read_file(args[0], kMaxKernel);
-  if (!kernel_bytes) return report_error(g, kernel_bytes.error());
-  auto kernel = btfd::btf::KernelBtf::parse(std::move(kernel_bytes).value());
-  if (!kernel) return report_error(g, std::move(kernel).error().wrap("\"" + args[0] + "\""));
   std::vector<std::vector<uint8_t>> storage;
   std::vector<btfd::btf::ObjectInput> objects;
   for (size_t i = 1; i < args.size(); ++i) {
@@ -29,6 +27,13 @@ int cmd_minimize(const Globals& g, std::vector<std::string>& args) {
     storage.push_back(std::move(bytes).value());
   }
   for (size_t i = 1; i < args.size(); ++i) objects.push_back({args[i], storage[i - 1]});
+  // One run: index only the names these objects look up.
+  auto names = btfd::btf::lookup_names(objects);
+  if (!names) return report_error(g, names.error());
+  auto kernel_fd = btfd::open_file(args[0], O_RDONLY);
+  if (!kernel_fd) return report_error(g, kernel_fd.error());
+  auto kernel = btfd::btf::KernelBtf::load(kernel_fd->get(), kMaxKernel, &*names);
+  if (!kernel) return report_error(g, std::move(kernel).error().wrap("\"" + args[0] + "\""));
   auto result = btfd::btf::minimize(**kernel, objects);
   if (!result) return report_error(g, result.error());
   if (!out.empty()) {

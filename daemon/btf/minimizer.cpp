@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "btf/minimizer.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <unordered_map>
@@ -207,6 +208,22 @@ Result<std::vector<uint8_t>> emit(const BtfView* src, const Marker& marker, uint
 }
 
 }  // namespace
+
+Result<KernelBtf::NameFilter> lookup_names(std::span<const ObjectInput> objects) {
+  KernelBtf::NameFilter names;
+  for (const ObjectInput& in : objects) {
+    BTFD_TRY(ObjectFile obj, parse_object(in.name, in.bytes));
+    for (const CoreRelo& r : obj.relos) {
+      const struct btf_type* t = obj.view.type_by_id(r.type_id);
+      if (r.kind == BPF_CORE_TYPE_ID_LOCAL || !t || !t->name_off) continue;
+      auto ess = essential_name(name_of(&obj.view, t->name_off));
+      if (!ess.empty()) names.emplace_back(ess);
+    }
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
 
 Result<MinimizeResult> minimize(const KernelBtf& kernel, std::span<const ObjectInput> objects) {
   Marker marker(kernel.btf());

@@ -39,6 +39,9 @@ struct MinimizeResult {
   uint32_t types = 0;        // types in the output
 };
 
+// The essential names minimize() will look up in the kernel for these objects
+// (what a one-shot run indexes); fails as minimize() would on a bad object.
+Result<KernelBtf::NameFilter> lookup_names(std::span<const ObjectInput> objects);
 Result<MinimizeResult> minimize(const KernelBtf& kernel, std::span<const ObjectInput> objects);
 nlohmann::json report_to_json(const std::vector<RelocReport>& relocs);
 

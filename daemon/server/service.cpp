@@ -139,8 +139,8 @@ Result<std::shared_ptr<const btf::KernelBtf>> Service::hot_kernel(const store::K
   }
   BTFD_TRY(auto found, store_->find_kernel(e.id));
   if (!found) return make_error(Errc::not_found, "kernel " + e.id.to_string() + " left the cache");
-  BTFD_TRY(auto bytes, pread_all(found->second.fd.get(), found->second.size));
-  BTFD_TRY(auto k, btf::KernelBtf::parse(std::move(bytes)));
+  // Mapped, not copied: a hot kernel shares the page cache with the blob.
+  BTFD_TRY(auto k, btf::KernelBtf::load(found->second.fd.get(), found->second.size));
   std::lock_guard lock(hot_mu_);
   hot_[key] = Hot{k, std::chrono::steady_clock::now()};
   // Over budget: drop the least recently used others.
