@@ -7,16 +7,27 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/packaging/out
 export DEBIAN_FRONTEND=noninteractive
 apt-get install -y --no-install-recommends "$out"/btfd_*.deb "$out"/libbtfd1_*.deb "$out"/libbtfd-dev_*.deb >/dev/null
-for f in /usr/sbin/btfd /usr/bin/btfctl /lib/systemd/system/btfd.socket /etc/kernel/postinst.d/btfd; do
+for f in /usr/sbin/btfd /usr/bin/btfctl /usr/libexec/btfd/btfd-fetch /lib/systemd/system/btfd.socket /etc/kernel/postinst.d/btfd; do
   [ -e "$f" ] || { echo "not installed: $f"; exit 1; }
 done
 tmp=$(mktemp -d)
-systemd-socket-activate -l "$tmp/btfd.sock" /usr/sbin/btfd --cache-dir "$tmp/cache" --idle-exit 5 >/dev/null 2>&1 &
+# The sample hub, when present, as a plain-directory mirror: a hub get then runs
+# the installed btfd-fetch.
+sample=$root/../shared/btfhub-sample
+mirror=()
+[ -d "$sample" ] && mirror=(--mirror "$sample")
+systemd-socket-activate -l "$tmp/btfd.sock" /usr/sbin/btfd --cache-dir "$tmp/cache" --idle-exit 5 "${mirror[@]}" >/dev/null 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 for _ in $(seq 100); do [ -S "$tmp/btfd.sock" ] && break; sleep 0.05; done
 /usr/bin/btfctl --socket "$tmp/btfd.sock" get
 /usr/bin/btfctl --socket "$tmp/btfd.sock" --json get | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j["size"] > 0, j'
+if [ ${#mirror[@]} -gt 0 ]; then
+  /usr/bin/btfctl --socket "$tmp/btfd.sock" --json get --distro ubuntu --distro-version 20.04 --arch x86_64 \
+    --release 5.4.0-26-generic | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j["source"] == "hub" and j["size"] > 0, j'
+else
+  echo "note: ../shared/btfhub-sample is absent; the installed btfd-fetch is not exercised"
+fi
 pkg-config --exists libbtfd
 [ -s /usr/share/man/man1/btfctl.1.gz ] || { echo "btfctl(1) not installed"; exit 1; }
 echo "installed-package smoke test: ok"

@@ -49,13 +49,6 @@ void global_init_once() {
 
 }  // namespace
 
-std::string mirror_base_url(const std::string& mirror) {
-  std::string m = mirror;
-  while (m.size() > 1 && m.back() == '/') m.pop_back();
-  if (!m.empty() && m[0] == '/') return "file://" + m;
-  return m;
-}
-
 Result<DownloadResult> download(const std::string& url, int out_fd, const DownloadLimits& limits,
                                 const ProgressFn& progress, FetchFailure* failure) {
   global_init_once();

@@ -29,6 +29,7 @@ enum class FetchFailure {
   not_found,   // 404/410 or a missing file: the mirror does not have it
   transient,   // 5xx, timeout, reset: worth a retry
   fatal,       // refused protocol, too large, local I/O: no retry
+  payload,     // the transfer worked but what came is unusable (bad archive or BTF)
 };
 
 struct DownloadResult {
@@ -40,8 +41,5 @@ struct DownloadResult {
 // Error says what happened and *failure classifies it for retry decisions.
 Result<DownloadResult> download(const std::string& url, int out_fd, const DownloadLimits& limits,
                                 const ProgressFn& progress, FetchFailure* failure);
-
-// Plain directory paths become file:// URLs; URLs are returned unchanged.
-std::string mirror_base_url(const std::string& mirror);
 
 }  // namespace btfd::hub

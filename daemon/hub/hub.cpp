@@ -9,27 +9,10 @@
 #include <random>
 #include <thread>
 
-#include "hub/btf_check.hpp"
 #include "util/fd.hpp"
 
 namespace btfd::hub {
 namespace {
-
-// An unnamed temp file: the kernel removes it however we exit.
-Result<UniqueFd> staging_file(const std::string& dir_opt) {
-  std::string dir = dir_opt;
-  if (dir.empty()) {
-    const char* t = std::getenv("TMPDIR");
-    dir = t && *t ? t : "/var/tmp";
-  }
-  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (fd >= 0) return UniqueFd(fd);
-  std::string tmpl = dir + "/btfd-download-XXXXXX";
-  fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
-  if (fd < 0) return sys_error(errno, "cannot create a download file in \"" + dir + "\"");
-  ::unlink(tmpl.c_str());
-  return UniqueFd(fd);
-}
 
 long jittered(long ms) {
   thread_local std::mt19937 rng{std::random_device{}()};
@@ -38,7 +21,14 @@ long jittered(long ms) {
 
 }  // namespace
 
-Hub::Hub(Options opts) : opts_(std::move(opts)) {
+std::string mirror_base_url(const std::string& mirror) {
+  std::string m = mirror;
+  while (m.size() > 1 && m.back() == '/') m.pop_back();
+  if (!m.empty() && m[0] == '/') return "file://" + m;
+  return m;
+}
+
+Hub::Hub(Options opts, AttemptFn attempt) : opts_(std::move(opts)), attempt_(std::move(attempt)) {
   for (const auto& m : opts_.mirrors) {
     Mirror mirror;
     mirror.stats.base = mirror_base_url(m);
@@ -69,28 +59,22 @@ void Hub::record(size_t index, bool ok, const Error* error, FetchFailure failure
 
 Result<FetchResult> Hub::fetch_from(size_t index, const KernelIdentity& id, int out_fd, const ProgressFn& progress,
                                     FetchFailure* failure) {
-  std::string url = archive_url(opts_.mirrors[index], id);
-  BTFD_TRY(UniqueFd staging, staging_file(opts_.temp_dir));
-  Result<DownloadResult> dl = make_error(Errc::internal, "no attempt made");
+  AttemptRequest req{archive_url(opts_.mirrors[index], id), id.release, opts_.download, opts_.extract, opts_.temp_dir};
+  Result<AttemptResult> r = make_error(Errc::internal, "no attempt made");
   for (int attempt = 1; attempt <= std::max(1, opts_.max_attempts); ++attempt) {
-    if (::ftruncate(staging.get(), 0) < 0 || ::lseek(staging.get(), 0, SEEK_SET) < 0)
-      return sys_error(errno, "cannot reset the download file");
-    dl = download(url, staging.get(), opts_.download, progress, failure);
-    record(index, dl.ok(), dl.ok() ? nullptr : &dl.error(), *failure, dl.ok() ? dl->bytes : 0);
-    if (dl.ok() || *failure != FetchFailure::transient || attempt == opts_.max_attempts) break;
+    r = attempt_(req, out_fd, progress, failure);
+    // Only the transfer counts toward the mirror's health; a bad payload is not
+    // a network failure.
+    bool transfer_ok = r.ok() || *failure == FetchFailure::payload;
+    record(index, transfer_ok, r.ok() ? nullptr : &r.error(), r.ok() ? FetchFailure::none : *failure,
+           r.ok() ? r->downloaded : 0);
+    if (r.ok() || *failure != FetchFailure::transient || attempt == opts_.max_attempts) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(jittered(opts_.backoff_initial_ms << (attempt - 1))));
   }
-  if (!dl) return std::move(dl).error();
-  *failure = FetchFailure::fatal;  // from here on, a bad payload: another mirror may do better
-  if (::ftruncate(out_fd, 0) < 0 || ::lseek(out_fd, 0, SEEK_SET) < 0)
-    return sys_error(errno, "cannot reset the output file");
-  auto size = extract_btf(staging.get(), id.release, out_fd, opts_.extract);
-  if (!size) return std::move(size).error().wrap("\"" + url + "\"");
-  if (auto st = check_kernel_btf_fd(out_fd, opts_.extract.max_output_bytes); !st)
-    return std::move(st).error().wrap("\"" + url + "\"");
+  if (!r) return std::move(r).error();
   BTFD_TRY(Digest digest, sha256_fd(out_fd));
   *failure = FetchFailure::none;
-  return FetchResult{url, mirrors_[index].stats.base, digest, *size, dl->bytes};
+  return FetchResult{req.url, mirrors_[index].stats.base, digest, r->size, r->downloaded};
 }
 
 Result<FetchResult> Hub::fetch(const KernelIdentity& id, int out_fd, const ProgressFn& progress) {

@@ -11,8 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "hub/archive_reader.hpp"
-#include "hub/http_fetch.hpp"
+#include "hub/attempt.hpp"
 #include "kernel/identity.hpp"
 #include "util/sha256.hpp"
 
@@ -45,7 +44,8 @@ struct MirrorStats {
 
 class Hub {
  public:
-  explicit Hub(Options opts);
+  // attempt runs one try (attempt_in_process, or fetch_helper_attempt in the daemon).
+  Hub(Options opts, AttemptFn attempt);
 
   // Writes the validated raw BTF of `id` into out_fd (truncated first). Errors:
   // not_in_hub (every mirror said it has no such file: cacheable as a miss),
@@ -69,8 +69,12 @@ class Hub {
   void record(size_t index, bool ok, const Error* error, FetchFailure failure, uint64_t bytes);
 
   Options opts_;
+  AttemptFn attempt_;
   mutable std::mutex mu_;
   std::vector<Mirror> mirrors_;
 };
+
+// Plain directory paths become file:// URLs; URLs are returned unchanged.
+std::string mirror_base_url(const std::string& mirror);
 
 }  // namespace btfd::hub

@@ -9,6 +9,7 @@
 
 #include "btf/minimizer.hpp"
 #include "btfd-config.h"
+#include "hub/fetch_helper.hpp"
 #include "util/log.hpp"
 
 namespace btfd::server {
@@ -49,7 +50,7 @@ static hub::Options hub_options(const Config& c) {
 Service::Service(Config cfg, std::unique_ptr<store::Store> store, HostInfo host, Stats& stats)
     : cfg_(std::move(cfg)),
       store_(std::move(store)),
-      hub_(std::make_unique<hub::Hub>(hub_options(cfg_))),
+      hub_(std::make_unique<hub::Hub>(hub_options(cfg_), hub::fetch_helper_attempt(hub::default_fetch_helper()))),
       host_(std::move(host)),
       stats_(stats) {}
 

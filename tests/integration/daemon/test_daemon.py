@@ -193,6 +193,11 @@ try:
     check(out.returncode == 0 and json.loads(out.stdout)["pinned"], "btfctl prefetch: %s %s" % (out.stdout, out.stderr))
     out = subprocess.run([btfctl, "--socket", sock, "--json", "gc"], capture_output=True, text=True)
     check(out.returncode == 0 and "freed_bytes" in json.loads(out.stdout), "btfctl gc: %s" % out.stdout)
+
+    # Downloads and archives were handled in btfd-fetch children: the daemon
+    # itself never loaded libcurl or libarchive.
+    maps = open("/proc/%d/maps" % daemon.pid).read()
+    check("libcurl" not in maps and "libarchive" not in maps, "btfd's address space holds no libcurl/libarchive")
 finally:
     daemon.send_signal(signal.SIGTERM)
     try: daemon.wait(timeout=20)
@@ -218,6 +223,28 @@ if sa:
         p.kill(); check(False, "btfd did not exit when idle")
 else:
     print("note: systemd-socket-activate not installed; socket activation not tested")
+
+# A fetch helper that crashes (as a parser hit by a hostile archive would)
+# costs that request a named error; the daemon lives on and keeps serving.
+crash = os.path.join(tmp, "crashing-fetch")
+with open(crash, "w") as f: f.write("#!/bin/sh\nkill -SEGV $$\n")
+os.chmod(crash, 0o755)
+sock2 = os.path.join(tmp, "crash.sock")
+p = subprocess.Popen([btfd, "--socket", sock2, "--cache-dir", os.path.join(tmp, "cache2"), "--mirror", mirror,
+                      "--idle-exit", "0", "--log-level", "debug"],
+                     env=dict(os.environ, BTFD_FETCH_HELPER=crash), stderr=open(os.path.join(tmp, "btfd.log"), "a"))
+try:
+    varlink.wait_for_socket(sock2, p)
+    c = varlink.Conn(sock2)
+    r, _ = c.call("io.btfd.GetBtf", {"kernel": kernels[2]})
+    check(r.get("error") == "io.btfd.HubUnreachable" and "signal 11" in json.dumps(r), "crashed helper: %s" % r)
+    r, _ = c.call("io.btfd.Status")
+    check("error" not in r and p.poll() is None, "daemon alive after its helper crashed: %s" % r)
+    c.close()
+finally:
+    p.send_signal(signal.SIGTERM)
+    try: p.wait(timeout=20)
+    except subprocess.TimeoutExpired: p.kill()
 
 hub.shutdown()
 log = open(os.path.join(tmp, "btfd.log")).read()

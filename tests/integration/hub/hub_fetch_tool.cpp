@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   id = {key.substr(0, p1), key.substr(p1 + 1, p2 - p1 - 1), key.substr(p2 + 1, p3 - p2 - 1), key.substr(p3 + 1)};
   auto fd = btfd::open_file(out, O_RDWR | O_CREAT | O_TRUNC, 0644);
   if (!fd) return 2;
-  btfd::hub::Hub hub(opts);
+  btfd::hub::Hub hub(opts, btfd::hub::attempt_in_process);
   uint64_t progress_calls = 0;
   auto r = hub.fetch(id, fd->get(), [&](const btfd::hub::Progress&) { ++progress_calls; });
   // VmHWM, not ru_maxrss: the latter is inherited across execve from the test driver.

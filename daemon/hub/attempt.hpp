@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+// One try at one mirror: download the archive, unpack its single
+// <release>.btf into the output, check that it is a kernel BTF. The Hub runs
+// tries through an AttemptFn so the daemon can run them in btfd-fetch, a
+// child process (see fetch_helper.hpp), while tools and tests run them here.
+
+#include <functional>
+#include <string>
+
+#include "hub/archive_reader.hpp"
+#include "hub/http_fetch.hpp"
+
+namespace btfd::hub {
+
+struct AttemptRequest {
+  std::string url;
+  std::string release;
+  DownloadLimits download;
+  ExtractLimits extract;
+  std::string temp_dir;  // where the archive is staged; "" = $TMPDIR or /var/tmp
+};
+
+struct AttemptResult {
+  uint64_t downloaded = 0;  // compressed bytes transferred
+  uint64_t size = 0;        // raw BTF bytes written to the output
+};
+
+// On failure *failure says whether another try (transient), another mirror
+// (not_found, fatal) or nothing helps.
+using AttemptFn =
+    std::function<Result<AttemptResult>(const AttemptRequest&, int out_fd, const ProgressFn&, FetchFailure* failure)>;
+
+Result<AttemptResult> attempt_in_process(const AttemptRequest& req, int out_fd, const ProgressFn& progress,
+                                         FetchFailure* failure);
+
+}  // namespace btfd::hub

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "hub/fetch_helper.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+
+#include "btfd-config.h"
+#include "util/fd.hpp"
+
+extern char** environ;
+
+namespace btfd::hub {
+namespace {
+
+constexpr size_t kMaxReport = 64 * 1024;  // a misbehaving child cannot make us buffer more
+
+const char* failure_name(FetchFailure f) {
+  switch (f) {
+    case FetchFailure::none: return "none";
+    case FetchFailure::not_found: return "not-found";
+    case FetchFailure::transient: return "transient";
+    case FetchFailure::fatal: return "fatal";
+    case FetchFailure::payload: return "payload";
+  }
+  return "fatal";
+}
+
+FetchFailure failure_from(std::string_view s) {
+  for (auto f : {FetchFailure::none, FetchFailure::not_found, FetchFailure::transient, FetchFailure::payload})
+    if (s == failure_name(f)) return f;
+  return FetchFailure::fatal;
+}
+
+Errc errc_from(std::string_view s) {
+  for (int c = static_cast<int>(Errc::invalid_argument); c <= static_cast<int>(Errc::internal); ++c)
+    if (s == errc_name(static_cast<Errc>(c))) return static_cast<Errc>(c);
+  return Errc::internal;
+}
+
+template <typename T>
+bool parse_num(std::string_view s, T* out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+// Splits off the next space-separated word.
+std::string_view word(std::string_view* line) {
+  size_t sp = line->find(' ');
+  std::string_view w = line->substr(0, sp);
+  *line = sp == std::string_view::npos ? std::string_view() : line->substr(sp + 1);
+  return w;
+}
+
+struct Report {
+  bool done = false, failed = false;
+  AttemptResult result;
+  Error error;
+  FetchFailure failure = FetchFailure::fatal;
+};
+
+// One line from the child; false when it does not follow the protocol.
+bool take_line(std::string_view line, const ProgressFn& progress, Report* r) {
+  std::string_view kind = word(&line);
+  if (kind == "progress") {
+    Progress p;
+    if (!parse_num(word(&line), &p.downloaded) || !parse_num(word(&line), &p.total)) return false;
+    if (progress) progress(p);
+    return true;
+  }
+  if (kind == "done") {
+    r->done = parse_num(word(&line), &r->result.downloaded) && parse_num(word(&line), &r->result.size);
+    return r->done;
+  }
+  if (kind == "fail") {
+    r->error.code = errc_from(word(&line));
+    r->failure = failure_from(word(&line));
+    if (!parse_num(word(&line), &r->error.sys_errno)) return false;
+    r->error.message = std::string(line);
+    r->failed = true;
+    return true;
+  }
+  return false;
+}
+
+Result<AttemptResult> run_helper(const std::string& helper, std::chrono::milliseconds grace, const AttemptRequest& req,
+                                 int out_fd, const ProgressFn& progress, FetchFailure* failure) {
+  *failure = FetchFailure::fatal;
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) < 0) return sys_error(errno, "cannot create a pipe for the fetch helper");
+  UniqueFd report_r(pipe_fds[0]), report_w(pipe_fds[1]);
+  auto args = helper_args(helper, req);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  // dup2 onto 3 and 4 clears close-on-exec there; every other descriptor of
+  // ours is close-on-exec and closefrom makes sure of it.
+  posix_spawn_file_actions_adddup2(&fa, out_fd, 3);
+  posix_spawn_file_actions_adddup2(&fa, report_w.get(), 4);
+  posix_spawn_file_actions_addclosefrom_np(&fa, 5);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  // The daemon blocks SIGTERM & co. for its event loop; the child must not inherit that.
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = -1;
+  int err = posix_spawn(&pid, helper.c_str(), &fa, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (err) return sys_error(err, "cannot start the fetch helper \"" + helper + "\"");
+  report_w.reset();
+
+  // The child enforces the transfer limits itself; this bound only catches a
+  // child that hangs outside them.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(req.download.total_timeout_ms) + grace;
+  Report report;
+  std::string buf;
+  bool protocol_ok = true, timed_out = false;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      break;
+    }
+    struct pollfd p{report_r.get(), POLLIN, 0};
+    int n = ::poll(&p, 1, static_cast<int>(std::min<long>(left.count(), 1000)));
+    if (n < 0 && errno != EINTR) break;
+    if (n <= 0) continue;
+    char chunk[4096];
+    ssize_t got = ::read(report_r.get(), chunk, sizeof(chunk));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    buf.append(chunk, static_cast<size_t>(got));
+    for (size_t nl; (nl = buf.find('\n')) != std::string::npos;) {
+      protocol_ok = protocol_ok && take_line(std::string_view(buf).substr(0, nl), progress, &report);
+      buf.erase(0, nl + 1);
+    }
+    if (buf.size() > kMaxReport) {
+      protocol_ok = false;
+      break;
+    }
+  }
+  if (timed_out || !protocol_ok) ::kill(pid, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (timed_out) return make_error(Errc::timeout, "the fetch helper did not finish \"" + req.url + "\" in time");
+  if (!protocol_ok) return make_error(Errc::internal, "the fetch helper sent a malformed report for \"" + req.url + "\"");
+  if (WIFSIGNALED(status)) {
+    // Most likely a parser fell over on what the mirror sent.
+    *failure = FetchFailure::payload;
+    return make_error(Errc::corrupt, "the fetch helper died of signal " + std::to_string(WTERMSIG(status)) +
+                                         " while fetching \"" + req.url + "\"");
+  }
+  if (!report.done && !report.failed)
+    return make_error(Errc::internal, "the fetch helper exited (status " + std::to_string(WEXITSTATUS(status)) +
+                                          ") without a valid report for \"" + req.url + "\"");
+  if (report.failed) {
+    *failure = report.failure;
+    return std::move(report.error);
+  }
+  *failure = FetchFailure::none;
+  return report.result;
+}
+
+}  // namespace
+
+std::string default_fetch_helper() {
+  if (const char* env = std::getenv("BTFD_FETCH_HELPER"); env && *env) return env;
+  char self[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n > 0) {
+    std::string dir(self, static_cast<size_t>(n));
+    dir.erase(dir.rfind('/') + 1);
+    if (::access((dir + "btfd-fetch").c_str(), X_OK) == 0) return dir + "btfd-fetch";
+  }
+  return BTFD_FETCH_HELPER;
+}
+
+AttemptFn fetch_helper_attempt(std::string helper_path, std::chrono::milliseconds grace) {
+  return [helper = std::move(helper_path), grace](const AttemptRequest& req, int out_fd, const ProgressFn& progress,
+                                                  FetchFailure* failure) {
+    return run_helper(helper, grace, req, out_fd, progress, failure);
+  };
+}
+
+std::vector<std::string> helper_args(const std::string& helper_path, const AttemptRequest& req) {
+  const auto& d = req.download;
+  return {helper_path,
+          "--url=" + req.url,
+          "--release=" + req.release,
+          "--temp-dir=" + req.temp_dir,
+          "--connect-timeout-ms=" + std::to_string(d.connect_timeout_ms),
+          "--timeout-ms=" + std::to_string(d.total_timeout_ms),
+          "--low-speed-time=" + std::to_string(d.low_speed_time_s),
+          "--max-bytes=" + std::to_string(d.max_bytes),
+          "--max-redirects=" + std::to_string(d.max_redirects),
+          "--max-output-bytes=" + std::to_string(req.extract.max_output_bytes),
+          "--max-entries=" + std::to_string(req.extract.max_entries),
+          "--parent=" + std::to_string(::getpid())};
+}
+
+Result<AttemptRequest> parse_helper_args(int argc, char** argv) {
+  AttemptRequest req;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    size_t eq = a.find('=');
+    if (a.substr(0, 2) != "--" || eq == std::string_view::npos)
+      return make_error(Errc::invalid_argument, "unexpected argument \"" + std::string(a) + "\"");
+    std::string_view key = a.substr(2, eq - 2), val = a.substr(eq + 1);
+    bool ok = true;
+    if (key == "url") req.url = val;
+    else if (key == "release") req.release = val;
+    else if (key == "temp-dir") req.temp_dir = val;
+    else if (key == "connect-timeout-ms") ok = parse_num(val, &req.download.connect_timeout_ms);
+    else if (key == "timeout-ms") ok = parse_num(val, &req.download.total_timeout_ms);
+    else if (key == "low-speed-time") ok = parse_num(val, &req.download.low_speed_time_s);
+    else if (key == "max-bytes") ok = parse_num(val, &req.download.max_bytes);
+    else if (key == "max-redirects") ok = parse_num(val, &req.download.max_redirects);
+    else if (key == "max-output-bytes") ok = parse_num(val, &req.extract.max_output_bytes);
+    else if (key == "max-entries") ok = parse_num(val, &req.extract.max_entries);
+    else if (key == "parent") continue;  // read by the helper's main
+    else return make_error(Errc::invalid_argument, "unknown option \"--" + std::string(key) + "\"");
+    if (!ok) return make_error(Errc::invalid_argument, "bad value for --" + std::string(key));
+  }
+  if (req.url.empty() || req.release.empty()) return make_error(Errc::invalid_argument, "--url and --release are required");
+  return req;
+}
+
+std::string format_progress(const Progress& p) {
+  return "progress " + std::to_string(p.downloaded) + " " + std::to_string(p.total) + "\n";
+}
+
+std::string format_done(const AttemptResult& r) {
+  return "done " + std::to_string(r.downloaded) + " " + std::to_string(r.size) + "\n";
+}
+
+std::string format_fail(const Error& e, FetchFailure failure) {
+  std::string msg = e.message;
+  for (char& c : msg)
+    if (c == '\n' || c == '\r') c = ' ';
+  if (msg.size() > 1024) msg.resize(1024);
+  return std::string("fail ") + errc_name(e.code) + " " + failure_name(failure) + " " + std::to_string(e.sys_errno) +
+         " " + msg + "\n";
+}
+
+}  // namespace btfd::hub

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The daemon's side of the btfd-fetch protocol, driven by small shell scripts
+// standing in for the helper: they are real child processes that write to
+// fd 3 and report on fd 4 exactly as btfd-fetch does, or misbehave.
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "hub/fetch_helper.hpp"
+#include "support/temp_dir.hpp"
+#include "util/fd.hpp"
+
+using namespace btfd;
+using namespace btfd::hub;
+using btfd::test::TempDir;
+
+namespace {
+std::string script(const TempDir& dir, const std::string& name, const std::string& body) {
+  std::string path = dir / name;
+  std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
+  ::chmod(path.c_str(), 0755);
+  return path;
+}
+
+struct Run {
+  Result<AttemptResult> result = make_error(Errc::internal, "not run");
+  FetchFailure failure = FetchFailure::none;
+  std::vector<Progress> progress;
+  std::string output;
+};
+
+Run run(const std::string& helper, long timeout_ms = 5000) {
+  using namespace std::chrono_literals;
+  TempDir out_dir;
+  UniqueFd out(::open((out_dir / "out").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  REQUIRE(out);
+  AttemptRequest req{"http://127.0.0.1:1/x.btf.tar.xz", "5.4.0-1", {}, {}, out_dir.path()};
+  req.download.total_timeout_ms = timeout_ms;
+  Run r;
+  r.result = fetch_helper_attempt(helper, 300ms)(req, out.get(), [&](const Progress& p) { r.progress.push_back(p); },
+                                          &r.failure);
+  auto bytes = pread_all(out.get(), 1 << 20);
+  REQUIRE(bytes.ok());
+  r.output.assign(bytes->begin(), bytes->end());
+  return r;
+}
+}  // namespace
+
+TEST_CASE("a helper that writes the output and reports done succeeds, with progress on the way") {
+  TempDir dir;
+  auto r = run(script(dir, "ok", "printf 'BTF!' >&3\nprintf 'progress 10 100\\nprogress 100 100\\ndone 100 4\\n' >&4"));
+  REQUIRE(r.result.ok());
+  CHECK(r.result->downloaded == 100);
+  CHECK(r.result->size == 4);
+  CHECK(r.output == "BTF!");
+  REQUIRE(r.progress.size() == 2);
+  CHECK(r.progress[1].downloaded == 100);
+  CHECK(r.failure == FetchFailure::none);
+}
+
+TEST_CASE("a reported failure keeps its error code, retry class and message") {
+  TempDir dir;
+  auto r = run(script(dir, "nf", "printf 'fail not-in-hub not-found 0 no such file: x\\n' >&4; exit 1"));
+  REQUIRE_FALSE(r.result.ok());
+  CHECK(r.result.error().code == Errc::not_in_hub);
+  CHECK(r.result.error().message == "no such file: x");
+  CHECK(r.failure == FetchFailure::not_found);
+  auto t = run(script(dir, "tr", "printf 'fail timeout transient 110 stalled\\n' >&4; exit 1"));
+  REQUIRE_FALSE(t.result.ok());
+  CHECK(t.result.error().code == Errc::timeout);
+  CHECK(t.result.error().sys_errno == 110);
+  CHECK(t.failure == FetchFailure::transient);
+}
+
+TEST_CASE("a helper that crashes costs one try, as a bad payload") {
+  TempDir dir;
+  auto r = run(script(dir, "segv", "printf 'progress 1 2\\n' >&4; kill -SEGV $$"));
+  REQUIRE_FALSE(r.result.ok());
+  CHECK(r.result.error().code == Errc::corrupt);
+  CHECK(r.result.error().message.find("signal 11") != std::string::npos);
+  CHECK(r.failure == FetchFailure::payload);
+}
+
+TEST_CASE("garbage, silence, a hang and a missing helper are errors, never successes") {
+  TempDir dir;
+  auto g = run(script(dir, "garbage", "printf 'done lots\\n' >&4"));
+  REQUIRE_FALSE(g.result.ok());
+  CHECK(g.result.error().code == Errc::internal);
+  auto s = run(script(dir, "silent", "exit 0"));
+  REQUIRE_FALSE(s.result.ok());
+  CHECK(s.result.error().message.find("without a valid report") != std::string::npos);
+  auto flood = run(script(dir, "flood", "head -c 200000 /dev/zero | tr '\\\\0' x >&4"));
+  REQUIRE_FALSE(flood.result.ok());
+  CHECK(flood.result.error().code == Errc::internal);
+  auto hang = run(script(dir, "hang", "printf 'progress 1 2\\n' >&4; exec sleep 60"), 0);
+  REQUIRE_FALSE(hang.result.ok());
+  CHECK(hang.result.error().code == Errc::timeout);
+  auto m = run(dir / "does-not-exist");
+  REQUIRE_FALSE(m.result.ok());
+  CHECK(m.result.error().message.find("cannot start the fetch helper") != std::string::npos);
+}
+
+TEST_CASE("the helper's arguments round-trip") {
+  AttemptRequest req{"https://mirror.example/x.btf.tar.xz", "5.4.0-26-generic", {}, {}, "/var/cache/btfd"};
+  req.download.max_bytes = 12345;
+  req.extract.max_entries = 3;
+  auto args = helper_args("/usr/libexec/btfd/btfd-fetch", req);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  auto back = parse_helper_args(static_cast<int>(argv.size()), argv.data());
+  REQUIRE(back.ok());
+  CHECK(back->url == req.url);
+  CHECK(back->release == req.release);
+  CHECK(back->temp_dir == req.temp_dir);
+  CHECK(back->download.max_bytes == 12345);
+  CHECK(back->extract.max_entries == 3);
+  char bad0[] = "btfd-fetch", bad1[] = "--max-bytes=lots";
+  char* bad[] = {bad0, bad1};
+  CHECK_FALSE(parse_helper_args(2, bad).ok());
+}
