@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // btfd entry point: configuration, engine and server wired together.
+#include <malloc.h>
+
 #include <cstdio>
 
 #include "kernel/identity.hpp"
@@ -12,6 +14,10 @@
 using namespace btfd;
 
 int main(int argc, char** argv) {
+  // A fixed threshold keeps glibc from raising it after the first big free:
+  // parsed kernels' indexes (megabytes) then live in their own mappings and go
+  // back to the system when a hot kernel is dropped.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   server::Config cfg = server::default_config();
   int exit_code = 0;
   auto go = server::apply_flags(cfg, argc, argv, &exit_code);

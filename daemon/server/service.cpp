@@ -8,6 +8,8 @@
 #include <ctime>
 
 #include "btf/minimizer.hpp"
+#include <malloc.h>
+
 #include "btfd-config.h"
 #include "hub/fetch_helper.hpp"
 #include "util/log.hpp"
@@ -161,10 +163,17 @@ Result<std::shared_ptr<const btf::KernelBtf>> Service::hot_kernel(const store::K
 void Service::trim_hot(bool force) {
   std::lock_guard lock(hot_mu_);
   auto now = std::chrono::steady_clock::now();
+  bool dropped = false;
   for (auto it = hot_.begin(); it != hot_.end();) {
-    if (force || now - it->second.last_used > std::chrono::seconds(cfg_.hot_kernel_idle_sec)) it = hot_.erase(it);
-    else ++it;
+    if (force || now - it->second.last_used > std::chrono::seconds(cfg_.hot_kernel_idle_sec)) {
+      it = hot_.erase(it);
+      dropped = true;
+    } else {
+      ++it;
+    }
   }
+  // What the minimizer left in the worker threads' arenas goes back too.
+  if (dropped) malloc_trim(0);
 }
 
 uint64_t Service::hot_bytes() const {
