@@ -285,6 +285,7 @@ Result<KernelEntry> Store::commit_kernel(PendingBlob&& blob, const KernelIdentit
       release_if_unreferenced_locked({to_hex(p.digest)});
       return std::move(st).error().wrap("cannot record kernel " + id.to_string());
     }
+    forget_hits_locked();
     if (!old_hex.empty() && old_hex != to_hex(p.digest)) release_if_unreferenced_locked({old_hex});
   }
   gc_if_over_budget();
@@ -298,7 +299,13 @@ Result<KernelEntry> Store::put_kernel(const KernelIdentity& id, std::span<const 
   return commit_kernel(std::move(b), id, source, std::move(origin), pin);
 }
 
+void Store::forget_hits_locked() {
+  hit_memo_.clear();
+  ++memo_gen_;
+}
+
 void Store::drop_corrupt_locked(const std::string& hex) {
+  forget_hits_locked();
   ++counters_.corrupt_blobs;
   for (const char* sql : {"DELETE FROM kernels WHERE digest = ?1", "DELETE FROM minimized WHERE digest = ?1",
                           "DELETE FROM objects WHERE digest = ?1", "DELETE FROM blobs WHERE digest = ?1"}) {
@@ -342,15 +349,40 @@ Result<Blob> Store::open_verified(const Digest& d, uint64_t size, bool verified_
 }
 
 Result<std::optional<std::pair<KernelEntry, Blob>>> Store::find_kernel(const KernelIdentity& id, bool verified_only) {
-  KernelEntry e;
+  using Found = std::optional<std::pair<KernelEntry, Blob>>;
+  std::string key = "k\x1f" + id.distro_id + "\x1f" + id.distro_version + "\x1f" + id.arch + "\x1f" + id.release;
+  std::optional<KernelEntry> memo;
   {
     std::lock_guard lock(mu_);
+    if (auto it = hit_memo_.find(key); it != hit_memo_.end()) {
+      memo = it->second;
+      memo->last_used = now_();
+      note_touch_locked(key, memo->last_used);
+    }
+  }
+  if (memo) {
+    auto fd = blobs_.open(memo->digest);
+    if (fd) {
+      auto size = file_size(fd->get());
+      if (size && *size == memo->size) {
+        Blob b{std::move(fd).value(), blobs_.path_of(memo->digest), memo->digest, memo->size};
+        return Found(std::pair(std::move(*memo), std::move(b)));
+      }
+    }
+    std::lock_guard lock(mu_);
+    hit_memo_.erase(key);  // the full path below re-checks (and drops a damaged blob)
+  }
+  KernelEntry e;
+  uint64_t gen = 0;
+  {
+    std::lock_guard lock(mu_);
+    gen = memo_gen_;
     BTFD_TRY(Stmt s, db_.prepare(
                          "SELECT k.source, k.origin, k.digest, b.size, k.fetched_at, k.pinned FROM kernels k "
                          "JOIN blobs b ON b.digest = k.digest "
                          "WHERE k.distro=?1 AND k.version=?2 AND k.arch=?3 AND k.release=?4"));
     BTFD_TRY(bool row, s.bind(1, id.distro_id).bind(2, id.distro_version).bind(3, id.arch).bind(4, id.release).step());
-    if (!row) return std::optional<std::pair<KernelEntry, Blob>>();
+    if (!row) return Found();
     BTFD_TRY(e.source, parse_source(s.text(0)));
     e.id = id;
     e.origin = s.text(1);
@@ -359,15 +391,18 @@ Result<std::optional<std::pair<KernelEntry, Blob>>> Store::find_kernel(const Ker
     e.fetched_at = s.int64(4);
     e.pinned = s.int64(5) != 0;
     e.last_used = now_();
-    note_touch_locked("k\x1f" + id.distro_id + "\x1f" + id.distro_version + "\x1f" + id.arch + "\x1f" + id.release,
-                      e.last_used);
+    note_touch_locked(key, e.last_used);
   }
   auto blob = open_verified(e.digest, e.size, verified_only);
   if (!blob) {
-    if (blob.error().code == Errc::corrupt) return std::optional<std::pair<KernelEntry, Blob>>();
+    if (blob.error().code == Errc::corrupt) return Found();
     return std::move(blob).error();
   }
-  return std::optional(std::pair(std::move(e), std::move(blob).value()));
+  {
+    std::lock_guard lock(mu_);
+    if (gen == memo_gen_) hit_memo_[key] = e;  // else a write came in between: do not remember a stale row
+  }
+  return Found(std::pair(std::move(e), std::move(blob).value()));
 }
 
 Result<Blob> Store::put_minimized(const Digest& kernel, std::vector<Digest> objects, std::span<const uint8_t> btf,
@@ -494,6 +529,7 @@ Status Store::clear_negative(const KernelIdentity& id) {
 
 Status Store::set_pinned(const KernelIdentity& id, bool pinned) {
   std::lock_guard lock(mu_);
+  forget_hits_locked();
   BTFD_TRY(Stmt s, db_.prepare(
                        "UPDATE kernels SET pinned=?5 WHERE distro=?1 AND version=?2 AND arch=?3 AND release=?4"));
   BTFD_TRY_VOID(s.bind(1, id.distro_id).bind(2, id.distro_version).bind(3, id.arch).bind(4, id.release)
@@ -505,6 +541,7 @@ Status Store::set_pinned(const KernelIdentity& id, bool pinned) {
 Result<GcReport> Store::gc(uint64_t budget_override) {
   uint64_t budget = budget_override ? budget_override : opts_.budget_bytes;
   std::lock_guard lock(mu_);
+  forget_hits_locked();
   BTFD_TRY_VOID(flush_touches_locked());  // eviction order needs current last_used
   GcReport total;
   BTFD_TRY(GcReport first, sweep_unreferenced_locked());

@@ -26,6 +26,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "kernel/identity.hpp"
@@ -151,6 +152,7 @@ class Store {
   Status recover();
   Result<Blob> open_verified(const Digest& d, uint64_t size, bool verified_only = false);
   void drop_corrupt_locked(const std::string& hex);
+  void forget_hits_locked();
   Status register_blob_locked(const Published& p);
   Result<GcReport> sweep_unreferenced_locked();
   // Drops the blobs (rows, then files) that no row references any more.
@@ -166,6 +168,11 @@ class Store {
   std::mutex mu_;
   Db db_;
   std::set<std::string> verified_;  // blobs hashed since open
+  // Kernels found (and verified) before, by touch key: a repeated lookup skips
+  // the index query and SQLite's file locks. Every write that can change what
+  // a kernel row points at clears it; a blob that fails to open falls back.
+  std::unordered_map<std::string, KernelEntry> hit_memo_;
+  uint64_t memo_gen_ = 0;  // bumped with every clear, so a lookup racing a write stores nothing
   // key: "k\x1f<distro>\x1f<version>\x1f<arch>\x1f<release>" or "m\x1f<kernel hex>\x1f<objects key>"
   std::map<std::string, int64_t> touches_;
   int64_t last_flush_ = 0;

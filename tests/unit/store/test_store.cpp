@@ -188,6 +188,39 @@ TEST_CASE("a blob whose content does not match its digest is never served") {
   CHECK_FALSE(std::filesystem::exists(p));
 }
 
+TEST_CASE("a remembered hit follows replacement, damage and eviction") {
+  test::TempDir dir;
+  auto s = open_store(dir.path());
+  REQUIRE(s->put_kernel(kid("a"), bytes_of("first"), Source::hub, "", false).ok());
+  // "x" shares the blob, so it outlives a's replacement: only forgetting the
+  // remembered hit keeps "a" from being answered with it.
+  REQUIRE(s->put_kernel(kid("x"), bytes_of("first"), Source::hub, "", false).ok());
+  for (int i = 0; i < 2; ++i) {  // the second lookup is answered from memory
+    auto hit = s->find_kernel(kid("a"), i == 1);
+    REQUIRE(hit.ok());
+    REQUIRE(hit->has_value());
+    CHECK(read_fd((*hit)->second.fd.get()) == "first");
+  }
+  REQUIRE(s->put_kernel(kid("a"), bytes_of("second!"), Source::native, "", false).ok());
+  auto replaced = s->find_kernel(kid("a"), true);
+  REQUIRE(replaced.ok());
+  REQUIRE(replaced->has_value());
+  CHECK(read_fd((*replaced)->second.fd.get()) == "second!");
+  CHECK((*replaced)->first.source == Source::native);
+  // Damage behind the store's back: a remembered hit is not served blindly.
+  test::write_text(dir / ("blobs/" + to_hex((*replaced)->first.digest)), "short");
+  auto damaged = s->find_kernel(kid("a"), true);
+  REQUIRE(damaged.ok());
+  CHECK_FALSE(damaged->has_value());
+  CHECK(s->usage().corrupt_blobs == 1);
+  REQUIRE(s->put_kernel(kid("b"), bytes_of("bee"), Source::hub, "", false).ok());
+  REQUIRE(s->find_kernel(kid("b")).ok());
+  REQUIRE(s->gc(1).ok());
+  auto evicted = s->find_kernel(kid("b"), true);
+  REQUIRE(evicted.ok());
+  CHECK_FALSE(evicted->has_value());
+}
+
 TEST_CASE("eviction: LRU, minimized first, pinned kernels never") {
   test::TempDir dir;
   auto s = open_store(dir.path(), 1 << 20);
