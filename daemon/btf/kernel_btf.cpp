@@ -42,7 +42,8 @@ KernelBtf::~KernelBtf() {
 Result<std::shared_ptr<const KernelBtf>> KernelBtf::parse(std::vector<uint8_t> raw, const NameFilter* only) {
   auto k = std::shared_ptr<KernelBtf>(new KernelBtf());
   k->raw_ = std::move(raw);
-  return index(std::move(k), k->raw_, only);
+  std::span<const uint8_t> bytes = k->raw_;  // before k is moved from: argument order is unspecified
+  return index(std::move(k), bytes, only);
 }
 
 Result<std::shared_ptr<const KernelBtf>> KernelBtf::load(int fd, size_t max_bytes, const NameFilter* only) {
@@ -57,7 +58,7 @@ Result<std::shared_ptr<const KernelBtf>> KernelBtf::load(int fd, size_t max_byte
       auto k = std::shared_ptr<KernelBtf>(new KernelBtf());
       k->map_ = p;
       k->map_len_ = len;
-      return index(std::move(k), {static_cast<const uint8_t*>(p), len}, only);
+      return index(std::move(k), std::span<const uint8_t>(static_cast<const uint8_t*>(p), len), only);
     }
   }
   BTFD_TRY(auto bytes, pread_all(fd, max_bytes));
