@@ -97,6 +97,7 @@ const std::map<std::string, Setter>& keys() {
       {"Limits.ConnectionIdleSec", uint_key(&Config::connection_idle_sec)},
       {"Access.AllowGroup", string_key(&Config::allow_group)},
       {"Upgrade.ObjectWindowDays", uint_key(&Config::object_window_days)},
+      {"Upgrade.RetrySec", uint_key(&Config::prefetch_retry_sec)},
       {"Upgrade.ModuleDirectories", list_key(&Config::module_dirs)},
       {"Upgrade.BootDirectory", string_key(&Config::boot_dir)},
   };

@@ -43,6 +43,7 @@ struct Config {
   gid_t allow_gid = static_cast<gid_t>(-1);
   // [Upgrade]
   uint64_t object_window_days = 30;
+  uint64_t prefetch_retry_sec = 5;   // first delay before retrying a failed prefetch; doubles, 5 tries
   std::vector<std::string> module_dirs{"/lib/modules", "/usr/lib/modules"};
   std::string boot_dir = "/boot";
 };

@@ -72,6 +72,8 @@ Server::Server(Config cfg, Service& service, Stats& stats) : cfg_(std::move(cfg)
 }
 
 Server::~Server() {
+  for (auto& [src, _] : retries_) sd_event_source_disable_unref(src);
+  retries_.clear();
   watcher_.reset();
   conns_.clear();
   if (listen_src_) sd_event_source_disable_unref(listen_src_);
@@ -466,6 +468,7 @@ int Server::on_tick(sd_event_source* s, uint64_t usec, void* self_) {
     sd_event_exit(self->event_, 0);
   }
   if (!self->stopping_ && self->cfg_.idle_exit_sec && self->conns_.empty() && self->inflight_ == 0 &&
+      self->retries_.empty() &&
       now - self->last_activity_ > std::chrono::seconds(self->cfg_.idle_exit_sec)) {
     log_info("idle for %llu s, exiting", static_cast<unsigned long long>(self->cfg_.idle_exit_sec));
     sd_event_exit(self->event_, 0);
@@ -489,29 +492,55 @@ int Server::on_signal(sd_event_source*, const struct signalfd_siginfo*, void* se
   return 0;
 }
 
-void Server::on_new_kernel(const std::string& release) {
+void Server::on_new_kernel(const std::string& release, int attempt) {
+  constexpr int kMaxAttempts = 5;
   KernelIdentity id = service_.host().identity;
   id.release = release;
   if (!validate_identity(id)) return;
-  ++stats_.upgrades_seen;
+  if (attempt == 0) ++stats_.upgrades_seen;
   ++inflight_;
-  pool_->submit([this, id] {
-    // Retry with backoff: the network may come up later than the package install.
-    for (int attempt = 0; attempt < 5; ++attempt) {
-      auto r = service_.prefetch(id, true);
-      if (r) {
-        log_info("prefetched BTF for new kernel %s", id.to_string().c_str());
-        break;
-      }
-      log_warning("prefetch of %s failed: %s", id.to_string().c_str(), r.error().message.c_str());
-      if (r.error().code == Errc::not_in_hub || r.error().code == Errc::invalid_argument) break;
-      std::this_thread::sleep_for(std::chrono::seconds(5 << attempt));
+  pool_->submit([this, id, attempt] {
+    auto r = service_.prefetch(id, true);
+    bool retry = false;
+    if (r) {
+      log_info("prefetched BTF for new kernel %s", id.to_string().c_str());
+    } else {
+      // "Not in the hub" and bad identities will not change by waiting.
+      retry = r.error().code != Errc::not_in_hub && r.error().code != Errc::invalid_argument &&
+              attempt + 1 < kMaxAttempts;
+      log_warning("prefetch of %s failed%s: %s", id.to_string().c_str(), retry ? " (will retry)" : "",
+                  r.error().message.c_str());
     }
-    pool_->post([this] {
+    pool_->post([this, release = id.release, attempt, retry] {
       --inflight_;
+      if (retry && !stopping_) schedule_prefetch_retry(release, attempt + 1);
       maybe_exit();
     });
   });
+}
+
+void Server::schedule_prefetch_retry(const std::string& release, int attempt) {
+  uint64_t now = 0;
+  sd_event_now(event_, CLOCK_MONOTONIC, &now);
+  uint64_t delay = cfg_.prefetch_retry_sec * 1000000ull << (attempt - 1);
+  sd_event_source* src = nullptr;
+  int r = sd_event_add_time(event_, &src, CLOCK_MONOTONIC, now + delay, 100000, on_retry, this);
+  if (r < 0) {
+    log_warning("cannot schedule a retry for kernel %s: %s", release.c_str(), std::strerror(-r));
+    return;
+  }
+  retries_[src] = {release, attempt};
+}
+
+int Server::on_retry(sd_event_source* s, uint64_t, void* self_) {
+  auto* self = static_cast<Server*>(self_);
+  auto it = self->retries_.find(s);
+  if (it == self->retries_.end()) return 0;
+  Retry retry = std::move(it->second);
+  self->retries_.erase(it);
+  sd_event_source_disable_unref(s);
+  if (!self->stopping_) self->on_new_kernel(retry.release, retry.attempt);
+  return 0;
 }
 
 }  // namespace btfd::server

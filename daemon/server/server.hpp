@@ -29,12 +29,15 @@ class Server {
   // idle exit or SIGTERM. Returns the process exit code.
   Result<int> run();
   sd_event* event() const { return event_; }
-  // Called by the kernel-upgrade watcher (loop thread).
-  void on_new_kernel(const std::string& release);
+  // Called by the kernel-upgrade watcher (loop thread). Failed tries are
+  // retried from a loop timer with doubling delays, holding no worker.
+  void on_new_kernel(const std::string& release, int attempt = 0);
 
  private:
   struct Connection;
   Status setup_listener();
+  void schedule_prefetch_retry(const std::string& release, int attempt);
+  static int on_retry(sd_event_source*, uint64_t usec, void* self);
   static int on_accept(sd_event_source*, int fd, uint32_t, void* self);
   static int on_conn_io(sd_event_source*, int fd, uint32_t revents, void* conn);
   static int on_wake(sd_event_source*, int, uint32_t, void* self);
@@ -63,6 +66,12 @@ class Server {
   std::map<uint64_t, std::unique_ptr<Connection>> conns_;
   uint64_t next_id_ = 1;
   size_t inflight_ = 0;
+  struct Retry {
+    std::string release;
+    int attempt = 0;
+  };
+  // Prefetch retries waiting on their timers; no idle exit while any is due.
+  std::map<sd_event_source*, Retry> retries_;
   bool stopping_ = false;
   std::chrono::steady_clock::time_point last_activity_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point stop_deadline_{};

@@ -42,6 +42,25 @@ try:
     check(minimized >= 1, "pre-minimized for the remembered object (%d)" % minimized)
     st = c.call("io.btfd.Status")[0]["parameters"]["status"]
     check(st["prefetch"]["kernels_seen"] >= 1 and st["prefetch"]["runs"] >= 1, "status shows prefetch activity: %s" % st["prefetch"])
+
+    # A kernel whose vmlinux carries .BTF needs nothing from the hub: it is
+    # seen, not fetched. (Any BPF object is an ELF file with a .BTF section.)
+    native = "5.15.0-1-native"
+    staged = os.path.join(tmp, native)
+    os.makedirs(staged)
+    shutil.copy(sample_obj, os.path.join(staged, "vmlinux"))
+    seen, runs = st["prefetch"]["kernels_seen"], st["prefetch"]["runs"]
+    os.rename(staged, os.path.join(root, "lib/modules", native))  # appears whole, vmlinux included
+    deadline = time.time() + 15
+    while time.time() < deadline and st["prefetch"]["kernels_seen"] == seen:
+        time.sleep(0.1)
+        st = c.call("io.btfd.Status")[0]["parameters"]["status"]
+    time.sleep(0.5)
+    st = c.call("io.btfd.Status")[0]["parameters"]["status"]
+    kernels = c.call("io.btfd.ListKernels")[0]["parameters"]["kernels"]
+    check(st["prefetch"]["kernels_seen"] == seen + 1, "kernel with its own BTF seen: %s" % st["prefetch"])
+    check(st["prefetch"]["runs"] == runs and not any(k["kernel"]["release"] == native for k in kernels),
+          "kernel with its own BTF not fetched: %s" % st["prefetch"])
     c.close()
 finally:
     d.send_signal(signal.SIGTERM); d.wait(timeout=30)
@@ -62,6 +81,43 @@ try:
         time.sleep(0.1)
     c.close()
     check(not pinned, "pin released once a later kernel runs")
+finally:
+    d.send_signal(signal.SIGTERM); d.wait(timeout=30)
+
+# Hub down when a kernel is installed: the prefetch is retried from a timer
+# (RetrySec=1 here: 1 s, then 2 s, ...) and succeeds once the hub is back.
+root2 = os.path.join(tmp, "root2")
+for sub in ("etc", "lib/modules", "boot"): os.makedirs(os.path.join(root2, sub))
+shutil.copy(os.path.join(root, "etc/os-release"), os.path.join(root2, "etc/os-release"))
+# The running kernel has its own BTF here, so the only prefetch is the new kernel's.
+os.makedirs(os.path.join(root2, "sys/kernel/btf"))
+open(os.path.join(root2, "sys/kernel/btf/vmlinux"), "w").write("placeholder: never read in this test\n")
+conf = os.path.join(tmp, "retry.conf")
+open(conf, "w").write("[Upgrade]\nRetrySec=1\n")
+port = srv.server_address[1]
+srv.shutdown(); srv.server_close()
+sock3 = os.path.join(tmp, "s3")
+d = subprocess.Popen([btfd, "--config", conf, "--socket", sock3, "--idle-exit", "0", "--cache-dir", os.path.join(tmp, "cache3"),
+                      "--mirror", mirror, "--host-root", root2, "--connect-timeout", "500"],
+                     stderr=open(os.path.join(tmp, "log"), "a"))
+try:
+    varlink.wait_for_socket(sock3, d)
+    c = varlink.Conn(sock3)
+    release = "5.11.0-1028-gcp"
+    os.makedirs(os.path.join(root2, "lib/modules", release))
+    deadline, failures_seen = time.time() + 20, 0
+    while time.time() < deadline and not failures_seen:
+        time.sleep(0.1)
+        failures_seen = c.call("io.btfd.Status")[0]["parameters"]["status"]["prefetch"]["failures"]
+    check(failures_seen >= 1, "prefetch failed while the hub was down")
+    srv, _ = serve_dir(hubdir, port)
+    deadline, entry = time.time() + 30, None
+    while time.time() < deadline and not entry:
+        time.sleep(0.2)
+        kernels = c.call("io.btfd.ListKernels")[0]["parameters"]["kernels"]
+        entry = next((k for k in kernels if k["kernel"]["release"] == release), None)
+    check(entry is not None and entry["pinned"], "retried prefetch succeeded once the hub was back: %s" % entry)
+    c.close()
 finally:
     d.send_signal(signal.SIGTERM); d.wait(timeout=30)
 
