@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # Kernel upgrades: with a host-root fixture (ubuntu 20.04) and a loopback hub,
 # creating <root>/lib/modules/<release>/ makes btfd fetch that kernel's BTF,
-# pin it and pre-minimize it for the objects requested before. The install hook
+# pin it and pre-minimize it for the objects requested before; a kernel carrying
+# its own BTF is not fetched; a prefetch that fails while the hub is down is
+# retried and succeeds once it is back. The install hook
 # then socket-activates a stopped btfd, and exits 0 with a reason when btfd is
 # unreachable.
 import json, os, shutil, signal, subprocess, sys, tempfile, time
