@@ -6,6 +6,8 @@
 // child process (see fetch_helper.hpp), while tools and tests run them here.
 
 #include <functional>
+#include <optional>
+#include <string_view>
 #include <string>
 
 #include "hub/archive_reader.hpp"
@@ -19,12 +21,22 @@ struct AttemptRequest {
   DownloadLimits download;
   ExtractLimits extract;
   std::string temp_dir;  // where the archive is staged; "" = $TMPDIR or /var/tmp
+  // The mirror's SHA256SUMS and the archive's path in it ("" = do not check).
+  // A mirror without the file is accepted; one that lists the archive with a
+  // different digest is not.
+  std::string sums_url;
+  std::string sums_entry;
 };
 
 struct AttemptResult {
   uint64_t downloaded = 0;  // compressed bytes transferred
   uint64_t size = 0;        // raw BTF bytes written to the output
+  bool checksum_verified = false;  // the mirror's SHA256SUMS listed the archive and it matched
 };
+
+// The digest SHA256SUMS text gives for entry ("<hex>  [./]path" or "<hex> *path"
+// lines), if it lists it.
+std::optional<std::string> find_checksum(std::string_view sums, std::string_view entry);
 
 // On failure *failure says whether another try (transient), another mirror
 // (not_found, fatal) or nothing helps.

@@ -78,7 +78,10 @@ bool take_line(std::string_view line, const ProgressFn& progress, Report* r) {
     return true;
   }
   if (kind == "done") {
-    r->done = parse_num(word(&line), &r->result.downloaded) && parse_num(word(&line), &r->result.size);
+    int verified = 0;
+    r->done = parse_num(word(&line), &r->result.downloaded) && parse_num(word(&line), &r->result.size) &&
+              parse_num(word(&line), &verified);
+    r->result.checksum_verified = verified != 0;
     return r->done;
   }
   if (kind == "fail") {
@@ -207,6 +210,8 @@ std::vector<std::string> helper_args(const std::string& helper_path, const Attem
           "--url=" + req.url,
           "--release=" + req.release,
           "--temp-dir=" + req.temp_dir,
+          "--sums-url=" + req.sums_url,
+          "--sums-entry=" + req.sums_entry,
           "--connect-timeout-ms=" + std::to_string(d.connect_timeout_ms),
           "--timeout-ms=" + std::to_string(d.total_timeout_ms),
           "--low-speed-time=" + std::to_string(d.low_speed_time_s),
@@ -229,6 +234,8 @@ Result<AttemptRequest> parse_helper_args(int argc, char** argv) {
     if (key == "url") req.url = val;
     else if (key == "release") req.release = val;
     else if (key == "temp-dir") req.temp_dir = val;
+    else if (key == "sums-url") req.sums_url = val;
+    else if (key == "sums-entry") req.sums_entry = val;
     else if (key == "connect-timeout-ms") ok = parse_num(val, &req.download.connect_timeout_ms);
     else if (key == "timeout-ms") ok = parse_num(val, &req.download.total_timeout_ms);
     else if (key == "low-speed-time") ok = parse_num(val, &req.download.low_speed_time_s);
@@ -249,7 +256,8 @@ std::string format_progress(const Progress& p) {
 }
 
 std::string format_done(const AttemptResult& r) {
-  return "done " + std::to_string(r.downloaded) + " " + std::to_string(r.size) + "\n";
+  return "done " + std::to_string(r.downloaded) + " " + std::to_string(r.size) + " " +
+         (r.checksum_verified ? "1" : "0") + "\n";
 }
 
 std::string format_fail(const Error& e, FetchFailure failure) {

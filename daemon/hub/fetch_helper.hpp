@@ -8,7 +8,7 @@
 //
 // The child gets the output file as fd 3 and reports on fd 4, one line each:
 //   progress <downloaded> <total>
-//   done <downloaded> <size>
+//   done <downloaded> <size> <checksum verified: 0|1>
 //   fail <errc-name> <fetch-failure> <errno> <message>
 
 #include <chrono>

@@ -59,7 +59,12 @@ void Hub::record(size_t index, bool ok, const Error* error, FetchFailure failure
 
 Result<FetchResult> Hub::fetch_from(size_t index, const KernelIdentity& id, int out_fd, const ProgressFn& progress,
                                     FetchFailure* failure) {
-  AttemptRequest req{archive_url(opts_.mirrors[index], id), id.release, opts_.download, opts_.extract, opts_.temp_dir};
+  AttemptRequest req{archive_url(opts_.mirrors[index], id), id.release, opts_.download, opts_.extract, opts_.temp_dir,
+                     "", ""};
+  if (opts_.verify_checksums) {
+    req.sums_url = mirror_base_url(opts_.mirrors[index]) + "/SHA256SUMS";
+    req.sums_entry = id.hub_path() + ".btf.tar.xz";
+  }
   Result<AttemptResult> r = make_error(Errc::internal, "no attempt made");
   for (int attempt = 1; attempt <= std::max(1, opts_.max_attempts); ++attempt) {
     r = attempt_(req, out_fd, progress, failure);
@@ -74,7 +79,7 @@ Result<FetchResult> Hub::fetch_from(size_t index, const KernelIdentity& id, int 
   if (!r) return std::move(r).error();
   BTFD_TRY(Digest digest, sha256_fd(out_fd));
   *failure = FetchFailure::none;
-  return FetchResult{req.url, mirrors_[index].stats.base, digest, r->size, r->downloaded};
+  return FetchResult{req.url, mirrors_[index].stats.base, digest, r->size, r->downloaded, r->checksum_verified};
 }
 
 Result<FetchResult> Hub::fetch(const KernelIdentity& id, int out_fd, const ProgressFn& progress) {

@@ -26,6 +26,7 @@ struct Options {
   int breaker_threshold = 3;       // consecutive failed fetches before a mirror is skipped
   long breaker_cooldown_ms = 60000;
   std::string temp_dir;            // where downloads are staged (O_TMPFILE); "" = $TMPDIR or /var/tmp
+  bool verify_checksums = true;    // check archives against a mirror's SHA256SUMS when it has one
 };
 
 struct FetchResult {
@@ -34,6 +35,7 @@ struct FetchResult {
   Digest sha256{};
   uint64_t size = 0;        // of the raw BTF
   uint64_t downloaded = 0;  // compressed bytes transferred
+  bool checksum_verified = false;
 };
 
 struct MirrorStats {

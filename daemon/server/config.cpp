@@ -54,6 +54,15 @@ Setter unsigned_key(unsigned Config::*field) {
     return {};
   };
 }
+Setter bool_key(bool Config::*field) {
+  return [field](Config& c, std::string_view v) -> Status {
+    // systemd's spellings
+    if (v == "yes" || v == "true" || v == "on" || v == "1") c.*field = true;
+    else if (v == "no" || v == "false" || v == "off" || v == "0") c.*field = false;
+    else return make_error(Errc::invalid_argument, "expected yes or no");
+    return {};
+  };
+}
 Setter string_key(std::string Config::*field) {
   return [field](Config& c, std::string_view v) -> Status {
     c.*field = std::string(v);
@@ -90,6 +99,7 @@ const std::map<std::string, Setter>& keys() {
       {"Hub.TimeoutMSec", uint_key(&Config::timeout_ms)},
       {"Hub.MaxDownloadSize", size_key(&Config::max_download)},
       {"Hub.NegativeCacheSec", uint_key(&Config::negative_ttl_sec)},
+      {"Hub.VerifyChecksums", bool_key(&Config::verify_checksums)},
       {"Limits.MaxConnections", unsigned_key(&Config::max_connections)},
       {"Limits.MaxObjectsPerRequest", unsigned_key(&Config::max_objects)},
       {"Limits.MaxObjectSize", size_key(&Config::max_object_size)},

@@ -42,6 +42,7 @@ struct Config {
   std::string allow_group;         // may Prefetch and GarbageCollect besides root
   gid_t allow_gid = static_cast<gid_t>(-1);
   // [Upgrade]
+  bool verify_checksums = true;      // against a mirror's SHA256SUMS, when it publishes one
   uint64_t object_window_days = 30;
   uint64_t prefetch_retry_sec = 5;   // first delay before retrying a failed prefetch; doubles, 5 tries
   std::vector<std::string> module_dirs{"/lib/modules", "/usr/lib/modules"};

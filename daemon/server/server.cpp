@@ -522,7 +522,8 @@ void Server::on_new_kernel(const std::string& release, int attempt) {
 void Server::schedule_prefetch_retry(const std::string& release, int attempt) {
   uint64_t now = 0;
   sd_event_now(event_, CLOCK_MONOTONIC, &now);
-  uint64_t delay = cfg_.prefetch_retry_sec * 1000000ull << (attempt - 1);
+  // Capped so that a silly RetrySec= cannot overflow the timer arithmetic.
+  uint64_t delay = std::min<uint64_t>(cfg_.prefetch_retry_sec, 86400) * 1000000ull << (attempt - 1);
   sd_event_source* src = nullptr;
   int r = sd_event_add_time(event_, &src, CLOCK_MONOTONIC, now + delay, 100000, on_retry, this);
   if (r < 0) {

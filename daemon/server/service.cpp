@@ -46,6 +46,7 @@ static hub::Options hub_options(const Config& c) {
   o.download.total_timeout_ms = static_cast<long>(c.timeout_ms);
   o.download.max_bytes = c.max_download;
   o.temp_dir = c.cache_dir;  // staging on the same file system as the store
+  o.verify_checksums = c.verify_checksums;
   return o;
 }
 
@@ -76,6 +77,8 @@ Result<store::KernelEntry> Service::obtain_kernel(const KernelIdentity& id, bool
   }
   ++stats_.hub_fetches;
   stats_.hub_bytes += fetched->downloaded;
+  log_info("fetched %s from %s (%s)", id.to_string().c_str(), fetched->url.c_str(),
+           fetched->checksum_verified ? "matches the mirror's SHA256SUMS" : "the mirror publishes no checksum for it");
   return store_->commit_kernel(std::move(pending), id, store::Source::hub, fetched->url, pin);
 }
 

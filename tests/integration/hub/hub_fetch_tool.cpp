@@ -2,7 +2,7 @@
 // Test driver: fetch one kernel through btfd's hub code and print the outcome as
 // one JSON line: {"ok":true,...} or {"error":"<errc>","message":...}.
 // usage: hub-fetch-tool OUT DISTRO/VERSION/ARCH/RELEASE [--timeout-ms N]
-//        [--max-download N] [--max-output N] [--attempts N] MIRROR...
+//        [--max-download N] [--max-output N] [--attempts N] [--no-checksums] MIRROR...
 #include <fcntl.h>
 
 #include <cstdio>
@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
     else if (a == "--max-output" && i + 1 < argc) opts.extract.max_output_bytes = std::stoull(argv[++i]);
     else if (a == "--attempts" && i + 1 < argc) opts.max_attempts = std::stoi(argv[++i]);
     else if (a == "--temp-dir" && i + 1 < argc) opts.temp_dir = argv[++i];
+    else if (a == "--no-checksums") opts.verify_checksums = false;
     else opts.mirrors.push_back(a);
   }
   btfd::KernelIdentity id;
@@ -47,7 +48,8 @@ int main(int argc, char** argv) {
   nlohmann::json j;
   if (r) {
     j = {{"ok", true}, {"url", r->url}, {"sha256", btfd::to_hex(r->sha256)}, {"size", r->size},
-         {"downloaded", r->downloaded}, {"progress_calls", progress_calls}};
+         {"downloaded", r->downloaded}, {"progress_calls", progress_calls},
+         {"checksum_verified", r->checksum_verified}};
   } else {
     j = {{"ok", false}, {"error", btfd::errc_name(r.error().code)}, {"message", r.error().message}};
   }

@@ -162,7 +162,31 @@ for k in kernels:
         check(hashlib.sha256(data).hexdigest() == j["sha256"], "digest of %s" % k)
         check(len(data) == j["size"] and data[:2] == b"\x9f\xeb", "size/magic of %s" % k)
         check(j["progress_calls"] > 0, "progress reported for %s" % k)
+        check(j["checksum_verified"], "%s checked against the mirror's SHA256SUMS" % k)
 print("fetched %d sample kernels over HTTP" % len(kernels))
+
+# SHA256SUMS: a mirror without one is accepted unverified; one that lists the
+# archive with another digest is refused (and the next mirror is tried).
+def mirror_variant(name, sums):
+    d = os.path.join(tmp, name)
+    shutil.copytree(mirror, d, symlinks=True)
+    os.unlink(os.path.join(d, "SHA256SUMS"))
+    if sums is not None: open(os.path.join(d, "SHA256SUMS"), "w").write(sums)
+    return d
+real_sums = open(os.path.join(sample, "SHA256SUMS")).read()
+nosums = mirror_variant("mirror-nosums", None)
+j, data = fetch(smallest, nosums)
+check(j["ok"] and not j["checksum_verified"] and data[:2] == b"\x9f\xeb", "mirror without SHA256SUMS: %s" % j)
+lines = [l for l in real_sums.splitlines() if l.endswith(smallest + ".btf.tar.xz")]
+check(len(lines) == 1, "the sample's SHA256SUMS lists %s" % smallest)
+tampered = mirror_variant("mirror-tampered", real_sums.replace(lines[0], "0" * 64 + lines[0][64:]))
+j, data = fetch(smallest, tampered)
+check(not j["ok"] and j["error"] == "corrupt" and "SHA256SUMS" in j["message"] and data == b"",
+      "archive not matching SHA256SUMS refused: %s" % j)
+j, data = fetch(smallest, tampered, nosums)
+check(j["ok"] and j["mirrors"][0]["errors"] == 0 and data[:2] == b"\x9f\xeb", "next mirror after a checksum mismatch: %s" % j)
+j, _ = fetch(smallest, tampered, extra=("--no-checksums",))
+check(j["ok"] and not j["checksum_verified"], "checksums can be turned off: %s" % j)
 
 j, _ = fetch("debian/buster/x86_64/4.19.0-17-amd64", base)
 check(j["ok"], "fetch through the debian/buster symlink: %s" % j)

@@ -37,7 +37,7 @@ Run run(const std::string& helper, long timeout_ms = 5000) {
   TempDir out_dir;
   UniqueFd out(::open((out_dir / "out").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   REQUIRE(out);
-  AttemptRequest req{"http://127.0.0.1:1/x.btf.tar.xz", "5.4.0-1", {}, {}, out_dir.path()};
+  AttemptRequest req{"http://127.0.0.1:1/x.btf.tar.xz", "5.4.0-1", {}, {}, out_dir.path(), "", ""};
   req.download.total_timeout_ms = timeout_ms;
   Run r;
   r.result = fetch_helper_attempt(helper, 300ms)(req, out.get(), [&](const Progress& p) { r.progress.push_back(p); },
@@ -51,10 +51,11 @@ Run run(const std::string& helper, long timeout_ms = 5000) {
 
 TEST_CASE("a helper that writes the output and reports done succeeds, with progress on the way") {
   TempDir dir;
-  auto r = run(script(dir, "ok", "printf 'BTF!' >&3\nprintf 'progress 10 100\\nprogress 100 100\\ndone 100 4\\n' >&4"));
+  auto r = run(script(dir, "ok", "printf 'BTF!' >&3\nprintf 'progress 10 100\\nprogress 100 100\\ndone 100 4 1\\n' >&4"));
   REQUIRE(r.result.ok());
   CHECK(r.result->downloaded == 100);
   CHECK(r.result->size == 4);
+  CHECK(r.result->checksum_verified);
   CHECK(r.output == "BTF!");
   REQUIRE(r.progress.size() == 2);
   CHECK(r.progress[1].downloaded == 100);
@@ -104,7 +105,8 @@ TEST_CASE("garbage, silence, a hang and a missing helper are errors, never succe
 }
 
 TEST_CASE("the helper's arguments round-trip") {
-  AttemptRequest req{"https://mirror.example/x.btf.tar.xz", "5.4.0-26-generic", {}, {}, "/var/cache/btfd"};
+  AttemptRequest req{"https://mirror.example/x.btf.tar.xz", "5.4.0-26-generic", {}, {}, "/var/cache/btfd",
+                     "https://mirror.example/SHA256SUMS", "ubuntu/20.04/x86_64/5.4.0-26-generic.btf.tar.xz"};
   req.download.max_bytes = 12345;
   req.extract.max_entries = 3;
   auto args = helper_args("/usr/libexec/btfd/btfd-fetch", req);
@@ -115,9 +117,24 @@ TEST_CASE("the helper's arguments round-trip") {
   CHECK(back->url == req.url);
   CHECK(back->release == req.release);
   CHECK(back->temp_dir == req.temp_dir);
+  CHECK(back->sums_url == req.sums_url);
+  CHECK(back->sums_entry == req.sums_entry);
   CHECK(back->download.max_bytes == 12345);
   CHECK(back->extract.max_entries == 3);
   char bad0[] = "btfd-fetch", bad1[] = "--max-bytes=lots";
   char* bad[] = {bad0, bad1};
   CHECK_FALSE(parse_helper_args(2, bad).ok());
+}
+
+TEST_CASE("SHA256SUMS lines are found by path, in sha256sum's text and binary forms") {
+  std::string a(64, 'a'), b(64, 'B'), c(64, 'c');
+  std::string sums = a + "  ./ubuntu/20.04/x86_64/5.4.0-26-generic.btf.tar.xz\n" + b +
+                     " *centos/8/x86_64/4.18.0-80.el8.x86_64.btf.tar.xz\r\n" + "garbage line\n" + c.substr(0, 63) +
+                     "  short/hash.btf.tar.xz\n" + std::string(64, 'z') + "  not/hex.btf.tar.xz\n";
+  CHECK(find_checksum(sums, "ubuntu/20.04/x86_64/5.4.0-26-generic.btf.tar.xz") == a);
+  CHECK(find_checksum(sums, "centos/8/x86_64/4.18.0-80.el8.x86_64.btf.tar.xz") == std::string(64, 'b'));
+  CHECK_FALSE(find_checksum(sums, "debian/10/x86_64/4.19.0-17-amd64.btf.tar.xz"));
+  CHECK_FALSE(find_checksum(sums, "short/hash.btf.tar.xz"));
+  CHECK_FALSE(find_checksum(sums, "not/hex.btf.tar.xz"));
+  CHECK_FALSE(find_checksum("", "x"));
 }

@@ -20,9 +20,9 @@ TEST_CASE("a configuration file sets every section's keys") {
   auto st = apply_config_text(c,
                               "# comment\n[Daemon]\nIdleExitSec=0\nWorkers = 2\n; other comment\n"
                               "[Cache]\nDirectory=/srv/btfd\nMaxSize=2G\n"
-                              "[Hub]\nMirrors=https://a.example/x  file:///srv/hub\nTimeoutMSec=1000\n"
+                              "[Hub]\nMirrors=https://a.example/x  file:///srv/hub\nTimeoutMSec=1000\nVerifyChecksums=no\n"
                               "[Limits]\nMaxObjectSize=1M\n[Access]\nAllowGroup=adm\n"
-                              "[Upgrade]\nObjectWindowDays=7\nModuleDirectories=/lib/modules\n",
+                              "[Upgrade]\nObjectWindowDays=7\nRetrySec=2\nModuleDirectories=/lib/modules\n",
                               "test.conf");
   REQUIRE_MESSAGE(st.ok(), (st.ok() ? "" : st.error().message));
   CHECK(c.idle_exit_sec == 0);
@@ -35,6 +35,8 @@ TEST_CASE("a configuration file sets every section's keys") {
   CHECK(c.max_object_size == 1ull << 20);
   CHECK(c.allow_group == "adm");
   CHECK(c.object_window_days == 7);
+  CHECK(c.prefetch_retry_sec == 2);
+  CHECK_FALSE(c.verify_checksums);
   CHECK(c.module_dirs == std::vector<std::string>{"/lib/modules"});
 }
 
@@ -48,6 +50,7 @@ TEST_CASE("configuration errors name the file, the line and the key") {
   CHECK_FALSE(bad.ok());
   auto nokey = apply_config_text(c, "[Daemon]\njunk\n", "x.conf");
   CHECK_FALSE(nokey.ok());
+  CHECK_FALSE(apply_config_text(c, "[Hub]\nVerifyChecksums=maybe\n", "x.conf").ok());
   auto nosection = apply_config_text(c, "Workers=2\n", "x.conf");
   CHECK_FALSE(nosection.ok());  // keys outside a section are unknown
 }
