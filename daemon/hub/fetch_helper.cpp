@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "btfd-config.h"
+#include "hub/btf_check.hpp"
 #include "util/fd.hpp"
 
 extern char** environ;
@@ -179,6 +180,15 @@ Result<AttemptResult> run_helper(const std::string& helper, std::chrono::millise
     *failure = report.failure;
     return std::move(report.error);
   }
+  // The child is where hostile input is parsed; its word is not taken for the
+  // output. Checking it again here is cheap next to the download.
+  *failure = FetchFailure::payload;
+  BTFD_TRY(uint64_t written, file_size(out_fd));
+  if (written != report.result.size)
+    return make_error(Errc::corrupt, "the fetch helper reported " + std::to_string(report.result.size) +
+                                         " bytes of BTF but wrote " + std::to_string(written));
+  if (auto st = check_kernel_btf_fd(out_fd, req.extract.max_output_bytes); !st)
+    return std::move(st).error().wrap("output of the fetch helper for \"" + req.url + "\"");
   *failure = FetchFailure::none;
   return report.result;
 }

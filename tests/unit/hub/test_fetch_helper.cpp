@@ -9,6 +9,8 @@
 
 #include <fstream>
 
+#include <bpf/btf.h>
+
 #include "hub/fetch_helper.hpp"
 #include "support/temp_dir.hpp"
 #include "util/fd.hpp"
@@ -23,6 +25,26 @@ std::string script(const TempDir& dir, const std::string& name, const std::strin
   std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
   ::chmod(path.c_str(), 0755);
   return path;
+}
+
+// A minimal kernel BTF (it defines task_struct), written where a script can cat it.
+std::string kernel_btf_file(const TempDir& dir) {
+  struct btf* b = btf__new_empty();
+  int i = btf__add_int(b, "int", 4, BTF_INT_SIGNED);
+  btf__add_struct(b, "task_struct", 4);
+  btf__add_field(b, "pid", i, 0, 0);
+  __u32 size = 0;
+  auto p = static_cast<const uint8_t*>(btf__raw_data(b, &size));
+  std::string path = dir / "kernel.btf";
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(p), size);
+  btf__free(b);
+  return path;
+}
+
+uint64_t size_of(const std::string& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return static_cast<uint64_t>(st.st_size);
 }
 
 struct Run {
@@ -51,15 +73,29 @@ Run run(const std::string& helper, long timeout_ms = 5000) {
 
 TEST_CASE("a helper that writes the output and reports done succeeds, with progress on the way") {
   TempDir dir;
-  auto r = run(script(dir, "ok", "printf 'BTF!' >&3\nprintf 'progress 10 100\\nprogress 100 100\\ndone 100 4 1\\n' >&4"));
+  std::string btf = kernel_btf_file(dir), n = std::to_string(size_of(btf));
+  auto r = run(script(dir, "ok", "cat " + btf + " >&3\nprintf 'progress 10 100\\nprogress 100 100\\ndone 100 " + n +
+                                     " 1\\n' >&4"));
   REQUIRE(r.result.ok());
   CHECK(r.result->downloaded == 100);
-  CHECK(r.result->size == 4);
+  CHECK(r.result->size == size_of(btf));
   CHECK(r.result->checksum_verified);
-  CHECK(r.output == "BTF!");
+  CHECK(r.output.size() == size_of(btf));
   REQUIRE(r.progress.size() == 2);
   CHECK(r.progress[1].downloaded == 100);
   CHECK(r.failure == FetchFailure::none);
+}
+
+TEST_CASE("the helper's output is checked, not taken on its word") {
+  TempDir dir;
+  auto junk = run(script(dir, "junk", "printf 'BTF!' >&3\nprintf 'done 100 4 1\\n' >&4"));
+  REQUIRE_FALSE(junk.result.ok());
+  CHECK(junk.result.error().code == Errc::corrupt);
+  CHECK(junk.failure == FetchFailure::payload);
+  std::string btf = kernel_btf_file(dir);
+  auto lies = run(script(dir, "lies", "cat " + btf + " >&3\nprintf 'done 100 7 1\\n' >&4"));
+  REQUIRE_FALSE(lies.result.ok());
+  CHECK(lies.result.error().message.find("reported 7 bytes") != std::string::npos);
 }
 
 TEST_CASE("a reported failure keeps its error code, retry class and message") {
