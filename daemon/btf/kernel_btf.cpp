@@ -48,7 +48,7 @@ Result<std::shared_ptr<const KernelBtf>> KernelBtf::parse(std::vector<uint8_t> r
 
 Result<std::shared_ptr<const KernelBtf>> KernelBtf::load(int fd, size_t max_bytes, const NameFilter* only) {
   struct stat st;
-  if (fstat(fd, &st) != 0) return make_error(Errc::io, std::string("cannot stat kernel BTF: ") + std::strerror(errno));
+  if (fstat(fd, &st) != 0) return sys_error(errno, "cannot stat kernel BTF");
   if (S_ISREG(st.st_mode) && st.st_size > 0) {
     if (static_cast<uint64_t>(st.st_size) > max_bytes) return make_error(Errc::too_large, "kernel BTF is too large");
     size_t len = static_cast<size_t>(st.st_size);
