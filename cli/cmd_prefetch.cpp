@@ -46,4 +46,27 @@ int cmd_prefetch(const Globals& g, std::vector<std::string>& args) {
   return kExitOk;
 }
 
+// The refresh timer's command: one line per installed kernel.
+int cmd_refresh(const Globals& g, std::vector<std::string>& args) {
+  if (!args.empty()) return usage_error(g, "unexpected argument \"" + args[0] + "\"");
+  // Several downloads may happen before the one reply: wait up to an hour.
+  auto r = call_daemon(g, "io.btfd.Refresh", nlohmann::json::object(), {}, false, {}, 3600 * 1000);
+  if (!r) return report_error(g, r.error());
+  const auto& p = r->json["parameters"];
+  bool failed = false;
+  for (const auto& k : p.value("kernels", nlohmann::json::array())) failed |= k.value("outcome", "") == "error";
+  if (g.json) {
+    print_json(g, p);
+  } else if (!g.quiet) {
+    for (const auto& k : p.value("kernels", nlohmann::json::array())) {
+      std::string outcome = k.value("outcome", "?"), msg = k.value("message", "");
+      std::printf("%-48s %s%s%s\n", kernel_string(k.value("kernel", nlohmann::json::object())).c_str(), outcome.c_str(),
+                  msg.empty() ? "" : ": ", msg.c_str());
+    }
+    if (unsigned n = p.value("unpinned", 0u)) std::printf("released the pins of %u kernel(s) booted past\n", n);
+  }
+  // "not-in-hub" is the hub's answer, not a failure: the next refresh asks again.
+  return failed ? kExitFailure : kExitOk;
+}
+
 }  // namespace btfctl

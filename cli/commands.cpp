@@ -12,6 +12,7 @@ int cmd_status(const Globals&, std::vector<std::string>&);
 int cmd_stats(const Globals&, std::vector<std::string>&);
 int cmd_gc(const Globals&, std::vector<std::string>&);
 int cmd_prefetch(const Globals&, std::vector<std::string>&);
+int cmd_refresh(const Globals&, std::vector<std::string>&);
 
 const std::vector<Command>& command_table() {
   static const std::vector<Command> table = {
@@ -20,6 +21,8 @@ const std::vector<Command>& command_table() {
       {"list", "", "List cached kernels, minimized entries and remembered objects.", cmd_list},
       {"prefetch", "[--release R] [--distro ID --distro-version V --arch A] [--no-pin]",
        "Fetch a kernel's BTF ahead of time and pre-minimize it for recent objects.", cmd_prefetch},
+      {"refresh", "", "Get BTF for installed kernels that lack it, asking the hub again (the timer's job).",
+       cmd_refresh},
       {"status", "", "Show the daemon's version, uptime, host, cache use and mirror health.", cmd_status},
       {"stats", "[--prometheus]", "Show request and cache statistics.", cmd_stats},
       {"gc", "", "Evict to the cache budget and remove unreferenced blobs.", cmd_gc},

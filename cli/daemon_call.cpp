@@ -13,14 +13,15 @@ std::string socket_path(const Globals& g) {
   return env && *env ? env : BTFD_DEFAULT_SOCKET;
 }
 
-btfd::Result<btfd::proto::Client> connect_daemon(const Globals& g) {
-  return btfd::proto::Client::connect(socket_path(g), 300000);
+btfd::Result<btfd::proto::Client> connect_daemon(const Globals& g, int timeout_ms) {
+  return btfd::proto::Client::connect(socket_path(g), timeout_ms);
 }
 
 btfd::Result<btfd::proto::Message> call_daemon(const Globals& g, const std::string& method,
                                                const nlohmann::json& params, std::span<const int> fds, bool more,
-                                               const std::function<void(const btfd::proto::Message&)>& on_reply) {
-  BTFD_TRY(auto client, connect_daemon(g));
+                                               const std::function<void(const btfd::proto::Message&)>& on_reply,
+                                               int timeout_ms) {
+  BTFD_TRY(auto client, connect_daemon(g, timeout_ms));
   BTFD_TRY(auto msg, client.call(method, params, fds, more, on_reply));
   if (!msg.json.contains("error")) return msg;
   std::string name = msg.json["error"].is_string() ? msg.json["error"].get<std::string>() : "?";

@@ -181,7 +181,7 @@ static void usage() {
       "  --idle-exit SEC        exit after SEC idle seconds (0 = never, default 300)\n"
       "  --host-root DIR        host filesystem prefix (for agents in containers)\n"
       "  --workers N            worker threads (default 4)\n"
-      "  --allow-group GROUP    group allowed to Prefetch and GarbageCollect besides root\n"
+      "  --allow-group GROUP    group allowed to Prefetch, Refresh and GarbageCollect besides root\n"
       "  --modules-dir DIR      modules directory to watch for new kernels (repeatable)\n"
       "  --boot-dir DIR         boot directory to watch for new kernels\n"
       "  --log-level LEVEL      error, warning, notice, info, debug\n"

@@ -94,6 +94,17 @@ method Stats(
   text: ?string
 )
 
+# What btfd-refresh.timer runs: fetch BTF for every installed kernel that has none
+# of its own and is not cached, asking the hub again even where it said "not in hub"
+# before; then release pins of kernels booted past. Needs root or the configured group.
+method Refresh() -> (
+  # One entry per installed kernel: kernel, outcome ("native", "cached", "fetched",
+  # "not-in-hub", "error" or "skipped") and, for the last ones, message.
+  kernels: []object,
+  # Kernels whose pin was released.
+  unpinned: int
+)
+
 # Evict to the cache budget and drop unreferenced blobs. Needs root or the configured group.
 method GarbageCollect() -> (
   # Index entries removed.

@@ -302,9 +302,10 @@ void Server::handle_message(Connection& c, proto::Message msg) {
     return finish(method, "ok");
   }
   bool is_get = method == "io.btfd.GetBtf", is_prefetch = method == "io.btfd.Prefetch",
-       is_gc = method == "io.btfd.GarbageCollect";
-  if (!is_get && !is_prefetch && !is_gc) return reply_error(errors::kMethodNotFound, "unknown method \"" + method + "\"", "error");
-  if ((is_prefetch || is_gc) && !privileged(c))
+       is_gc = method == "io.btfd.GarbageCollect", is_refresh = method == "io.btfd.Refresh";
+  if (!is_get && !is_prefetch && !is_gc && !is_refresh)
+    return reply_error(errors::kMethodNotFound, "unknown method \"" + method + "\"", "error");
+  if ((is_prefetch || is_gc || is_refresh) && !privileged(c))
     return reply_error(errors::kPermissionDenied, method + " needs root or the configured group", "denied");
   if (c.inflight >= cfg_.max_inflight_per_connection)
     return reply_error(errors::kBusy, "too many requests in flight on this connection", "busy");
@@ -342,7 +343,7 @@ void Server::handle_message(Connection& c, proto::Message msg) {
   ++c.inflight;
   ++inflight_;
   bool pin = params.value("pin", true);
-  pool_->submit([this, id, method, kid, pin, more, started, is_get, is_prefetch,
+  pool_->submit([this, id, method, kid, pin, more, started, is_get, is_prefetch, is_refresh,
                  objs = std::make_shared<std::vector<UniqueFd>>(std::move(objects))]() mutable {
     json result;
     std::optional<Error> error;
@@ -373,6 +374,10 @@ void Server::handle_message(Connection& c, proto::Message msg) {
     } else if (is_prefetch) {
       auto r = service_.prefetch(kid, pin, progress);
       if (r) result = {{"state", "done"}, {"result", *r}};
+      else error = r.error();
+    } else if (is_refresh) {
+      auto r = service_.refresh();
+      if (r) result = *r;
       else error = r.error();
     } else {
       auto r = service_.gc();

@@ -12,6 +12,7 @@
 
 #include "btfd-config.h"
 #include "hub/fetch_helper.hpp"
+#include "upgrade/installed.hpp"
 #include "util/log.hpp"
 
 namespace btfd::server {
@@ -352,6 +353,39 @@ Result<int> Service::release_pins(const std::vector<std::string>& module_dirs) {
     }
   }
   return released;
+}
+
+Result<nlohmann::json> Service::refresh() {
+  const KernelIdentity& host = host_.identity;
+  auto releases = upgrade::installed_releases(cfg_.host_root, cfg_.module_dirs);
+  if (std::find(releases.begin(), releases.end(), host.release) == releases.end()) releases.push_back(host.release);
+  nlohmann::json kernels = nlohmann::json::array();
+  for (const auto& release : releases) {
+    KernelIdentity id = host;
+    id.release = release;
+    nlohmann::json item = {{"kernel", identity_json(id)}};
+    bool native = release == host.release ? !host_.native_btf_path.empty()
+                                          : !upgrade::native_btf_for(cfg_.host_root, cfg_.boot_dir, release).empty();
+    if (!validate_identity(id)) {
+      item["outcome"] = "skipped";  // not a name the hub could have (e.g. a stray directory)
+    } else if (native) {
+      item["outcome"] = "native";
+    } else if (auto hit = store_->find_kernel(id); hit && *hit) {
+      item["outcome"] = "cached";
+    } else {
+      (void)store_->clear_negative(id);
+      auto r = prefetch(id, true);
+      if (r) {
+        item["outcome"] = "fetched";
+      } else {
+        item["outcome"] = r.error().code == Errc::not_in_hub ? "not-in-hub" : "error";
+        item["message"] = r.error().message;
+      }
+    }
+    kernels.push_back(std::move(item));
+  }
+  BTFD_TRY(int unpinned, release_pins(cfg_.module_dirs));
+  return nlohmann::json{{"kernels", std::move(kernels)}, {"unpinned", unpinned}};
 }
 
 Result<nlohmann::json> Service::list() {

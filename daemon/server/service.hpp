@@ -53,6 +53,10 @@ class Service {
   // host's entries that are not the running kernel and whose modules directory
   // is gone or older than the running kernel's (a later kernel was booted).
   Result<int> release_pins(const std::vector<std::string>& module_dirs);
+  // The refresh timer's job: every installed kernel without BTF of its own gets
+  // its BTF if the hub has it by now (a cached "not in hub" is asked again),
+  // and pins of kernels booted past are released. Per-kernel outcomes.
+  Result<nlohmann::json> refresh();
   nlohmann::json status();
   nlohmann::json mirror_stats() const;
   Result<nlohmann::json> gc();

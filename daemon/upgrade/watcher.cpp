@@ -3,8 +3,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +10,7 @@
 #include <cstring>
 
 #include "kernel/identity.hpp"
+#include "upgrade/installed.hpp"
 
 namespace btfd::upgrade {
 namespace {
@@ -34,36 +33,6 @@ std::vector<std::string> list(const std::string& dir) {
 }
 
 }  // namespace
-
-bool elf_has_btf(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  elf_version(EV_CURRENT);
-  bool found = false;
-  if (Elf* elf = elf_begin(fd, ELF_C_READ, nullptr)) {
-    size_t shstrndx;
-    if (elf_kind(elf) == ELF_K_ELF && elf_getshdrstrndx(elf, &shstrndx) == 0) {
-      for (Elf_Scn* scn = nullptr; !found && (scn = elf_nextscn(elf, scn));) {
-        GElf_Shdr sh;
-        if (!gelf_getshdr(scn, &sh)) break;
-        const char* name = elf_strptr(elf, shstrndx, sh.sh_name);
-        found = name && std::strcmp(name, ".BTF") == 0 && sh.sh_size > 0;
-      }
-    }
-    elf_end(elf);
-  }
-  ::close(fd);
-  return found;
-}
-
-std::string Watcher::find_native_btf(const std::string& release) const {
-  for (std::string p : {"/usr/lib/debug/boot/vmlinux-" + release, "/lib/modules/" + release + "/vmlinux",
-                        "/usr/lib/modules/" + release + "/vmlinux", opts_.boot_dir + "/vmlinux-" + release}) {
-    std::string full = host_path(opts_.host_root, p);
-    if (elf_has_btf(full)) return full;
-  }
-  return {};
-}
 
 Result<std::unique_ptr<Watcher>> Watcher::start(sd_event* loop, WatchOptions opts, Callback cb) {
   std::unique_ptr<Watcher> w(new Watcher());
@@ -133,7 +102,7 @@ int Watcher::on_debounce(sd_event_source*, uint64_t, void* self_) {
   self->pending_.clear();
   for (const auto& release : pending) {
     if (!self->known_.insert(release).second) continue;
-    self->cb_(NewKernel{release, self->find_native_btf(release)});
+    self->cb_(NewKernel{release, native_btf_for(self->opts_.host_root, self->opts_.boot_dir, release)});
   }
   return 0;
 }

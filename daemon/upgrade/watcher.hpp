@@ -44,7 +44,6 @@ class Watcher {
   static int on_inotify(sd_event_source*, const struct inotify_event* ev, void* self);
   static int on_debounce(sd_event_source*, uint64_t, void* self);
   void note(const std::string& dir, const std::string& name);
-  std::string find_native_btf(const std::string& release) const;
 
   sd_event* loop_ = nullptr;
   WatchOptions opts_;
@@ -54,8 +53,5 @@ class Watcher {
   std::vector<std::string> watched_;
   std::set<std::string> known_, pending_;
 };
-
-// True if the file is an ELF with a non-empty .BTF section.
-bool elf_has_btf(const std::string& path);
 
 }  // namespace btfd::upgrade

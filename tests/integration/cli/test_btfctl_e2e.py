@@ -59,7 +59,7 @@ try:
     check(rc == 2, "unknown command exits 2")
     rc, out, err = run("get", "--distro")
     check(rc == 2 and "needs a value" in err, "usage error: %s" % err)
-    # Access policy through SO_PEERCRED: nobody may get BTF but not prefetch or gc.
+    # Access policy through SO_PEERCRED: nobody may get BTF but not prefetch, refresh or gc.
     nobody = pwd.getpwnam("nobody").pw_uid if os.geteuid() == 0 and shutil.which("setpriv") else None
     if nobody is not None:
         rc, out, err = run("get", *kernel, user=nobody)
@@ -68,6 +68,8 @@ try:
         check(rc == 1 and "PermissionDenied" in err, "unprivileged gc refused: rc=%d %s" % (rc, err))
         rc, out, err = run("prefetch", "--release", "x", user=nobody)
         check(rc == 1 and "PermissionDenied" in err, "unprivileged prefetch refused: %s" % err)
+        rc, out, err = run("refresh", user=nobody)
+        check(rc == 1 and "PermissionDenied" in err, "unprivileged refresh refused: %s" % err)
     else:
         print("note: not root or no setpriv: access policy not tested")
 finally:

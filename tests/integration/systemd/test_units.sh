@@ -1,7 +1,8 @@
 #!/bin/bash
 # The generated units: systemd-analyze's offline exposure score is at most 1.5,
 # the socket/service pair is wired as documented, and the sandbox leaves readable
-# what btfd must read (/sys/kernel/btf, /etc/os-release, /boot, modules dirs).
+# what btfd must read (/sys/kernel/btf, /etc/os-release, /boot, modules dirs);
+# the refresh timer's client unit is sandboxed tighter still.
 set -euo pipefail
 dir=${1:?unit dir}
 service=$dir/btfd.service socket=$dir/btfd.socket
@@ -26,4 +27,18 @@ grep -qx 'ProtectSystem=strict' "$service"
 grep -qx 'CacheDirectory=btfd' "$service"
 # Every relaxation carries its reason.
 grep -B1 '^RestrictAddressFamilies=.*AF_INET' "$service" | grep -q '^#'
+
+# The daily refresh: a sandboxed oneshot client and a persistent, randomized timer.
+refresh=$dir/btfd-refresh.service timer=$dir/btfd-refresh.timer
+rscore=$(systemd-analyze security --offline=yes "$refresh" 2>/dev/null | sed -n 's/.*Overall exposure level for btfd-refresh.service: \([0-9.]*\).*/\1/p')
+[ -n "$rscore" ] || { echo "no exposure score for the refresh service"; exit 1; }
+echo "refresh exposure: $rscore"
+python3 -c "import sys; sys.exit(0 if float('$rscore') <= 1.0 else 1)" || { echo "refresh exposure $rscore > 1.0"; exit 1; }
+grep -qx 'Type=oneshot' "$refresh"
+grep -q '^ExecStart=/.*/btfctl --quiet refresh$' "$refresh"
+grep -qx 'RestrictAddressFamilies=AF_UNIX' "$refresh"
+grep -qx 'OnCalendar=daily' "$timer"
+grep -qx 'Persistent=true' "$timer"
+grep -q '^RandomizedDelaySec=' "$timer"
+grep -qx 'WantedBy=timers.target' "$timer"
 echo ok

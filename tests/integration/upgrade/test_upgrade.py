@@ -123,6 +123,50 @@ try:
 finally:
     d.send_signal(signal.SIGTERM); d.wait(timeout=30)
 
+# Refresh (what btfd-refresh.timer runs): a kernel the hub did not have at
+# install time is fetched once the hub publishes it, despite the cached "not in
+# hub"; kernels with their own BTF and missing ones are reported as such.
+late = "5.11.0-1028-gcp"
+hub2 = os.path.join(tmp, "hub2")
+for dirpath, _, files in os.walk(hubdir):
+    rel = os.path.relpath(dirpath, hubdir)
+    os.makedirs(os.path.join(hub2, rel), exist_ok=True)
+    for f in files:
+        if f != late + ".btf.tar.xz":
+            os.symlink(os.path.realpath(os.path.join(dirpath, f)), os.path.join(hub2, rel, f))
+srv2, mirror2 = serve_dir(hub2)
+root3 = os.path.join(tmp, "root3")
+for sub in ("etc", "boot", "sys/kernel/btf", "lib/modules/" + late, "lib/modules/0.0.0-missing", "lib/modules/5.15.0-3-native"):
+    os.makedirs(os.path.join(root3, sub))
+shutil.copy(os.path.join(root, "etc/os-release"), os.path.join(root3, "etc/os-release"))
+open(os.path.join(root3, "sys/kernel/btf/vmlinux"), "w").write("placeholder: never read in this test\n")
+shutil.copy(sample_obj, os.path.join(root3, "lib/modules/5.15.0-3-native/vmlinux"))
+sock4 = os.path.join(tmp, "s4")
+d = subprocess.Popen([btfd, "--socket", sock4, "--idle-exit", "0", "--cache-dir", os.path.join(tmp, "cache4"),
+                      "--mirror", mirror2, "--host-root", root3], stderr=open(os.path.join(tmp, "log"), "a"))
+try:
+    varlink.wait_for_socket(sock4, d)
+    c = varlink.Conn(sock4)
+    r, _ = c.call("io.btfd.GetBtf", {"kernel": {"release": late}})
+    check(r.get("error") == "io.btfd.KernelNotInHub", "not in the hub yet: %s" % r)
+    c.close()
+    os.symlink(os.path.realpath(os.path.join(hubdir, "ubuntu/20.04/x86_64", late + ".btf.tar.xz")),
+               os.path.join(hub2, "ubuntu/20.04/x86_64", late + ".btf.tar.xz"))  # the hub catches up
+    def refresh():
+        p = subprocess.run([btfctl, "--socket", sock4, "--json", "refresh"], capture_output=True, text=True, timeout=120)
+        out = json.loads(p.stdout) if p.stdout.strip() else {}
+        return p.returncode, {k["kernel"]["release"]: k["outcome"] for k in out.get("kernels", [])}
+    rc, outcomes = refresh()
+    check(rc == 0 and outcomes.get(late) == "fetched", "refresh fetches what the hub now has: %d %s" % (rc, outcomes))
+    check(outcomes.get("0.0.0-missing") == "not-in-hub", "refresh reports a kernel the hub lacks: %s" % outcomes)
+    check(outcomes.get("5.15.0-3-native") == "native" and outcomes.get(os.uname().release) == "native",
+          "kernels with their own BTF are left alone: %s" % outcomes)
+    rc, outcomes = refresh()
+    check(rc == 0 and outcomes.get(late) == "cached", "a second refresh finds it cached: %s" % outcomes)
+finally:
+    d.send_signal(signal.SIGTERM); d.wait(timeout=30)
+    srv2.shutdown()
+
 env = dict(os.environ, BTFCTL=btfctl, BTFD_HOOK_TIMEOUT="20")
 # Daemon unreachable: exit 0, say why.
 env["BTFD_SOCKET"] = os.path.join(tmp, "nobody-listens")
