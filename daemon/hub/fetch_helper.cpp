@@ -162,8 +162,19 @@ Result<AttemptResult> run_helper(const std::string& helper, std::chrono::millise
     }
   }
   if (timed_out || !protocol_ok) ::kill(pid, SIGKILL);
+  // A child that closed its report but lingers gets until the deadline too.
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  for (;;) {
+    pid_t w = ::waitpid(pid, &status, WNOHANG);
+    if (w == pid || (w < 0 && errno != EINTR)) break;
+    if (w == 0 && std::chrono::steady_clock::now() >= deadline) {
+      timed_out = true;
+      ::kill(pid, SIGKILL);
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      break;
+    }
+    if (w == 0) ::usleep(5000);
   }
   if (timed_out) return make_error(Errc::timeout, "the fetch helper did not finish \"" + req.url + "\" in time");
   if (!protocol_ok) return make_error(Errc::internal, "the fetch helper sent a malformed report for \"" + req.url + "\"");

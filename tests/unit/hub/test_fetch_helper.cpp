@@ -135,6 +135,9 @@ TEST_CASE("garbage, silence, a hang and a missing helper are errors, never succe
   auto hang = run(script(dir, "hang", "printf 'progress 1 2\\n' >&4; exec sleep 60"), 0);
   REQUIRE_FALSE(hang.result.ok());
   CHECK(hang.result.error().code == Errc::timeout);
+  auto linger = run(script(dir, "linger", "exec 4>&-; exec sleep 60"), 0);  // closes its report, stays
+  REQUIRE_FALSE(linger.result.ok());
+  CHECK(linger.result.error().code == Errc::timeout);
   auto m = run(dir / "does-not-exist");
   REQUIRE_FALSE(m.result.ok());
   CHECK(m.result.error().message.find("cannot start the fetch helper") != std::string::npos);
