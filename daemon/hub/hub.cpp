@@ -77,9 +77,9 @@ Result<FetchResult> Hub::fetch_from(size_t index, const KernelIdentity& id, int 
     std::this_thread::sleep_for(std::chrono::milliseconds(jittered(opts_.backoff_initial_ms << (attempt - 1))));
   }
   if (!r) return std::move(r).error();
-  BTFD_TRY(Digest digest, sha256_fd(out_fd));
+  // No digest here: the store hashes what it publishes, and once is enough.
   *failure = FetchFailure::none;
-  return FetchResult{req.url, mirrors_[index].stats.base, digest, r->size, r->downloaded, r->checksum_verified};
+  return FetchResult{req.url, mirrors_[index].stats.base, r->size, r->downloaded, r->checksum_verified};
 }
 
 Result<FetchResult> Hub::fetch(const KernelIdentity& id, int out_fd, const ProgressFn& progress) {

@@ -13,7 +13,6 @@
 
 #include "hub/attempt.hpp"
 #include "kernel/identity.hpp"
-#include "util/sha256.hpp"
 
 namespace btfd::hub {
 
@@ -32,7 +31,6 @@ struct Options {
 struct FetchResult {
   std::string url;
   std::string mirror;
-  Digest sha256{};
   uint64_t size = 0;        // of the raw BTF
   uint64_t downloaded = 0;  // compressed bytes transferred
   bool checksum_verified = false;

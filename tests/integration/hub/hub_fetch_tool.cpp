@@ -11,6 +11,7 @@
 
 #include "hub/hub.hpp"
 #include "util/fd.hpp"
+#include "util/sha256.hpp"
 
 int main(int argc, char** argv) {
   if (argc < 4) return 2;
@@ -47,7 +48,8 @@ int main(int argc, char** argv) {
   }
   nlohmann::json j;
   if (r) {
-    j = {{"ok", true}, {"url", r->url}, {"sha256", btfd::to_hex(r->sha256)}, {"size", r->size},
+    auto digest = btfd::sha256_fd(fd->get());
+    j = {{"ok", true}, {"url", r->url}, {"sha256", digest ? btfd::to_hex(*digest) : ""}, {"size", r->size},
          {"downloaded", r->downloaded}, {"progress_calls", progress_calls},
          {"checksum_verified", r->checksum_verified}};
   } else {
