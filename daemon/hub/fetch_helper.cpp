@@ -13,6 +13,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <set>
 
 #include "btfd-config.h"
 #include "hub/btf_check.hpp"
@@ -24,6 +26,10 @@ namespace btfd::hub {
 namespace {
 
 constexpr size_t kMaxReport = 64 * 1024;  // a misbehaving child cannot make us buffer more
+
+std::mutex g_running_mu;
+std::set<pid_t> g_running;  // helpers not yet reaped: a pid here cannot have been reused
+bool g_cancelled = false;   // after cancel_running_helpers, no new helper starts
 
 const char* failure_name(FetchFailure f) {
   switch (f) {
@@ -99,6 +105,10 @@ bool take_line(std::string_view line, const ProgressFn& progress, Report* r) {
 Result<AttemptResult> run_helper(const std::string& helper, std::chrono::milliseconds grace, const AttemptRequest& req,
                                  int out_fd, const ProgressFn& progress, FetchFailure* failure) {
   *failure = FetchFailure::fatal;
+  {
+    std::lock_guard lock(g_running_mu);
+    if (g_cancelled) return make_error(Errc::cancelled, "downloads are cancelled: btfd is stopping");
+  }
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) < 0) return sys_error(errno, "cannot create a pipe for the fetch helper");
   UniqueFd report_r(pipe_fds[0]), report_w(pipe_fds[1]);
@@ -130,6 +140,10 @@ Result<AttemptResult> run_helper(const std::string& helper, std::chrono::millise
   posix_spawnattr_destroy(&attr);
   if (err) return sys_error(err, "cannot start the fetch helper \"" + helper + "\"");
   report_w.reset();
+  {
+    std::lock_guard lock(g_running_mu);
+    g_running.insert(pid);
+  }
 
   // The child enforces the transfer limits itself; this bound only catches a
   // child that hangs outside them.
@@ -163,21 +177,33 @@ Result<AttemptResult> run_helper(const std::string& helper, std::chrono::millise
   }
   if (timed_out || !protocol_ok) ::kill(pid, SIGKILL);
   // A child that closed its report but lingers gets until the deadline too.
+  // Reaping and leaving g_running happen under one lock, so that
+  // cancel_running_helpers never signals a pid that was reaped (and reused).
   int status = 0;
   for (;;) {
-    pid_t w = ::waitpid(pid, &status, WNOHANG);
-    if (w == pid || (w < 0 && errno != EINTR)) break;
-    if (w == 0 && std::chrono::steady_clock::now() >= deadline) {
-      timed_out = true;
-      ::kill(pid, SIGKILL);
-      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    {
+      std::lock_guard lock(g_running_mu);
+      pid_t w = ::waitpid(pid, &status, WNOHANG);
+      bool late = w == 0 && std::chrono::steady_clock::now() >= deadline;
+      if (late) {
+        timed_out = true;
+        ::kill(pid, SIGKILL);
+        while ((w = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+        }
       }
-      break;
+      if (w == pid || (w < 0 && errno != EINTR)) {
+        g_running.erase(pid);
+        break;
+      }
     }
-    if (w == 0) ::usleep(5000);
+    ::usleep(5000);
   }
   if (timed_out) return make_error(Errc::timeout, "the fetch helper did not finish \"" + req.url + "\" in time");
   if (!protocol_ok) return make_error(Errc::internal, "the fetch helper sent a malformed report for \"" + req.url + "\"");
+  {
+    std::lock_guard lock(g_running_mu);
+    if (g_cancelled) return make_error(Errc::cancelled, "download of \"" + req.url + "\" cancelled: btfd is stopping");
+  }
   if (WIFSIGNALED(status)) {
     // Most likely a parser fell over on what the mirror sent.
     *failure = FetchFailure::payload;
@@ -205,6 +231,12 @@ Result<AttemptResult> run_helper(const std::string& helper, std::chrono::millise
 }
 
 }  // namespace
+
+void cancel_running_helpers() {
+  std::lock_guard lock(g_running_mu);
+  g_cancelled = true;
+  for (pid_t pid : g_running) ::kill(pid, SIGKILL);
+}
 
 std::string default_fetch_helper() {
   if (const char* env = std::getenv("BTFD_FETCH_HELPER"); env && *env) return env;

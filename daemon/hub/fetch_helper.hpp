@@ -25,6 +25,11 @@ std::string default_fetch_helper();
 // A child still running `grace` after the transfer timeout is killed.
 AttemptFn fetch_helper_attempt(std::string helper_path, std::chrono::milliseconds grace = std::chrono::seconds(30));
 
+// Kills every fetch helper still running and refuses to start more (shutdown
+// past its bound): their tries fail at once as cancelled and the workers
+// waiting on them return. One-way: the process is about to exit.
+void cancel_running_helpers();
+
 // The child's side of the protocol.
 std::vector<std::string> helper_args(const std::string& helper_path, const AttemptRequest& req);
 Result<AttemptRequest> parse_helper_args(int argc, char** argv);

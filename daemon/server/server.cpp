@@ -14,6 +14,7 @@
 #include <deque>
 
 #include "btfd-config.h"
+#include "hub/fetch_helper.hpp"
 #include "server/interface.hpp"
 #include "util/log.hpp"
 
@@ -469,7 +470,10 @@ int Server::on_tick(sd_event_source* s, uint64_t usec, void* self_) {
   self->service_.trim_hot(false);
   self->pool_->submit([self] { self->service_.flush_touches(); });
   if (self->stopping_ && now > self->stop_deadline_) {
-    log_warning("stopping with %zu request(s) still in flight", self->inflight_);
+    log_warning("stopping with %zu request(s) still in flight; cancelling downloads", self->inflight_);
+    // Workers waiting on a download return once its helper is gone, so the
+    // pool can be joined within the bound.
+    hub::cancel_running_helpers();
     sd_event_exit(self->event_, 0);
   }
   if (!self->stopping_ && self->cfg_.idle_exit_sec && self->conns_.empty() && self->inflight_ == 0 &&

@@ -246,6 +246,45 @@ finally:
     try: p.wait(timeout=20)
     except subprocess.TimeoutExpired: p.kill()
 
+# SIGTERM while a download hangs: past its stop bound btfd cancels the download
+# (kills its btfd-fetch child) and exits 0; nothing is left running.
+stall = socket.socket(); stall.bind(("127.0.0.1", 0)); stall.listen(8)  # accepts, never answers
+sock3 = os.path.join(tmp, "stall.sock")
+p = subprocess.Popen([btfd, "--socket", sock3, "--cache-dir", os.path.join(tmp, "cache3"), "--idle-exit", "0",
+                      "--mirror", "http://127.0.0.1:%d" % stall.getsockname()[1], "--timeout", "60000"],
+                     stderr=open(os.path.join(tmp, "btfd.log"), "a"))
+def children(pid):
+    out = []
+    for d in os.listdir("/proc"):
+        try:
+            st = open("/proc/%s/stat" % d).read()
+        except (OSError, ValueError):
+            continue
+        fields = st[st.rfind(")") + 2:].split()
+        if d.isdigit() and int(fields[1]) == pid: out.append(int(d))
+    return out
+try:
+    varlink.wait_for_socket(sock3, p)
+    hung = varlink.Conn(sock3)
+    hung.send("io.btfd.GetBtf", {"kernel": kernels[0]})
+    deadline, kids = time.time() + 10, []
+    while time.time() < deadline and not kids:
+        time.sleep(0.05); kids = children(p.pid)
+    check(len(kids) == 1, "a btfd-fetch child runs the download: %s" % kids)
+    t0 = time.time()
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill(); p.wait()
+    check(p.returncode == 0 and time.time() - t0 < 20, "stopped within its bound: rc=%s after %.1f s" % (p.returncode, time.time() - t0))
+    time.sleep(0.2)
+    check(not any(os.path.exists("/proc/%d" % k) for k in kids), "no btfd-fetch left behind")
+    hung.close()
+finally:
+    if p.poll() is None: p.kill()
+    stall.close()
+
 hub.shutdown()
 log = open(os.path.join(tmp, "btfd.log")).read()
 shutil.rmtree(tmp)
