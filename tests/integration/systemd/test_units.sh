@@ -7,10 +7,16 @@ set -euo pipefail
 dir=${1:?unit dir}
 service=$dir/btfd.service socket=$dir/btfd.socket
 if ! command -v systemd-analyze >/dev/null; then echo "SKIP: systemd-analyze missing"; exit 77; fi
-score=$(systemd-analyze security --offline=yes "$service" 2>/dev/null | sed -n 's/.*Overall exposure level for btfd.service: \([0-9.]*\).*/\1/p')
-[ -n "$score" ] || { echo "no exposure score"; exit 1; }
-echo "exposure: $score"
-python3 -c "import sys; sys.exit(0 if float('$score') <= 1.5 else 1)" || { echo "exposure $score > 1.5"; exit 1; }
+# exposure UNIT_FILE MAX: systemd-analyze's offline score for the unit is at most MAX.
+exposure() {
+  local name score
+  name=$(basename "$1")
+  score=$(systemd-analyze security --offline=yes "$1" 2>/dev/null | sed -n "s/.*Overall exposure level for $name: \([0-9.]*\).*/\1/p")
+  [ -n "$score" ] || { echo "no exposure score for $name"; exit 1; }
+  echo "$name exposure: $score"
+  python3 -c "import sys; sys.exit(0 if float('$score') <= $2 else 1)" || { echo "$name exposure $score > $2"; exit 1; }
+}
+exposure "$service" 1.5
 grep -qx 'Type=notify' "$service"
 grep -qx 'Requires=btfd.socket' "$service"
 grep -qx 'Also=btfd.socket' "$service"
@@ -30,10 +36,7 @@ grep -B1 '^RestrictAddressFamilies=.*AF_INET' "$service" | grep -q '^#'
 
 # The daily refresh: a sandboxed oneshot client and a persistent, randomized timer.
 refresh=$dir/btfd-refresh.service timer=$dir/btfd-refresh.timer
-rscore=$(systemd-analyze security --offline=yes "$refresh" 2>/dev/null | sed -n 's/.*Overall exposure level for btfd-refresh.service: \([0-9.]*\).*/\1/p')
-[ -n "$rscore" ] || { echo "no exposure score for the refresh service"; exit 1; }
-echo "refresh exposure: $rscore"
-python3 -c "import sys; sys.exit(0 if float('$rscore') <= 1.0 else 1)" || { echo "refresh exposure $rscore > 1.0"; exit 1; }
+exposure "$refresh" 1.0
 grep -qx 'Type=oneshot' "$refresh"
 grep -q '^ExecStart=/.*/btfctl --quiet refresh$' "$refresh"
 grep -qx 'RestrictAddressFamilies=AF_UNIX' "$refresh"
