@@ -73,6 +73,9 @@ Server::Server(Config cfg, Service& service, Stats& stats) : cfg_(std::move(cfg)
 }
 
 Server::~Server() {
+  // Jobs still running post their results through pool_: join them while it
+  // is whole (their callbacks are never run: the loop has ended).
+  if (pool_) pool_->stop();
   for (auto& [src, _] : retries_) sd_event_source_disable_unref(src);
   retries_.clear();
   watcher_.reset();

@@ -10,13 +10,16 @@ WorkerPool::WorkerPool(unsigned n) : wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLO
   for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { run(); });
 }
 
-WorkerPool::~WorkerPool() {
+WorkerPool::~WorkerPool() { stop(); }
+
+void WorkerPool::stop() {
   {
     std::lock_guard lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
 }
 
 void WorkerPool::submit(std::function<void()> job) {

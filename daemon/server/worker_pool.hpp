@@ -17,7 +17,12 @@ namespace btfd::server {
 class WorkerPool {
  public:
   explicit WorkerPool(unsigned threads);
+  // Same as stop().
   ~WorkerPool();
+  // Runs the jobs still queued, then joins the threads. Jobs may still post()
+  // meanwhile (the callbacks are dropped with the pool): the pool stays whole
+  // until every thread is done with it. Idempotent.
+  void stop();
   void submit(std::function<void()> job);
   // Queue a callback for the loop thread; the loop calls run_posted() when
   // wake_fd() is readable.
