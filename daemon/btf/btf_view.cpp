@@ -92,8 +92,12 @@ Result<BtfView> BtfView::parse(std::span<const uint8_t> bytes) {
     if (!btf_is_int(t) || (t->size != 4 && t->size != 8)) continue;
     const char* name = v.name_by_offset(t->name_off);
     if (!name) continue;
-    for (auto alias : kLong)
-      if (alias == name) v.ptr_size_ = static_cast<int>(t->size);
+    for (auto alias : kLong) {
+      if (alias != name) continue;
+      v.ptr_size_ = static_cast<int>(t->size);
+      v.ptr_size_id_ = id;
+      break;
+    }
   }
   return v;
 }

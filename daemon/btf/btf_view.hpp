@@ -38,6 +38,9 @@ class BtfView {
   long resolve_size(uint32_t id) const;
   // btf__pointer_size: from a `long`-like INT; 0 when the BTF has none.
   int pointer_size() const { return ptr_size_; }
+  // The INT that pointer_size() was read from (what libbpf on a loading host
+  // will look for), or 0.
+  uint32_t pointer_size_type() const { return ptr_size_id_; }
   std::span<const uint8_t> raw() const { return raw_; }
 
  private:
@@ -47,6 +50,7 @@ class BtfView {
   const char* strs_ = nullptr;
   uint32_t str_len_ = 0;
   int ptr_size_ = 0;
+  uint32_t ptr_size_id_ = 0;
   std::vector<uint32_t> offsets_;  // offsets_[id]: byte offset of the record in the type section
 };
 

@@ -12,7 +12,6 @@
 //  4. TYPE_TAG is followed like CONST and FWD is a leaf, instead of aborting.
 #include "btf/marker.hpp"
 
-#include <cstring>
 
 namespace btfd::btf {
 namespace {
@@ -133,17 +132,7 @@ void Marker::keep_pointer_size_hint() {
   bool any_ptr = false;
   for (uint32_t id = 1; id < state_.size() && !any_ptr; ++id)
     any_ptr = marked(id) && btf_is_ptr(btf_->type_by_id(id));
-  if (!any_ptr) return;
-  for (uint32_t id = 1; id < state_.size(); ++id) {
-    const struct btf_type* t = btf_->type_by_id(id);
-    if (!btf_is_int(t)) continue;
-    const char* n = btf_->name_by_offset(t->name_off);
-    if (n && (!std::strcmp(n, "long") || !std::strcmp(n, "long int") || !std::strcmp(n, "unsigned long") ||
-              !std::strcmp(n, "long unsigned int"))) {
-      mark(id, false);
-      return;
-    }
-  }
+  if (any_ptr && btf_->pointer_size_type()) mark(btf_->pointer_size_type(), false);
 }
 
 }  // namespace btfd::btf

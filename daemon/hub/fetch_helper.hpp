@@ -30,7 +30,8 @@ AttemptFn fetch_helper_attempt(std::string helper_path, std::chrono::millisecond
 // waiting on them return. One-way: the process is about to exit.
 void cancel_running_helpers();
 
-// The child's side of the protocol.
+// The protocol's pieces: btfd builds the arguments, btfd-fetch parses them
+// and formats its report lines.
 std::vector<std::string> helper_args(const std::string& helper_path, const AttemptRequest& req);
 Result<AttemptRequest> parse_helper_args(int argc, char** argv);
 std::string format_progress(const Progress& p);

@@ -364,11 +364,10 @@ Result<nlohmann::json> Service::refresh() {
     KernelIdentity id = host;
     id.release = release;
     nlohmann::json item = {{"kernel", identity_json(id)}};
-    bool native = release == host.release ? !host_.native_btf_path.empty()
-                                          : !upgrade::native_btf_for(cfg_.host_root, cfg_.boot_dir, release).empty();
     if (!validate_identity(id)) {
       item["outcome"] = "skipped";  // not a name the hub could have (e.g. a stray directory)
-    } else if (native) {
+    } else if (release == host.release ? !host_.native_btf_path.empty()
+                                       : !upgrade::native_btf_for(cfg_.host_root, cfg_.boot_dir, release).empty()) {
       item["outcome"] = "native";
     } else if (auto hit = store_->find_kernel(id); hit && *hit) {
       item["outcome"] = "cached";

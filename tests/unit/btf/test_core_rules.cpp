@@ -262,3 +262,22 @@ TEST_CASE("type_matches behind a pointer accepts a forward declaration of the sa
   REQUIRE(direct.ok());
   CHECK(match_candidate(*direct, tv.get(), static_cast<uint32_t>(tf), &targ) == 0);
 }
+
+TEST_CASE("a kernel with 4-byte pointers keeps the INT libbpf sizes pointers by") {
+  for (int long_size : {4, 8}) {
+    BtfPtr k(btf__new_empty());
+    int i = btf__add_int(k.get(), "int", 4, BTF_INT_SIGNED);
+    int l = btf__add_int(k.get(), "long int", long_size, BTF_INT_SIGNED);
+    int s = btf__add_struct(k.get(), "holder", 4);
+    btf__add_field(k.get(), "v", i, 0, 0);
+    int p = btf__add_ptr(k.get(), s);
+    View kv(k.get());
+    CHECK(kv.get()->pointer_size() == long_size);
+    CHECK(kv.get()->pointer_size_type() == static_cast<uint32_t>(l));
+    Marker m(kv.get());
+    m.mark(static_cast<uint32_t>(p), true);
+    m.keep_pointer_size_hint();
+    // Only a 32-bit kernel needs the hint; libbpf assumes 8 otherwise.
+    CHECK(m.marked(static_cast<uint32_t>(l)) == (long_size == 4));
+  }
+}
