@@ -6,9 +6,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 
 namespace btfd::store {
+
+FileStamp stamp_from(const struct stat& st) {
+  return FileStamp{st.st_dev, st.st_ino, st.st_size, st.st_mtim, st.st_ctim};
+}
+
+Result<FileStamp> stamp_of(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) < 0) return sys_error(errno, "cannot stat a blob");
+  return stamp_from(st);
+}
 
 PendingBlob& PendingBlob::operator=(PendingBlob&& o) noexcept {
   if (this != &o) {
@@ -41,15 +52,14 @@ Result<Published> BlobDir::publish(PendingBlob&& blob) const {
   BTFD_TRY(Digest d, sha256_fd(b.fd()));
   BTFD_TRY(uint64_t size, file_size(b.fd()));
   std::string final_path = path_of(d);
-  struct stat st {};
-  if (::stat(final_path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) == size) {
-    return Published{d, size};  // identical content already stored; b is discarded
-  }
   if (::rename(b.path().c_str(), final_path.c_str()) < 0)
     return sys_error(errno, "cannot publish blob \"" + final_path + "\"");
+  // Stamped after the rename, which may change the inode's ctime.
+  auto stamp = stamp_of(b.fd());
   b.forget();
+  if (!stamp) return std::move(stamp).error().wrap("\"" + final_path + "\"");
   BTFD_TRY_VOID(fsync_dir(dir_));
-  return Published{d, size};
+  return Published{d, size, *stamp};
 }
 
 Result<Published> BlobDir::write(std::span<const uint8_t> bytes) const {
@@ -64,6 +74,14 @@ Status BlobDir::remove(const Digest& d) const {
   std::string p = path_of(d);
   if (::unlink(p.c_str()) < 0 && errno != ENOENT) return sys_error(errno, "cannot remove \"" + p + "\"");
   return {};
+}
+
+std::string BlobDir::retire(const Digest& d) const {
+  static std::atomic<uint64_t> seq{0};
+  std::string from = path_of(d);
+  std::string to = dir_ + "/" + kTempPrefix + "gone-" + std::to_string(::getpid()) + "-" + std::to_string(seq++);
+  if (::rename(from.c_str(), to.c_str()) < 0) return {};
+  return to;
 }
 
 namespace {

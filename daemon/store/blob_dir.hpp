@@ -4,6 +4,8 @@
 // temp file in the same directory, fsynced, renamed into place and the directory
 // fsynced, so a blob name always refers to complete, durable content.
 
+#include <sys/stat.h>
+
 #include <span>
 #include <string>
 #include <vector>
@@ -37,9 +39,28 @@ class PendingBlob {
   std::string path_;
 };
 
+// What identifies one version of a file's content without reading it: a blob
+// is trusted without hashing only while its stamp is the one it had when it
+// was hashed. An in-place write changes mtime/ctime, a replacement by rename
+// changes the inode. (Timestamps are as fine as the filesystem keeps them: a
+// same-size rewrite within one clock tick of the hash is not seen.)
+struct FileStamp {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  off_t size = 0;
+  timespec mtim{}, ctim{};
+  bool operator==(const FileStamp& o) const {
+    return dev == o.dev && ino == o.ino && size == o.size && mtim.tv_sec == o.mtim.tv_sec &&
+           mtim.tv_nsec == o.mtim.tv_nsec && ctim.tv_sec == o.ctim.tv_sec && ctim.tv_nsec == o.ctim.tv_nsec;
+  }
+};
+FileStamp stamp_from(const struct stat& st);
+Result<FileStamp> stamp_of(int fd);
+
 struct Published {
   Digest digest;
   uint64_t size;
+  FileStamp stamp;  // of the file now at path_of(digest), as hashed
 };
 
 class BlobDir {
@@ -49,11 +70,17 @@ class BlobDir {
   std::string path_of(const Digest& d) const { return dir_ + "/" + to_hex(d); }
 
   Result<PendingBlob> create_temp() const;
-  // fsync + hash + rename into place (or drop it when identical content exists).
+  // fsync + hash + rename into place. Identical content already present is
+  // replaced too: what is at the path is then known to be what was hashed.
   Result<Published> publish(PendingBlob&& blob) const;
   Result<Published> write(std::span<const uint8_t> bytes) const;
   Result<UniqueFd> open(const Digest& d) const;
   Status remove(const Digest& d) const;
+  // Renames a blob to a temp name (removed by unlink, or by the next open's
+  // recovery after a crash) and returns that path; "" when there was no file.
+  // Lets the caller free the file's space later, outside its lock, without a
+  // concurrent publish of the same content landing on a name about to go.
+  std::string retire(const Digest& d) const;
   // Names (hex) of all blob files and all temp files currently present.
   Result<std::vector<std::string>> list_blobs() const;
   Result<std::vector<std::string>> list_temps() const;

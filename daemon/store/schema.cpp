@@ -7,6 +7,10 @@
 //              identity), minimized (per kernel digest x object set), objects
 //              (bytes clients asked about, for pre-minimizing new kernels),
 //              negative ("not in hub" with retry-after).
+//   version 2: indexes for bounded maintenance: blob references by digest
+//              (eviction asks "does anything still name this blob?" per
+//              victim), objects by request time (their eviction order) and
+//              negative entries by expiry (collected on every put_negative).
 #include "store/schema.hpp"
 
 #include <string>
@@ -53,6 +57,13 @@ CREATE TABLE negative (
 );
 CREATE INDEX kernels_lru ON kernels(last_used);
 CREATE INDEX minimized_lru ON minimized(last_used);
+)sql",
+    // 1 -> 2
+    R"sql(
+CREATE INDEX kernels_digest ON kernels(digest);
+CREATE INDEX minimized_digest ON minimized(digest);
+CREATE INDEX objects_lru ON objects(last_requested);
+CREATE INDEX negative_expiry ON negative(retry_after);
 )sql",
 };
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "store/sqlite_db.hpp"
 
+#include <cerrno>
+
 namespace btfd::store {
 
 Errc errc_from_sqlite(int code) {
@@ -16,6 +18,19 @@ Errc errc_from_sqlite(int code) {
     case SQLITE_NOTADB: return Errc::corrupt;
     default: return Errc::io;
   }
+}
+
+Error sqlite_failure(sqlite3* db, int rc, bool* damaged, std::string message) {
+  int primary = rc & 0xff;
+  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
+    if (damaged) *damaged = true;
+    return Error{Errc::io, 0, "cache index is damaged (" + message + "); it is moved aside and rebuilt"};
+  }
+  Errc code = errc_from_sqlite(rc);
+  int sys = db ? sqlite3_system_errno(db) : 0;
+  // SQLite reports some failed writes as IOERR_WRITE/IOERR_FSYNC; the errno says why.
+  if ((primary == SQLITE_FULL || primary == SQLITE_IOERR) && (sys == ENOSPC || sys == EDQUOT)) code = Errc::no_space;
+  return Error{code, primary == SQLITE_IOERR || primary == SQLITE_FULL ? sys : 0, std::move(message)};
 }
 
 void Stmt::release() {
@@ -54,8 +69,8 @@ Result<bool> Stmt::step() {
   int rc = sqlite3_step(s_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  return Error{errc_from_sqlite(rc), 0,
-               std::string("sqlite: ") + sqlite3_errmsg(db_) + " (in \"" + sqlite3_sql(s_) + "\")"};
+  return sqlite_failure(db_, rc, damaged_,
+                        std::string("sqlite: ") + sqlite3_errmsg(db_) + " (in \"" + sqlite3_sql(s_) + "\")");
 }
 
 Status Stmt::run() {
@@ -83,6 +98,7 @@ Db& Db::operator=(Db&& o) noexcept {
     close();
     db_ = o.db_;
     cache_ = std::move(o.cache_);
+    damaged_ = std::move(o.damaged_);
     o.db_ = nullptr;
   }
   return *this;
@@ -105,8 +121,8 @@ Result<Db> Db::open(const std::string& path) {
 }
 
 Error Db::error(std::string_view what) const {
-  return Error{errc_from_sqlite(sqlite3_extended_errcode(db_)), 0,
-               std::string("sqlite: ") + std::string(what) + ": " + sqlite3_errmsg(db_)};
+  return sqlite_failure(db_, sqlite3_extended_errcode(db_), damaged_.get(),
+                        std::string("sqlite: ") + std::string(what) + ": " + sqlite3_errmsg(db_));
 }
 
 Status Db::exec(const char* sql) {
@@ -115,16 +131,16 @@ Status Db::exec(const char* sql) {
   if (rc == SQLITE_OK) return {};
   std::string text = msg ? msg : sqlite3_errstr(rc);
   sqlite3_free(msg);
-  return Error{errc_from_sqlite(rc), 0, "sqlite: " + text};
+  return sqlite_failure(db_, rc, damaged_.get(), "sqlite: " + text);
 }
 
 Result<Stmt> Db::prepare(const char* sql) {
   auto it = cache_.find(sql);
-  if (it != cache_.end()) return Stmt(db_, it->second, false);
+  if (it != cache_.end()) return Stmt(db_, it->second, false, damaged_.get());
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK) return error(sql);
   cache_.emplace(sql, s);
-  return Stmt(db_, s, false);
+  return Stmt(db_, s, false, damaged_.get());
 }
 
 Result<Transaction> Transaction::begin(Db& db) {

@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <ctime>
 
-#include "store/schema.hpp"
+#include "store/index_file.hpp"
 
 namespace btfd::store {
 namespace {
@@ -66,24 +66,52 @@ Store::~Store() {
   (void)flush_touches_locked();
 }
 
+Store::Lock Store::lock_for(bool nonblocking) {
+  if (!nonblocking) return Lock(mu_);
+  return Lock(mu_, kLoopLockWait);
+}
+
 Result<std::unique_ptr<Store>> Store::open(const Options& opts) {
   if (opts.dir.empty()) return make_error(Errc::invalid_argument, "cache directory is not set");
   BTFD_TRY_VOID(mkdir_p(opts.dir, 0755));
   BTFD_TRY_VOID(mkdir_p(opts.dir + "/blobs", 0755));
-  BTFD_TRY(Db db, Db::open(opts.dir + "/index.sqlite"));
-  // WAL: readers never block the writer; synchronous=FULL makes each commit durable,
-  // which the crash guarantees rely on.
-  BTFD_TRY_VOID(db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"));
-  BTFD_TRY_VOID(migrate(db));
-  std::unique_ptr<Store> s(new Store(opts, std::move(db)));
-  BTFD_TRY_VOID(s->recover());
+  BTFD_TRY(OpenedIndex index, open_index(opts.dir, wall_clock()));
+  std::unique_ptr<Store> s(new Store(opts, std::move(index.db)));
+  std::lock_guard lock(s->mu_);
+  if (!index.repaired.empty()) {
+    ++s->counters_.index_rebuilt;
+    s->counters_.index_note = std::move(index.repaired);
+  }
+  Status st = s->recover_locked();
+  // quick_check reads every page but checks no index against its table:
+  // damage it missed shows here, and gets the same treatment.
+  if (!st && s->db_.damaged()) st = s->rebuild_index_locked(st.error().message);
+  if (!st) return std::move(st).error();
   return s;
+}
+
+Status Store::heal_if_damaged_locked() {
+  if (!db_.damaged()) return {};
+  return rebuild_index_locked("a query found it damaged");
+}
+
+Status Store::rebuild_index_locked(const std::string& why) {
+  db_ = Db();  // closed before its files move
+  forget_hits_locked();
+  verified_.clear();
+  touches_.clear();
+  BTFD_TRY(std::string aside, move_index_aside(opts_.dir, now_()));
+  BTFD_TRY(OpenedIndex index, open_index(opts_.dir, now_()));
+  db_ = std::move(index.db);
+  ++counters_.index_rebuilt;
+  counters_.index_note = "cache index \"" + opts_.dir + "/" + kIndexName + "\" was damaged (" + why +
+                         "); moved to \"" + aside + "\" and rebuilt empty";
+  return recover_locked();
 }
 
 // Removes what a crash can leave behind: temp files, rows whose blob is missing
 // or has the wrong size (and rows that depended on them), unreferenced blobs.
-Status Store::recover() {
-  std::lock_guard lock(mu_);
+Status Store::recover_locked() {
   BTFD_TRY(auto temps, blobs_.list_temps());
   for (const auto& t : temps) {
     std::string p = blobs_.dir() + "/" + t;
@@ -126,8 +154,14 @@ Status Store::recover() {
     }
     BTFD_TRY_VOID(tx.commit());
   }
-  BTFD_TRY(GcReport swept, sweep_unreferenced_locked());
-  counters_.recovered_orphans += swept.removed_blobs;
+  // Nothing else runs yet (or, for a rebuild, waits): files go at once.
+  for (;;) {
+    std::vector<std::string> retired;
+    BTFD_TRY(GcReport swept, sweep_unreferenced_locked(1024, &retired));
+    for (const auto& p : retired) ::unlink(p.c_str());
+    counters_.recovered_orphans += swept.removed_blobs;
+    if (swept.removed_blobs < 1024) break;
+  }
   // Blob files present on disk that the index does not name at all.
   BTFD_TRY(auto files, blobs_.list_blobs());
   for (const auto& hex : files) {
@@ -145,30 +179,18 @@ Status Store::recover() {
   return {};
 }
 
-void Store::release_if_unreferenced_locked(const std::vector<std::string>& hexes) {
-  for (const auto& hex : hexes) {
-    auto q = db_.prepare(kReferencedSql);
-    if (!q) continue;
-    auto row = q->bind(1, hex).step();
-    if (!row || !*row || q->int64(0) != 0) continue;
-    auto size = db_.prepare("SELECT size FROM blobs WHERE digest = ?1");
-    if (!size) continue;
-    auto srow = size->bind(1, hex).step();
-    if (!srow || !*srow) continue;
-    uint64_t n = static_cast<uint64_t>(size->int64(0));
-    auto del = db_.prepare("DELETE FROM blobs WHERE digest = ?1");
-    if (!del || !del->bind(1, hex).run()) continue;
-    bytes_ -= std::min(bytes_, n);
-    verified_.erase(hex);
-    if (auto d = digest_from_hex(hex)) (void)blobs_.remove(*d);
+void Store::note_touch_locked(std::string key, int64_t when, bool may_flush) {
+  constexpr size_t kMaxTouches = 4096;
+  if (!may_flush) {
+    // The event loop never writes: past the bound the touch is lost (last_used
+    // goes stale by at most the daemon's one-second flush period).
+    if (touches_.size() < kMaxTouches || touches_.count(key)) touches_[std::move(key)] = when;
+    return;
   }
-}
-
-void Store::note_touch_locked(std::string key, int64_t when) {
   touches_[std::move(key)] = when;
   // Bounded memory and bounded staleness; the daemon also flushes every second
   // from a worker, so lookups rarely pay for the write themselves.
-  if (touches_.size() >= 4096 || when - last_flush_ >= 60) (void)flush_touches_locked();
+  if (touches_.size() >= kMaxTouches || when - last_flush_ >= 60) (void)flush_touches_locked();
 }
 
 Status Store::flush_touches_locked() {
@@ -197,60 +219,23 @@ Status Store::flush_touches_locked() {
   return {};
 }
 
-void Store::gc_if_over_budget() {
-  bool over;
-  {
-    std::lock_guard lock(mu_);
-    over = bytes_ > opts_.budget_bytes;
-  }
-  if (over) (void)gc();
-}
-
-// Deletes blob rows (and files) that no kernel, minimized or object row names.
-// Rows go first (committed), files after: a crash in between leaves orphans
-// that the next open removes.
-Result<GcReport> Store::sweep_unreferenced_locked() {
-  GcReport r;
-  std::vector<std::pair<std::string, uint64_t>> dead;
-  {
-    BTFD_TRY(Stmt s, db_.prepare(
-                         "SELECT digest, size FROM blobs WHERE digest NOT IN ("
-                         "SELECT digest FROM kernels UNION SELECT digest FROM minimized UNION "
-                         "SELECT digest FROM objects)"));
-    for (;;) {
-      BTFD_TRY(bool row, s.step());
-      if (!row) break;
-      dead.emplace_back(s.text(0), static_cast<uint64_t>(s.int64(1)));
-    }
-  }
-  if (dead.empty()) return r;
-  {
-    BTFD_TRY(Transaction tx, Transaction::begin(db_));
-    for (const auto& [hex, size] : dead) {
-      BTFD_TRY(Stmt s, db_.prepare("DELETE FROM blobs WHERE digest = ?1"));
-      BTFD_TRY_VOID(s.bind(1, hex).run());
-    }
-    BTFD_TRY_VOID(tx.commit());
-  }
-  for (const auto& [hex, size] : dead) {
-    auto d = digest_from_hex(hex);
-    if (d) (void)blobs_.remove(*d);
-    verified_.erase(hex);
-    bytes_ -= std::min(bytes_, size);
-    ++r.removed_blobs;
-    r.freed_bytes += size;
-  }
-  return r;
-}
-
 Result<PendingBlob> Store::begin_blob() { return blobs_.create_temp(); }
 
 Status Store::register_blob_locked(const Published& p) {
+  std::string hex = to_hex(p.digest);
+  // gc retires files under this lock: a file published just before it was
+  // retired (identical content being evicted) is gone, and a row must not
+  // name it. Another put of the same content may have replaced it instead;
+  // that file is fine but was hashed by the other put, which records it.
+  struct stat st {};
+  std::string path = blobs_.path_of(p.digest);
+  if (::stat(path.c_str(), &st) < 0)
+    return make_error(Errc::busy, "blob " + hex + " was evicted while it was being stored; try again");
   BTFD_TRY(Stmt s, db_.prepare("INSERT OR IGNORE INTO blobs(digest, size) VALUES (?1, ?2)"));
-  BTFD_TRY_VOID(s.bind(1, to_hex(p.digest)).bind(2, static_cast<int64_t>(p.size)).run());
+  BTFD_TRY_VOID(s.bind(1, hex).bind(2, static_cast<int64_t>(p.size)).run());
   if (sqlite3_changes(db_.raw()) > 0) bytes_ += p.size;
   // Content we just hashed ourselves needs no verification on first use.
-  verified_.insert(to_hex(p.digest));
+  if (stamp_from(st) == p.stamp) verified_[hex] = p.stamp;
   return {};
 }
 
@@ -259,6 +244,7 @@ Result<KernelEntry> Store::commit_kernel(PendingBlob&& blob, const KernelIdentit
   BTFD_TRY_VOID(validate_identity(id));
   BTFD_TRY(Published p, blobs_.publish(std::move(blob)));
   KernelEntry e{id, source, std::move(origin), p.digest, p.size, now_(), now_(), pin};
+  std::vector<std::string> retired;
   {
     std::lock_guard lock(mu_);
     std::string old_hex;
@@ -282,12 +268,14 @@ Result<KernelEntry> Store::commit_kernel(PendingBlob&& blob, const KernelIdentit
       return tx.commit();
     }();
     if (!st) {
-      release_if_unreferenced_locked({to_hex(p.digest)});
+      release_if_unreferenced_locked({to_hex(p.digest)}, &retired);
+      unlink_retired(retired);
       return std::move(st).error().wrap("cannot record kernel " + id.to_string());
     }
     forget_hits_locked();
-    if (!old_hex.empty() && old_hex != to_hex(p.digest)) release_if_unreferenced_locked({old_hex});
+    if (!old_hex.empty() && old_hex != to_hex(p.digest)) release_if_unreferenced_locked({old_hex}, &retired);
   }
+  unlink_retired(retired);
   gc_if_over_budget();
   return e;
 }
@@ -304,78 +292,40 @@ void Store::forget_hits_locked() {
   ++memo_gen_;
 }
 
-void Store::drop_corrupt_locked(const std::string& hex) {
-  forget_hits_locked();
-  ++counters_.corrupt_blobs;
-  for (const char* sql : {"DELETE FROM kernels WHERE digest = ?1", "DELETE FROM minimized WHERE digest = ?1",
-                          "DELETE FROM objects WHERE digest = ?1", "DELETE FROM blobs WHERE digest = ?1"}) {
-    auto s = db_.prepare(sql);
-    if (s) (void)s->bind(1, hex).run();
-  }
-  verified_.erase(hex);
-  if (auto d = digest_from_hex(hex)) (void)blobs_.remove(*d);
-}
-
-// Opens a blob, hashing it if it has not been verified since open().
-Result<Blob> Store::open_verified(const Digest& d, uint64_t size, bool verified_only) {
-  std::string hex = to_hex(d);
-  auto fd = blobs_.open(d);
-  bool corrupt = false;
-  if (fd) {
-    BTFD_TRY(uint64_t actual, file_size(fd->get()));
-    corrupt = actual != size;
-    bool known;
-    {
-      std::lock_guard lock(mu_);
-      known = verified_.count(hex) != 0;
-    }
-    if (!corrupt && !known && verified_only) return make_error(Errc::busy, "blob " + hex + " is not verified yet");
-    if (!corrupt && !known) {
-      BTFD_TRY(Digest got, sha256_fd(fd->get()));
-      corrupt = got != d;
-    }
-  } else if (fd.error().code != Errc::not_found) {
-    return std::move(fd).error();
-  } else {
-    corrupt = true;
-  }
-  std::lock_guard lock(mu_);
-  if (corrupt) {
-    drop_corrupt_locked(hex);
-    return make_error(Errc::corrupt, "blob " + hex + " failed verification and was dropped");
-  }
-  verified_.insert(hex);
-  return Blob{std::move(fd).value(), blobs_.path_of(d), d, size};
-}
-
 Result<std::optional<std::pair<KernelEntry, Blob>>> Store::find_kernel(const KernelIdentity& id, bool verified_only) {
   using Found = std::optional<std::pair<KernelEntry, Blob>>;
+  auto busy = [] { return make_error(Errc::busy, "the cache is busy; look it up on a worker"); };
   std::string key = "k\x1f" + id.distro_id + "\x1f" + id.distro_version + "\x1f" + id.arch + "\x1f" + id.release;
   std::optional<KernelEntry> memo;
+  std::optional<FileStamp> memo_stamp;
   {
-    std::lock_guard lock(mu_);
+    Lock lock = lock_for(verified_only);
+    if (!lock.owns_lock()) return busy();
     if (auto it = hit_memo_.find(key); it != hit_memo_.end()) {
       memo = it->second;
       memo->last_used = now_();
-      note_touch_locked(key, memo->last_used);
+      if (auto v = verified_.find(to_hex(memo->digest)); v != verified_.end()) memo_stamp = v->second;
+      note_touch_locked(key, memo->last_used, !verified_only);
     }
   }
   if (memo) {
-    auto fd = blobs_.open(memo->digest);
-    if (fd) {
-      auto size = file_size(fd->get());
-      if (size && *size == memo->size) {
+    // Served without hashing only while the file is the one that was hashed.
+    if (auto fd = blobs_.open(memo->digest); fd && memo_stamp) {
+      auto stamp = stamp_of(fd->get());
+      if (stamp && *stamp == *memo_stamp && static_cast<uint64_t>(stamp->size) == memo->size) {
         Blob b{std::move(fd).value(), blobs_.path_of(memo->digest), memo->digest, memo->size};
         return Found(std::pair(std::move(*memo), std::move(b)));
       }
     }
-    std::lock_guard lock(mu_);
+    Lock lock = lock_for(verified_only);
+    if (!lock.owns_lock()) return busy();
     hit_memo_.erase(key);  // the full path below re-checks (and drops a damaged blob)
   }
   KernelEntry e;
   uint64_t gen = 0;
   {
-    std::lock_guard lock(mu_);
+    Lock lock = lock_for(verified_only);
+    if (!lock.owns_lock()) return busy();
     gen = memo_gen_;
     BTFD_TRY(Stmt s, db_.prepare(
                          "SELECT k.source, k.origin, k.digest, b.size, k.fetched_at, k.pinned FROM kernels k "
@@ -391,7 +341,7 @@ Result<std::optional<std::pair<KernelEntry, Blob>>> Store::find_kernel(const Ker
     e.fetched_at = s.int64(4);
     e.pinned = s.int64(5) != 0;
     e.last_used = now_();
-    note_touch_locked(key, e.last_used);
+    note_touch_locked(key, e.last_used, !verified_only);
   }
   auto blob = open_verified(e.digest, e.size, verified_only);
   if (!blob) {
@@ -399,8 +349,9 @@ Result<std::optional<std::pair<KernelEntry, Blob>>> Store::find_kernel(const Ker
     return std::move(blob).error();
   }
   {
-    std::lock_guard lock(mu_);
-    if (gen == memo_gen_) hit_memo_[key] = e;  // else a write came in between: do not remember a stale row
+    // Remembering is an optimisation: skipped if the lock is contended.
+    Lock lock = lock_for(verified_only);
+    if (lock.owns_lock() && gen == memo_gen_) hit_memo_[key] = e;  // else a write came in between: do not remember a stale row
   }
   return Found(std::pair(std::move(e), std::move(blob).value()));
 }
@@ -422,7 +373,9 @@ Result<Blob> Store::put_minimized(const Digest& kernel, std::vector<Digest> obje
       return tx.commit();
     }();
     if (!st) {
-      release_if_unreferenced_locked({to_hex(p.digest)});
+      std::vector<std::string> retired;
+      release_if_unreferenced_locked({to_hex(p.digest)}, &retired);
+      unlink_retired(retired);
       return std::move(st).error().wrap("cannot record minimized BTF");
     }
   }
@@ -474,7 +427,11 @@ Status Store::remember_object(const Digest& digest, std::span<const uint8_t> byt
     BTFD_TRY_VOID(s.bind(1, hex).bind(2, now_()).run());
     return tx.commit();
   }();
-  if (!st) release_if_unreferenced_locked({hex});
+  if (!st) {
+    std::vector<std::string> retired;
+    release_if_unreferenced_locked({hex}, &retired);
+    unlink_retired(retired);  // under the lock: an error path, one small file
+  }
   return st;
 }
 
@@ -503,30 +460,6 @@ Result<std::vector<std::pair<Digest, std::vector<uint8_t>>>> Store::recent_objec
   return out;
 }
 
-Status Store::put_negative(const KernelIdentity& id, int64_t retry_after_unix, std::string reason) {
-  std::lock_guard lock(mu_);
-  BTFD_TRY(Stmt s, db_.prepare(
-                       "INSERT OR REPLACE INTO negative(distro, version, arch, release, retry_after, reason) "
-                       "VALUES (?1,?2,?3,?4,?5,?6)"));
-  return s.bind(1, id.distro_id).bind(2, id.distro_version).bind(3, id.arch).bind(4, id.release)
-      .bind(5, retry_after_unix).bind(6, reason).run();
-}
-
-Result<std::optional<int64_t>> Store::find_negative(const KernelIdentity& id) {
-  std::lock_guard lock(mu_);
-  BTFD_TRY(Stmt s, db_.prepare(
-                       "SELECT retry_after FROM negative WHERE distro=?1 AND version=?2 AND arch=?3 AND release=?4"));
-  BTFD_TRY(bool row, s.bind(1, id.distro_id).bind(2, id.distro_version).bind(3, id.arch).bind(4, id.release).step());
-  if (!row || s.int64(0) <= now_()) return std::optional<int64_t>();
-  return std::optional<int64_t>(s.int64(0));
-}
-
-Status Store::clear_negative(const KernelIdentity& id) {
-  std::lock_guard lock(mu_);
-  BTFD_TRY(Stmt s, db_.prepare("DELETE FROM negative WHERE distro=?1 AND version=?2 AND arch=?3 AND release=?4"));
-  return s.bind(1, id.distro_id).bind(2, id.distro_version).bind(3, id.arch).bind(4, id.release).run();
-}
-
 Status Store::set_pinned(const KernelIdentity& id, bool pinned) {
   std::lock_guard lock(mu_);
   forget_hits_locked();
@@ -538,57 +471,13 @@ Status Store::set_pinned(const KernelIdentity& id, bool pinned) {
   return {};
 }
 
-Result<GcReport> Store::gc(uint64_t budget_override) {
-  uint64_t budget = budget_override ? budget_override : opts_.budget_bytes;
-  std::lock_guard lock(mu_);
-  forget_hits_locked();
-  BTFD_TRY_VOID(flush_touches_locked());  // eviction order needs current last_used
-  GcReport total;
-  BTFD_TRY(GcReport first, sweep_unreferenced_locked());
-  total = first;
-  auto used = [&]() -> Result<uint64_t> { return bytes_; };
-  // Cheapest to recompute first: minimized results, then remembered objects, then
-  // full kernels (which may need the network again). Pinned kernels never go.
-  static const char* const kVictims[] = {
-      "SELECT rowid, digest FROM minimized ORDER BY last_used, rowid LIMIT 1",
-      "SELECT rowid, digest FROM objects ORDER BY last_requested, rowid LIMIT 1",
-      "SELECT rowid, digest FROM kernels WHERE pinned = 0 ORDER BY last_used, rowid LIMIT 1",
-  };
-  static const char* const kDelete[] = {
-      "DELETE FROM minimized WHERE rowid = ?1",
-      "DELETE FROM objects WHERE rowid = ?1",
-      "DELETE FROM kernels WHERE rowid = ?1",
-  };
-  for (size_t tier = 0; tier < 3; ++tier) {
-    for (;;) {
-      BTFD_TRY(uint64_t u, used());
-      if (u <= budget) return total;
-      int64_t victim = 0;
-      std::string victim_hex;
-      {
-        BTFD_TRY(Stmt s, db_.prepare(kVictims[tier]));
-        BTFD_TRY(bool row, s.step());
-        if (!row) break;
-        victim = s.int64(0);
-        victim_hex = s.text(1);
-      }
-      BTFD_TRY(Stmt del, db_.prepare(kDelete[tier]));
-      BTFD_TRY_VOID(del.bind(1, victim).run());
-      ++total.removed_entries;
-      uint64_t before = bytes_;
-      release_if_unreferenced_locked({victim_hex});
-      if (bytes_ < before) {
-        ++total.removed_blobs;
-        total.freed_bytes += before - bytes_;
-      }
-    }
-  }
-  return total;
-}
-
 Result<Listing> Store::list() {
   std::lock_guard lock(mu_);
-  (void)flush_touches_locked();
+  // Read-only: last_used times not flushed yet are merged from memory.
+  auto touched = [&](const std::string& key, int64_t stored) {
+    auto it = touches_.find(key);
+    return it == touches_.end() ? stored : std::max(stored, it->second);
+  };
   Listing l;
   {
     BTFD_TRY(Stmt s, db_.prepare(
@@ -605,15 +494,17 @@ Result<Listing> Store::list() {
       BTFD_TRY(e.digest, digest_from_hex(s.text(6)));
       e.size = static_cast<uint64_t>(s.int64(7));
       e.fetched_at = s.int64(8);
-      e.last_used = s.int64(9);
+      e.last_used = touched("k\x1f" + e.id.distro_id + "\x1f" + e.id.distro_version + "\x1f" + e.id.arch + "\x1f" +
+                                e.id.release,
+                            s.int64(9));
       e.pinned = s.int64(10) != 0;
       l.kernels.push_back(std::move(e));
     }
   }
   {
     BTFD_TRY(Stmt s, db_.prepare(
-                         "SELECT m.kernel_digest, m.objects, m.digest, b.size, m.created_at, m.last_used "
-                         "FROM minimized m JOIN blobs b ON b.digest = m.digest ORDER BY m.last_used DESC"));
+                         "SELECT m.kernel_digest, m.objects, m.digest, b.size, m.created_at, m.last_used, "
+                         "m.objects_key FROM minimized m JOIN blobs b ON b.digest = m.digest ORDER BY m.last_used DESC"));
     for (;;) {
       BTFD_TRY(bool row, s.step());
       if (!row) break;
@@ -630,7 +521,7 @@ Result<Listing> Store::list() {
       BTFD_TRY(e.digest, digest_from_hex(s.text(2)));
       e.size = static_cast<uint64_t>(s.int64(3));
       e.created_at = s.int64(4);
-      e.last_used = s.int64(5);
+      e.last_used = touched("m\x1f" + s.text(0) + "\x1f" + s.text(6), s.int64(5));
       l.minimized.push_back(std::move(e));
     }
   }
@@ -653,6 +544,7 @@ Result<Listing> Store::list() {
 
 Status Store::flush_touches() {
   std::lock_guard lock(mu_);
+  BTFD_TRY_VOID(heal_if_damaged_locked());
   return flush_touches_locked();
 }
 

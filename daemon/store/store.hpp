@@ -8,22 +8,55 @@
 // or temp files, which open() removes; never a row pointing at a torn blob.
 //
 // Locking model: one Store object per process, shared by the daemon's worker
-// threads. Every public method is thread-safe: index access goes through one
-// connection guarded by mu_ (a single writer path; lookups hold it for a few
-// microseconds), while hashing, writing and fsyncing blob content happens
-// outside the lock. Other processes may open the same directory: SQLite's own
-// locking (busy timeout) serializes them.
+// threads and its event loop. Every public method is thread-safe: index access
+// goes through one connection guarded by mu_, while hashing, writing, fsyncing
+// and unlinking blob content happens outside it. Nothing holds mu_ for long:
+// lookups hold it for microseconds, a write for one commit, gc() and
+// verify_all() for one bounded batch at a time (kGcBatch rows per transaction),
+// releasing it in between. Other processes may open the same directory:
+// SQLite's own locking (busy timeout) serializes them.
 //
-// Integrity: a blob is hashed on its first use after open() (and after every
-// write); a blob whose content does not match its name is never served: its rows
-// are dropped, the file removed and the event counted in usage().corrupt_blobs.
+// Which methods may block (wait for mu_, do disk I/O, hash):
+//   - find_kernel(id, /*verified_only=*/true) is the event loop's call: it
+//     waits at most kLoopLockWait for mu_ and never hashes, flushes or writes
+//     on the common paths; when it would have to, it fails with Errc::busy and
+//     the caller takes its worker path (a plain find_kernel). Why a bounded
+//     try-lock rather than a second connection: the hit memo and the verified
+//     stamps live under mu_ and are consulted in microseconds, a second SQLite
+//     connection would still meet the writer's WAL locks, and every holder of
+//     mu_ is bounded, so a miss costs one worker round trip, not a stall.
+//     (One exception: a blob whose size is wrong is dropped on the spot.)
+//   - list() and usage() only read: they wait for mu_ (at most one batch) and
+//     never write or fsync; unflushed last_used times are merged in memory.
+//   - everything else may wait for mu_, hash blobs and write (fsync): workers only.
+//
+// Integrity: a blob is hashed on its first use after open() (and written ones
+// when they are published); what was hashed is remembered as the file's stamp
+// (inode, size, mtime, ctime). Before a blob is served its open fd is fstat'ed:
+// a changed stamp means the blob is hashed again (or, for verified_only, busy).
+// A blob whose content does not match its name is never served: its rows are
+// dropped, the file removed and the event counted in usage().corrupt_blobs.
+// verify_all() re-hashes every blob (btfctl verify, the daily refresh).
+//
+// Self-healing: an index that SQLite cannot read or whose quick_check fails at
+// open() is moved aside (index.sqlite.damaged-<time>, only the latest kept) and
+// rebuilt empty; the blobs no row names any more are removed by the usual
+// recovery (a blob's name is its content, not the kernel it belongs to, so
+// they cannot be re-adopted). Damage found later (SQLITE_CORRUPT/NOTADB on a
+// query) fails that call with Errc::io and makes the next maintenance call
+// (flush_touches(), gc(), verify_all()) do the same rebuild. Each rebuild is
+// counted in usage().index_rebuilt and described in usage().index_note.
+//
+// Bounded resources: blob bytes by the budget (gc), negative entries by
+// Options::max_negative rows (oldest evicted first, expired ones collected by
+// put_negative and gc), remembered touches by a fixed count.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <map>
-#include <set>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -40,7 +73,16 @@ namespace btfd::store {
 struct Options {
   std::string dir;
   uint64_t budget_bytes = 1ull << 30;  // 1 GiB: ~20 full kernels or thousands of minimized blobs
+  // Negative entries held at most (each ~300 bytes of index): made-up kernel
+  // names must not grow the index without bound.
+  uint64_t max_negative = 4096;
 };
+
+// Rows per transaction in gc() and blobs per batch in verify_all(): bounds how
+// long either holds the store's lock at a time.
+inline constexpr size_t kGcBatch = 64;
+// How long the event loop's lookup waits for the lock before answering busy.
+inline constexpr std::chrono::milliseconds kLoopLockWait{2};
 
 enum class Source { native, hub, file };
 const char* source_name(Source s);
@@ -86,6 +128,12 @@ struct Listing {
   std::vector<ObjectEntry> objects;
 };
 
+struct VerifyReport {
+  uint64_t checked = 0;  // blobs looked at
+  uint64_t corrupt = 0;  // dropped: missing, wrong size or content not matching the name
+  uint64_t bytes = 0;    // bytes hashed
+};
+
 struct GcReport {
   uint64_t removed_entries = 0;
   uint64_t removed_blobs = 0;
@@ -100,6 +148,9 @@ struct Usage {
   uint64_t recovered_temps = 0;   // stale temp files removed at open
   uint64_t recovered_rows = 0;    // rows dropped at open (missing/wrong-size blob)
   uint64_t recovered_orphans = 0; // unreferenced blobs removed at open
+  uint64_t negative_evicted = 0;  // negative entries dropped over max_negative since open
+  uint64_t index_rebuilt = 0;     // damaged indexes moved aside and rebuilt since open
+  std::string index_note;         // the last rebuild: what was wrong, where the old file went
 };
 
 class Store {
@@ -118,8 +169,10 @@ class Store {
   Result<KernelEntry> put_kernel(const KernelIdentity& id, std::span<const uint8_t> btf, Source source,
                                  std::string origin, bool pin);
   // Updates last_used. nullopt when absent (or when its blob failed verification).
-  // With verified_only, a blob not yet hashed since open() is not hashed now:
-  // the call fails with Errc::busy instead (for callers that must not block).
+  // With verified_only (the event loop's fast path) the call never hashes and
+  // waits at most kLoopLockWait for the lock: it fails with Errc::busy when the
+  // lock is held longer, when the blob was not hashed since open() or changed
+  // on disk since it was (its stamp differs), so the caller retries on a worker.
   Result<std::optional<std::pair<KernelEntry, Blob>>> find_kernel(const KernelIdentity& id, bool verified_only = false);
 
   Result<Blob> put_minimized(const Digest& kernel, std::vector<Digest> objects, std::span<const uint8_t> btf,
@@ -129,45 +182,81 @@ class Store {
   Status remember_object(const Digest& digest, std::span<const uint8_t> bytes);
   Result<std::vector<std::pair<Digest, std::vector<uint8_t>>>> recent_objects(int64_t since_unix);
 
+  // Records "the hub has no BTF for id" until retry_after_unix. Expired entries
+  // are collected on the way; beyond Options::max_negative rows the oldest go.
+  // The reason is kept to its first 512 bytes.
   Status put_negative(const KernelIdentity& id, int64_t retry_after_unix, std::string reason);
   // The retry-after time when a negative entry is still in force.
   Result<std::optional<int64_t>> find_negative(const KernelIdentity& id);
   Status clear_negative(const KernelIdentity& id);
 
   Status set_pinned(const KernelIdentity& id, bool pinned);
-  // Evicts least-recently-used entries until usage fits the budget (minimized and
-  // objects before full kernels, never pinned kernels), then removes blobs no row
-  // references. budget_override (if non-zero) replaces the configured budget.
+  // Removes blobs no row references and expired negative entries, then evicts
+  // least-recently-used entries until usage fits the budget (minimized and
+  // objects before full kernels, never pinned kernels). budget_override (if
+  // non-zero) replaces the configured budget. Works in transactions of at most
+  // kGcBatch rows, releasing the lock between them; files are unlinked outside
+  // it. One gc runs at a time (a second caller waits for the first).
   Result<GcReport> gc(uint64_t budget_override = 0);
+  // Re-hashes every blob in batches (hashing outside the lock); drops the
+  // corrupt ones as find_kernel would. For btfctl verify and the daily refresh:
+  // costs a read of the whole cache.
+  Result<VerifyReport> verify_all();
   Result<Listing> list();
   Usage usage();
-  // Writes batched last_used updates (callers run it periodically off the hot path).
+  // Writes batched last_used updates (callers run it periodically off the hot
+  // path); also rebuilds the index if a query found it damaged.
   Status flush_touches();
 
   // For tests and tools: the time source (unix seconds); default is the clock.
   void set_clock_for_testing(int64_t (*now)()) { now_ = now; }
 
  private:
+  using Lock = std::unique_lock<std::timed_mutex>;
   Store(Options opts, Db db);
-  Status recover();
+  // Blocks for mu_, or (nonblocking) waits at most kLoopLockWait: check owns_lock().
+  Lock lock_for(bool nonblocking);
+  Status recover_locked();
+  // Moves the damaged index aside, opens a fresh one and runs recovery.
+  Status rebuild_index_locked(const std::string& why);
+  Status heal_if_damaged_locked();
   Result<Blob> open_verified(const Digest& d, uint64_t size, bool verified_only = false);
+  bool stamp_verified_locked(const std::string& hex, const FileStamp& stamp) const;
+  // Whether the blob row still exists and the file at its path is still the
+  // one that was examined (nullopt: it was missing), so that a blob replaced
+  // by a concurrent put is not dropped for the damage of its predecessor.
+  bool still_same_blob_locked(const Digest& d, const std::optional<FileStamp>& seen);
   void drop_corrupt_locked(const std::string& hex);
   void forget_hits_locked();
   Status register_blob_locked(const Published& p);
-  Result<GcReport> sweep_unreferenced_locked();
-  // Drops the blobs (rows, then files) that no row references any more.
-  void release_if_unreferenced_locked(const std::vector<std::string>& hexes);
+  // Deletes up to limit blob rows that nothing references (one transaction)
+  // and retires their files into *retired for the caller to unlink.
+  Result<GcReport> sweep_unreferenced_locked(size_t limit, std::vector<std::string>* retired);
+  // One gc transaction: evicts up to kGcBatch rows of a tier while over budget.
+  // Sets *done when the tier has nothing left to give or the budget is met.
+  Result<GcReport> evict_batch_locked(size_t tier, uint64_t budget, bool* done, std::vector<std::string>* retired);
+  // Drops the blobs (rows, then files) that no row references any more; their
+  // files are retired into *retired for unlink_retired() once the lock is released.
+  void release_if_unreferenced_locked(const std::vector<std::string>& hexes, std::vector<std::string>* retired);
+  static void unlink_retired(const std::vector<std::string>& paths);
+  // Inside a transaction: deletes the blob row if nothing references it; adds
+  // its hex and size to *released.
+  Status release_row_if_unreferenced_locked(const std::string& hex,
+                                           std::vector<std::pair<std::string, uint64_t>>* released);
   // last_used updates are batched: a write transaction (and fsync) per lookup
-  // would cost more than the lookup itself.
-  void note_touch_locked(std::string key, int64_t when);
+  // would cost more than the lookup itself. may_flush=false never writes (the
+  // event loop): when the batch is full the touch is dropped.
+  void note_touch_locked(std::string key, int64_t when, bool may_flush = true);
   Status flush_touches_locked();
   void gc_if_over_budget();
 
   Options opts_;
   BlobDir blobs_;
-  std::mutex mu_;
+  std::timed_mutex mu_;
+  std::mutex gc_mu_;  // one gc at a time; taken before mu_, never while holding it
   Db db_;
-  std::set<std::string> verified_;  // blobs hashed since open
+  // Blobs hashed since open, with the stamp their file had when hashed.
+  std::unordered_map<std::string, FileStamp> verified_;
   // Kernels found (and verified) before, by touch key: a repeated lookup skips
   // the index query and SQLite's file locks. Every write that can change what
   // a kernel row points at clears it; a blob that fails to open falls back.

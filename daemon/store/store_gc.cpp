@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Eviction and unreferenced-blob sweeps, in bounded transactions: the event
+// loop's lookups share the store's lock and must never wait for a whole gc.
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "store/store.hpp"
+
+namespace btfd::store {
+namespace {
+
+constexpr const char* kReferencedSql =
+    "SELECT EXISTS(SELECT 1 FROM kernels WHERE digest = ?1) OR "
+    "EXISTS(SELECT 1 FROM minimized WHERE digest = ?1) OR "
+    "EXISTS(SELECT 1 FROM objects WHERE digest = ?1)";
+
+// Cheapest to recompute first: minimized results, then remembered objects, then
+// full kernels (which may need the network again). Pinned kernels never go.
+constexpr const char* kVictims[] = {
+    "SELECT rowid, digest FROM minimized ORDER BY last_used, rowid LIMIT ?1",
+    "SELECT rowid, digest FROM objects ORDER BY last_requested, rowid LIMIT ?1",
+    "SELECT rowid, digest FROM kernels WHERE pinned = 0 ORDER BY last_used, rowid LIMIT ?1",
+};
+constexpr const char* kDelete[] = {
+    "DELETE FROM minimized WHERE rowid = ?1",
+    "DELETE FROM objects WHERE rowid = ?1",
+    "DELETE FROM kernels WHERE rowid = ?1",
+};
+
+}  // namespace
+
+void Store::unlink_retired(const std::vector<std::string>& paths) {
+  for (const auto& p : paths) ::unlink(p.c_str());
+}
+
+Status Store::release_row_if_unreferenced_locked(const std::string& hex,
+                                                std::vector<std::pair<std::string, uint64_t>>* released) {
+  {
+    BTFD_TRY(Stmt q, db_.prepare(kReferencedSql));
+    BTFD_TRY(bool row, q.bind(1, hex).step());
+    if (!row || q.int64(0) != 0) return {};
+  }
+  uint64_t size = 0;
+  {
+    BTFD_TRY(Stmt q, db_.prepare("SELECT size FROM blobs WHERE digest = ?1"));
+    BTFD_TRY(bool row, q.bind(1, hex).step());
+    if (!row) return {};
+    size = static_cast<uint64_t>(q.int64(0));
+  }
+  BTFD_TRY(Stmt del, db_.prepare("DELETE FROM blobs WHERE digest = ?1"));
+  BTFD_TRY_VOID(del.bind(1, hex).run());
+  released->emplace_back(hex, size);
+  return {};
+}
+
+void Store::release_if_unreferenced_locked(const std::vector<std::string>& hexes, std::vector<std::string>* retired) {
+  std::vector<std::pair<std::string, uint64_t>> released;
+  Status st = [&]() -> Status {
+    BTFD_TRY(Transaction tx, Transaction::begin(db_));
+    for (const auto& hex : hexes) BTFD_TRY_VOID(release_row_if_unreferenced_locked(hex, &released));
+    return tx.commit();
+  }();
+  if (!st) return;  // the blobs stay; a later gc sweeps them
+  // Rows are gone (committed): now the files, renamed away under the lock so a
+  // concurrent publish of the same content cannot be unlinked by mistake.
+  for (const auto& [hex, size] : released) {
+    bytes_ -= std::min(bytes_, size);
+    verified_.erase(hex);
+    if (auto d = digest_from_hex(hex)) {
+      if (std::string p = blobs_.retire(*d); !p.empty()) retired->push_back(std::move(p));
+    }
+  }
+}
+
+void Store::gc_if_over_budget() {
+  bool over;
+  {
+    std::lock_guard lock(mu_);
+    over = bytes_ > opts_.budget_bytes;
+  }
+  if (over) (void)gc();
+}
+
+// Deletes blob rows (and files) that no kernel, minimized or object row names.
+// Rows go first (committed), files after: a crash in between leaves orphans
+// that the next open removes.
+Result<GcReport> Store::sweep_unreferenced_locked(size_t limit, std::vector<std::string>* retired) {
+  GcReport r;
+  std::vector<std::pair<std::string, uint64_t>> dead;
+  {
+    BTFD_TRY(Stmt s, db_.prepare(
+                         "SELECT b.digest, b.size FROM blobs b WHERE "
+                         "NOT EXISTS(SELECT 1 FROM kernels WHERE digest = b.digest) AND "
+                         "NOT EXISTS(SELECT 1 FROM minimized WHERE digest = b.digest) AND "
+                         "NOT EXISTS(SELECT 1 FROM objects WHERE digest = b.digest) LIMIT ?1"));
+    s.bind(1, static_cast<int64_t>(limit));
+    for (;;) {
+      BTFD_TRY(bool row, s.step());
+      if (!row) break;
+      dead.emplace_back(s.text(0), static_cast<uint64_t>(s.int64(1)));
+    }
+  }
+  if (dead.empty()) return r;
+  {
+    BTFD_TRY(Transaction tx, Transaction::begin(db_));
+    for (const auto& [hex, size] : dead) {
+      BTFD_TRY(Stmt s, db_.prepare("DELETE FROM blobs WHERE digest = ?1"));
+      BTFD_TRY_VOID(s.bind(1, hex).run());
+    }
+    BTFD_TRY_VOID(tx.commit());
+  }
+  for (const auto& [hex, size] : dead) {
+    if (auto d = digest_from_hex(hex)) {
+      if (std::string p = blobs_.retire(*d); !p.empty()) retired->push_back(std::move(p));
+    }
+    verified_.erase(hex);
+    bytes_ -= std::min(bytes_, size);
+    ++r.removed_blobs;
+    r.freed_bytes += size;
+  }
+  return r;
+}
+
+Result<GcReport> Store::evict_batch_locked(size_t tier, uint64_t budget, bool* done,
+                                           std::vector<std::string>* retired) {
+  GcReport r;
+  *done = true;
+  if (bytes_ <= budget) return r;
+  std::vector<std::pair<int64_t, std::string>> victims;
+  {
+    BTFD_TRY(Stmt s, db_.prepare(kVictims[tier]));
+    s.bind(1, static_cast<int64_t>(kGcBatch));
+    for (;;) {
+      BTFD_TRY(bool row, s.step());
+      if (!row) break;
+      victims.emplace_back(s.int64(0), s.text(1));
+    }
+  }
+  if (victims.empty()) return r;
+  std::vector<std::pair<std::string, uint64_t>> released;
+  uint64_t projected = bytes_;
+  {
+    BTFD_TRY(Transaction tx, Transaction::begin(db_));
+    for (const auto& [rowid, hex] : victims) {
+      if (projected <= budget) break;
+      BTFD_TRY(Stmt del, db_.prepare(kDelete[tier]));
+      BTFD_TRY_VOID(del.bind(1, rowid).run());
+      ++r.removed_entries;
+      size_t before = released.size();
+      BTFD_TRY_VOID(release_row_if_unreferenced_locked(hex, &released));
+      if (released.size() > before) projected -= std::min(projected, released.back().second);
+    }
+    BTFD_TRY_VOID(tx.commit());
+  }
+  forget_hits_locked();  // a remembered hit may name a row just deleted
+  for (const auto& [hex, size] : released) {
+    bytes_ -= std::min(bytes_, size);
+    verified_.erase(hex);
+    ++r.removed_blobs;
+    r.freed_bytes += size;
+    if (auto d = digest_from_hex(hex)) {
+      if (std::string p = blobs_.retire(*d); !p.empty()) retired->push_back(std::move(p));
+    }
+  }
+  *done = bytes_ <= budget || victims.size() < kGcBatch;
+  return r;
+}
+
+Result<GcReport> Store::gc(uint64_t budget_override) {
+  uint64_t budget = budget_override ? budget_override : opts_.budget_bytes;
+  std::lock_guard serial(gc_mu_);
+  GcReport total;
+  auto add = [&](const GcReport& r) {
+    total.removed_entries += r.removed_entries;
+    total.removed_blobs += r.removed_blobs;
+    total.freed_bytes += r.freed_bytes;
+  };
+  {
+    std::lock_guard lock(mu_);
+    BTFD_TRY_VOID(heal_if_damaged_locked());
+    forget_hits_locked();
+    BTFD_TRY_VOID(flush_touches_locked());  // eviction order needs current last_used
+    BTFD_TRY(Stmt s, db_.prepare("DELETE FROM negative WHERE retry_after <= ?1"));
+    BTFD_TRY_VOID(s.bind(1, now_()).run());
+  }
+  // Each step below holds the lock for one transaction of at most kGcBatch
+  // rows; the files it retired are unlinked after the lock is released.
+  for (;;) {
+    std::vector<std::string> retired;
+    GcReport r;
+    {
+      std::lock_guard lock(mu_);
+      BTFD_TRY(r, sweep_unreferenced_locked(kGcBatch, &retired));
+    }
+    unlink_retired(retired);
+    add(r);
+    if (r.removed_blobs < kGcBatch) break;
+  }
+  for (size_t tier = 0; tier < std::size(kVictims); ++tier) {
+    for (bool done = false; !done;) {
+      std::vector<std::string> retired;
+      GcReport r;
+      {
+        std::lock_guard lock(mu_);
+        BTFD_TRY(r, evict_batch_locked(tier, budget, &done, &retired));
+      }
+      unlink_retired(retired);
+      add(r);
+    }
+  }
+  return total;
+}
+
+}  // namespace btfd::store
