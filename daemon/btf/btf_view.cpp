@@ -12,68 +12,14 @@ namespace btfd::btf {
 
 const struct btf_type BtfView::kVoid{};
 
-size_t btf_record_size(const struct btf_type* t) {
-  const size_t base = sizeof(struct btf_type);
-  const size_t vlen = btf_vlen(t);
-  switch (btf_kind(t)) {
-    case BTF_KIND_FWD:
-    case BTF_KIND_CONST:
-    case BTF_KIND_VOLATILE:
-    case BTF_KIND_RESTRICT:
-    case BTF_KIND_PTR:
-    case BTF_KIND_TYPEDEF:
-    case BTF_KIND_FUNC:
-    case BTF_KIND_FLOAT:
-    case BTF_KIND_TYPE_TAG: return base;
-    case BTF_KIND_INT: return base + sizeof(__u32);
-    case BTF_KIND_ENUM: return base + vlen * sizeof(struct btf_enum);
-    case BTF_KIND_ENUM64: return base + vlen * sizeof(struct btf_enum64);
-    case BTF_KIND_ARRAY: return base + sizeof(struct btf_array);
-    case BTF_KIND_STRUCT:
-    case BTF_KIND_UNION: return base + vlen * sizeof(struct btf_member);
-    case BTF_KIND_FUNC_PROTO: return base + vlen * sizeof(struct btf_param);
-    case BTF_KIND_VAR: return base + sizeof(struct btf_var);
-    case BTF_KIND_DATASEC: return base + vlen * sizeof(struct btf_var_secinfo);
-    case BTF_KIND_DECL_TAG: return base + sizeof(struct btf_decl_tag);
-    default: return 0;
-  }
-}
-
 Result<BtfView> BtfView::parse(std::span<const uint8_t> bytes) {
-  struct btf_header hdr;
-  if (bytes.size() < sizeof(hdr)) return make_error(Errc::corrupt, "BTF is shorter than its header");
-  std::memcpy(&hdr, bytes.data(), sizeof(hdr));
-  if (hdr.magic != BTF_MAGIC) return make_error(Errc::corrupt, "not raw BTF in this host's byte order (bad magic)");
-  if (hdr.hdr_len < sizeof(hdr) || hdr.hdr_len > bytes.size())
-    return make_error(Errc::corrupt, "BTF header length is invalid");
-  const uint64_t data_len = bytes.size() - hdr.hdr_len;
-  if (hdr.type_off % 4 != 0) return make_error(Errc::corrupt, "BTF type section is misaligned");
-  if (uint64_t{hdr.str_off} + hdr.str_len > data_len || uint64_t{hdr.type_off} + hdr.type_len > hdr.str_off)
-    return make_error(Errc::corrupt, "BTF sections lie outside the data or overlap");
-  const uint8_t* data = bytes.data() + hdr.hdr_len;
+  BTFD_TRY(BtfLayout layout, validate_btf(bytes));
   BtfView v;
   v.raw_ = bytes;
-  v.types_ = data + hdr.type_off;
-  v.strs_ = reinterpret_cast<const char*>(data + hdr.str_off);
-  v.str_len_ = hdr.str_len;
-  if (hdr.str_len == 0 || hdr.str_len > 0x7fffffffu || v.strs_[0] != '\0' || v.strs_[hdr.str_len - 1] != '\0')
-    return make_error(Errc::corrupt, "BTF string section is malformed");
-  // Each record is at least 12 bytes: reserving by that bound avoids regrowth.
-  v.offsets_.reserve(hdr.type_len / sizeof(struct btf_type) + 1);
-  v.offsets_.push_back(0);  // void
-  for (uint32_t off = 0; off < hdr.type_len;) {
-    if (hdr.type_len - off < sizeof(struct btf_type))
-      return make_error(Errc::corrupt, "BTF type [" + std::to_string(v.offsets_.size()) + "] is truncated");
-    const auto* t = reinterpret_cast<const struct btf_type*>(v.types_ + off);
-    size_t sz = btf_record_size(t);
-    if (sz == 0)
-      return make_error(Errc::corrupt, "BTF type [" + std::to_string(v.offsets_.size()) + "] has unknown kind " +
-                                           std::to_string(btf_kind(t)));
-    if (sz > hdr.type_len - off)
-      return make_error(Errc::corrupt, "BTF type [" + std::to_string(v.offsets_.size()) + "] is truncated");
-    v.offsets_.push_back(off);
-    off += static_cast<uint32_t>(sz);
-  }
+  v.types_ = layout.types;
+  v.strs_ = layout.strs;
+  v.str_len_ = layout.str_len;
+  v.offsets_ = std::move(layout.offsets);
   v.offsets_.shrink_to_fit();
   // libbpf's rule: the size of the first 4- or 8-byte INT named like `long`.
   static constexpr std::string_view kLong[] = {"long",

@@ -12,6 +12,7 @@
 #include <span>
 #include <vector>
 
+#include "btf/btf_validate.hpp"
 #include "util/result.hpp"
 
 namespace btfd::btf {
@@ -19,9 +20,9 @@ namespace btfd::btf {
 class BtfView {
  public:
   BtfView() = default;
-  // Checks what libbpf 1.1 checks when it parses raw BTF (header, section
-  // bounds, string table framing, every type record's size); `bytes` must
-  // outlive the view. Native byte order only.
+  // Runs validate_btf() (btf_validate.hpp: framing, every record's size, names
+  // and referenced ids), so nothing reading through the view can leave the
+  // bytes; `bytes` must outlive the view. Native byte order only.
   static Result<BtfView> parse(std::span<const uint8_t> bytes);
 
   // Type ids run 1..type_cnt()-1; id 0 is void (a zeroed record), as in libbpf.
@@ -32,7 +33,8 @@ class BtfView {
   [[gnu::returns_nonnull]] const struct btf_type* type_at(uint32_t id) const {
     return reinterpret_cast<const struct btf_type*>(types_ + offsets_[id]);
   }
-  // nullptr when off is outside the string table (libbpf's btf__name_by_offset).
+  // nullptr when off is outside the string table (libbpf's btf__name_by_offset);
+  // never for a name_off read from one of the view's records.
   const char* name_by_offset(uint32_t off) const { return off < str_len_ ? strs_ + off : nullptr; }
   // btf__resolve_size: bytes of a type after typedefs/modifiers/arrays; <0 on error.
   long resolve_size(uint32_t id) const;
@@ -53,9 +55,5 @@ class BtfView {
   uint32_t ptr_size_id_ = 0;
   std::vector<uint32_t> offsets_;  // offsets_[id]: byte offset of the record in the type section
 };
-
-// Bytes a type record occupies (header and kind-specific data), or 0 for an
-// unknown kind.
-size_t btf_record_size(const struct btf_type* t);
 
 }  // namespace btfd::btf

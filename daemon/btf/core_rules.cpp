@@ -2,6 +2,7 @@
 #include "btf/core_rules.hpp"
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 namespace btfd::btf {
@@ -15,6 +16,12 @@ std::string_view name_of(const BtfView* b, uint32_t off) {
 }
 
 bool is_composite(const struct btf_type* t) { return btf_is_composite(t); }
+
+// idx * size * 8 as libbpf's __u32 bit offset ends up: unsigned, so a huge
+// index times a huge size wraps instead of overflowing (size is >= 0 here).
+uint32_t scaled_bits(uint32_t idx, long size) {
+  return static_cast<uint32_t>(uint64_t{idx} * static_cast<uint64_t>(size) * 8);
+}
 
 uint32_t member_bit_offset(const struct btf_type* t, int i) { return btf_member_bit_offset(t, static_cast<__u32>(i)); }
 uint32_t member_bitfield_size(const struct btf_type* t, int i) { return btf_member_bitfield_size(t, static_cast<__u32>(i)); }
@@ -273,10 +280,12 @@ Result<Spec> parse_local_spec(const BtfView* local, uint32_t type_id, const char
   s.kind = kind;
   for (const char* p = access; *p;) {
     if (*p < '0' || *p > '9') return err(Errc::invalid_argument, "expected a decimal index");
+    // libbpf reads each index with sscanf("%d") and refuses negatives: anything
+    // past INT_MAX is out of range, however many digits it has.
     uint64_t v = 0;
     while (*p >= '0' && *p <= '9') {
       v = v * 10 + static_cast<uint64_t>(*p++ - '0');
-      if (v > UINT32_MAX) return err(Errc::invalid_argument, "index out of range");
+      if (v > INT_MAX) return err(Errc::invalid_argument, "index out of range (more than " + std::to_string(INT_MAX) + ")");
     }
     if (*p == ':') {
       ++p;
@@ -307,7 +316,7 @@ Result<Spec> parse_local_spec(const BtfView* local, uint32_t type_id, const char
   long sz = local->resolve_size(id);
   if (sz < 0) return err(Errc::invalid_argument, "cannot size the root type");
   s.spec.push_back({id, s.raw[0], nullptr});
-  s.bit_offset = int64_t{s.raw[0]} * sz * 8;
+  s.bit_offset = scaled_bits(s.raw[0], sz);
   for (size_t i = 1; i < s.raw.size(); ++i) {
     t = skip_mods_and_typedefs(local, id, &id);
     if (!t) return err(Errc::invalid_argument, "bad type on the access path");
@@ -316,7 +325,11 @@ Result<Spec> parse_local_spec(const BtfView* local, uint32_t type_id, const char
       if (idx >= btf_vlen(t)) return err(Errc::invalid_argument, "member index out of range");
       const struct btf_member* m = btf_members(t) + idx;
       s.bit_offset += member_bit_offset(t, static_cast<int>(idx));
-      if (m->name_off) s.spec.push_back({id, idx, local->name_by_offset(m->name_off)});
+      if (m->name_off) {
+        const char* name = local->name_by_offset(m->name_off);
+        if (!name) return err(Errc::invalid_argument, "member name offset is invalid");
+        s.spec.push_back({id, idx, name});
+      }
       id = m->type;
     } else if (btf_is_array(t)) {
       const struct btf_array* a = btf_array(t);
@@ -326,7 +339,7 @@ Result<Spec> parse_local_spec(const BtfView* local, uint32_t type_id, const char
       s.spec.push_back({id, idx, nullptr});
       long esz = local->resolve_size(id);
       if (esz < 0) return err(Errc::invalid_argument, "cannot size an array element");
-      s.bit_offset += int64_t{idx} * esz * 8;
+      s.bit_offset += scaled_bits(idx, esz);
     } else {
       return err(Errc::invalid_argument, "path goes through a type that is neither a struct, union nor array");
     }
@@ -379,7 +392,7 @@ int match_candidate(const Spec& local, const BtfView* tb, uint32_t targ_id, Spec
     targ->raw.push_back(la.idx);
     long sz = tb->resolve_size(targ_id);
     if (sz < 0) return static_cast<int>(sz);
-    targ->bit_offset += int64_t{la.idx} * sz * 8;
+    targ->bit_offset += scaled_bits(la.idx, sz);
   }
   return 1;
 }

@@ -45,11 +45,13 @@ struct Spec {
   uint32_t kind = 0;
   std::vector<Accessor> spec;  // high-level accessors
   std::vector<uint32_t> raw;   // raw indices, including anonymous levels
-  int64_t bit_offset = 0;
+  // libbpf's __u32: a hostile access string or type size wraps it as it wraps
+  // libbpf's, with no signed overflow on the way.
+  uint32_t bit_offset = 0;
 };
 
 // Builds the local spec from an access string. Errors are hard errors (libbpf
-// fails the load on them).
+// fails the load on them). Indices are libbpf's: decimal, 0..INT_MAX.
 Result<Spec> parse_local_spec(const BtfView* local, uint32_t type_id, const char* access, uint32_t kind);
 
 // 1 = match, 0 = no match, <0 = error (as libbpf). targ is filled on match.

@@ -27,8 +27,10 @@ bool Marker::member_marked(uint32_t id, uint32_t idx) const {
 }
 
 void Marker::mark_member(uint32_t struct_id, uint32_t idx) {
+  const struct btf_type* t = btf_->type_by_id(struct_id);
+  if (!t) return;
   auto& v = members_[struct_id];
-  if (v.empty()) v.resize(btf_vlen(btf_->type_by_id(struct_id)));
+  if (v.empty()) v.resize(btf_vlen(t));
   if (idx < v.size()) v[idx] = true;
 }
 

@@ -10,6 +10,7 @@
 #include "btf/core_rules.hpp"
 #include "btf/marker.hpp"
 #include "btf/object_file.hpp"
+#include "btf/utf8.hpp"
 
 namespace btfd::btf {
 namespace {
@@ -27,7 +28,7 @@ std::vector<uint32_t> find_candidates(const KernelBtf& k, const BtfView* local, 
   std::vector<uint32_t> out;
   for (uint32_t id : k.ids_with_essential_hash(ess)) {
     const struct btf_type* t = k.btf()->type_by_id(id);
-    if (!kinds_core_compat(t, lt)) continue;
+    if (!t || !kinds_core_compat(t, lt)) continue;
     auto n = name_of(k.btf(), t->name_off);
     if (!n.empty() && essential_name(n) == ess) out.push_back(id);
   }
@@ -128,11 +129,22 @@ Result<std::vector<uint8_t>> emit(const BtfView* src, const Marker& marker, uint
     if (marker.marked(id)) remap[id] = next++;
   auto map = [&](uint32_t id) { return id < n ? remap[id] : 0; };
   BtfWriter out;
-  // The view guarantees in-range names; "" for offset 0 keeps libbpf's layout.
-  auto str = [&](uint32_t off) { return off ? out.add_str(src->name_by_offset(off)) : 0; };
+  // The view's validation guarantees in-range names; should one ever be out of
+  // range anyway, the type fails to emit instead of crashing the daemon.
+  // "" for offset 0 keeps libbpf's layout.
+  uint32_t bad_name = 0;
+  auto str = [&](uint32_t off) -> uint32_t {
+    if (!off) return 0;
+    const char* s = src->name_by_offset(off);
+    if (!s) {
+      bad_name = off;
+      return 0;
+    }
+    return out.add_str(s);
+  };
   for (uint32_t id = 1; id < n; ++id) {
     if (!marker.marked(id)) continue;
-    const struct btf_type* t = src->type_by_id(id);
+    const struct btf_type* t = src->type_at(id);
     uint32_t nid = 0;
     if (btf_is_composite(t)) {
       std::vector<struct btf_member> kept;
@@ -197,6 +209,9 @@ Result<std::vector<uint8_t>> emit(const BtfView* src, const Marker& marker, uint
         default: break;
       }
     }
+    if (bad_name)
+      return make_error(Errc::corrupt, "kernel BTF type [" + std::to_string(id) + "] names string offset " +
+                                           std::to_string(bad_name) + ", outside its string section");
     if (nid != remap[id]) return make_error(Errc::internal, "type id drift while emitting");
   }
   *types_out = out.types();
@@ -252,10 +267,15 @@ Result<MinimizeResult> minimize(const KernelBtf& kernel, std::span<const ObjectI
 nlohmann::json report_to_json(const std::vector<RelocReport>& relocs) {
   nlohmann::json arr = nlohmann::json::array();
   for (const auto& r : relocs) {
-    nlohmann::json j = {{"object", r.object}, {"section", r.section}, {"relo", r.index}, {"insn", r.insn},
-                        {"kind", r.kind},     {"local", r.local_spec}, {"candidates", r.candidates},
-                        {"matches", r.matches}};
-    j["target"] = r.skipped ? nlohmann::json("local") : r.target_spec.empty() ? nlohmann::json() : nlohmann::json(r.target_spec);
+    // Names come from the client's object and the kernel, neither of them
+    // bound to UTF-8; the report must dump with nlohmann's strict default.
+    nlohmann::json j = {{"object", valid_utf8(r.object)}, {"section", valid_utf8(r.section)},
+                        {"relo", r.index},                {"insn", r.insn},
+                        {"kind", r.kind},                 {"local", valid_utf8(r.local_spec)},
+                        {"candidates", r.candidates},     {"matches", r.matches}};
+    j["target"] = r.skipped              ? nlohmann::json("local")
+                  : r.target_spec.empty() ? nlohmann::json()
+                                          : nlohmann::json(valid_utf8(r.target_spec));
     arr.push_back(std::move(j));
   }
   return arr;

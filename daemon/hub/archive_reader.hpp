@@ -13,8 +13,14 @@
 
 namespace btfd::hub {
 
+// The largest kernel BTF accepted from a mirror. The largest kernel in
+// btfhub-archive is ~44 MB raw; three times that leaves room for growth while a
+// small archive that unpacks to hundreds of MB (padding, a bomb) is refused
+// before it is stored.
+inline constexpr uint64_t kMaxKernelBtfBytes = 128ull << 20;
+
 struct ExtractLimits {
-  uint64_t max_output_bytes = 512ull << 20;  // decompression-bomb cap
+  uint64_t max_output_bytes = kMaxKernelBtfBytes;  // the unpacked BTF; also the decompression-bomb cap
   int max_entries = 16;                      // stop scanning junk archives early
 };
 

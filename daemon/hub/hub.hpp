@@ -19,7 +19,7 @@ namespace btfd::hub {
 struct Options {
   std::vector<std::string> mirrors;
   DownloadLimits download;
-  ExtractLimits extract;
+  ExtractLimits extract;           // extract.max_output_bytes caps a kernel BTF (kMaxKernelBtfBytes)
   int max_attempts = 3;            // per mirror, for transient errors only
   long backoff_initial_ms = 200;   // doubled per attempt, with +-50% jitter
   int breaker_threshold = 3;       // consecutive failed fetches before a mirror is skipped

@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+// BTF names are bytes, not text: neither libbpf nor the kernel requires them to
+// be UTF-8, and a hostile kernel or object can name a type "task_struc\xff".
+// JSON needs UTF-8 (nlohmann::json::dump() throws on anything else), so every
+// name that reaches a report goes through here first.
+
+#include <string>
+#include <string_view>
+
+namespace btfd::btf {
+
+// s with each byte that does not begin a well-formed UTF-8 sequence (overlong
+// forms, surrogates and code points past U+10FFFF are not well formed)
+// replaced by U+FFFD. Valid input comes back unchanged.
+std::string valid_utf8(std::string_view s);
+
+}  // namespace btfd::btf
