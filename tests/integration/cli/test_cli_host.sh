@@ -1,6 +1,7 @@
 #!/bin/bash
-# btfctl host: text and JSON output agree with uname and os-release, and a bad
-# host root gives one clear error line and a non-zero exit.
+# btfctl host: text and JSON output agree with uname and os-release; a bad host
+# root gives one clear error line naming os-release and a non-zero exit (a JSON
+# error with --json); an unknown command exits 2.
 set -euo pipefail
 btfctl=${BTFD_BTFCTL:?}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -22,12 +23,15 @@ PY
 
 if "$btfctl" host --host-root "$tmp/missing" 2>"$tmp/err"; then echo "expected failure"; exit 1; fi
 [ "$(wc -l <"$tmp/err")" -eq 1 ] || { cat "$tmp/err"; exit 1; }
-grep -q 'os-release' "$tmp/err"
+grep -q 'os-release' "$tmp/err" || { echo "error does not name os-release: $(cat "$tmp/err")"; exit 1; }
 
-err=$("$btfctl" --json host --host-root "$tmp/missing" || true)
+rc=0; err=$("$btfctl" --json host --host-root "$tmp/missing") || rc=$?
+[ "$rc" -ne 0 ] || { echo "--json host on a missing root exited 0"; exit 1; }
 python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["error"]["code"]=="not-found", j' "$err"
 
-"$btfctl" nosuchcommand 2>/dev/null && { echo "unknown command accepted"; exit 1; }
-[ $? -eq 0 ] || true
-"$btfctl" help | grep -q '^  host'
+# An unknown command is a usage error: exit 2 (btfctl(1), EXIT STATUS).
+rc=0; "$btfctl" nosuchcommand 2>"$tmp/err" || rc=$?
+[ "$rc" -eq 2 ] || { echo "unknown command: expected exit 2, got $rc"; exit 1; }
+grep -q 'unknown command "nosuchcommand"' "$tmp/err" || { echo "unknown command message: $(cat "$tmp/err")"; exit 1; }
+"$btfctl" help | grep -q '^  host' || { echo "help does not list host"; exit 1; }
 echo "ok"

@@ -4,10 +4,11 @@
 import os, signal, subprocess, sys, tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import varlink
+from testlib import skip_no_bpf, skip_not_root
 
 btfd, agent, obj = sys.argv[1:4]
 if os.geteuid() != 0:
-    print("SKIP: loading BPF programs needs root"); sys.exit(77)
+    skip_not_root("the agent loads a BPF program")
 tmp = tempfile.mkdtemp(prefix="btfd-agent-")
 sock = os.path.join(tmp, "s")
 d = subprocess.Popen([btfd, "--socket", sock, "--cache-dir", os.path.join(tmp, "c"), "--idle-exit", "0"],
@@ -18,7 +19,7 @@ try:
     p = subprocess.run([agent, obj], env=env, capture_output=True, text=True, timeout=60)
     print(p.stdout, p.stderr)
     if "Operation not permitted" in p.stderr:
-        print("SKIP: bpf(2) not permitted"); sys.exit(77)
+        skip_no_bpf("the agent's program load was refused")
     assert p.returncode == 0 and "load: ok" in p.stdout, "agent failed"
     assert ("btf: " + tmp) in p.stdout, "the agent did not use btfd's BTF"
     assert not [f for f in os.listdir(tmp) if f.startswith("btfd-vmlinux-")], "clean did not remove the BTF copy"

@@ -1,45 +1,22 @@
 #!/usr/bin/env python3
-# Hub integration test: a real HTTP server on 127.0.0.1 serving the btfhub sample
+# Hub integration test: a real HTTP server on 127.0.0.1 serving the repo's btfhub
+# fixtures (plus ../shared/btfhub-sample's kernels when it is there)
 # and hostile archives built here; every case checks its specific error, that the
 # output holds nothing, that no temp files are left and that memory stays bounded.
 import hashlib, http.server, io, json, lzma, os, shutil, socket, subprocess, sys, tarfile
 import tempfile, threading, time, gzip
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testlib import check, failures, combined_hub_dir, hub_kernels
+
 TOOL = sys.argv[1]
-shared = os.environ.get("BTFD_SHARED_DIR", "")
-sample = os.path.join(shared, "btfhub-sample")
-if not os.path.isdir(sample):
-    print("SKIP: ../shared/btfhub-sample is absent")
-    sys.exit(77)
-
-failures = []
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-
 tmp = tempfile.mkdtemp(prefix="btfd-hub-test-")
 staging = os.path.join(tmp, "staging"); os.mkdir(staging)
 
-# A mirror with a real symlink debian/buster -> 10 (git stores it as a file).
-mirror = os.path.join(tmp, "mirror")
-for root, dirs, files in os.walk(sample):
-    rel = os.path.relpath(root, sample)
-    os.makedirs(os.path.join(mirror, rel), exist_ok=True)
-    for f in files:
-        src = os.path.join(root, f)
-        if rel == "debian" and f == "buster":
-            continue
-        os.symlink(os.path.realpath(src), os.path.join(mirror, rel, f))
-os.symlink("10", os.path.join(mirror, "debian", "buster"))
-
-kernels = []
-for root, dirs, files in os.walk(sample):
-    for f in files:
-        if f.endswith(".btf.tar.xz"):
-            rel = os.path.relpath(os.path.join(root, f), sample)
-            kernels.append(rel[: -len(".btf.tar.xz")])
-kernels.sort()
+# The mirror keeps the archive's directory symlink debian/buster -> 10.
+mirror = combined_hub_dir(tmp)
+check(os.path.islink(os.path.join(mirror, "debian", "buster")), "the fixtures keep debian/buster -> 10")
+kernels = hub_kernels(mirror)
 
 # Hostile payloads, keyed by URL path under /evil/x/1/x86_64/.
 def tar_xz(entries, compress=True):
@@ -58,11 +35,10 @@ def tar_xz(entries, compress=True):
     raw = bio.getvalue()
     return lzma.compress(raw) if compress else raw
 
-vmlinux = open("/sys/kernel/btf/vmlinux", "rb").read() if os.path.exists("/sys/kernel/btf/vmlinux") else None
 good_btf = None
-# a real BTF for the hostile archives: the smallest sample kernel keeps them cheap
-smallest = min(kernels, key=lambda k: os.path.getsize(os.path.join(sample, k + ".btf.tar.xz")))
-with tarfile.open(os.path.join(sample, smallest + ".btf.tar.xz")) as t:
+# a real BTF for the hostile archives: the smallest fixture kernel keeps them cheap
+smallest = min(kernels, key=lambda k: os.path.getsize(os.path.join(mirror, k + ".btf.tar.xz")))
+with tarfile.open(os.path.join(mirror, smallest + ".btf.tar.xz")) as t:
     m = [x for x in t.getmembers() if x.isfile()][0]
     good_btf = t.extractfile(m).read()
 
@@ -154,7 +130,7 @@ def fetch(key, *mirrors, extra=()):
     check(os.listdir(staging) == [], "temp files left in staging after %s" % key)
     return j, data
 
-# Every sample kernel, over HTTP.
+# Every fixture kernel, over HTTP.
 for k in kernels:
     j, data = fetch(k, base)
     check(j["ok"], "fetch %s: %s" % (k, j))
@@ -163,7 +139,7 @@ for k in kernels:
         check(len(data) == j["size"] and data[:2] == b"\x9f\xeb", "size/magic of %s" % k)
         check(j["progress_calls"] > 0, "progress reported for %s" % k)
         check(j["checksum_verified"], "%s checked against the mirror's SHA256SUMS" % k)
-print("fetched %d sample kernels over HTTP" % len(kernels))
+print("fetched %d kernels over HTTP" % len(kernels))
 
 # SHA256SUMS: a mirror without one is accepted unverified; one that lists the
 # archive with another digest is refused (and the next mirror is tried).
@@ -173,12 +149,12 @@ def mirror_variant(name, sums):
     os.unlink(os.path.join(d, "SHA256SUMS"))
     if sums is not None: open(os.path.join(d, "SHA256SUMS"), "w").write(sums)
     return d
-real_sums = open(os.path.join(sample, "SHA256SUMS")).read()
+real_sums = open(os.path.join(mirror, "SHA256SUMS")).read()
 nosums = mirror_variant("mirror-nosums", None)
 j, data = fetch(smallest, nosums)
 check(j["ok"] and not j["checksum_verified"] and data[:2] == b"\x9f\xeb", "mirror without SHA256SUMS: %s" % j)
 lines = [l for l in real_sums.splitlines() if l.endswith(smallest + ".btf.tar.xz")]
-check(len(lines) == 1, "the sample's SHA256SUMS lists %s" % smallest)
+check(len(lines) == 1, "the fixtures' SHA256SUMS lists %s" % smallest)
 tampered = mirror_variant("mirror-tampered", real_sums.replace(lines[0], "0" * 64 + lines[0][64:]))
 j, data = fetch(smallest, tampered)
 check(not j["ok"] and j["error"] == "corrupt" and "SHA256SUMS" in j["message"] and data == b"",

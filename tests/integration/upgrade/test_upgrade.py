@@ -9,10 +9,10 @@
 import json, os, shutil, signal, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import varlink
-from testlib import check, finish, serve_dir, shared_hub_dir
+from testlib import check, finish, serve_dir, hub_dir
 
 btfd, btfctl, hook, sample_obj = sys.argv[1:5]
-hubdir = shared_hub_dir()
+hubdir = hub_dir()
 
 tmp = tempfile.mkdtemp(prefix="btfd-upgrade-test-")
 root = os.path.join(tmp, "root")

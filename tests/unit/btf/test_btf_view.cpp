@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The BTF view and writer, checked against libbpf itself: same records, names,
-// sizes and pointer size as btf__* on the running kernel's BTF; the same
+// sizes and pointer size as btf__* on real kernels' BTF; the same
 // verdict on damaged input; output libbpf reads back.
 #include <bpf/btf.h>
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <cstring>
 
 #include "btf/btf_view.hpp"
@@ -46,12 +49,12 @@ bool libbpf_accepts(const std::vector<uint8_t>& raw) {
 }
 }  // namespace
 
-TEST_CASE("the view answers as libbpf does on the running kernel's BTF") {
-  auto bytes = read_file("/sys/kernel/btf/vmlinux", 1ull << 30);
-  if (!bytes) {
-    MESSAGE("skipped: /sys/kernel/btf/vmlinux is not readable here");
-    return;
-  }
+namespace {
+// One real kernel's BTF: every record, name, size and the pointer size as libbpf reads them.
+void check_view_matches_libbpf(const std::string& path) {
+  INFO("kernel BTF: ", path);
+  auto bytes = read_file(path, 1ull << 30);
+  REQUIRE(bytes.ok());
   BtfPtr lib(btf__new(bytes->data(), static_cast<__u32>(bytes->size())));
   REQUIRE(lib);
   auto v = BtfView::parse(*bytes);
@@ -69,6 +72,16 @@ TEST_CASE("the view answers as libbpf does on the running kernel's BTF") {
   CHECK(differing == 0);
   CHECK(v->type_by_id(v->type_cnt()) == nullptr);
   CHECK(v->name_by_offset(0x7fffffff) == nullptr);
+}
+}  // namespace
+
+// The fixture kernel (tests/data, unpacked by meson) exists on every host; this
+// machine's own BTF is checked too when it has one.
+TEST_CASE("the view answers as libbpf does on real kernels' BTF: the fixture kernel's and the running kernel's") {
+  const char* fixture = std::getenv("BTFD_FIXTURE_KERNEL_BTF");
+  REQUIRE_MESSAGE(fixture != nullptr, "BTFD_FIXTURE_KERNEL_BTF is set by tests/data/meson.build");
+  check_view_matches_libbpf(fixture);
+  if (::access("/sys/kernel/btf/vmlinux", R_OK) == 0) check_view_matches_libbpf("/sys/kernel/btf/vmlinux");
 }
 
 TEST_CASE("the view rejects damaged BTF wherever libbpf does") {

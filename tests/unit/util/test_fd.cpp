@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 
 #include "support/temp_dir.hpp"
 #include "util/fd.hpp"
@@ -72,13 +75,41 @@ TEST_CASE("mkdir_p creates nested directories and rejects files") {
   CHECK_FALSE(mkdir_p(dir / "file").ok());
 }
 
-TEST_CASE("write_file_atomic into a read-only directory fails cleanly") {
-  if (geteuid() == 0) return;  // root ignores directory permissions
-  test::TempDir dir;
-  REQUIRE(mkdir_p(dir / "ro").ok());
-  chmod((dir / "ro").c_str(), 0500);
+namespace {
+// write_file_atomic into DIR/x, as the caller or (when root, who ignores directory
+// permissions) in a child that dropped to nobody; returns the error code, or
+// nullopt when the write succeeded.
+std::optional<Errc> write_as_unprivileged(const std::string& dir) {
   std::vector<uint8_t> data{1};
-  auto st = write_file_atomic(dir / "ro/x", data);
-  CHECK_FALSE(st.ok());
-  CHECK(st.error().code == Errc::permission);
+  if (geteuid() != 0) {
+    auto st = write_file_atomic(dir + "/x", data);
+    if (st.ok()) return std::nullopt;
+    return st.error().code;
+  }
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    if (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0)
+      _exit(100);
+    auto st = write_file_atomic(dir + "/x", data);
+    _exit(st.ok() ? 101 : static_cast<int>(st.error().code));
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE_MESSAGE(WEXITSTATUS(status) != 100, "could not drop to uid 65534");
+  if (WEXITSTATUS(status) == 101) return std::nullopt;
+  return static_cast<Errc>(WEXITSTATUS(status));
+}
+}  // namespace
+
+TEST_CASE("write_file_atomic into a read-only directory fails with a permission error and writes nothing") {
+  test::TempDir dir;
+  REQUIRE(chmod(dir.path().c_str(), 0755) == 0);  // the unprivileged child must reach ro/
+  REQUIRE(mkdir_p(dir / "ro").ok());
+  REQUIRE(chmod((dir / "ro").c_str(), 0555) == 0);
+  auto code = write_as_unprivileged(dir / "ro");
+  REQUIRE(code.has_value());
+  CHECK(*code == Errc::permission);
+  CHECK(std::filesystem::is_empty(dir / "ro"));
 }
