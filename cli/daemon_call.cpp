@@ -28,15 +28,7 @@ btfd::Result<btfd::proto::Message> call_daemon(const Globals& g, const std::stri
   std::string text = msg.json.contains("parameters") && msg.json["parameters"].is_object()
                          ? msg.json["parameters"].value("message", "")
                          : "";
-  namespace e = btfd::proto::errors;
-  btfd::Errc code = btfd::Errc::internal;
-  if (name == e::kKernelNotInHub) code = btfd::Errc::not_in_hub;
-  else if (name == e::kHubUnreachable) code = btfd::Errc::unreachable;
-  else if (name == e::kInvalidObject || name == e::kInvalidKernel || name == e::kInvalidParameter) code = btfd::Errc::invalid_argument;
-  else if (name == e::kPermissionDenied) code = btfd::Errc::permission;
-  else if (name == e::kTooLarge) code = btfd::Errc::too_large;
-  else if (name == e::kBusy) code = btfd::Errc::busy;
-  else if (name == e::kStoreError) code = btfd::Errc::io;
+  btfd::Errc code = btfd::proto::error_info(name).code;
   std::string short_name = name.substr(name.rfind('.') + 1);
   btfd::Error err = btfd::make_error(code, short_name + (text.empty() ? "" : ": " + text));
   // Hub trouble is not "btfd unreachable": keep exit code 1 for it.

@@ -26,19 +26,7 @@ struct btfd_client {
 
 namespace {
 
-int from_error_name(const std::string& name) {
-  namespace e = btfd::proto::errors;
-  if (name == e::kKernelNotInHub) return BTFD_ERR_NOT_IN_HUB;
-  if (name == e::kHubUnreachable) return BTFD_ERR_HUB_UNREACHABLE;
-  if (name == e::kInvalidObject) return BTFD_ERR_INVALID_OBJECT;
-  if (name == e::kInvalidKernel) return BTFD_ERR_INVALID_KERNEL;
-  if (name == e::kPermissionDenied) return BTFD_ERR_PERMISSION;
-  if (name == e::kTooLarge) return BTFD_ERR_TOO_LARGE;
-  if (name == e::kBusy) return BTFD_ERR_BUSY;
-  if (name == e::kStoreError) return BTFD_ERR_STORE;
-  if (name == e::kInternal) return BTFD_ERR_INTERNAL;
-  return BTFD_ERR_PROTOCOL;
-}
+int from_error_name(const std::string& name) { return btfd::proto::error_info(name).libbtfd_code; }
 
 int from_error(const btfd::Error& e) {
   if (e.code == btfd::Errc::unreachable) return BTFD_ERR_UNREACHABLE;

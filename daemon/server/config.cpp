@@ -100,7 +100,19 @@ const std::map<std::string, Setter>& keys() {
       {"Hub.MaxDownloadSize", size_key(&Config::max_download)},
       {"Hub.NegativeCacheSec", uint_key(&Config::negative_ttl_sec)},
       {"Hub.VerifyChecksums", bool_key(&Config::verify_checksums)},
+      {"Daemon.AdminSocket", string_key(&Config::admin_socket)},
+      {"Hub.MaxKernelSize", size_key(&Config::max_kernel_size)},
       {"Limits.MaxConnections", unsigned_key(&Config::max_connections)},
+      {"Limits.MaxConnectionsPerUser", unsigned_key(&Config::max_connections_per_user)},
+      {"Limits.MaxObjectBytesPerUser", size_key(&Config::max_object_bytes_per_user)},
+      {"Limits.MaxObjectBytes", size_key(&Config::max_object_bytes)},
+      {"Limits.ObjectReadSec", uint_key(&Config::object_read_sec)},
+      {"Limits.MaxDescriptorsPerUser", uint_key(&Config::max_fds_per_user)},
+      {"Limits.MaxDescriptors", uint_key(&Config::max_fds)},
+      {"Limits.MaxQueuedReplyBytes", size_key(&Config::max_reply_bytes)},
+      {"Limits.SendTimeoutSec", uint_key(&Config::send_timeout_sec)},
+      {"Limits.MessageTimeoutSec", uint_key(&Config::message_timeout_sec)},
+      {"Limits.HubLookupsPerMinute", uint_key(&Config::hub_lookups_per_minute)},
       {"Limits.MaxObjectsPerRequest", unsigned_key(&Config::max_objects)},
       {"Limits.MaxObjectSize", size_key(&Config::max_object_size)},
       {"Limits.MaxInFlightPerConnection", unsigned_key(&Config::max_inflight_per_connection)},
@@ -182,6 +194,7 @@ static void usage() {
       "  --host-root DIR        host filesystem prefix (for agents in containers)\n"
       "  --workers N            worker threads (default 4)\n"
       "  --allow-group GROUP    group allowed to Prefetch, Refresh and GarbageCollect besides root\n"
+      "  --admin-socket PATH    also bind PATH (mode 0660, group GROUP) for privileged calls\n"
       "  --modules-dir DIR      modules directory to watch for new kernels (repeatable)\n"
       "  --boot-dir DIR         boot directory to watch for new kernels\n"
       "  --log-level LEVEL      error, warning, notice, info, debug\n"
@@ -191,7 +204,7 @@ static void usage() {
 Result<bool> apply_flags(Config& cfg, int argc, char** argv, int* exit_code) {
   enum {
     kConfig = 256, kSocket, kCacheDir, kBudget, kMirror, kConnect, kTimeout, kIdle, kHostRoot, kWorkers, kGroup,
-    kLog, kVersion, kHelp, kModules, kBoot
+    kLog, kVersion, kHelp, kModules, kBoot, kAdmin
   };
   static const struct option opts[] = {
       {"config", required_argument, nullptr, kConfig},    {"socket", required_argument, nullptr, kSocket},
@@ -201,6 +214,7 @@ Result<bool> apply_flags(Config& cfg, int argc, char** argv, int* exit_code) {
       {"host-root", required_argument, nullptr, kHostRoot}, {"workers", required_argument, nullptr, kWorkers},
       {"allow-group", required_argument, nullptr, kGroup}, {"log-level", required_argument, nullptr, kLog},
       {"modules-dir", required_argument, nullptr, kModules}, {"boot-dir", required_argument, nullptr, kBoot},
+      {"admin-socket", required_argument, nullptr, kAdmin},
       {"version", no_argument, nullptr, kVersion},        {"help", no_argument, nullptr, kHelp},
       {nullptr, 0, nullptr, 0},
   };
@@ -254,6 +268,7 @@ Result<bool> apply_flags(Config& cfg, int argc, char** argv, int* exit_code) {
         break;
       }
       case kBoot: cfg.boot_dir = v; break;
+      case kAdmin: cfg.admin_socket = v; break;
       case kVersion:
         std::printf("btfd %s\n", BTFD_VERSION);
         *exit_code = 0;
@@ -271,9 +286,14 @@ Result<bool> apply_flags(Config& cfg, int argc, char** argv, int* exit_code) {
   }
   if (optind < argc) return make_error(Errc::invalid_argument, "unexpected argument \"" + std::string(argv[optind]) + "\"");
   if (!cfg.allow_group.empty()) {
-    struct group* g = ::getgrnam(cfg.allow_group.c_str());
-    if (!g) return make_error(Errc::invalid_argument, "unknown group \"" + cfg.allow_group + "\"");
-    cfg.allow_gid = g->gr_gid;
+    // A name, or a number (a group that exists only inside a container).
+    if (struct group* g = ::getgrnam(cfg.allow_group.c_str())) {
+      cfg.allow_gid = g->gr_gid;
+    } else if (auto n = parse_uint(cfg.allow_group); n && *n < static_cast<uint64_t>(static_cast<gid_t>(-1))) {
+      cfg.allow_gid = static_cast<gid_t>(*n);
+    } else {
+      return make_error(Errc::invalid_argument, "unknown group \"" + cfg.allow_group + "\"");
+    }
   }
   return true;
 }

@@ -21,6 +21,7 @@ struct Config {
   unsigned workers = 4;
   std::string log_level = "info";
   std::string host_root;           // prefix for /etc/os-release and /sys (containers)
+  std::string admin_socket;        // by hand: a second socket (mode 0660, group AllowGroup) for privileged calls
   // [Cache]
   std::string cache_dir;
   uint64_t cache_budget = 1ull << 30;
@@ -32,12 +33,23 @@ struct Config {
   uint64_t timeout_ms = 120000;
   uint64_t max_download = 256ull << 20;
   uint64_t negative_ttl_sec = 86400;
-  // [Limits]
+  uint64_t max_kernel_size = 128ull << 20;  // unpacked; the largest real kernel BTF is ~44 MB
+  // [Limits] Every resource a client controls, per client (UID) and in total.
   unsigned max_connections = 256;
+  unsigned max_connections_per_user = 64;
   unsigned max_objects = 16;
   uint64_t max_object_size = 64ull << 20;
+  uint64_t max_object_bytes_per_user = 128ull << 20;  // objects being read or minimized
+  uint64_t max_object_bytes = 256ull << 20;
+  uint64_t object_read_sec = 10;                       // total, for all objects of a call
   unsigned max_inflight_per_connection = 4;
+  uint64_t max_fds_per_user = 128;                     // descriptors held: unfinished messages + calls
+  uint64_t max_fds = 1024;
+  uint64_t max_reply_bytes = 64ull << 20;              // unread replies queued, all clients together
   uint64_t connection_idle_sec = 60;
+  uint64_t send_timeout_sec = 30;                      // a client that reads none of its replies for this long is dropped
+  uint64_t message_timeout_sec = 30;                   // a message must arrive whole within this time
+  uint64_t hub_lookups_per_minute = 30;                // per UID (not for root): misses sent to the hub
   // [Access]
   std::string allow_group;         // may Prefetch and GarbageCollect besides root
   gid_t allow_gid = static_cast<gid_t>(-1);

@@ -2,6 +2,7 @@
 #include "server/server.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -11,11 +12,11 @@
 
 #include <cerrno>
 #include <cstring>
-#include <deque>
+#include <exception>
 
 #include "btfd-config.h"
 #include "hub/fetch_helper.hpp"
-#include "server/interface.hpp"
+#include "server/connection.hpp"
 #include "util/log.hpp"
 
 namespace btfd::server {
@@ -25,50 +26,32 @@ using nlohmann::json;
 namespace errors = proto::errors;
 
 namespace {
-constexpr size_t kMaxOutBytes = 8 << 20;  // a client that does not read is cut off
-
-const char* error_name(Errc code) {
-  switch (code) {
-    case Errc::not_in_hub: return errors::kKernelNotInHub;
-    case Errc::unreachable:
-    case Errc::timeout:
-    case Errc::corrupt:
-    case Errc::unsupported: return errors::kHubUnreachable;
-    case Errc::invalid_argument:
-    case Errc::ambiguous: return errors::kInvalidObject;
-    case Errc::too_large: return errors::kTooLarge;
-    case Errc::permission:
-    case Errc::no_space:
-    case Errc::io:
-    case Errc::not_found: return errors::kStoreError;
-    case Errc::busy: return errors::kBusy;
-    default: return errors::kInternal;
+// Runs one event callback; nothing a client sends may take the loop down.
+template <typename F>
+int guarded(const char* what, F&& f) noexcept {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    log_error("%s threw: %s", what, e.what());
+  } catch (...) {
+    log_error("%s threw a non-standard exception", what);
   }
+  return 0;
 }
 }  // namespace
 
-struct Server::Connection {
-  struct Out {
-    std::string bytes;
-    std::vector<UniqueFd> fds;
-    size_t sent = 0;
-  };
-  uint64_t id = 0;
-  UniqueFd fd;
-  sd_event_source* src = nullptr;
-  proto::FrameReader reader{proto::kMaxMessageBytes};
-  struct ucred cred {};
-  std::deque<Out> out;
-  size_t out_bytes = 0;
-  unsigned inflight = 0;
-  Clock::time_point last = Clock::now();
-  bool want_out = false;
-  ~Connection() {
-    if (src) sd_event_source_disable_unref(src);
-  }
-};
+Server::Connection::~Connection() {
+  if (src) sd_event_source_disable_unref(src);
+}
 
-Server::Server(Config cfg, Service& service, Stats& stats) : cfg_(std::move(cfg)), service_(service), stats_(stats) {
+Server::Server(Config cfg, Service& service, Stats& stats)
+    : cfg_(std::move(cfg)),
+      service_(service),
+      stats_(stats),
+      conn_quota_(cfg_.max_connections_per_user, cfg_.max_connections),
+      fd_quota_(cfg_.max_fds_per_user, cfg_.max_fds),
+      object_quota_(cfg_.max_object_bytes_per_user, cfg_.max_object_bytes),
+      hub_lookups_(std::make_shared<RateLimiter>(cfg_.hub_lookups_per_minute)) {
   sd_event_default(&event_);
 }
 
@@ -79,48 +62,95 @@ Server::~Server() {
   for (auto& [src, _] : retries_) sd_event_source_disable_unref(src);
   retries_.clear();
   watcher_.reset();
+  pending_objects_.clear();
   conns_.clear();
-  if (listen_src_) sd_event_source_disable_unref(listen_src_);
+  for (auto& l : listeners_)
+    if (l->src) sd_event_source_disable_unref(l->src);
+  listeners_.clear();
   pool_.reset();
-  if (own_socket_ && !cfg_.socket_path.empty()) ::unlink(cfg_.socket_path.c_str());
+  for (const auto& p : own_sockets_) ::unlink(p.c_str());
   sd_event_unref(event_);
 }
 
-Status Server::setup_listener() {
-  int n = sd_listen_fds(1);
-  if (n > 1) return make_error(Errc::invalid_argument, "expected one socket from systemd, got " + std::to_string(n));
-  if (n == 1) {
-    if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, nullptr, 0) <= 0)
-      return make_error(Errc::invalid_argument, "the socket passed by systemd is not a listening AF_UNIX stream socket");
-    listen_fd_.reset(SD_LISTEN_FDS_START);
-    ::fcntl(listen_fd_.get(), F_SETFD, FD_CLOEXEC);
-  } else {
-    std::string path = cfg_.socket_path.empty() ? BTFD_DEFAULT_SOCKET : cfg_.socket_path;
-    cfg_.socket_path = path;
-    struct sockaddr_un sa {};
-    sa.sun_family = AF_UNIX;
-    if (path.size() >= sizeof sa.sun_path) return make_error(Errc::invalid_argument, "socket path too long: \"" + path + "\"");
-    std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
-    listen_fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    if (!listen_fd_) return sys_error(errno, "socket");
-    ::unlink(path.c_str());  // a stale socket from a killed daemon
-    if (::bind(listen_fd_.get(), reinterpret_cast<struct sockaddr*>(&sa), sizeof sa) < 0)
-      return sys_error(errno, "cannot bind \"" + path + "\"");
-    // Anyone who can reach the socket may get BTF; privileged methods check peers.
-    ::chmod(path.c_str(), 0666);
-    if (::listen(listen_fd_.get(), 128) < 0) return sys_error(errno, "listen");
-    own_socket_ = true;
+Status Server::bind_socket(const std::string& path, mode_t mode, gid_t group, UniqueFd* out) {
+  struct sockaddr_un sa {};
+  sa.sun_family = AF_UNIX;
+  if (path.size() >= sizeof sa.sun_path) return make_error(Errc::invalid_argument, "socket path too long: \"" + path + "\"");
+  std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd) return sys_error(errno, "socket");
+  ::unlink(path.c_str());  // a stale socket from a killed daemon
+  if (::bind(fd.get(), reinterpret_cast<struct sockaddr*>(&sa), sizeof sa) < 0)
+    return sys_error(errno, "cannot bind \"" + path + "\"");
+  own_sockets_.push_back(path);
+  if (group != static_cast<gid_t>(-1) && ::chown(path.c_str(), static_cast<uid_t>(-1), group) < 0)
+    return sys_error(errno, "cannot give \"" + path + "\" to group " + std::to_string(group));
+  if (::chmod(path.c_str(), mode) < 0) return sys_error(errno, "cannot chmod \"" + path + "\"");
+  if (::listen(fd.get(), 128) < 0) return sys_error(errno, "listen");
+  *out = std::move(fd);
+  return {};
+}
+
+Status Server::add_listener(UniqueFd fd, bool admin) {
+  int flags = ::fcntl(fd.get(), F_GETFL);
+  ::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK);
+  ::fcntl(fd.get(), F_SETFD, FD_CLOEXEC);
+  auto l = std::make_unique<Listener>();
+  l->fd = std::move(fd);
+  l->admin = admin;
+  l->server = this;
+  if (sd_event_add_io(event_, &l->src, l->fd.get(), EPOLLIN, on_accept, l.get()) < 0)
+    return make_error(Errc::internal, "cannot watch a listening socket");
+  listeners_.push_back(std::move(l));
+  return {};
+}
+
+Status Server::setup_listeners() {
+  char** names = nullptr;
+  int n = sd_listen_fds_with_names(1, &names);
+  if (n > 0) {
+    // btfd.socket passes the public socket and, named "admin", the socket
+    // only root and the btfd group can connect to (file mode 0660).
+    Status st;
+    for (int i = 0; i < n; ++i) {
+      int fd = SD_LISTEN_FDS_START + i;
+      bool admin = names && names[i] && std::strcmp(names[i], "admin") == 0;
+      if (st && sd_is_socket_unix(fd, SOCK_STREAM, 1, nullptr, 0) <= 0)
+        st = make_error(Errc::invalid_argument, "a socket passed by systemd is not a listening AF_UNIX stream socket");
+      if (st) st = add_listener(UniqueFd(fd), admin);
+      else ::close(fd);
+    }
+    if (names)
+      for (int i = 0; i < n; ++i) std::free(names[i]);
+    std::free(names);
+    return st;
   }
-  int flags = ::fcntl(listen_fd_.get(), F_GETFL);
-  ::fcntl(listen_fd_.get(), F_SETFL, flags | O_NONBLOCK);
-  if (sd_event_add_io(event_, &listen_src_, listen_fd_.get(), EPOLLIN, on_accept, this) < 0)
-    return make_error(Errc::internal, "cannot watch the listening socket");
+  std::string path = cfg_.socket_path.empty() ? BTFD_DEFAULT_SOCKET : cfg_.socket_path;
+  cfg_.socket_path = path;
+  UniqueFd fd;
+  // Anyone who can reach the socket may get BTF; privileged methods check peers.
+  BTFD_TRY_VOID(bind_socket(path, 0666, static_cast<gid_t>(-1), &fd));
+  BTFD_TRY_VOID(add_listener(std::move(fd), false));
+  if (!cfg_.admin_socket.empty()) {
+    UniqueFd admin;
+    BTFD_TRY_VOID(bind_socket(cfg_.admin_socket, 0660, cfg_.allow_gid, &admin));
+    BTFD_TRY_VOID(add_listener(std::move(admin), true));
+  }
+  return {};
+}
+
+Status Server::start_detached() {
+  if (!event_) return make_error(Errc::internal, "cannot create the event loop");
+  if (!pool_) {
+    pool_ = std::make_unique<WorkerPool>(cfg_.workers);
+    sd_event_add_io(event_, nullptr, pool_->wake_fd(), EPOLLIN, on_wake, this);
+  }
   return {};
 }
 
 Result<int> Server::run() {
   if (!event_) return make_error(Errc::internal, "cannot create the event loop");
-  BTFD_TRY_VOID(setup_listener());
+  BTFD_TRY_VOID(setup_listeners());
   // Block the signals before any thread exists, so that only the loop's
   // signalfd ever sees them.
   sigset_t mask;
@@ -128,9 +158,7 @@ Result<int> Server::run() {
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
-  pool_ = std::make_unique<WorkerPool>(cfg_.workers);
-  // Sources added without a handle are owned ("floating") by the loop.
-  sd_event_add_io(event_, nullptr, pool_->wake_fd(), EPOLLIN, on_wake, this);
+  BTFD_TRY_VOID(start_detached());
   ::signal(SIGPIPE, SIG_IGN);
   sd_event_add_signal(event_, nullptr, SIGTERM, on_signal, this);
   sd_event_add_signal(event_, nullptr, SIGINT, on_signal, this);
@@ -168,242 +196,169 @@ Result<int> Server::run() {
   return r < 0 ? 1 : 0;
 }
 
-int Server::on_accept(sd_event_source*, int fd, uint32_t, void* self_) {
-  auto* self = static_cast<Server*>(self_);
-  for (;;) {
-    int cfd = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (cfd < 0) break;
-    self->last_activity_ = Clock::now();
-    if (self->conns_.size() >= self->cfg_.max_connections || self->stopping_) {
-      std::string e = proto::encode(proto::error_reply(errors::kBusy, {{"message", "too many connections"}}));
-      (void)!::send(cfd, e.data(), e.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-      ::close(cfd);
-      continue;
-    }
-    auto c = std::make_unique<Connection>();
-    c->id = self->next_id_++;
-    c->fd.reset(cfd);
-    socklen_t len = sizeof c->cred;
-    if (::getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0) c->cred.uid = static_cast<uid_t>(-1);
-    if (sd_event_add_io(self->event_, &c->src, cfd, EPOLLIN, on_conn_io, reinterpret_cast<void*>(c->id)) < 0) continue;
-    sd_event_source_set_userdata(c->src, self);
-    // The connection id travels in the description so the callback finds it.
-    sd_event_source_set_description(c->src, std::to_string(c->id).c_str());
-    self->conns_.emplace(c->id, std::move(c));
-  }
-  return 0;
+// accept4() failing with EMFILE/ENFILE leaves the connection queued, and a
+// level-triggered listener would spin on it: stop listening until an fd is
+// freed (a connection closes) or a second has passed, as systemd does.
+void Server::pause_accepting() {
+  if (accept_paused_) return;
+  accept_paused_ = true;
+  for (auto& l : listeners_) sd_event_source_set_enabled(l->src, SD_EVENT_OFF);
+  log_warning("out of file descriptors: not accepting connections for now (%zu open)", conns_.size());
 }
 
-int Server::on_conn_io(sd_event_source* src, int, uint32_t revents, void* self_) {
-  auto* self = static_cast<Server*>(self_);
-  const char* desc = nullptr;
-  sd_event_source_get_description(src, &desc);
-  uint64_t id = desc ? std::stoull(desc) : 0;
-  auto it = self->conns_.find(id);
-  if (it == self->conns_.end()) return 0;
-  Connection& c = *it->second;
-  if (revents & EPOLLOUT) self->flush(c);
-  if (self->conns_.count(id) && (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))) self->handle_readable(c);
-  return 0;
+void Server::resume_accepting() {
+  if (!accept_paused_ || stopping_) return;
+  accept_paused_ = false;
+  for (auto& l : listeners_) sd_event_source_set_enabled(l->src, SD_EVENT_ON);
+}
+
+int Server::on_accept(sd_event_source*, int, uint32_t, void* listener) {
+  auto* l = static_cast<Listener*>(listener);
+  return guarded("accepting a connection", [l] { l->server->accept_from(*l); });
+}
+
+void Server::accept_from(Listener& l) {
+  // Bounded per wakeup, so a connection storm cannot keep the loop here.
+  for (int i = 0; i < 64; ++i) {
+    int cfd = ::accept4(l.fd.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (cfd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) pause_accepting();
+      return;
+    }
+    last_activity_ = Clock::now();
+    serve(UniqueFd(cfd), l.admin);
+  }
+}
+
+Status Server::adopt_connection(int fd) {
+  BTFD_TRY_VOID(start_detached());
+  int flags = ::fcntl(fd, F_GETFL);
+  ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  serve(UniqueFd(fd), false);
+  return {};
+}
+
+void Server::serve(UniqueFd fd, bool admin) {
+  auto refuse = [&](const std::string& why) {
+    std::string e = proto::encode(proto::error_reply(errors::kBusy, {{"message", why}}));
+    (void)!::send(fd.get(), e.data(), e.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  };
+  struct ucred cred {};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+    cred.uid = static_cast<uid_t>(-1);
+    cred.gid = static_cast<gid_t>(-1);
+  }
+  if (stopping_) return refuse("btfd is stopping");
+  if (!conn_quota_.try_take(cred.uid, 1)) {
+    ++stats_.refused_connections;
+    return refuse(conn_quota_.used_by(cred.uid) >= conn_quota_.per_uid_limit()
+                      ? "too many connections from uid " + std::to_string(cred.uid) + " (at most " +
+                            std::to_string(conn_quota_.per_uid_limit()) + ")"
+                      : "too many connections (at most " + std::to_string(conn_quota_.total_limit()) + ")");
+  }
+  auto c = std::make_unique<Connection>();
+  c->id = next_id_++;
+  c->server = this;
+  c->cred = cred;
+  c->admin = admin;
+  c->groups = peer_groups(fd.get());
+  c->fd = std::move(fd);
+  if (sd_event_add_io(event_, &c->src, c->fd.get(), EPOLLIN, on_conn_io, c.get()) < 0) {
+    conn_quota_.give_back(cred.uid, 1);
+    return;
+  }
+  conns_.emplace(c->id, std::move(c));
+}
+
+int Server::on_conn_io(sd_event_source*, int, uint32_t revents, void* conn) {
+  auto* c = static_cast<Connection*>(conn);
+  Server* self = c->server;
+  uint64_t id = c->id;
+  return guarded("serving a connection", [&] {
+    try {
+      self->handle_io(*c, revents);
+    } catch (...) {
+      // State of this connection is unknown now: drop it, keep serving others.
+      self->close_connection(id);
+      throw;
+    }
+  });
+}
+
+void Server::handle_io(Connection& c, uint32_t revents) {
+  uint64_t id = c.id;
+  if (revents & EPOLLOUT) {
+    flush(c);
+    if (!conns_.count(id)) return;
+    if (!backlogged(c)) process_messages(c);  // messages held back while replies were queued
+    if (!conns_.count(id)) return;
+  }
+  if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) handle_readable(c);
+}
+
+// A client that sends calls but does not read the replies stops being read
+// (backpressure): replies queue up to a small bound, never without one.
+bool Server::backlogged(const Connection& c) const {
+  return c.out.size() >= kMaxQueuedReplies || c.out_bytes >= kBackpressureBytes;
 }
 
 void Server::handle_readable(Connection& c) {
   uint64_t id = c.id;
   std::vector<uint8_t> buf(16 * 1024);
-  for (int rounds = 0; rounds < 8; ++rounds) {
+  for (int rounds = 0; rounds < 8 && !backlogged(c); ++rounds) {
     std::vector<UniqueFd> fds;
     ssize_t n = proto::recv_with_fds(c.fd.get(), buf, &fds);
     if (n < 0 && errno == EAGAIN) break;
-    if (n <= 0) {  // EOF or error: the client is gone; in-flight results are dropped
+    if (n <= 0) {  // EOF or error (e.g. too many fds): the client is gone; in-flight results are dropped
       close_connection(id);
       return;
     }
-    c.last = last_activity_ = Clock::now();
+    auto now = Clock::now();
+    c.last = last_activity_ = now;
+    if (c.reader.buffered() == 0) c.message_started = now;
+    if (!fds.empty() && !fd_quota_.try_take(c.cred.uid, fds.size())) {
+      ++stats_.refused_fds;
+      send(id, proto::error_reply(errors::kBusy, {{"message", "too many file descriptors held for uid " +
+                                                                  std::to_string(c.cred.uid) + " (at most " +
+                                                                  std::to_string(fd_quota_.per_uid_limit()) + ")"}}));
+      close_connection(id);
+      return;
+    }
+    c.fds_parked += fds.size();
     if (auto st = c.reader.feed(std::span(buf.data(), static_cast<size_t>(n)), std::move(fds)); !st) {
-      send(id, proto::error_reply(errors::kTooLarge, {{"message", st.error().message}}));
+      const char* name = st.error().code == Errc::too_large ? errors::kTooLarge : errors::kInvalidParameter;
+      send(id, proto::error_reply(name, {{"parameter", "message"}, {"message", st.error().message}}));
       close_connection(id);
       return;
     }
-    for (;;) {
-      auto msg = c.reader.next();
-      if (!msg) {
-        log_debug("connection %llu: %s", static_cast<unsigned long long>(id), msg.error().message.c_str());
-        send(id, proto::error_reply(errors::kInvalidParameter, {{"parameter", "message"}, {"message", msg.error().message}}));
-        close_connection(id);
-        return;
-      }
-      if (!*msg) break;
-      handle_message(c, std::move(**msg));
-      if (!conns_.count(id)) return;
-    }
+    process_messages(c);
+    if (!conns_.count(id)) return;
   }
+  update_events(c);
 }
 
-bool Server::privileged(const Connection& c) const {
-  return c.cred.uid == 0 || c.cred.uid == ::geteuid() ||
-         (cfg_.allow_gid != static_cast<gid_t>(-1) && c.cred.gid == cfg_.allow_gid);
-}
-
-void Server::handle_message(Connection& c, proto::Message msg) {
+void Server::process_messages(Connection& c) {
   uint64_t id = c.id;
-  auto started = Clock::now();
-  const json& j = msg.json;
-  auto finish = [this, started](const std::string& method, const std::string& outcome) {
-    stats_.request(method, outcome, std::chrono::duration<double>(Clock::now() - started).count());
-  };
-  if (!j.contains("method") || !j["method"].is_string()) {
-    send(id, proto::error_reply(errors::kInvalidParameter, {{"parameter", "method"}}));
-    return;
-  }
-  std::string method = j["method"].get<std::string>();
-  json params = j.contains("parameters") ? j["parameters"] : json::object();
-  if (params.is_null()) params = json::object();
-  if (!params.is_object()) {
-    send(id, proto::error_reply(errors::kInvalidParameter, {{"parameter", "parameters"}}));
-    finish(method, "invalid");
-    return;
-  }
-  bool more = j.value("more", false);
-  auto reply_error = [&](const char* name, const std::string& message, const char* outcome) {
-    send(id, proto::error_reply(name, {{"message", message}}));
-    finish(method, outcome);
-  };
-
-  if (method == "org.varlink.service.GetInfo") {
-    send(id, proto::reply({{"vendor", "btfd"}, {"product", "btfd"}, {"version", BTFD_VERSION},
-                           {"url", "https://github.com/btfd/btfd"},
-                           {"interfaces", json::array({"org.varlink.service", proto::kInterface})}}));
-    return finish(method, "ok");
-  }
-  if (method == "org.varlink.service.GetInterfaceDescription") {
-    std::string iface = params.value("interface", "");
-    if (iface != proto::kInterface) return reply_error(errors::kInterfaceNotFound, "unknown interface \"" + iface + "\"", "error");
-    send(id, proto::reply({{"description", std::string(kInterfaceDescription)}}));
-    return finish(method, "ok");
-  }
-  if (method.rfind("io.btfd.", 0) != 0) {
-    return reply_error(method.find('.') == std::string::npos ? errors::kInterfaceNotFound : errors::kMethodNotFound,
-                       "unknown method \"" + method + "\"", "error");
-  }
-  if (method == "io.btfd.Status") {
-    send(id, proto::reply({{"status", service_.status()}}));
-    return finish(method, "ok");
-  }
-  if (method == "io.btfd.Stats") {
-    json out = {{"stats", stats_.to_json()}};
-    out["stats"]["mirrors"] = service_.mirror_stats();
-    if (params.value("prometheus", false)) {
-      json gauges = {{"btfd_hot_kernels_bytes", service_.hot_bytes()}, {"btfd_connections", conns_.size()}};
-      out["text"] = stats_.to_prometheus(gauges);
+  while (!backlogged(c)) {
+    auto msg = c.reader.next();
+    if (!msg) {
+      log_debug("connection %llu: %s", static_cast<unsigned long long>(id), msg.error().message.c_str());
+      send(id, proto::error_reply(errors::kInvalidParameter, {{"parameter", "message"}, {"message", msg.error().message}}));
+      close_connection(id);
+      return;
     }
-    send(id, proto::reply(out));
-    return finish(method, "ok");
+    if (!*msg) break;
+    size_t nfds = (*msg)->fds.size();
+    c.fds_parked -= std::min(c.fds_parked, nfds);
+    // What the call keeps is counted again by the call; the rest is closed
+    // with the message.
+    fd_quota_.give_back(c.cred.uid, nfds);
+    handle_message(c, std::move(**msg));
+    if (!conns_.count(id)) return;
+    if (c.reader.buffered() > 0) c.message_started = Clock::now();
   }
-  if (method == "io.btfd.ListKernels") {
-    auto l = service_.list();
-    if (!l) return reply_error(error_name(l.error().code), l.error().message, "error");
-    send(id, proto::reply(*l));
-    return finish(method, "ok");
-  }
-  bool is_get = method == "io.btfd.GetBtf", is_prefetch = method == "io.btfd.Prefetch",
-       is_gc = method == "io.btfd.GarbageCollect", is_refresh = method == "io.btfd.Refresh";
-  if (!is_get && !is_prefetch && !is_gc && !is_refresh)
-    return reply_error(errors::kMethodNotFound, "unknown method \"" + method + "\"", "error");
-  if ((is_prefetch || is_gc || is_refresh) && !privileged(c))
-    return reply_error(errors::kPermissionDenied, method + " needs root or the configured group", "denied");
-  if (c.inflight >= cfg_.max_inflight_per_connection)
-    return reply_error(errors::kBusy, "too many requests in flight on this connection", "busy");
-
-  KernelIdentity kid = service_.host().identity;
-  if (is_get || is_prefetch) {
-    auto k = identity_from_json(params.contains("kernel") ? params["kernel"] : json(), service_.host().identity);
-    if (!k) return reply_error(errors::kInvalidKernel, k.error().message, "invalid");
-    kid = *k;
-  }
-  std::vector<UniqueFd> objects;
-  if (is_get && params.contains("objects") && !params["objects"].is_null()) {
-    const json& o = params["objects"];
-    if (!o.is_array()) return reply_error(errors::kInvalidParameter, "objects must be an array of fd indexes", "invalid");
-    if (o.size() > cfg_.max_objects)
-      return reply_error(errors::kTooLarge, "at most " + std::to_string(cfg_.max_objects) + " objects per request", "invalid");
-    for (const auto& idx : o) {
-      if (!idx.is_number_unsigned() || idx.get<size_t>() >= msg.fds.size() || !msg.fds[idx.get<size_t>()])
-        return reply_error(errors::kInvalidParameter, "objects names an fd that was not passed", "invalid");
-      objects.push_back(std::move(msg.fds[idx.get<size_t>()]));
-    }
-  }
-  if (is_get && objects.empty()) {
-    // Fast path: a verified cache hit is answered right here, without a thread hop.
-    if (auto a = service_.try_cached(kid)) {
-      json result = {{"fd", 0}, {"path", a->blob.path}, {"sha256", to_hex(a->blob.digest)}, {"size", a->blob.size},
-                     {"source", a->source}, {"cached", true}, {"exact", true}, {"minimized", false},
-                     {"kernel", identity_json(a->kernel)}};
-      std::vector<UniqueFd> fds;
-      fds.push_back(std::move(a->blob.fd));
-      send(id, proto::reply(result), std::move(fds));
-      return finish(method, "ok");
-    }
-  }
-  ++c.inflight;
-  ++inflight_;
-  bool pin = params.value("pin", true);
-  pool_->submit([this, id, method, kid, pin, more, started, is_get, is_prefetch, is_refresh,
-                 objs = std::make_shared<std::vector<UniqueFd>>(std::move(objects))]() mutable {
-    json result;
-    std::optional<Error> error;
-    std::vector<UniqueFd> fds;
-    auto last_progress = std::make_shared<Clock::time_point>();
-    hub::ProgressFn progress;
-    if (is_prefetch && more) {
-      progress = [this, id, last_progress](const hub::Progress& p) {
-        auto now = Clock::now();
-        if (now - *last_progress < std::chrono::milliseconds(200)) return;
-        *last_progress = now;
-        pool_->post([this, id, p] {
-          send(id, proto::reply({{"state", "progress"}, {"downloaded", p.downloaded}, {"total", p.total}}, true));
-        });
-      };
-    }
-    if (is_get) {
-      auto a = service_.get_btf(kid, std::move(*objs), progress);
-      if (a) {
-        result = {{"fd", 0}, {"path", a->blob.path}, {"sha256", to_hex(a->blob.digest)}, {"size", a->blob.size},
-                  {"source", a->source}, {"cached", a->cached}, {"exact", true}, {"minimized", a->minimized},
-                  {"kernel", identity_json(a->kernel)}};
-        if (a->minimized) result["relocations"] = a->relocations;
-        fds.push_back(std::move(a->blob.fd));
-      } else {
-        error = a.error();
-      }
-    } else if (is_prefetch) {
-      auto r = service_.prefetch(kid, pin, progress);
-      if (r) result = {{"state", "done"}, {"result", *r}};
-      else error = r.error();
-    } else if (is_refresh) {
-      auto r = service_.refresh();
-      if (r) result = *r;
-      else error = r.error();
-    } else {
-      auto r = service_.gc();
-      if (r) result = *r;
-      else error = r.error();
-    }
-    pool_->post([this, id, method, started, result = std::move(result), error = std::move(error),
-                 fds = std::make_shared<std::vector<UniqueFd>>(std::move(fds))]() mutable {
-      --inflight_;
-      auto it = conns_.find(id);
-      if (it != conns_.end()) --it->second->inflight;
-      std::string outcome = "ok";
-      if (error) {
-        outcome = error->code == Errc::not_in_hub ? "not_in_hub" : "error";
-        if (it != conns_.end()) send(id, proto::error_reply(error_name(error->code), {{"message", error->message}}));
-      } else if (it != conns_.end()) {
-        send(id, proto::reply(result), std::move(*fds));
-      }
-      stats_.request(method, outcome, std::chrono::duration<double>(Clock::now() - started).count());
-      maybe_exit();
-    });
-  });
+  update_events(c);
 }
 
 void Server::send(uint64_t conn_id, const json& j, std::vector<UniqueFd> fds) {
@@ -412,14 +367,33 @@ void Server::send(uint64_t conn_id, const json& j, std::vector<UniqueFd> fds) {
   Connection& c = *it->second;
   Connection::Out o;
   o.bytes = proto::encode(j);
+  if (o.bytes.size() > proto::kMaxReplyBytes) {
+    o.bytes = proto::encode(proto::error_reply(errors::kTooLarge, {{"message", "the reply would be larger than " +
+                                                                               std::to_string(proto::kMaxReplyBytes) + " bytes"}}));
+    fds.clear();
+  }
   o.fds = std::move(fds);
-  c.out_bytes += o.bytes.size();
+  size_t size = o.bytes.size();
+  if (c.out.empty()) c.last_write = Clock::now();
+  c.out_bytes += size;
+  reply_bytes_ += size;
   c.out.push_back(std::move(o));
-  if (c.out_bytes > kMaxOutBytes) {
+  if (c.out_bytes > kMaxOutBytesPerConnection) {
     close_connection(conn_id);
     return;
   }
   flush(c);
+  // Over the total: cut the client with the most unread bytes, not
+  // necessarily this one.
+  while (reply_bytes_ > cfg_.max_reply_bytes && !conns_.empty()) {
+    auto worst = conns_.begin();
+    for (auto i = conns_.begin(); i != conns_.end(); ++i)
+      if (i->second->out_bytes > worst->second->out_bytes) worst = i;
+    if (worst->second->out_bytes == 0) break;
+    log_notice("dropping a client (uid %u) that does not read its replies (%zu bytes queued)",
+               worst->second->cred.uid, worst->second->out_bytes);
+    close_connection(worst->first);
+  }
 }
 
 void Server::flush(Connection& c) {
@@ -431,7 +405,10 @@ void Server::flush(Connection& c) {
       for (auto& f : o.fds) raw.push_back(f.get());
     size_t before = o.sent;
     Status st = proto::send_message(c.fd.get(), o.bytes, raw, &o.sent);
-    c.out_bytes -= o.sent - before;
+    size_t progress = o.sent - before;
+    c.out_bytes -= progress;
+    reply_bytes_ -= progress;
+    if (progress) c.last_write = Clock::now();
     if (!st) {
       if (st.error().code == Errc::busy) break;
       close_connection(id);
@@ -444,18 +421,29 @@ void Server::flush(Connection& c) {
 }
 
 void Server::update_events(Connection& c) {
-  bool want = !c.out.empty();
-  if (want != c.want_out) {
-    sd_event_source_set_io_events(c.src, want ? (EPOLLIN | EPOLLOUT) : static_cast<uint32_t>(EPOLLIN));
-    c.want_out = want;
+  uint32_t want = 0;
+  if (!backlogged(c)) want |= EPOLLIN;
+  if (!c.out.empty()) want |= EPOLLOUT;
+  if (want != c.events) {
+    sd_event_source_set_io_events(c.src, want);
+    c.events = want;
   }
 }
 
-void Server::close_connection(uint64_t id) { conns_.erase(id); }
+void Server::close_connection(uint64_t id) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return;
+  Connection& c = *it->second;
+  reply_bytes_ -= std::min(reply_bytes_, c.out_bytes);
+  fd_quota_.give_back(c.cred.uid, c.fds_parked);
+  conn_quota_.give_back(c.cred.uid, 1);
+  cancel_pending_objects(id);
+  conns_.erase(it);
+  resume_accepting();  // an fd was freed
+}
 
 int Server::on_wake(sd_event_source*, int, uint32_t, void* self_) {
-  static_cast<Server*>(self_)->pool_->run_posted();
-  return 0;
+  return guarded("running posted results", [self_] { static_cast<Server*>(self_)->pool_->run_posted(); });
 }
 
 void Server::maybe_exit() {
@@ -464,44 +452,61 @@ void Server::maybe_exit() {
 
 int Server::on_tick(sd_event_source* s, uint64_t usec, void* self_) {
   auto* self = static_cast<Server*>(self_);
-  auto now = Clock::now();
-  std::vector<uint64_t> idle;
-  for (auto& [id, c] : self->conns_)
-    if (c->inflight == 0 && c->out.empty() && now - c->last > std::chrono::seconds(self->cfg_.connection_idle_sec))
-      idle.push_back(id);
-  for (uint64_t id : idle) self->close_connection(id);
-  self->service_.trim_hot(false);
-  self->pool_->submit([self] { self->service_.flush_touches(); });
-  if (self->stopping_ && now > self->stop_deadline_) {
-    log_warning("stopping with %zu request(s) still in flight; cancelling downloads", self->inflight_);
-    // Workers waiting on a download return once its helper is gone, so the
-    // pool can be joined within the bound.
-    hub::cancel_running_helpers();
-    sd_event_exit(self->event_, 0);
-  }
-  if (!self->stopping_ && self->cfg_.idle_exit_sec && self->conns_.empty() && self->inflight_ == 0 &&
-      self->retries_.empty() &&
-      now - self->last_activity_ > std::chrono::seconds(self->cfg_.idle_exit_sec)) {
-    log_info("idle for %llu s, exiting", static_cast<unsigned long long>(self->cfg_.idle_exit_sec));
-    sd_event_exit(self->event_, 0);
-  }
+  guarded("the periodic tick", [self] { self->tick(); });
   sd_event_source_set_time(s, usec + 1000000);
   sd_event_source_set_enabled(s, SD_EVENT_ON);
   return 0;
+}
+
+void Server::tick() {
+  auto now = Clock::now();
+  std::vector<std::pair<uint64_t, const char*>> drop;
+  for (auto& [id, c] : conns_) {
+    if (c->inflight == 0 && c->out.empty() && c->reader.buffered() == 0 &&
+        now - c->last > std::chrono::seconds(cfg_.connection_idle_sec))
+      drop.emplace_back(id, "idle");
+    else if (!c->out.empty() && now - c->last_write > std::chrono::seconds(cfg_.send_timeout_sec))
+      drop.emplace_back(id, "does not read its replies");
+    else if (c->reader.buffered() > 0 && now - c->message_started > std::chrono::seconds(cfg_.message_timeout_sec))
+      drop.emplace_back(id, "sends a message too slowly");
+  }
+  for (auto [id, why] : drop) {
+    auto it = conns_.find(id);
+    if (it == conns_.end()) continue;
+    if (std::strcmp(why, "idle") != 0) {
+      ++stats_.dropped_clients;
+      log_notice("dropping a client (pid %d, uid %u) that %s", it->second->cred.pid, it->second->cred.uid, why);
+    }
+    close_connection(id);
+  }
+  resume_accepting();
+  service_.trim_hot(false);
+  pool_->submit([this] { service_.flush_touches(); });
+  if (stopping_ && now > stop_deadline_) {
+    log_warning("stopping with %zu request(s) still in flight; cancelling downloads", inflight_);
+    // Workers waiting on a download return once its helper is gone, so the
+    // pool can be joined within the bound.
+    hub::cancel_running_helpers();
+    sd_event_exit(event_, 0);
+  }
+  if (!stopping_ && cfg_.idle_exit_sec && conns_.empty() && inflight_ == 0 && retries_.empty() &&
+      now - last_activity_ > std::chrono::seconds(cfg_.idle_exit_sec)) {
+    log_info("idle for %llu s, exiting", static_cast<unsigned long long>(cfg_.idle_exit_sec));
+    sd_event_exit(event_, 0);
+  }
 }
 
 void Server::begin_shutdown() {
   if (stopping_) return;
   stopping_ = true;
   sd_notify(0, "STOPPING=1\nSTATUS=Finishing in-flight requests");
-  if (listen_src_) sd_event_source_set_enabled(listen_src_, SD_EVENT_OFF);
+  for (auto& l : listeners_) sd_event_source_set_enabled(l->src, SD_EVENT_OFF);
   stop_deadline_ = Clock::now() + std::chrono::seconds(10);
   maybe_exit();
 }
 
 int Server::on_signal(sd_event_source*, const struct signalfd_siginfo*, void* self_) {
-  static_cast<Server*>(self_)->begin_shutdown();
-  return 0;
+  return guarded("handling a signal", [self_] { static_cast<Server*>(self_)->begin_shutdown(); });
 }
 
 void Server::on_new_kernel(const std::string& release, int attempt) {
@@ -512,16 +517,20 @@ void Server::on_new_kernel(const std::string& release, int attempt) {
   if (attempt == 0) ++stats_.upgrades_seen;
   ++inflight_;
   pool_->submit([this, id, attempt] {
-    auto r = service_.prefetch(id, true);
     bool retry = false;
-    if (r) {
-      log_info("prefetched BTF for new kernel %s", id.to_string().c_str());
-    } else {
-      // "Not in the hub" and bad identities will not change by waiting.
-      retry = r.error().code != Errc::not_in_hub && r.error().code != Errc::invalid_argument &&
-              attempt + 1 < kMaxAttempts;
-      log_warning("prefetch of %s failed%s: %s", id.to_string().c_str(), retry ? " (will retry)" : "",
-                  r.error().message.c_str());
+    try {
+      auto r = service_.prefetch(id, true);
+      if (r) {
+        log_info("prefetched BTF for new kernel %s", id.to_string().c_str());
+      } else {
+        // "Not in the hub" and bad identities will not change by waiting.
+        retry = r.error().code != Errc::not_in_hub && r.error().code != Errc::invalid_argument &&
+                attempt + 1 < kMaxAttempts;
+        log_warning("prefetch of %s failed%s: %s", id.to_string().c_str(), retry ? " (will retry)" : "",
+                    r.error().message.c_str());
+      }
+    } catch (const std::exception& e) {
+      log_error("prefetch of %s threw: %s", id.to_string().c_str(), e.what());
     }
     pool_->post([this, release = id.release, attempt, retry] {
       --inflight_;
@@ -547,13 +556,14 @@ void Server::schedule_prefetch_retry(const std::string& release, int attempt) {
 
 int Server::on_retry(sd_event_source* s, uint64_t, void* self_) {
   auto* self = static_cast<Server*>(self_);
-  auto it = self->retries_.find(s);
-  if (it == self->retries_.end()) return 0;
-  Retry retry = std::move(it->second);
-  self->retries_.erase(it);
-  sd_event_source_disable_unref(s);
-  if (!self->stopping_) self->on_new_kernel(retry.release, retry.attempt);
-  return 0;
+  return guarded("retrying a prefetch", [self, s] {
+    auto it = self->retries_.find(s);
+    if (it == self->retries_.end()) return;
+    Retry retry = std::move(it->second);
+    self->retries_.erase(it);
+    sd_event_source_disable_unref(s);
+    if (!self->stopping_) self->on_new_kernel(retry.release, retry.attempt);
+  });
 }
 
 }  // namespace btfd::server

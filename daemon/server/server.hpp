@@ -1,9 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
 // The daemon: an sd-event loop serving io.btfd over Varlink on a Unix socket,
-// with heavy work on a worker pool. Clients never block one another: sockets are
-// non-blocking, every connection has bounded buffers, limited in-flight calls
-// and an idle timeout.
+// with heavy work on a worker pool.
+//
+// The socket is world-connectable, so everything a client sends is hostile
+// input, and the loop is shared by every client. Hence:
+// - no call can throw past its boundary (every callback and job is guarded);
+// - every resource a client makes btfd hold has a budget per UID and in total
+//   (connections, descriptors, object bytes, unread reply bytes, hub lookups),
+//   and time limits (a message must arrive whole in time, objects must be read
+//   in time, replies must be read in time);
+// - the loop only does cheap, bounded work: objects arriving through pipes are
+//   read here without blocking, files and everything that can block (the
+//   store's disk and locks, the hub, minimizing) run on workers.
+// Split by concern: server.cpp (loop, listeners, connections, budgets),
+// dispatch.cpp (the method table and handlers), object_reads.cpp (reading a
+// call's objects).
 
 #include <systemd/sd-event.h>
 
@@ -11,8 +23,10 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "proto/varlink.hpp"
+#include "server/budget.hpp"
 #include "server/config.hpp"
 #include "server/service.hpp"
 #include "server/stats.hpp"
@@ -21,36 +35,94 @@
 
 namespace btfd::server {
 
+struct MethodSpec;
+
 class Server {
  public:
   Server(Config cfg, Service& service, Stats& stats);
   ~Server();
-  // Takes the socket from systemd or binds cfg.socket_path; then runs until
-  // idle exit or SIGTERM. Returns the process exit code.
+  // Takes the sockets from systemd or binds cfg.socket_path (and
+  // cfg.admin_socket); then runs until idle exit or SIGTERM. Returns the exit code.
   Result<int> run();
   sd_event* event() const { return event_; }
   // Called by the kernel-upgrade watcher (loop thread). Failed tries are
   // retried from a loop timer with doubling delays, holding no worker.
   void on_new_kernel(const std::string& release, int attempt = 0);
 
- private:
+  // For the fuzzer and tests: serve one already-connected socket (as if
+  // accepted from the public listener) without binding anything.
+  Status adopt_connection(int fd);
+  // For the fuzzer: sets up the loop and the worker pool without listening.
+  Status start_detached();
+
   struct Connection;
-  Status setup_listener();
+  struct Call;
+  struct PendingObjects;
+
+ private:
+  struct Listener {
+    UniqueFd fd;
+    sd_event_source* src = nullptr;
+    bool admin = false;   // connections through it may call privileged methods
+    Server* server = nullptr;
+  };
+  Status setup_listeners();
+  Status add_listener(UniqueFd fd, bool admin);
+  Status bind_socket(const std::string& path, mode_t mode, gid_t group, UniqueFd* out);
+  void pause_accepting();
+  void resume_accepting();
   void schedule_prefetch_retry(const std::string& release, int attempt);
   static int on_retry(sd_event_source*, uint64_t usec, void* self);
-  static int on_accept(sd_event_source*, int fd, uint32_t, void* self);
+  static int on_accept(sd_event_source*, int fd, uint32_t, void* listener);
   static int on_conn_io(sd_event_source*, int fd, uint32_t revents, void* conn);
   static int on_wake(sd_event_source*, int, uint32_t, void* self);
   static int on_tick(sd_event_source*, uint64_t, void* self);
   static int on_signal(sd_event_source*, const struct signalfd_siginfo*, void* self);
+  static int on_object_io(sd_event_source*, int fd, uint32_t revents, void* pending);
+  static int on_object_deadline(sd_event_source*, uint64_t, void* pending);
 
+  void accept_from(Listener& l);
+  void serve(UniqueFd fd, bool admin);
+  void handle_io(Connection& c, uint32_t revents);
   void handle_readable(Connection& c);
+  void process_messages(Connection& c);
+  bool backlogged(const Connection& c) const;
+  void tick();
+
+  // dispatch.cpp
   void handle_message(Connection& c, proto::Message msg);
+  void dispatch(Connection& c, Call& call, const MethodSpec& spec, const nlohmann::json& params, proto::Message& msg);
+  void m_get_info(Connection&, Call&, const nlohmann::json&, proto::Message&);
+  void m_get_interface(Connection&, Call&, const nlohmann::json&, proto::Message&);
+  void m_get_btf(Connection&, Call&, const nlohmann::json&, proto::Message&);
+  void m_prefetch(Connection&, Call&, const nlohmann::json&, proto::Message&);
+  void m_list(Connection&, Call&, const nlohmann::json&, proto::Message&);
+  void m_status(Connection&, Call&, const nlohmann::json&, proto::Message&);
+  void m_stats(Connection&, Call&, const nlohmann::json&, proto::Message&);
+  void m_refresh(Connection&, Call&, const nlohmann::json&, proto::Message&);
+  void m_gc(Connection&, Call&, const nlohmann::json&, proto::Message&);
+  friend const std::vector<MethodSpec>& method_table();
+  // Runs work on a worker; its result (or its error) is answered on the loop.
+  void run_on_worker(Connection& c, Call call, std::function<Result<nlohmann::json>(Call&)> work);
+  void answer(const Call& call, nlohmann::json result, std::vector<UniqueFd> fds = {});
+  void fail(const Call& call, const char* name, const std::string& message, const char* outcome,
+            nlohmann::json extra = nlohmann::json::object());
+  void fail(const Call& call, const Error& e);
+  void finish_call(const Call& call, const char* outcome);
+  bool privileged(const Connection& c) const;
+  std::function<Status()> hub_gate(const Connection& c) const;
+
+  // object_reads.cpp
+  void read_objects(Connection& c, Call call, KernelIdentity kid, std::vector<UniqueFd> fds);
+  void object_read_done(PendingObjects& p, std::optional<Error> error);
+  void cancel_pending_objects(uint64_t conn_id);
+  void run_get_btf(Call call, KernelIdentity kid, std::vector<ClientObject> objects, uint64_t reserved_bytes,
+                   size_t fds, std::function<Status()> gate);
+
   void send(uint64_t conn_id, const nlohmann::json& j, std::vector<UniqueFd> fds = {});
   void flush(Connection& c);
   void close_connection(uint64_t id);
   void begin_shutdown();
-  bool privileged(const Connection& c) const;
   void maybe_exit();
   void update_events(Connection& c);
 
@@ -58,14 +130,21 @@ class Server {
   Service& service_;
   Stats& stats_;
   sd_event* event_ = nullptr;
-  sd_event_source* listen_src_ = nullptr;
-  UniqueFd listen_fd_;
-  bool own_socket_ = false;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::vector<std::string> own_sockets_;  // paths we bound (and unlink at exit)
+  bool accept_paused_ = false;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<upgrade::Watcher> watcher_;
   std::map<uint64_t, std::unique_ptr<Connection>> conns_;
+  std::map<uint64_t, std::unique_ptr<PendingObjects>> pending_objects_;
   uint64_t next_id_ = 1;
   size_t inflight_ = 0;
+  // Budgets (loop thread only, except hub_lookups_).
+  Quota conn_quota_;
+  Quota fd_quota_;
+  Quota object_quota_;
+  uint64_t reply_bytes_ = 0;  // unread replies queued, all connections
+  std::shared_ptr<RateLimiter> hub_lookups_;
   struct Retry {
     std::string release;
     int attempt = 0;

@@ -40,6 +40,39 @@ Result<KernelIdentity> identity_from_json(const nlohmann::json& j, const KernelI
   return id;
 }
 
+nlohmann::json answer_json(const BtfAnswer& a) {
+  nlohmann::json j = {{"fd", 0}, {"path", a.blob.path}, {"sha256", to_hex(a.blob.digest)}, {"size", a.blob.size},
+                      {"source", a.source}, {"cached", a.cached}, {"exact", true}, {"minimized", a.minimized},
+                      {"kernel", identity_json(a.kernel)}};
+  if (a.minimized) j["relocations"] = a.relocations;
+  return j;
+}
+
+namespace {
+// Errors are re-coded where their domain is known, so the wire name says
+// what failed: anything the hub path returns is about the hub except a full
+// or failing cache; anything the store returns is the store's.
+Error hub_domain(Error e) {
+  switch (e.code) {
+    case Errc::not_in_hub:
+    case Errc::cancelled:
+    case Errc::busy:
+    case Errc::no_space: break;
+    default: e.code = Errc::unreachable;
+  }
+  return e;
+}
+Error store_domain(Error e) {
+  if (e.code != Errc::no_space && e.code != Errc::busy && e.code != Errc::too_large) e.code = Errc::io;
+  return e;
+}
+template <typename T>
+Result<T> in_store(Result<T> r) {
+  if (!r) return store_domain(std::move(r).error());
+  return r;
+}
+}  // namespace
+
 static hub::Options hub_options(const Config& c) {
   hub::Options o;
   o.mirrors = c.mirrors;
@@ -58,36 +91,42 @@ Service::Service(Config cfg, std::unique_ptr<store::Store> store, HostInfo host,
       host_(std::move(host)),
       stats_(stats) {}
 
-Result<store::KernelEntry> Service::obtain_kernel(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress) {
+Result<store::KernelEntry> Service::obtain_kernel(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress,
+                                                  const std::function<Status()>& hub_gate) {
   if (id == host_.identity && !host_.native_btf_path.empty()) {
     BTFD_TRY(auto bytes, read_file(host_.native_btf_path, 1ull << 30));
-    BTFD_TRY(auto e, store_->put_kernel(id, bytes, store::Source::native, host_.native_btf_path, true));
+    BTFD_TRY(auto e, in_store(store_->put_kernel(id, bytes, store::Source::native, host_.native_btf_path, true)));
     ++stats_.native;
     return e;
   }
-  BTFD_TRY(auto negative, store_->find_negative(id));
+  BTFD_TRY(auto negative, in_store(store_->find_negative(id)));
   if (negative)
     return make_error(Errc::not_in_hub, "the hub has no BTF for " + id.to_string() + " (cached answer; retry after " +
                                             std::to_string(*negative - static_cast<int64_t>(::time(nullptr))) + " s)");
-  BTFD_TRY(store::PendingBlob pending, store_->begin_blob());
-  auto fetched = hub_->fetch(id, pending.fd(), progress);
+  if (hub_gate) BTFD_TRY_VOID(hub_gate());
+  auto pending = store_->begin_blob();
+  if (!pending) return store_domain(std::move(pending).error());
+  auto fetched = hub_->fetch(id, pending->fd(), progress);
   if (!fetched) {
     if (fetched.error().code == Errc::not_in_hub)
       (void)store_->put_negative(id, static_cast<int64_t>(::time(nullptr) + cfg_.negative_ttl_sec), fetched.error().message);
-    return std::move(fetched).error();
+    return hub_domain(std::move(fetched).error());
   }
   ++stats_.hub_fetches;
   stats_.hub_bytes += fetched->downloaded;
   log_info("fetched %s from %s (%s)", id.to_string().c_str(), fetched->url.c_str(),
            fetched->checksum_verified ? "matches the mirror's SHA256SUMS" : "the mirror publishes no checksum for it");
-  return store_->commit_kernel(std::move(pending), id, store::Source::hub, fetched->url, pin);
+  auto committed = store_->commit_kernel(std::move(*pending), id, store::Source::hub, fetched->url, pin);
+  if (!committed) return store_domain(std::move(committed).error());
+  return committed;
 }
 
 Result<store::KernelEntry> Service::ensure_kernel(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress,
-                                                  bool* fetched, store::Blob* blob) {
+                                                  bool* fetched, store::Blob* blob,
+                                                  const std::function<Status()>& hub_gate) {
   *fetched = false;
   for (int round = 0; round < 2; ++round) {
-    BTFD_TRY(auto hit, store_->find_kernel(id));
+    BTFD_TRY(auto hit, in_store(store_->find_kernel(id)));
     if (hit) {
       if (round == 0) ++stats_.hits;
       if (pin && !hit->first.pinned) (void)store_->set_pinned(id, true);
@@ -99,7 +138,7 @@ Result<store::KernelEntry> Service::ensure_kernel(const KernelIdentity& id, bool
     bool ran = false;
     Result<store::KernelEntry> mine = make_error(Errc::internal, "not obtained");
     Status st = once("kernel:" + id.to_string(), [&] {
-      mine = obtain_kernel(id, pin, progress);
+      mine = obtain_kernel(id, pin, progress, hub_gate);
       return mine ? Status() : Status(mine.error());
     }, &ran);
     if (!ran) {
@@ -144,7 +183,7 @@ Result<std::shared_ptr<const btf::KernelBtf>> Service::hot_kernel(const store::K
       return it->second.kernel;
     }
   }
-  BTFD_TRY(auto found, store_->find_kernel(e.id));
+  BTFD_TRY(auto found, in_store(store_->find_kernel(e.id)));
   if (!found) return make_error(Errc::not_found, "kernel " + e.id.to_string() + " left the cache");
   // Mapped, not copied: a hot kernel shares the page cache with the blob.
   BTFD_TRY(auto k, btf::KernelBtf::load(found->second.fd.get(), found->second.size));
@@ -187,35 +226,15 @@ uint64_t Service::hot_bytes() const {
   return total;
 }
 
-// Objects arrive as descriptors: a file or a pipe. Never trust their size or
-// their pace: cap the bytes and give up on a writer that stalls.
-Result<std::vector<uint8_t>> Service::read_object(int fd) {
-  struct stat st {};
-  if (::fstat(fd, &st) < 0) return sys_error(errno, "fstat object");
-  if (S_ISREG(st.st_mode)) {
-    if (static_cast<uint64_t>(st.st_size) > cfg_.max_object_size)
-      return make_error(Errc::too_large, "object is " + std::to_string(st.st_size) + " bytes, more than the limit of " +
-                                             std::to_string(cfg_.max_object_size));
-    return pread_all(fd, cfg_.max_object_size);
-  }
-  if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))
-    return make_error(Errc::invalid_argument, "object descriptor is neither a file nor a pipe");
-  std::vector<uint8_t> out;
-  std::vector<uint8_t> buf(64 * 1024);
-  for (;;) {
-    struct pollfd p {fd, POLLIN, 0};
-    int r = ::poll(&p, 1, 10000);
-    if (r == 0) return make_error(Errc::timeout, "object pipe stalled");
-    if (r < 0 && errno != EINTR) return sys_error(errno, "poll object");
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n < 0) return sys_error(errno, "read object");
-    if (n == 0) break;
-    out.insert(out.end(), buf.begin(), buf.begin() + n);
-    if (out.size() > cfg_.max_object_size)
-      return make_error(Errc::too_large, "object is larger than the limit of " + std::to_string(cfg_.max_object_size));
-  }
-  return out;
+// A regular file the client passed (pipes were read by the loop already):
+// never more than the size it had when the call was admitted.
+Result<std::vector<uint8_t>> Service::read_object(ClientObject& o) {
+  if (o.loaded) return std::move(o.bytes);
+  auto bytes = pread_all(o.fd.get(), o.size_limit);
+  if (!bytes && bytes.error().code == Errc::too_large)
+    return make_error(Errc::too_large, o.label + " grew while btfd was reading it");
+  if (!bytes) return make_error(Errc::invalid_argument, o.label + ": " + bytes.error().message);
+  return bytes;
 }
 
 Result<store::Blob> Service::minimized_for(const store::KernelEntry& e,
@@ -225,7 +244,7 @@ Result<store::Blob> Service::minimized_for(const store::KernelEntry& e,
   for (auto& [d, _] : objs) digests.push_back(d);
   *computed = false;
   for (int round = 0; round < 2; ++round) {
-    BTFD_TRY(auto hit, store_->find_minimized(e.digest, digests));
+    BTFD_TRY(auto hit, in_store(store_->find_minimized(e.digest, digests)));
     if (hit) {
       if (round == 0) ++stats_.minimized_hits;
       return std::move(*hit);
@@ -248,7 +267,10 @@ Result<store::Blob> Service::minimized_for(const store::KernelEntry& e,
         }
         *summary = btf::report_to_json(result->relocs);
         ++stats_.minimized;
-        return store_->put_minimized(e.digest, digests, result->btf, summary->dump());
+        // Names in the report come from the client's object: never let
+        // invalid UTF-8 in them throw.
+        return in_store(store_->put_minimized(e.digest, digests, result->btf,
+                                              summary->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
       }();
       return mine ? Status() : Status(mine.error());
     }, &ran);
@@ -274,24 +296,24 @@ std::optional<BtfAnswer> Service::try_cached(const KernelIdentity& id) {
   return a;
 }
 
-Result<BtfAnswer> Service::get_btf(const KernelIdentity& id, std::vector<UniqueFd> objects,
-                                   const hub::ProgressFn& progress) {
+Result<BtfAnswer> Service::get_btf(const KernelIdentity& id, std::vector<ClientObject> objects,
+                                   const hub::ProgressFn& progress, const std::function<Status()>& hub_gate) {
   // Read the objects first: a bad object should not cost a hub download.
   std::vector<std::pair<Digest, std::vector<uint8_t>>> objs;
-  for (size_t i = 0; i < objects.size(); ++i) {
-    auto bytes = read_object(objects[i].get());
-    if (!bytes) return std::move(bytes).error().wrap("object #" + std::to_string(i));
-    Digest d = sha256(*bytes);
-    objs.emplace_back(d, std::move(bytes).value());
+  for (auto& o : objects) {
+    BTFD_TRY(auto bytes, read_object(o));
+    o.fd.reset();
+    Digest d = sha256(bytes);
+    objs.emplace_back(d, std::move(bytes));
   }
   bool fetched = false;
   BtfAnswer a;
-  BTFD_TRY(auto entry, ensure_kernel(id, false, progress, &fetched, &a.blob));
+  BTFD_TRY(auto entry, ensure_kernel(id, false, progress, &fetched, &a.blob, hub_gate));
   a.kernel = id;
   a.source = store::source_name(entry.source);
   if (objs.empty()) {
     if (!a.blob.fd) {  // freshly fetched: open what was just stored
-      BTFD_TRY(auto hit, store_->find_kernel(id));
+      BTFD_TRY(auto hit, in_store(store_->find_kernel(id)));
       if (!hit) return make_error(Errc::internal, "kernel " + id.to_string() + " left the cache");
       a.blob = std::move(hit->second);
     }
@@ -340,7 +362,7 @@ Result<int> Service::release_pins(const std::vector<std::string>& module_dirs) {
   };
   const KernelIdentity& host = host_.identity;
   int64_t running = mtime(host.release);
-  BTFD_TRY(auto l, store_->list());
+  BTFD_TRY(auto l, in_store(store_->list()));
   int released = 0;
   for (const auto& k : l.kernels) {
     if (!k.pinned || k.id == host || k.id.distro_id != host.distro_id || k.id.distro_version != host.distro_version ||
@@ -388,7 +410,7 @@ Result<nlohmann::json> Service::refresh() {
 }
 
 Result<nlohmann::json> Service::list() {
-  BTFD_TRY(auto l, store_->list());
+  BTFD_TRY(auto l, in_store(store_->list()));
   nlohmann::json kernels = nlohmann::json::array(), minimized = nlohmann::json::array(),
                  objects = nlohmann::json::array();
   for (const auto& k : l.kernels)
@@ -432,7 +454,7 @@ nlohmann::json Service::status() {
 }
 
 Result<nlohmann::json> Service::gc() {
-  BTFD_TRY(auto r, store_->gc());
+  BTFD_TRY(auto r, in_store(store_->gc()));
   trim_hot(true);
   return nlohmann::json{{"removed_entries", r.removed_entries}, {"removed_blobs", r.removed_blobs},
                         {"freed_bytes", r.freed_bytes}};

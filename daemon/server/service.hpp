@@ -35,14 +35,25 @@ struct BtfAnswer {
   nlohmann::json relocations;  // summary when minimized
 };
 
+// An object a client passed: bytes already read (a pipe, read by the loop)
+// or a regular file to read on the worker, at most size_limit bytes.
+struct ClientObject {
+  std::string label;  // "object #N": how errors name it
+  UniqueFd fd;
+  uint64_t size_limit = 0;
+  std::vector<uint8_t> bytes;
+  bool loaded = false;
+};
+
 class Service {
  public:
   Service(Config cfg, std::unique_ptr<store::Store> store, HostInfo host, Stats& stats);
 
   const HostInfo& host() const { return host_; }
-  // objects: descriptors the client passed (never paths).
-  Result<BtfAnswer> get_btf(const KernelIdentity& id, std::vector<UniqueFd> objects,
-                            const hub::ProgressFn& progress = {});
+  // objects: what the client passed (never paths). hub_gate, when set, is
+  // asked before a miss goes to the hub (a per-client rate limit).
+  Result<BtfAnswer> get_btf(const KernelIdentity& id, std::vector<ClientObject> objects,
+                            const hub::ProgressFn& progress = {}, const std::function<Status()>& hub_gate = {});
   // A cache hit answered without blocking (no hashing, no fetching): for the
   // event loop's fast path. nullopt means "take the worker path".
   std::optional<BtfAnswer> try_cached(const KernelIdentity& id);
@@ -68,13 +79,15 @@ class Service {
  private:
   // blob (optional) receives the open BTF file when the entry was a cache hit.
   Result<store::KernelEntry> ensure_kernel(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress,
-                                           bool* fetched, store::Blob* blob = nullptr);
-  Result<store::KernelEntry> obtain_kernel(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress);
+                                           bool* fetched, store::Blob* blob = nullptr,
+                                           const std::function<Status()>& hub_gate = {});
+  Result<store::KernelEntry> obtain_kernel(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress,
+                                           const std::function<Status()>& hub_gate);
   // Runs work() unless the same key is already in flight; then waits for that run
   // and returns its status instead (*ran says which happened).
   Status once(const std::string& key, const std::function<Status()>& work, bool* ran);
   Result<std::shared_ptr<const btf::KernelBtf>> hot_kernel(const store::KernelEntry& e);
-  Result<std::vector<uint8_t>> read_object(int fd);
+  Result<std::vector<uint8_t>> read_object(ClientObject& o);
   Result<store::Blob> minimized_for(const store::KernelEntry& e, std::vector<std::pair<Digest, std::vector<uint8_t>>>& objs,
                                     bool* computed, nlohmann::json* summary);
 
@@ -97,6 +110,8 @@ class Service {
 };
 
 nlohmann::json identity_json(const KernelIdentity& id);
+// The GetBtf reply for an answer (its fd travels beside it as index 0).
+nlohmann::json answer_json(const BtfAnswer& a);
 Result<KernelIdentity> identity_from_json(const nlohmann::json& j, const KernelIdentity& host);
 
 }  // namespace btfd::server

@@ -2,10 +2,26 @@
 #include "server/stats.hpp"
 
 #include <sstream>
+#include <string_view>
 
 namespace btfd::server {
 
-void Stats::request(const std::string& method, const std::string& outcome, double seconds) {
+namespace {
+// A Prometheus label value: backslash, double quote and newline escaped, so no
+// value can end the label or the line.
+std::string label_value(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+}  // namespace
+
+void Stats::request(const char* method, const char* outcome, double seconds) {
   std::lock_guard lock(mu_);
   ++requests_[{method, outcome}];
   size_t b = 0;
@@ -28,6 +44,8 @@ nlohmann::json Stats::to_json() const {
           {"sources", {{"native", native.load()}, {"hub", hub_fetches.load()}, {"minimized", minimized.load()}}},
           {"hub_bytes", hub_bytes.load()},
           {"coalesced", coalesced.load()},
+          {"limits", {{"refused_connections", refused_connections.load()}, {"refused_descriptors", refused_fds.load()},
+                      {"dropped_clients", dropped_clients.load()}}},
           {"prefetch", {{"runs", prefetches.load()}, {"failures", prefetch_failures.load()},
                         {"kernels_seen", upgrades_seen.load()}}},
           {"latency_seconds", {{"buckets", hist}, {"sum", latency_sum_}, {"count", latency_count_}}}};
@@ -39,7 +57,8 @@ std::string Stats::to_prometheus(const nlohmann::json& extra) const {
   o << "# HELP btfd_requests_total Varlink requests by method and outcome.\n# TYPE btfd_requests_total counter\n";
   for (auto& [method, outcomes] : j["requests"].items())
     for (auto& [outcome, n] : outcomes.items())
-      o << "btfd_requests_total{method=\"" << method << "\",outcome=\"" << outcome << "\"} " << n.get<uint64_t>() << "\n";
+      o << "btfd_requests_total{method=\"" << label_value(method) << "\",outcome=\"" << label_value(outcome) << "\"} "
+        << n.get<uint64_t>() << "\n";
   auto counter = [&](const char* name, const char* help, uint64_t v) {
     o << "# HELP " << name << " " << help << "\n# TYPE " << name << " counter\n" << name << " " << v << "\n";
   };
@@ -51,6 +70,9 @@ std::string Stats::to_prometheus(const nlohmann::json& extra) const {
   counter("btfd_minimized_total", "Minimized BTF computed.", minimized.load());
   counter("btfd_prefetch_total", "Prefetch runs.", prefetches.load());
   counter("btfd_prefetch_failures_total", "Prefetch runs that failed.", prefetch_failures.load());
+  counter("btfd_refused_connections_total", "Connections refused over a connection budget.", refused_connections.load());
+  counter("btfd_refused_descriptors_total", "Clients cut off over the descriptor budget.", refused_fds.load());
+  counter("btfd_dropped_clients_total", "Clients dropped for not reading replies or sending too slowly.", dropped_clients.load());
   o << "# HELP btfd_request_duration_seconds Request latency.\n# TYPE btfd_request_duration_seconds histogram\n";
   uint64_t cum = 0;
   for (auto& b : j["latency_seconds"]["buckets"]) {
@@ -63,7 +85,8 @@ std::string Stats::to_prometheus(const nlohmann::json& extra) const {
   for (auto& [name, v] : extra.items()) {
     o << "# TYPE " << name << " gauge\n";
     if (v.is_object()) {
-      for (auto& [label, val] : v.items()) o << name << "{mirror=\"" << label << "\"} " << val.dump() << "\n";
+      for (auto& [label, val] : v.items())
+        o << name << "{mirror=\"" << label_value(label) << "\"} " << val.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {
       o << name << " " << v.dump() << "\n";
     }

@@ -15,9 +15,12 @@ namespace btfd::server {
 
 class Stats {
  public:
-  void request(const std::string& method, const std::string& outcome, double seconds);
+  // method and outcome are names from btfd's own tables (never client text),
+  // so the number of keys is fixed.
+  void request(const char* method, const char* outcome, double seconds);
   std::atomic<uint64_t> hits{0}, misses{0}, native{0}, hub_fetches{0}, hub_bytes{0}, minimized{0},
-      minimized_hits{0}, coalesced{0}, prefetches{0}, prefetch_failures{0}, upgrades_seen{0};
+      minimized_hits{0}, coalesced{0}, prefetches{0}, prefetch_failures{0}, upgrades_seen{0},
+      refused_connections{0}, refused_fds{0}, dropped_clients{0};
   nlohmann::json to_json() const;
   // Prometheus text exposition (for node_exporter's textfile collector).
   std::string to_prometheus(const nlohmann::json& extra_gauges) const;
@@ -26,7 +29,7 @@ class Stats {
 
  private:
   mutable std::mutex mu_;
-  std::map<std::pair<std::string, std::string>, uint64_t> requests_;
+  std::map<std::pair<std::string, std::string>, uint64_t> requests_;  // keyed by known names only
   std::array<uint64_t, kBuckets.size() + 1> latency_{};
   double latency_sum_ = 0;
   uint64_t latency_count_ = 0;

@@ -8,21 +8,66 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 namespace btfd::proto {
 
 Status FrameReader::feed(std::span<const uint8_t> bytes, std::vector<UniqueFd> fds) {
-  for (auto& fd : fds) fds_.push_back(std::move(fd));
-  if (fds_.size() > kMaxFdsPerMessage * 4) return make_error(Errc::too_large, "too many file descriptors");
+  uint64_t chunk_begin = consumed_ + buf_.size();
+  bool starts_here = buf_.empty() || buf_.back() == '\0';
   buf_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  fd_marks_.push_back(fds_.size());
+  if (!fds.empty()) {
+    if (fds.size() > kMaxFdsPerMessage) return make_error(Errc::too_large, "too many file descriptors in one message");
+    // The last message that starts within this chunk.
+    std::optional<uint64_t> start;
+    if (starts_here && !bytes.empty()) start = chunk_begin;
+    for (size_t i = 0; i + 1 < bytes.size(); ++i)
+      if (bytes[i] == 0) start = chunk_begin + i + 1;
+    if (!start)
+      return make_error(Errc::protocol, "file descriptors arrived in the middle of a message (send them with its first byte)");
+    if (!fds_.empty() && fds_.back().first == *start)
+      return make_error(Errc::protocol, "file descriptors for one message arrived in two batches");
+    fds_.emplace_back(*start, std::move(fds));
+  }
   size_t nul = buf_.find('\0');
   if ((nul == std::string::npos ? buf_.size() : nul) > max_)
     return make_error(Errc::too_large, "message larger than " + std::to_string(max_) + " bytes");
   return {};
 }
 
+size_t FrameReader::fds_held() const {
+  size_t n = 0;
+  for (const auto& [_, v] : fds_) n += v.size();
+  return n;
+}
+
+namespace {
+// Nesting depth of the arrays and objects in text, counted without building
+// anything; stops counting once past the limit.
+bool nested_deeper_than(std::string_view text, int limit) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (char ch : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (ch == '\\') escaped = true;
+      else if (ch == '"') in_string = false;
+      continue;
+    }
+    if (ch == '"') in_string = true;
+    else if (ch == '{' || ch == '[') {
+      if (++depth > limit) return true;
+    } else if (ch == '}' || ch == ']') {
+      --depth;
+    }
+  }
+  return false;
+}
+}  // namespace
+
 Result<nlohmann::json> parse_message(std::string_view text) {
+  if (nested_deeper_than(text, kMaxJsonDepth))
+    return make_error(Errc::protocol, "message is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   auto j = nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return make_error(Errc::protocol, "message is not valid JSON");
   if (!j.is_object()) return make_error(Errc::protocol, "message is not a JSON object");
@@ -33,16 +78,15 @@ Result<std::optional<Message>> FrameReader::next() {
   size_t nul = buf_.find('\0');
   if (nul == std::string::npos) return std::optional<Message>();
   Message m;
+  uint64_t start = consumed_;
   auto j = parse_message(std::string_view(buf_).substr(0, nul));
   buf_.erase(0, nul + 1);
-  // All fds received so far travel with the first message that completes.
-  while (!fds_.empty()) {
-    m.fds.push_back(std::move(fds_.front()));
+  consumed_ += nul + 1;
+  while (!fds_.empty() && fds_.front().first <= start) {
+    if (fds_.front().first == start) m.fds = std::move(fds_.front().second);
     fds_.pop_front();
   }
-  fd_marks_.clear();
   if (!j) return std::move(j).error();
-  if (m.fds.size() > kMaxFdsPerMessage) return make_error(Errc::too_large, "too many file descriptors in one message");
   m.json = std::move(j).value();
   return std::optional<Message>(std::move(m));
 }
@@ -144,12 +188,23 @@ Result<Message> Client::call(const std::string& method, const nlohmann::json& pa
                              bool more, const std::function<void(const Message&)>& on_reply) {
   nlohmann::json call = {{"method", method}, {"parameters", parameters}};
   if (more) call["more"] = true;
-  BTFD_TRY_VOID(send_message(fd_.get(), encode(call), fds));
   std::vector<uint8_t> buf(64 * 1024);
+  if (auto st = send_message(fd_.get(), encode(call), fds); !st) {
+    // btfd may have refused the connection with a reply (Busy) and closed it
+    // before the call went out: that reply says more than "broken pipe".
+    std::vector<UniqueFd> got;
+    ssize_t n = recv_with_fds(fd_.get(), buf, &got);
+    if (n > 0 && reader_.feed(std::span(buf.data(), static_cast<size_t>(n)), std::move(got))) {
+      auto early = reader_.next();
+      if (early && *early) return std::move(**early);
+    }
+    return std::move(st).error();
+  }
   for (;;) {
     BTFD_TRY(auto msg, reader_.next());
     if (msg) {
-      bool continues = msg->json.value("continues", false);
+      auto c = msg->json.find("continues");
+      bool continues = c != msg->json.end() && c->is_boolean() && c->get<bool>();
       if (!continues || !more) return std::move(*msg);
       if (on_reply) on_reply(*msg);
       continue;

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "proto/errors.hpp"
 #include "util/fd.hpp"
 #include "util/result.hpp"
 
@@ -24,21 +25,6 @@ inline constexpr size_t kMaxMessageBytes = 64 * 1024;  // a request never needs 
 inline constexpr size_t kMaxReplyBytes = 16 << 20;      // listings can be long
 inline constexpr size_t kMaxFdsPerMessage = 16;
 
-// Error names of the io.btfd interface (documented in docs/protocol.md).
-namespace errors {
-inline constexpr const char* kKernelNotInHub = "io.btfd.KernelNotInHub";
-inline constexpr const char* kHubUnreachable = "io.btfd.HubUnreachable";
-inline constexpr const char* kInvalidObject = "io.btfd.InvalidObject";
-inline constexpr const char* kInvalidKernel = "io.btfd.InvalidKernel";
-inline constexpr const char* kPermissionDenied = "io.btfd.PermissionDenied";
-inline constexpr const char* kTooLarge = "io.btfd.TooLarge";
-inline constexpr const char* kBusy = "io.btfd.Busy";
-inline constexpr const char* kStoreError = "io.btfd.StoreError";
-inline constexpr const char* kInternal = "io.btfd.Internal";
-inline constexpr const char* kMethodNotFound = "org.varlink.service.MethodNotFound";
-inline constexpr const char* kInterfaceNotFound = "org.varlink.service.InterfaceNotFound";
-inline constexpr const char* kInvalidParameter = "org.varlink.service.InvalidParameter";
-}  // namespace errors
 
 struct Message {
   nlohmann::json json;
@@ -46,25 +32,42 @@ struct Message {
 };
 
 // Accumulates bytes and fds from a stream and splits them into messages.
+//
+// Which message a descriptor belongs to (docs/protocol.md, "Descriptors"): a
+// sender passes a message's fds in the same sendmsg() as the message's first
+// byte, and that write holds no other message's start. The kernel never reads
+// past a chunk that carried fds, so the fds of one recvmsg() belong to the last
+// message that starts in its bytes. fds that arrive where no message starts are
+// a protocol error, as are two batches for one message.
 class FrameReader {
  public:
   explicit FrameReader(size_t max_message = kMaxMessageBytes) : max_(max_message) {}
-  // Appends received data; fails (protocol/too_large) on an oversized message.
+  // Appends one recvmsg()'s bytes and fds; fails (protocol/too_large) on an
+  // oversized message or misplaced descriptors.
   Status feed(std::span<const uint8_t> bytes, std::vector<UniqueFd> fds);
   // Next complete message, if any. Malformed JSON or a non-object is an error.
   Result<std::optional<Message>> next();
   size_t buffered() const { return buf_.size(); }
+  // Descriptors received and not yet handed out with a message.
+  size_t fds_held() const;
 
  private:
   size_t max_;
   std::string buf_;
-  std::deque<UniqueFd> fds_;  // fds not yet claimed by a message
-  std::vector<size_t> fd_marks_;  // fds_ count at the end of each feed
+  uint64_t consumed_ = 0;  // stream offset of buf_[0]
+  // Stream offset of a message's first byte -> the fds that came with it.
+  std::deque<std::pair<uint64_t, std::vector<UniqueFd>>> fds_;
 };
 
+// Deepest nesting of arrays/objects a message may have: no request needs more
+// than 4, and every later walk over the tree (copy, dump, destroy) recurses.
+inline constexpr int kMaxJsonDepth = 16;
+
 // Parses one complete message (without the NUL) — the fuzzer's entry point.
+// Nesting deeper than kMaxJsonDepth is refused before a tree is built.
 Result<nlohmann::json> parse_message(std::string_view text);
-// Serializes j and appends the terminating NUL.
+// Serializes j and appends the terminating NUL. Never throws: invalid UTF-8
+// in strings is replaced (U+FFFD).
 std::string encode(const nlohmann::json& j);
 
 // Reads from a socket with recvmsg(), collecting SCM_RIGHTS fds (MSG_CMSG_CLOEXEC).

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+// What the server keeps per client connection and per call (internal to
+// server.cpp, dispatch.cpp and object_reads.cpp).
+
+#include <sys/socket.h>
+
+#include <chrono>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "server/server.hpp"
+
+namespace btfd::server {
+
+// A connection stops being read while it has this many replies (or bytes)
+// queued that it has not read: sd-varlink bounds its queue the same way.
+inline constexpr size_t kMaxQueuedReplies = 8;
+inline constexpr size_t kBackpressureBytes = 1 << 20;
+// A single connection's unread replies may never exceed this (a listing fits).
+inline constexpr size_t kMaxOutBytesPerConnection = 8 << 20;
+
+struct Server::Connection {
+  struct Out {
+    std::string bytes;
+    std::vector<UniqueFd> fds;
+    size_t sent = 0;
+  };
+  ~Connection();
+  uint64_t id = 0;
+  Server* server = nullptr;
+  UniqueFd fd;
+  sd_event_source* src = nullptr;
+  uint32_t events = EPOLLIN;
+  proto::FrameReader reader{proto::kMaxMessageBytes};
+  struct ucred cred {};
+  std::vector<gid_t> groups;  // supplementary groups (SO_PEERGROUPS)
+  bool admin = false;         // came through the admin socket
+  std::deque<Out> out;
+  size_t out_bytes = 0;
+  size_t fds_parked = 0;      // received, counted in fd_quota_, not yet handed to a call
+  unsigned inflight = 0;
+  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_write = last;       // last reply byte the client took
+  std::chrono::steady_clock::time_point message_started = last;  // first byte of the unfinished message
+};
+
+// One call being served: enough to answer it from anywhere on the loop.
+struct Server::Call {
+  uint64_t conn = 0;
+  uid_t uid = static_cast<uid_t>(-1);
+  const char* method = "unknown";  // a name from the method table: stats keys never come from clients
+  bool more = false;
+  bool oneway = false;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
+// A GetBtf call whose objects are being read (object_reads.cpp).
+struct Server::PendingObjects {
+  struct Slot {
+    sd_event_source* src = nullptr;
+    bool done = true;
+  };
+  ~PendingObjects() {
+    for (auto& s : slots)
+      if (s.src) sd_event_source_disable_unref(s.src);
+    if (deadline) sd_event_source_disable_unref(deadline);
+  }
+  Server* server = nullptr;
+  uint64_t id = 0;
+  Call call;
+  KernelIdentity kid;
+  std::vector<ClientObject> objects;
+  std::vector<Slot> slots;
+  size_t remaining = 0;
+  uint64_t reserved = 0;  // bytes taken from object_quota_
+  size_t fds = 0;         // descriptors taken from fd_quota_
+  sd_event_source* deadline = nullptr;
+  std::function<Status()> gate;
+};
+
+// The peer's supplementary groups; empty when the kernel cannot say.
+std::vector<gid_t> peer_groups(int fd);
+
+}  // namespace btfd::server

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Reading a GetBtf call's objects. A client decides how fast its pipe
+// delivers, so pipes and sockets are read here on the loop, without blocking,
+// under one deadline for all the call's objects; a worker only ever sees bytes
+// or a regular file (read at disk speed). Bytes held for objects are budgeted
+// per UID and in total from the moment they are read until the call ends.
+#include <fcntl.h>
+#include <malloc.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "server/connection.hpp"
+#include "util/log.hpp"
+
+namespace btfd::server {
+
+using nlohmann::json;
+namespace errors = proto::errors;
+
+namespace {
+// A FUSE file's reads are answered by whoever mounted it: possibly the client,
+// possibly never. Such a read cannot be bounded, so it is not started.
+constexpr long kFuseMagic = 0x65735546;
+}  // namespace
+
+void Server::read_objects(Connection& c, Call call, KernelIdentity kid, std::vector<UniqueFd> fds) {
+  auto p = std::make_unique<PendingObjects>();
+  p->server = this;
+  p->id = next_id_++;
+  p->call = call;
+  p->kid = std::move(kid);
+  p->gate = hub_gate(c);
+  // The call keeps these descriptors open until it ends: count them for it.
+  if (!fds.empty() && !fd_quota_.try_take(call.uid, fds.size()))
+    return fail(call, errors::kBusy, "too many file descriptors held for uid " + std::to_string(call.uid), "busy");
+  p->fds = fds.size();
+  ++c.inflight;
+  ++inflight_;
+  PendingObjects& pr = *p;
+  pending_objects_.emplace(p->id, std::move(p));
+  auto refuse = [&](Errc code, const std::string& message) { object_read_done(pr, make_error(code, message)); };
+  pr.objects.resize(fds.size());
+  pr.slots.resize(fds.size());
+  uint64_t call_bytes = 0;
+  for (size_t i = 0; i < fds.size(); ++i) {
+    ClientObject& o = pr.objects[i];
+    o.label = "object #" + std::to_string(i);
+    struct stat st {};
+    if (::fstat(fds[i].get(), &st) < 0) return refuse(Errc::invalid_argument, o.label + ": cannot fstat it");
+    if (S_ISREG(st.st_mode)) {
+      struct statfs fs {};
+      if (::fstatfs(fds[i].get(), &fs) == 0 && fs.f_type == kFuseMagic)
+        return refuse(Errc::invalid_argument, o.label + " is on a FUSE file system, which btfd does not read from");
+      auto size = static_cast<uint64_t>(st.st_size);
+      if (size > cfg_.max_object_size)
+        return refuse(Errc::too_large, o.label + " is " + std::to_string(size) + " bytes; btfd takes at most " +
+                                           std::to_string(cfg_.max_object_size) + " per object");
+      call_bytes += size;
+      if (call_bytes > object_quota_.per_uid_limit())
+        return refuse(Errc::too_large, "the objects total more than " + std::to_string(object_quota_.per_uid_limit()) +
+                                           " bytes, btfd's limit per client");
+      if (!object_quota_.try_take(call.uid, size))
+        return refuse(Errc::busy, "btfd holds too many object bytes right now; retry");
+      pr.reserved += size;
+      o.size_limit = size;
+      o.fd = std::move(fds[i]);
+      continue;
+    }
+    if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))
+      return refuse(Errc::invalid_argument, o.label + " is neither a regular file nor a pipe");
+    int flags = ::fcntl(fds[i].get(), F_GETFL);
+    if (flags < 0 || ::fcntl(fds[i].get(), F_SETFL, flags | O_NONBLOCK) < 0)
+      return refuse(Errc::invalid_argument, o.label + ": cannot make it non-blocking");
+    o.fd = std::move(fds[i]);
+    if (sd_event_add_io(event_, &pr.slots[i].src, o.fd.get(), EPOLLIN, on_object_io, &pr) < 0)
+      return refuse(Errc::internal, o.label + ": cannot watch it");
+    pr.slots[i].done = false;
+    ++pr.remaining;
+  }
+  if (pr.remaining == 0) return object_read_done(pr, std::nullopt);
+  uint64_t now = 0;
+  sd_event_now(event_, CLOCK_MONOTONIC, &now);
+  sd_event_add_time(event_, &pr.deadline, CLOCK_MONOTONIC, now + cfg_.object_read_sec * 1000000ull, 100000,
+                    on_object_deadline, &pr);
+}
+
+int Server::on_object_io(sd_event_source* src, int fd, uint32_t, void* pending) {
+  auto* p = static_cast<PendingObjects*>(pending);
+  Server* self = p->server;
+  size_t i = 0;
+  while (i < p->slots.size() && p->slots[i].src != src) ++i;
+  if (i == p->slots.size()) return 0;
+  ClientObject& o = p->objects[i];
+  std::optional<Error> error;
+  bool eof = false;
+  try {
+    uint8_t buf[64 * 1024];
+    // A bounded amount per wakeup, so one fast pipe cannot hold the loop.
+    for (int round = 0; round < 16 && !eof && !error; ++round) {
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) break;
+      if (n < 0) {
+        error = make_error(Errc::invalid_argument, o.label + ": read failed: " + std::strerror(errno));
+      } else if (n == 0) {
+        eof = true;
+      } else if (o.bytes.size() + static_cast<size_t>(n) > self->cfg_.max_object_size) {
+        error = make_error(Errc::too_large, o.label + " is larger than " + std::to_string(self->cfg_.max_object_size) +
+                                                " bytes, btfd's limit per object");
+      } else if (p->reserved + static_cast<uint64_t>(n) > self->object_quota_.per_uid_limit()) {
+        error = make_error(Errc::too_large, "the objects total more than " +
+                                                std::to_string(self->object_quota_.per_uid_limit()) +
+                                                " bytes, btfd's limit per client");
+      } else if (!self->object_quota_.try_take(p->call.uid, static_cast<uint64_t>(n))) {
+        error = make_error(Errc::busy, "btfd holds too many object bytes right now; retry");
+      } else {
+        p->reserved += static_cast<uint64_t>(n);
+        o.bytes.insert(o.bytes.end(), buf, buf + n);
+      }
+    }
+  } catch (const std::exception& e) {
+    error = make_error(Errc::internal, std::string("reading an object: ") + e.what());
+  }
+  if (error) {
+    self->object_read_done(*p, std::move(error));
+    return 0;
+  }
+  if (eof) {
+    sd_event_source_disable_unref(p->slots[i].src);
+    p->slots[i].src = nullptr;
+    p->slots[i].done = true;
+    o.loaded = true;
+    o.fd.reset();
+    if (--p->remaining == 0) self->object_read_done(*p, std::nullopt);
+  }
+  return 0;
+}
+
+int Server::on_object_deadline(sd_event_source*, uint64_t, void* pending) {
+  auto* p = static_cast<PendingObjects*>(pending);
+  size_t first = 0;
+  while (first < p->slots.size() && p->slots[first].done) ++first;
+  p->server->object_read_done(*p, make_error(Errc::invalid_argument,
+                                             p->objects[first < p->objects.size() ? first : 0].label +
+                                                 " was not read whole within " +
+                                                 std::to_string(p->server->cfg_.object_read_sec) +
+                                                 " s (a pipe must deliver the object and close)"));
+  return 0;
+}
+
+// Ends the reading phase: on error the call is answered and everything it
+// held is given back; otherwise the objects (and what they hold) go to a worker.
+void Server::object_read_done(PendingObjects& p, std::optional<Error> error) {
+  auto it = pending_objects_.find(p.id);
+  if (it == pending_objects_.end()) return;
+  std::unique_ptr<PendingObjects> owned = std::move(it->second);
+  pending_objects_.erase(it);
+  if (error) {
+    object_quota_.give_back(p.call.uid, p.reserved);
+    fd_quota_.give_back(p.call.uid, p.fds);
+    --inflight_;
+    auto c = conns_.find(p.call.conn);
+    if (c != conns_.end()) --c->second->inflight;
+    // Objects are the client's: whatever went wrong reading them is about them.
+    if (error->code != Errc::too_large && error->code != Errc::busy && error->code != Errc::internal)
+      error->code = Errc::invalid_argument;
+    fail(p.call, *error);
+    maybe_exit();
+    return;
+  }
+  run_get_btf(p.call, std::move(p.kid), std::move(p.objects), p.reserved, p.fds, std::move(p.gate));
+}
+
+void Server::cancel_pending_objects(uint64_t conn_id) {
+  std::vector<uint64_t> ids;
+  for (auto& [id, p] : pending_objects_)
+    if (p->call.conn == conn_id) ids.push_back(id);
+  for (uint64_t id : ids) {
+    auto it = pending_objects_.find(id);
+    PendingObjects& p = *it->second;
+    object_quota_.give_back(p.call.uid, p.reserved);
+    fd_quota_.give_back(p.call.uid, p.fds);
+    --inflight_;
+    pending_objects_.erase(it);
+  }
+}
+
+void Server::run_get_btf(Call call, KernelIdentity kid, std::vector<ClientObject> objects, uint64_t reserved,
+                         size_t fds, std::function<Status()> gate) {
+  auto objs = std::make_shared<std::vector<ClientObject>>(std::move(objects));
+  pool_->submit([this, call, kid = std::move(kid), objs, reserved, fds, gate = std::move(gate)]() mutable {
+    std::optional<Result<BtfAnswer>> r;
+    try {
+      r = service_.get_btf(kid, std::move(*objs), {}, gate);
+    } catch (const std::exception& e) {
+      log_error("GetBtf threw: %s", e.what());
+      r = make_error(Errc::internal, "internal error in io.btfd.GetBtf");
+    }
+    objs.reset();
+    auto answer_fds = std::make_shared<std::vector<UniqueFd>>();
+    std::optional<json> result;
+    std::optional<Error> error;
+    if (*r) {
+      result = answer_json(**r);
+      answer_fds->push_back(std::move((*r)->blob.fd));
+    } else {
+      error = std::move(*r).error();
+    }
+    pool_->post([this, call, reserved, fds, result = std::move(result), error = std::move(error), answer_fds]() mutable {
+      object_quota_.give_back(call.uid, reserved);
+      fd_quota_.give_back(call.uid, fds);
+      --inflight_;
+      auto it = conns_.find(call.conn);
+      if (it != conns_.end()) --it->second->inflight;
+      if (error) fail(call, *error);
+      else answer(call, std::move(*result), std::move(*answer_fds));
+      // Large objects were just freed: hand the memory back now rather than
+      // keeping a peak a client chose.
+      if (reserved >= (16u << 20) && object_quota_.used() == 0) malloc_trim(0);
+      maybe_exit();
+    });
+  });
+}
+
+}  // namespace btfd::server
