@@ -38,12 +38,10 @@ Result<ObjectFile> parse_object(std::string name, std::span<const uint8_t> bytes
   if (btf_bytes.empty()) return fail(Errc::invalid_argument, "has no .BTF section (compile with clang -g)");
   ObjectFile obj;
   obj.name = name;
-  obj.btf.reset(btf__new(btf_bytes.data(), static_cast<__u32>(btf_bytes.size())));
-  if (!obj.btf) return fail(Errc::corrupt, std::string(".BTF is invalid: ") + std::strerror(errno));
-  __u32 raw_size = 0;
-  const void* raw = btf__raw_data(obj.btf.get(), &raw_size);
-  if (!raw) return fail(Errc::internal, "cannot read back .BTF");
-  auto view = BtfView::parse({static_cast<const uint8_t*>(raw), raw_size});
+  // The view's validation is a superset of what libbpf's btf__new checks, and it
+  // names the bad type; a moved vector keeps its buffer, so the view stays valid.
+  obj.btf_bytes.assign(btf_bytes.begin(), btf_bytes.end());
+  auto view = BtfView::parse(obj.btf_bytes);
   if (!view) return std::move(view).error().wrap("\"" + name + "\": .BTF");
   obj.view = std::move(view).value();
   if (!ext_bytes.empty()) {

@@ -21,9 +21,18 @@ struct BtfDeleter {
 using BtfPtr = std::unique_ptr<struct btf, BtfDeleter>;
 
 struct ObjectFile {
+  ObjectFile() = default;
+  // Moves keep btf_bytes' buffer where the view points; a copy would not.
+  ObjectFile(ObjectFile&&) = default;
+  ObjectFile& operator=(ObjectFile&&) = default;
+  ObjectFile(const ObjectFile&) = delete;
+  ObjectFile& operator=(const ObjectFile&) = delete;
+
   std::string name;
-  BtfPtr btf;    // libbpf's parse validates the client's bytes
-  BtfView view;  // over btf's own copy of the bytes
+  // The client's .BTF, copied: the section may sit at any offset in the file,
+  // and the view reads records in place, which needs 4-byte alignment.
+  std::vector<uint8_t> btf_bytes;
+  BtfView view;  // over btf_bytes, validated as a kernel's BTF is (btf_validate.hpp)
   std::vector<CoreRelo> relos;
 };
 

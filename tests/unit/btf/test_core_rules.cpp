@@ -281,3 +281,25 @@ TEST_CASE("a kernel with 4-byte pointers keeps the INT libbpf sizes pointers by"
     CHECK(m.marked(static_cast<uint32_t>(l)) == (long_size == 4));
   }
 }
+
+TEST_CASE("access-string indices are libbpf's: 0..INT_MAX, and bit offsets wrap as its __u32 does") {
+  Sample s;
+  for (const char* access : {"0:99999999999999999999", "99999999999999999999", "0:2147483648", "4294967296",
+                             "0:18446744073709551616"}) {
+    INFO(access);
+    auto spec = parse_local_spec(s.v(), static_cast<uint32_t>(s.outer), access, BPF_CORE_FIELD_BYTE_OFFSET);
+    REQUIRE_FALSE(spec.ok());
+    CHECK(spec.error().message.find("index out of range") != std::string::npos);
+  }
+  // The largest index times the largest size: unsigned arithmetic, no signed
+  // overflow (UBSan watches this in the sanitized build).
+  BtfPtr b(btf__new_empty());
+  int huge = btf__add_struct(b.get(), "huge", 0xffffffffu);
+  View v(b.get());
+  auto spec = parse_local_spec(v.get(), static_cast<uint32_t>(huge), "2147483647", BPF_CORE_FIELD_BYTE_OFFSET);
+  REQUIRE(spec.ok());
+  CHECK(spec->bit_offset == static_cast<uint32_t>(uint64_t{2147483647} * 0xffffffffull * 8));
+  Spec targ;
+  CHECK(match_candidate(*spec, v.get(), static_cast<uint32_t>(huge), &targ) == 1);
+  CHECK(targ.bit_offset == spec->bit_offset);
+}
