@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // btfd entry point: configuration, engine and server wired together.
 #include <malloc.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "kernel/identity.hpp"
@@ -18,6 +20,15 @@ int main(int argc, char** argv) {
   // parsed kernels' indexes (megabytes) then live in their own mappings and go
   // back to the system when a hot kernel is dropped.
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  // What the budgets allow at most (connections, descriptors clients pass,
+  // replies queued with a descriptor each, and our own files) must fit the fd
+  // table, or a full table would stall everyone. The unit sets LimitNOFILE=;
+  // by hand, raise the soft limit as far as the hard one allows.
+  struct rlimit nofile {};
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 8192 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = std::min<rlim_t>(8192, nofile.rlim_max);
+    (void)::setrlimit(RLIMIT_NOFILE, &nofile);
+  }
   server::Config cfg = server::default_config();
   int exit_code = 0;
   auto go = server::apply_flags(cfg, argc, argv, &exit_code);

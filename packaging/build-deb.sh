@@ -14,6 +14,7 @@ cp -r "$root/packaging/debian" "$work/btfd-0.1.0/debian"
 mv "$work"/*.deb "$out"/
 for pkg in "$out"/*.deb; do echo "== $(basename "$pkg")"; dpkg-deb -c "$pkg" | awk '{print $6}' | grep -v '/$'; done > "$out/filelist.txt"
 for f in ./usr/sbin/btfd ./usr/bin/btfctl ./lib/systemd/system/btfd.socket ./lib/systemd/system/btfd.service \
+         ./lib/systemd/system/btfd-admin.socket ./usr/lib/sysusers.d/btfd.conf \
          ./lib/systemd/system/btfd-refresh.timer ./usr/libexec/btfd/btfd-fetch \
          ./etc/kernel/postinst.d/btfd ./usr/share/man/man8/btfd.8.gz ./usr/include/btfd/libbtfd.h; do
   grep -q "^$f" "$out/filelist.txt" || { echo "missing from the packages: $f"; exit 1; }
