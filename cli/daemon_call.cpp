@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "cli/daemon_call.hpp"
 
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include "btfd-config.h"
@@ -17,11 +19,28 @@ btfd::Result<btfd::proto::Client> connect_daemon(const Globals& g, int timeout_m
   return btfd::proto::Client::connect(socket_path(g), timeout_ms);
 }
 
+namespace {
+// Methods btfd allows only to root, the btfd group or connections through
+// the admin socket (daemon/server/dispatch.cpp's table marks them).
+constexpr const char* kPrivileged[] = {"io.btfd.Prefetch", "io.btfd.Refresh", "io.btfd.GarbageCollect",
+                                       "io.btfd.Verify"};
+
+// Under the shipped units, members of the btfd group reach privileged
+// methods through the admin socket; use it when it is ours to use.
+std::string socket_for(const Globals& g, const std::string& method) {
+  bool defaulted = g.socket.empty() && !(std::getenv("BTFD_SOCKET") && *std::getenv("BTFD_SOCKET"));
+  if (defaulted && ::geteuid() != 0 && ::access(BTFD_ADMIN_SOCKET, W_OK) == 0)
+    for (const char* m : kPrivileged)
+      if (method == m) return BTFD_ADMIN_SOCKET;
+  return socket_path(g);
+}
+}  // namespace
+
 btfd::Result<btfd::proto::Message> call_daemon(const Globals& g, const std::string& method,
                                                const nlohmann::json& params, std::span<const int> fds, bool more,
                                                const std::function<void(const btfd::proto::Message&)>& on_reply,
                                                int timeout_ms) {
-  BTFD_TRY(auto client, connect_daemon(g, timeout_ms));
+  BTFD_TRY(auto client, btfd::proto::Client::connect(socket_for(g, method), timeout_ms));
   BTFD_TRY(auto msg, client.call(method, params, fds, more, on_reply));
   if (!msg.json.contains("error")) return msg;
   std::string name = msg.json["error"].is_string() ? msg.json["error"].get<std::string>() : "?";
