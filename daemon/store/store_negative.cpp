@@ -15,6 +15,15 @@ Status Store::put_negative(const KernelIdentity& id, int64_t retry_after_unix, s
   BTFD_TRY_VOID(validate_identity(id));
   if (reason.size() > kMaxReason) reason.resize(kMaxReason);
   std::lock_guard lock(mu_);
+  // A negative entry is advice: losing the last few at a power cut costs a hub
+  // request each, while an fsync per made-up kernel name would let any client
+  // keep the disk busy. Without the fsync the commit is still atomic (WAL),
+  // and the next durable commit of the connection flushes it too.
+  BTFD_TRY_VOID(db_.exec("PRAGMA synchronous=NORMAL"));
+  struct RestoreDurability {
+    Db& db;
+    ~RestoreDurability() { (void)db.exec("PRAGMA synchronous=FULL"); }
+  } restore{db_};
   BTFD_TRY(Transaction tx, Transaction::begin(db_));
   {
     // Expired entries answer nothing; collecting them here keeps a steady

@@ -75,7 +75,7 @@ TEST_CASE("a made-up identity cannot become a negative entry") {
 
 TEST_CASE("gc of a large cache never makes the loop's lookup wait") {
   test::TempDir dir;
-  constexpr int kEntries = 6000;
+  constexpr int kEntries = 4000;
   // A large cache, written straight into the index and blob directory (the
   // store's own path would fsync each entry three times).
   { open_store(dir.path()); }
