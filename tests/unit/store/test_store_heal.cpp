@@ -222,3 +222,44 @@ TEST_CASE("verify_all re-hashes every blob and drops the corrupt ones") {
   CHECK(clean->checked == 147);
   CHECK(clean->corrupt == 0);
 }
+
+TEST_CASE("an index damaged while the daemon runs fails with io, then is rebuilt by maintenance") {
+  test::TempDir dir;
+  auto s = open_store(dir.path());
+  for (int i = 0; i < 40; ++i)
+    REQUIRE(s->put_kernel(kid("r" + std::to_string(i)), bytes_of("kernel " + std::to_string(i)), Source::hub,
+                          std::string(300, 'o'), false)
+                .ok());
+  std::string index = dir / "index.sqlite";
+  {
+    // Another connection writes (so the store's cached pages are stale),
+    // moves everything into the main file, and the file is then overwritten
+    // past its header page.
+    auto other = Db::open(index);
+    REQUIRE(other.ok());
+    REQUIRE(other->exec("INSERT INTO negative VALUES ('a','b','c','d',1,'')").ok());
+    REQUIRE(other->exec("PRAGMA wal_checkpoint(TRUNCATE)").ok());
+  }
+  {
+    auto size = std::filesystem::file_size(index);
+    std::string garbage(size - 4096, '\x5a');
+    int fd = ::open(index.c_str(), O_WRONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    REQUIRE(::pwrite(fd, garbage.data(), garbage.size(), 4096) == static_cast<ssize_t>(garbage.size()));
+    ::close(fd);
+  }
+  auto l = s->list();
+  REQUIRE_FALSE(l.ok());
+  CHECK(l.error().code == Errc::io);
+  CHECK(l.error().message.find("damaged") != std::string::npos);
+  REQUIRE(s->flush_touches().ok());  // the daemon's periodic call rebuilds it
+  Usage u = s->usage();
+  CHECK(u.index_rebuilt == 1);
+  CHECK(u.kernels == 0);
+  CHECK(count_files(dir.path(), "index.sqlite.damaged-") == 1);
+  CHECK(count_files(dir / "blobs") == 0);
+  REQUIRE(s->put_kernel(kid("new"), bytes_of("fresh"), Source::hub, "", false).ok());
+  auto hit = s->find_kernel(kid("new"), false);
+  REQUIRE(hit.ok());
+  CHECK(hit->has_value());
+}
