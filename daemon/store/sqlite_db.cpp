@@ -126,6 +126,7 @@ Error Db::error(std::string_view what) const {
 }
 
 Status Db::exec(const char* sql) {
+  if (!db_) return make_error(Errc::io, "cache index is not open");
   char* msg = nullptr;
   int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &msg);
   if (rc == SQLITE_OK) return {};
@@ -135,6 +136,7 @@ Status Db::exec(const char* sql) {
 }
 
 Result<Stmt> Db::prepare(const char* sql) {
+  if (!db_) return make_error(Errc::io, "cache index is not open");
   auto it = cache_.find(sql);
   if (it != cache_.end()) return Stmt(db_, it->second, false, damaged_.get());
   sqlite3_stmt* s = nullptr;

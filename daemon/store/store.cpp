@@ -91,6 +91,12 @@ Result<std::unique_ptr<Store>> Store::open(const Options& opts) {
 }
 
 Status Store::heal_if_damaged_locked() {
+  if (!db_.is_open()) {
+    // A rebuild that could not open the fresh index (e.g. disk full): try again.
+    BTFD_TRY(OpenedIndex index, open_index(opts_.dir, now_()));
+    db_ = std::move(index.db);
+    return recover_locked();
+  }
   if (!db_.damaged()) return {};
   return rebuild_index_locked("a query found it damaged");
 }
