@@ -69,7 +69,7 @@ Result<uint64_t> extract(struct archive* a, const std::string& release, int out_
       if (got == 0) break;
       written += static_cast<uint64_t>(got);
       if (written > limits.max_output_bytes)
-        return make_error(Errc::too_large, "\"" + name + "\" unpacks to more than " +
+        return make_error(Errc::too_large, "\"" + name + "\" decompresses to more than " +
                                                std::to_string(limits.max_output_bytes) +
                                                " bytes, the cap on a kernel's BTF");
       BTFD_TRY_VOID(write_all(out_fd, std::span(reinterpret_cast<const uint8_t*>(buf.data()), static_cast<size_t>(got))));
