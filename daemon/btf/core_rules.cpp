@@ -5,6 +5,8 @@
 #include <climits>
 #include <cstring>
 
+#include "btf/utf8.hpp"
+
 namespace btfd::btf {
 namespace {
 
@@ -272,7 +274,10 @@ bool kinds_core_compat(const struct btf_type* a, const struct btf_type* b) {
 }
 
 Result<Spec> parse_local_spec(const BtfView* local, uint32_t type_id, const char* access, uint32_t kind) {
-  auto err = [&](Errc c, const std::string& m) { return make_error(c, "access string \"" + std::string(access ? access : "") + "\": " + m); };
+  // The access string is the object's bytes: shown as valid UTF-8.
+  auto err = [&](Errc c, const std::string& m) {
+    return make_error(c, "access string \"" + valid_utf8(access ? access : "") + "\": " + m);
+  };
   if (!access || !*access || *access == ':') return err(Errc::invalid_argument, "empty or malformed");
   Spec s;
   s.btf = local;

@@ -40,7 +40,8 @@ struct RelocContext {
   const CoreRelo& relo;
   std::string section;
   std::string where() const {
-    return "\"" + obj.name + "\": section '" + section + "' relo #" + std::to_string(relo.index);
+    // Both come from the client's object: not necessarily UTF-8.
+    return "\"" + valid_utf8(obj.name) + "\": section '" + valid_utf8(section) + "' relo #" + std::to_string(relo.index);
   }
 };
 

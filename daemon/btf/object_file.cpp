@@ -7,10 +7,14 @@
 #include <cerrno>
 #include <cstring>
 
+#include "btf/utf8.hpp"
+
 namespace btfd::btf {
 
 Result<ObjectFile> parse_object(std::string name, std::span<const uint8_t> bytes) {
-  auto fail = [&](Errc code, const std::string& what) { return make_error(code, "\"" + name + "\": " + what); };
+  // Messages are shown as text (JSON replies, logs): the client's name may not be UTF-8.
+  const std::string shown = "\"" + valid_utf8(name) + "\"";
+  auto fail = [&](Errc code, const std::string& what) { return make_error(code, shown + ": " + what); };
   if (elf_version(EV_CURRENT) == EV_NONE) return fail(Errc::internal, "libelf is unusable");
   if (bytes.size() < 64 || std::memcmp(bytes.data(), "\x7f" "ELF", 4) != 0)
     return fail(Errc::invalid_argument, "not an ELF file");
@@ -42,11 +46,11 @@ Result<ObjectFile> parse_object(std::string name, std::span<const uint8_t> bytes
   // names the bad type; a moved vector keeps its buffer, so the view stays valid.
   obj.btf_bytes.assign(btf_bytes.begin(), btf_bytes.end());
   auto view = BtfView::parse(obj.btf_bytes);
-  if (!view) return std::move(view).error().wrap("\"" + name + "\": .BTF");
+  if (!view) return std::move(view).error().wrap(shown + ": .BTF");
   obj.view = std::move(view).value();
   if (!ext_bytes.empty()) {
     auto relos = parse_core_relos(ext_bytes);
-    if (!relos) return std::move(relos).error().wrap("\"" + name + "\"");
+    if (!relos) return std::move(relos).error().wrap(shown);
     obj.relos = std::move(relos).value();
   }
   return obj;

@@ -139,3 +139,25 @@ TEST_CASE("names that are not UTF-8 give a report that dumps as strict JSON") {
   REQUIRE(out);
   CHECK(btf__find_by_name_kind(out.get(), bad.c_str(), BTF_KIND_STRUCT) > 0);
 }
+
+TEST_CASE("error messages that quote the object's bytes are valid UTF-8 too") {
+  // A bad access string in an object whose name is not UTF-8: the error quotes both.
+  Pair p("task_struct", "0:\xff");
+  auto k = KernelBtf::parse(p.kernel);
+  REQUIRE(k.ok());
+  ObjectInput in{"evil\xfe.o", p.object};
+  auto r = minimize(**k, std::span(&in, 1));
+  REQUIRE_FALSE(r.ok());
+  const std::string& msg = r.error().message;
+  INFO(msg);
+  CHECK(msg.find("evil\xef\xbf\xbd.o") != std::string::npos);
+  CHECK(msg.find("\"0:\xef\xbf\xbd\"") != std::string::npos);
+  CHECK_NOTHROW((void)nlohmann::json(msg).dump());
+  // And an object that is refused before its relocations are read.
+  std::vector<uint8_t> notelf(100, 7);
+  ObjectInput bad{"bad\xff.o", notelf};
+  auto r2 = minimize(**k, std::span(&bad, 1));
+  REQUIRE_FALSE(r2.ok());
+  CHECK_NOTHROW((void)nlohmann::json(r2.error().message).dump());
+  CHECK(r2.error().message.find("bad\xef\xbf\xbd.o") != std::string::npos);
+}
