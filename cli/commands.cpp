@@ -11,6 +11,7 @@ int cmd_list(const Globals&, std::vector<std::string>&);
 int cmd_status(const Globals&, std::vector<std::string>&);
 int cmd_stats(const Globals&, std::vector<std::string>&);
 int cmd_gc(const Globals&, std::vector<std::string>&);
+int cmd_verify(const Globals&, std::vector<std::string>&);
 int cmd_prefetch(const Globals&, std::vector<std::string>&);
 int cmd_refresh(const Globals&, std::vector<std::string>&);
 
@@ -26,6 +27,7 @@ const std::vector<Command>& command_table() {
       {"status", "", "Show the daemon's version, uptime, host, cache use and mirror health.", cmd_status},
       {"stats", "[--prometheus]", "Show request and cache statistics.", cmd_stats},
       {"gc", "", "Evict to the cache budget and remove unreferenced blobs.", cmd_gc},
+      {"verify", "", "Re-hash every cached blob; damaged ones are dropped (refetched when next asked).", cmd_verify},
       {"minimize", "KERNEL_BTF OBJECT... -o OUT [--report]",
        "Minimize a kernel BTF for CO-RE objects, locally (like bpftool gen min_core_btf).", cmd_minimize},
       {"host", "[--host-root DIR]", "Show this host's kernel identity and its BTF source (local, no daemon).", cmd_host},

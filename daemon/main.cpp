@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
     log_error("cannot open the cache: %s", store.error().message.c_str());
     return 1;
   }
+  if (auto u = (*store)->usage(); u.index_rebuilt)
+    log_warning("%s", u.index_note.c_str());  // served anyway: the cache refills
   server::Stats stats;
   server::Service service(cfg, std::move(store).value(), *host, stats);
   server::Server srv(cfg, service, stats);

@@ -3,7 +3,7 @@
 _btfctl() {
 	local cur prev words cword
 	_init_completion || return
-	local commands="get list prefetch refresh status stats gc minimize host help"
+	local commands="get list prefetch refresh status stats gc verify minimize host help"
 	local globals="--json --pretty --quiet --socket --version --help"
 	local cmd="" i
 	for ((i = 1; i < cword; i++)); do

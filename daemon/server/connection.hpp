@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <deque>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,11 @@ struct Server::Connection {
   size_t out_bytes = 0;
   size_t fds_parked = 0;      // received, counted in fd_quota_, not yet handed to a call
   unsigned inflight = 0;
+  // Varlink replies carry no call id: they go out in the order of the calls.
+  // A call's final reply waits here until every earlier call was answered.
+  uint64_t next_seq = 0;  // given to the next call
+  uint64_t head_seq = 0;  // the call whose reply goes out next
+  std::map<uint64_t, std::pair<nlohmann::json, std::vector<UniqueFd>>> parked;
   std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_write = last;       // last reply byte the client took
   std::chrono::steady_clock::time_point message_started = last;  // first byte of the unfinished message
@@ -49,6 +55,7 @@ struct Server::Connection {
 // One call being served: enough to answer it from anywhere on the loop.
 struct Server::Call {
   uint64_t conn = 0;
+  uint64_t seq = 0;  // order on its connection
   uid_t uid = static_cast<uid_t>(-1);
   const char* method = "unknown";  // a name from the method table: stats keys never come from clients
   bool more = false;

@@ -43,6 +43,7 @@ const std::vector<MethodSpec>& method_table() {
        &Server::m_prefetch},
       {"io.btfd.Refresh", {}, Access::privileged, &Server::m_refresh},
       {"io.btfd.GarbageCollect", {}, Access::privileged, &Server::m_gc},
+      {"io.btfd.Verify", {}, Access::privileged, &Server::m_verify},
   };
   return table;
 }
@@ -109,14 +110,31 @@ void Server::finish_call(const Call& call, const char* outcome) {
   stats_.request(call.method, outcome, std::chrono::duration<double>(Clock::now() - call.started).count());
 }
 
+// A call's final reply, in call order: parked until the calls before it on
+// its connection have been answered, then sent with every parked successor.
+void Server::deliver(const Call& call, std::optional<json> reply, std::vector<UniqueFd> fds) {
+  auto it = conns_.find(call.conn);
+  if (it == conns_.end()) return;
+  Connection& c = *it->second;
+  c.parked.emplace(call.seq, std::make_pair(reply ? std::move(*reply) : json(), std::move(fds)));
+  uint64_t id = c.id;
+  for (auto p = c.parked.find(c.head_seq); p != c.parked.end(); p = c.parked.find(c.head_seq)) {
+    auto [j, f] = std::move(p->second);
+    c.parked.erase(p);
+    ++c.head_seq;
+    if (!j.is_null()) send(id, j, std::move(f));  // null: a oneway call, nothing to send
+    if (!conns_.count(id)) return;
+  }
+}
+
 void Server::answer(const Call& call, json result, std::vector<UniqueFd> fds) {
-  if (!call.oneway) send(call.conn, proto::reply(std::move(result)), std::move(fds));
+  deliver(call, call.oneway ? std::nullopt : std::optional<json>(proto::reply(std::move(result))), std::move(fds));
   finish_call(call, "ok");
 }
 
 void Server::fail(const Call& call, const char* name, const std::string& message, const char* outcome, json extra) {
   extra["message"] = message;
-  if (!call.oneway) send(call.conn, proto::error_reply(name, std::move(extra)));
+  deliver(call, call.oneway ? std::nullopt : std::optional<json>(proto::error_reply(name, std::move(extra))), {});
   finish_call(call, outcome);
 }
 
@@ -127,6 +145,7 @@ void Server::fail(const Call& call, const Error& e) {
 void Server::handle_message(Connection& c, proto::Message msg) {
   Call call;
   call.conn = c.id;
+  call.seq = c.next_seq++;
   call.uid = c.cred.uid;
   const json& j = msg.json;
   auto invalid = [&](const std::string& parameter, const std::string& message) {
@@ -259,15 +278,18 @@ void Server::m_prefetch(Connection& c, Call& call, const json& params, proto::Me
   auto kid = identity_from_json(param(params, "kernel") ? *param(params, "kernel") : json(), service_.host().identity);
   if (!kid) return fail(call, errors::kInvalidKernel, kid.error().message, "invalid");
   bool pin = param_bool(params, "pin", true);
-  run_on_worker(c, call, [this, kid = *kid, pin](Call& call) -> Result<json> {
+  run_on_worker(c, call, [this, kid = *kid, pin](Call& running) -> Result<json> {
     hub::ProgressFn progress;
-    if (call.more && !call.oneway) {
+    if (running.more && !running.oneway) {
       auto last = std::make_shared<Clock::time_point>();
-      progress = [this, conn = call.conn, last](const hub::Progress& p) {
+      progress = [this, conn = running.conn, seq = running.seq, last](const hub::Progress& p) {
         auto now = Clock::now();
         if (now - *last < std::chrono::milliseconds(200)) return;
         *last = now;
-        pool_->post([this, conn, p] {
+        pool_->post([this, conn, seq, p] {
+          // Progress is advisory: shown only while no earlier reply is due.
+          auto it = conns_.find(conn);
+          if (it == conns_.end() || it->second->head_seq != seq) return;
           send(conn, proto::reply({{"state", "progress"}, {"downloaded", p.downloaded}, {"total", p.total}}, true));
         });
       };
@@ -307,6 +329,10 @@ void Server::m_refresh(Connection& c, Call& call, const json&, proto::Message&) 
 
 void Server::m_gc(Connection& c, Call& call, const json&, proto::Message&) {
   run_on_worker(c, call, [this](Call&) { return service_.gc(); });
+}
+
+void Server::m_verify(Connection& c, Call& call, const json&, proto::Message&) {
+  run_on_worker(c, call, [this](Call&) { return service_.verify(); });
 }
 
 }  // namespace btfd::server

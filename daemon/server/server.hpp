@@ -22,6 +22,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -101,9 +102,11 @@ class Server {
   void m_stats(Connection&, Call&, const nlohmann::json&, proto::Message&);
   void m_refresh(Connection&, Call&, const nlohmann::json&, proto::Message&);
   void m_gc(Connection&, Call&, const nlohmann::json&, proto::Message&);
+  void m_verify(Connection&, Call&, const nlohmann::json&, proto::Message&);
   friend const std::vector<MethodSpec>& method_table();
   // Runs work on a worker; its result (or its error) is answered on the loop.
   void run_on_worker(Connection& c, Call call, std::function<Result<nlohmann::json>(Call&)> work);
+  void deliver(const Call& call, std::optional<nlohmann::json> reply, std::vector<UniqueFd> fds);
   void answer(const Call& call, nlohmann::json result, std::vector<UniqueFd> fds = {});
   void fail(const Call& call, const char* name, const std::string& message, const char* outcome,
             nlohmann::json extra = nlohmann::json::object());

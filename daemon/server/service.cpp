@@ -406,7 +406,8 @@ Result<nlohmann::json> Service::refresh() {
     kernels.push_back(std::move(item));
   }
   BTFD_TRY(int unpinned, release_pins(cfg_.module_dirs));
-  return nlohmann::json{{"kernels", std::move(kernels)}, {"unpinned", unpinned}};
+  BTFD_TRY(auto verified, verify());
+  return nlohmann::json{{"kernels", std::move(kernels)}, {"unpinned", unpinned}, {"verified", std::move(verified)}};
 }
 
 Result<nlohmann::json> Service::list() {
@@ -446,11 +447,21 @@ nlohmann::json Service::status() {
           {"native_btf", !host_.native_btf_path.empty()},
           {"cache", {{"directory", store_->dir()}, {"used", u.bytes}, {"budget", u.budget}, {"kernels", u.kernels},
                      {"minimized", u.minimized}, {"objects", u.objects}, {"negative", u.negative},
-                     {"corrupt_blobs", u.corrupt_blobs}}},
+                     {"corrupt_blobs", u.corrupt_blobs}, {"index_rebuilt", u.index_rebuilt}}},
           {"hot_kernels_bytes", hot_bytes()},
           {"mirrors", mirror_stats()},
           {"prefetch", {{"runs", stats_.prefetches.load()}, {"failures", stats_.prefetch_failures.load()},
                         {"kernels_seen", stats_.upgrades_seen.load()}}}};
+}
+
+Result<nlohmann::json> Service::verify() {
+  BTFD_TRY(auto r, in_store(store_->verify_all()));
+  if (r.corrupt) {
+    trim_hot(true);  // a hot kernel may be mapped from a blob just dropped
+    log_warning("verify: %llu of %llu cached blobs were damaged and dropped", static_cast<unsigned long long>(r.corrupt),
+                static_cast<unsigned long long>(r.checked));
+  }
+  return nlohmann::json{{"checked", r.checked}, {"corrupt", r.corrupt}, {"bytes", r.bytes}};
 }
 
 Result<nlohmann::json> Service::gc() {

@@ -71,6 +71,9 @@ class Service {
   nlohmann::json status();
   nlohmann::json mirror_stats() const;
   Result<nlohmann::json> gc();
+  // Re-hashes every blob in the cache; corrupt ones are dropped (btfctl verify,
+  // and the daily refresh).
+  Result<nlohmann::json> verify();
   // Drops parsed kernels idle for longer than the configured time (all if force).
   void trim_hot(bool force);
   void flush_touches() { (void)store_->flush_touches(); }
