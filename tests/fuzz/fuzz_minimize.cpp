@@ -3,7 +3,10 @@
 // object at once. Input: two little-endian u32 lengths, then the kernel's raw
 // BTF, the object's .BTF, and the rest as its .BTF.ext; the two sections are
 // wrapped in a BPF ELF (so mutations reach the BTF, not the ELF framing).
-// Seed it with a real object's sections, its .BTF doubling as the kernel.
+// A kernel length of 0 makes the object's .BTF the kernel too: a mutation then
+// changes both sides alike and survives validation far more often, so the
+// matching rules get explored, not only the validation. Seed it with real
+// objects' sections.
 // Invariants beyond "no crash": the report dumps as strict JSON, and what
 // minimize() emits passes the same validation as its inputs.
 #include <cstdint>
@@ -33,6 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   rest = rest.subspan(kernel_len);
   if (btf_len > rest.size()) btf_len = rest.size();
   auto object = btfd::test::bpf_object(rest.first(btf_len), rest.subspan(btf_len));
+  if (kernel.empty()) kernel.assign(rest.begin(), rest.begin() + static_cast<ptrdiff_t>(btf_len));
 
   btfd::btf::ObjectInput in{"fuzz.o", object};
   std::span<const btfd::btf::ObjectInput> objects(&in, 1);
