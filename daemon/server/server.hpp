@@ -55,6 +55,8 @@ class Server {
   Status adopt_connection(int fd);
   // For the fuzzer: sets up the loop and the worker pool without listening.
   Status start_detached();
+  // No connection open and no work in flight (the fuzzer waits for this).
+  bool quiescent() const { return conns_.empty() && inflight_ == 0; }
 
   struct Connection;
   struct Call;
