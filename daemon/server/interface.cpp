@@ -60,7 +60,8 @@ method ListKernels() -> (
 )
 
 # Fetch a kernel's BTF ahead of time and pre-minimize it for recent objects.
-# Needs root or the configured group. Called with "more", it streams progress.
+# Needs root, the configured group or the admin socket. Called with "more", it
+# streams progress (shown only while no earlier call's reply is due).
 method Prefetch(
   # The kernel; omitted fields default to this host's.
   kernel: ?Kernel,
@@ -102,7 +103,9 @@ method Refresh() -> (
   # "not-in-hub", "error" or "skipped") and, for the last ones, message.
   kernels: []object,
   # Kernels whose pin was released.
-  unpinned: int
+  unpinned: int,
+  # What re-hashing the cache found (as Verify's reply).
+  verified: object
 )
 
 # Evict to the cache budget and drop unreferenced blobs. Needs root or the configured group.
@@ -115,21 +118,38 @@ method GarbageCollect() -> (
   freed_bytes: int
 )
 
+# Re-hash every cached blob against its recorded sha256; damaged ones are
+# dropped (and fetched again when next asked for). Needs root or the configured group.
+method Verify() -> (
+  # Blobs hashed.
+  checked: int,
+  # Blobs found damaged (or missing) and dropped.
+  corrupt: int,
+  # Bytes hashed.
+  bytes: int
+)
+
 # No mirror has BTF for this kernel (cached as a miss for a while).
 error KernelNotInHub (message: string)
-# No mirror could be reached; not cached as a miss: retry later.
+# No mirror could be reached, each timed out, refused (e.g. a redirect btfd does
+# not follow) or served something that is not a valid kernel BTF; not cached as
+# a miss: retry later.
 error HubUnreachable (message: string)
-# An object is not a valid BPF ELF with BTF, or its relocations cannot be resolved.
+# An object is not a valid BPF ELF with BTF, its relocations cannot be resolved,
+# or it could not be read (a pipe that did not deliver it whole in time).
 error InvalidObject (message: string)
 # The kernel identity is malformed.
 error InvalidKernel (message: string)
 # The caller may not use this method.
 error PermissionDenied (message: string)
-# A limit was exceeded (object size, objects per request, message size).
+# A limit was exceeded (object size, objects per request or per client, message
+# size); the message names the limit.
 error TooLarge (message: string)
-# Too many requests in flight on this connection or too many connections.
+# A budget is used up: connections (per user or in total), descriptors held,
+# object bytes held, calls in flight on the connection, or hub lookups per
+# minute for this user. Retry later.
 error Busy (message: string)
-# The cache could not be read or written (disk full, read-only, corrupt).
+# The cache could not be read or written (disk full, read-only, damaged).
 error StoreError (message: string)
 # A bug.
 error Internal (message: string)

@@ -40,7 +40,8 @@ std::optional<ParamError> check_object(const nlohmann::json& obj, std::span<cons
       case ParamType::fd_indexes:
         ok = value.is_array();
         if (ok)
-          for (const auto& v : value) ok = ok && v.is_number_unsigned();
+          for (const auto& v : value)
+            ok = ok && (v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0));
         break;
       case ParamType::kernel:
         if (!value.is_object()) break;

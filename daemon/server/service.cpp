@@ -81,6 +81,7 @@ static hub::Options hub_options(const Config& c) {
   o.download.max_bytes = c.max_download;
   o.temp_dir = c.cache_dir;  // staging on the same file system as the store
   o.verify_checksums = c.verify_checksums;
+  o.extract.max_output_bytes = c.max_kernel_size;
   return o;
 }
 
@@ -186,7 +187,16 @@ Result<std::shared_ptr<const btf::KernelBtf>> Service::hot_kernel(const store::K
   BTFD_TRY(auto found, in_store(store_->find_kernel(e.id)));
   if (!found) return make_error(Errc::not_found, "kernel " + e.id.to_string() + " left the cache");
   // Mapped, not copied: a hot kernel shares the page cache with the blob.
-  BTFD_TRY(auto k, btf::KernelBtf::load(found->second.fd.get(), found->second.size));
+  auto loaded = btf::KernelBtf::load(found->second.fd.get(), found->second.size);
+  if (!loaded) {
+    // Validated before it was stored, so this kernel came from an older btfd
+    // (or the validation grew stricter): drop it and fetch it afresh next time,
+    // rather than failing every request on it. It is not the client's fault.
+    store_->drop_invalid(e.digest);
+    return make_error(Errc::io, "the cached BTF of " + e.id.to_string() + " fails validation (" +
+                                    loaded.error().message + "); it was dropped, ask again");
+  }
+  auto k = std::move(loaded).value();
   std::lock_guard lock(hot_mu_);
   hot_[key] = Hot{k, std::chrono::steady_clock::now()};
   // Over budget: drop the least recently used others.

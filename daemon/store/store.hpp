@@ -202,6 +202,10 @@ class Store {
   // corrupt ones as find_kernel would. For btfctl verify and the daily refresh:
   // costs a read of the whole cache.
   Result<VerifyReport> verify_all();
+  // Drops a blob whose content hashes right but that a later check refused
+  // (e.g. a kernel BTF stored by an older btfd that today's validation
+  // rejects): its rows and file go, counted as corrupt, and it is fetched again.
+  void drop_invalid(const Digest& d);
   Result<Listing> list();
   Usage usage();
   // Writes batched last_used updates (callers run it periodically off the hot

@@ -28,6 +28,11 @@ bool Store::still_same_blob_locked(const Digest& d, const std::optional<FileStam
   return present && stamp_from(st).dev == seen->dev && stamp_from(st).ino == seen->ino;
 }
 
+void Store::drop_invalid(const Digest& d) {
+  Lock lock = lock_for(false);
+  drop_corrupt_locked(to_hex(d));
+}
+
 void Store::drop_corrupt_locked(const std::string& hex) {
   forget_hits_locked();
   ++counters_.corrupt_blobs;

@@ -72,3 +72,76 @@ TEST_CASE("file descriptors travel with their message over a socket pair") {
   REQUIRE(read(pr.get(), &c, 1) == 1);
   CHECK(c == 'z');
 }
+
+namespace {
+// A descriptor that can be told apart: the read end of a new pipe.
+UniqueFd marker_fd() {
+  int p[2];
+  REQUIRE(pipe2(p, O_CLOEXEC) == 0);
+  close(p[1]);
+  return UniqueFd(p[0]);
+}
+std::vector<UniqueFd> one(UniqueFd fd) {
+  std::vector<UniqueFd> v;
+  v.push_back(std::move(fd));
+  return v;
+}
+}  // namespace
+
+TEST_CASE("pipelined messages keep their own descriptors (the last message starting in a chunk gets its fds)") {
+  FrameReader r;
+  UniqueFd fa = marker_fd(), fb = marker_fd();
+  int a = fa.get(), b = fb.get();
+  std::string m1 = encode({{"method", "one"}}), m2 = encode({{"method", "two"}});
+  // As the kernel delivers two sendmsg()s glued into one read: the first
+  // message's bytes, then the second's with its fds (a read stops after them).
+  REQUIRE(r.feed(bytes(m1.substr(0, 4)), one(std::move(fa))).ok());
+  REQUIRE(r.feed(bytes(m1.substr(4) + m2), one(std::move(fb))).ok());
+  auto first = r.next();
+  REQUIRE(first.ok());
+  REQUIRE(first->has_value());
+  CHECK((*first)->json["method"] == "one");
+  REQUIRE((*first)->fds.size() == 1);
+  CHECK((*first)->fds[0].get() == a);
+  auto second = r.next();
+  REQUIRE(second.ok());
+  REQUIRE(second->has_value());
+  CHECK((*second)->json["method"] == "two");
+  REQUIRE((*second)->fds.size() == 1);
+  CHECK((*second)->fds[0].get() == b);
+  CHECK(r.fds_held() == 0);
+}
+
+TEST_CASE("descriptors arriving in the middle of a message, or twice for one message, are protocol errors") {
+  FrameReader r;
+  std::string m = encode({{"method", "x"}});
+  REQUIRE(r.feed(bytes(m.substr(0, 3)), {}).ok());
+  auto mid = r.feed(bytes(m.substr(3, 3)), one(marker_fd()));
+  REQUIRE_FALSE(mid.ok());
+  CHECK(mid.error().code == Errc::protocol);
+  FrameReader r2;
+  REQUIRE(r2.feed(bytes(m.substr(0, 3)), one(marker_fd())).ok());
+  CHECK(r2.fds_held() == 1);
+  // Bytes of the same message again with fds: no message starts in them.
+  CHECK_FALSE(r2.feed(bytes(m.substr(3, 2)), one(marker_fd())).ok());
+}
+
+TEST_CASE("nesting deeper than kMaxJsonDepth is refused before parsing; strings do not count") {
+  std::string deep = std::string(kMaxJsonDepth + 1, '[') + std::string(kMaxJsonDepth + 1, ']');
+  auto r = parse_message("{\"a\":" + deep + "}");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::protocol);
+  CHECK(r.error().message.find("nested") != std::string::npos);
+  std::string ok = std::string(kMaxJsonDepth - 1, '[') + std::string(kMaxJsonDepth - 1, ']');
+  CHECK(parse_message("{\"a\":" + ok + "}").ok());
+  // Brackets inside strings (escaped quotes too) are text, not nesting.
+  CHECK(parse_message("{\"a\":\"" + std::string(1000, '[') + "\\\"[[[\"}").ok());
+}
+
+TEST_CASE("encoding never throws on invalid UTF-8") {
+  nlohmann::json j = {{"name", std::string("task_struc\xff")}};
+  std::string out;
+  CHECK_NOTHROW(out = encode(j));
+  CHECK(out.back() == '\0');
+  CHECK(parse_message(std::string_view(out).substr(0, out.size() - 1)).ok());
+}
