@@ -17,7 +17,8 @@ int exit_code_for(btfd::Errc code) {
 }
 
 void print_json(const Globals& g, const nlohmann::json& j) {
-  std::cout << j.dump(g.pretty ? 2 : -1) << '\n';
+  // File names and btfd's messages may hold any bytes: never throw on them.
+  std::cout << j.dump(g.pretty ? 2 : -1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }
 
 int report_error(const Globals& g, const btfd::Error& e) {

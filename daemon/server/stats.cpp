@@ -88,7 +88,7 @@ std::string Stats::to_prometheus(const nlohmann::json& extra) const {
       for (auto& [label, val] : v.items())
         o << name << "{mirror=\"" << label_value(label) << "\"} " << val.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {
-      o << name << " " << v.dump() << "\n";
+      o << name << " " << v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     }
   }
   return o.str();
