@@ -20,12 +20,12 @@ btfd::Result<btfd::proto::Client> connect_daemon(const Globals& g, int timeout_m
 }
 
 namespace {
-// Methods btfd allows only to root, the btfd group or connections through
+// Methods btfd allows only to root, the allowed group or connections through
 // the admin socket (daemon/server/dispatch.cpp's table marks them).
 constexpr const char* kPrivileged[] = {"io.btfd.Prefetch", "io.btfd.Refresh", "io.btfd.GarbageCollect",
                                        "io.btfd.Verify"};
 
-// Under the shipped units, members of the btfd group reach privileged
+// Under the shipped units, members of the btfd-admin group reach privileged
 // methods through the admin socket; use it when it is ours to use.
 std::string socket_for(const Globals& g, const std::string& method) {
   bool defaulted = g.socket.empty() && !(std::getenv("BTFD_SOCKET") && *std::getenv("BTFD_SOCKET"));

@@ -10,6 +10,11 @@ apt-get install -y --no-install-recommends "$out"/btfd_*.deb "$out"/libbtfd1_*.d
 for f in /usr/sbin/btfd /usr/bin/btfctl /usr/libexec/btfd/btfd-fetch /lib/systemd/system/btfd.socket /etc/kernel/postinst.d/btfd; do
   [ -e "$f" ] || { echo "not installed: $f"; exit 1; }
 done
+# Enabled on install, as the packaging promises (the kernel hooks and the
+# refresh timer need the socket).
+for u in btfd.socket btfd-admin.socket btfd-refresh.timer; do
+  deb-systemd-helper --quiet was-enabled "$u" || { echo "$u is not enabled after install"; exit 1; }
+done
 tmp=$(mktemp -d)
 # The repo's test hub as a plain-directory mirror: a hub get runs the
 # installed btfd-fetch.
@@ -38,7 +43,7 @@ for _ in $(seq 100); do [ -S "$tmp/btfd.sock" ] && break; sleep 0.05; done
 /usr/bin/btfctl --socket "$tmp/btfd.sock" --json get --distro ubuntu --distro-version 20.04 --arch x86_64 \
   --release 5.4.0-26-generic | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j["source"] == "hub" and j["size"] > 0, j'
 # The admin socket's group exists (postinst), so btfd-admin.socket can start.
-getent group btfd >/dev/null || { echo "the btfd group was not created"; exit 1; }
+getent group btfd-admin >/dev/null || { echo "the btfd-admin group was not created"; exit 1; }
 [ -e /lib/systemd/system/btfd-admin.socket ] || { echo "not installed: btfd-admin.socket"; exit 1; }
 pkg-config --exists libbtfd
 [ -s /usr/share/man/man1/btfctl.1.gz ] || { echo "btfctl(1) not installed"; exit 1; }

@@ -188,7 +188,7 @@ void Server::handle_message(Connection& c, proto::Message msg) {
   if (auto bad = check_params(params, spec->params)) return invalid(bad->parameter, bad->message);
   if (spec->access == Access::privileged && !privileged(c))
     return fail(call, errors::kPermissionDenied,
-                std::string(spec->name) + " needs root, the btfd group or the admin socket", "denied");
+                std::string(spec->name) + " needs root, the allowed group or the admin socket", "denied");
   try {
     (this->*spec->handler)(c, call, params, msg);
   } catch (const std::exception& e) {

@@ -110,7 +110,7 @@ Status Server::setup_listeners() {
   int n = sd_listen_fds_with_names(1, &names);
   if (n > 0) {
     // btfd.socket passes the public socket and, named "admin", the socket
-    // only root and the btfd group can connect to (file mode 0660).
+    // only root and the btfd-admin group can connect to (file mode 0660).
     Status st;
     for (int i = 0; i < n; ++i) {
       int fd = SD_LISTEN_FDS_START + i;

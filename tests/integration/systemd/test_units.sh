@@ -27,7 +27,7 @@ grep -qx 'WantedBy=sockets.target' "$socket"
 grep -q '^ExecStart=/.*/btfd$' "$service"
 # Descriptors: the budgets in btfd.conf [Limits] fit this table.
 grep -qx 'LimitNOFILE=8192' "$service"
-# AllowGroup under PrivateUsers=: the admin socket is group btfd's, checked by
+# AllowGroup under PrivateUsers=: the admin socket is group btfd-admin's, checked by
 # the kernel at connect(), and handed to btfd by name.
 admin=$dir/btfd-admin.socket
 grep -qx 'Sockets=btfd.socket btfd-admin.socket' "$service"
@@ -35,7 +35,7 @@ grep -qx 'PrivateUsers=yes' "$service"
 grep -qx 'FileDescriptorName=btfd' "$socket"
 grep -qx 'ListenStream=/run/btfd/admin.sock' "$admin"
 grep -qx 'SocketMode=0660' "$admin"
-grep -qx 'SocketGroup=btfd' "$admin"
+grep -qx 'SocketGroup=btfd-admin' "$admin"
 grep -qx 'FileDescriptorName=admin' "$admin"
 grep -qx 'Service=btfd.service' "$admin"
 # Nothing may hide the inputs btfd reads; ProtectSystem=strict keeps them readable.
