@@ -14,6 +14,8 @@ packages=(
   iproute2 util-linux
   # packaging: .deb and .rpm builds, lintian
   debhelper dpkg-dev fakeroot lintian rpm
+  # the installed packages under a real systemd, in a container
+  debootstrap systemd-container
 )
 
 missing=()
