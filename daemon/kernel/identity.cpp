@@ -56,6 +56,13 @@ OsRelease parse_os_release(std::string_view text) {
   return out;
 }
 
+KernelIdentity identity_from(const OsRelease& os, std::string_view machine, std::string release) {
+  KernelIdentity id{os.id, os.version_id, archive_arch(machine), std::move(release)};
+  // Rolling distros (arch, debian sid) have no VERSION_ID; the archive has none for them either.
+  if (id.distro_version.empty()) id.distro_version = "rolling";
+  return id;
+}
+
 std::string archive_arch(std::string_view machine) {
   if (machine == "aarch64" || machine == "arm64") return "arm64";
   if (machine == "amd64") return "x86_64";
@@ -101,9 +108,7 @@ Result<HostInfo> detect_host(const std::string& host_root) {
   struct utsname u {};
   if (::uname(&u) < 0) return sys_error(errno, "uname");
   HostInfo info;
-  info.identity = KernelIdentity{osr.id, osr.version_id, archive_arch(u.machine), u.release};
-  // Rolling distros (arch, debian sid) have no VERSION_ID; the archive has none for them either.
-  if (info.identity.distro_version.empty()) info.identity.distro_version = "rolling";
+  info.identity = identity_from(osr, u.machine, u.release);
   std::string vmlinux = host_path(host_root, "/sys/kernel/btf/vmlinux");
   if (::access(vmlinux.c_str(), R_OK) == 0) info.native_btf_path = vmlinux;
   return info;

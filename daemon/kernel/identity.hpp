@@ -30,6 +30,11 @@ struct OsRelease {
 // Parses os-release(5) text: KEY=value lines with optional shell quoting.
 OsRelease parse_os_release(std::string_view text);
 
+// os-release + uname as they are: ID/VERSION_ID ("rolling" when there is no
+// VERSION_ID), the machine in archive naming, the release. Where the archive
+// keeps them is DistroMap's business (kernel/distro_map.hpp).
+KernelIdentity identity_from(const OsRelease& os, std::string_view machine, std::string release);
+
 // Maps uname's machine to the archive's directory name (aarch64 -> arm64).
 std::string archive_arch(std::string_view machine);
 
