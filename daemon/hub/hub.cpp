@@ -21,13 +21,6 @@ long jittered(long ms) {
 
 }  // namespace
 
-std::string mirror_base_url(const std::string& mirror) {
-  std::string m = mirror;
-  while (m.size() > 1 && m.back() == '/') m.pop_back();
-  if (!m.empty() && m[0] == '/') return "file://" + m;
-  return m;
-}
-
 Hub::Hub(Options opts, AttemptFn attempt) : opts_(std::move(opts)), attempt_(std::move(attempt)) {
   for (const auto& m : opts_.mirrors) {
     Mirror mirror;
@@ -105,6 +98,14 @@ Result<FetchResult> Hub::fetch(const KernelIdentity& id, int out_fd, const Progr
         continue;
       }
     }
+    // A local mirror whose directory is gone would answer "not found" for
+    // every kernel: that is a broken mirror, not a kernel the hub lacks.
+    if (std::string problem = mirror_problem(opts_.mirrors[i]); !problem.empty()) {
+      record(i, false, nullptr, FetchFailure::fatal, 0);
+      ++unreachable;
+      if (!network) network = make_error(Errc::unreachable, "mirror \"" + mirrors_[i].stats.base + "\": " + problem);
+      continue;
+    }
     FetchFailure failure = FetchFailure::fatal;
     auto r = fetch_from(i, id, out_fd, progress, &failure);
     if (r) return r;
@@ -131,13 +132,18 @@ Result<FetchResult> Hub::fetch(const KernelIdentity& id, int out_fd, const Progr
 }
 
 std::vector<MirrorStats> Hub::stats() const {
-  std::lock_guard lock(mu_);
   std::vector<MirrorStats> out;
-  auto now = std::chrono::steady_clock::now();
-  for (const auto& m : mirrors_) {
-    out.push_back(m.stats);
-    out.back().open_circuit = now < m.open_until;
+  {
+    std::lock_guard lock(mu_);
+    auto now = std::chrono::steady_clock::now();
+    for (const auto& m : mirrors_) {
+      out.push_back(m.stats);
+      out.back().open_circuit = now < m.open_until;
+    }
   }
+  // Health is what a mirror can do now, not only how it answered before: a
+  // directory that vanished is reported at once (stat() outside the lock).
+  for (size_t i = 0; i < out.size(); ++i) out[i].problem = mirror_problem(opts_.mirrors[i]);
   return out;
 }
 

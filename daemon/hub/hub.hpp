@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "hub/attempt.hpp"
+#include "hub/mirror.hpp"
 #include "kernel/identity.hpp"
 
 namespace btfd::hub {
@@ -40,6 +41,8 @@ struct MirrorStats {
   std::string base;
   uint64_t requests = 0, successes = 0, not_found = 0, errors = 0, timeouts = 0, bytes = 0, skipped = 0;
   bool open_circuit = false;
+  std::string problem;  // mirror_problem() now: "" unless it is known not to answer
+  bool healthy() const { return !open_circuit && problem.empty(); }
 };
 
 class Hub {
@@ -73,8 +76,5 @@ class Hub {
   mutable std::mutex mu_;
   std::vector<Mirror> mirrors_;
 };
-
-// Plain directory paths become file:// URLs; URLs are returned unchanged.
-std::string mirror_base_url(const std::string& mirror);
 
 }  // namespace btfd::hub
