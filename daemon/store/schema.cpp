@@ -11,6 +11,9 @@
 //              (eviction asks "does anything still name this blob?" per
 //              victim), objects by request time (their eviction order) and
 //              negative entries by expiry (collected on every put_negative).
+//   version 3: negative entries name the mirror list that answered (a
+//              fingerprint): "not in hub" from one list says nothing about
+//              another. Older rows, from an unknown list, are dropped.
 #include "store/schema.hpp"
 
 #include <string>
@@ -64,6 +67,11 @@ CREATE INDEX kernels_digest ON kernels(digest);
 CREATE INDEX minimized_digest ON minimized(digest);
 CREATE INDEX objects_lru ON objects(last_requested);
 CREATE INDEX negative_expiry ON negative(retry_after);
+)sql",
+    // 2 -> 3
+    R"sql(
+DELETE FROM negative;
+ALTER TABLE negative ADD COLUMN mirrors TEXT NOT NULL DEFAULT '';
 )sql",
 };
 

@@ -184,11 +184,17 @@ class Store {
 
   // Records "the hub has no BTF for id" until retry_after_unix. Expired entries
   // are collected on the way; beyond Options::max_negative rows the oldest go.
-  // The reason is kept to its first 512 bytes.
-  Status put_negative(const KernelIdentity& id, int64_t retry_after_unix, std::string reason);
-  // The retry-after time when a negative entry is still in force.
-  Result<std::optional<int64_t>> find_negative(const KernelIdentity& id);
+  // The reason is kept to its first 512 bytes. mirrors names the mirror list
+  // that answered (a fingerprint); one row per kernel, the latest answer.
+  Status put_negative(const KernelIdentity& id, int64_t retry_after_unix, std::string reason,
+                      const std::string& mirrors = "");
+  // The retry-after time when a negative entry from this mirror list is still
+  // in force; an answer from another list is no answer.
+  Result<std::optional<int64_t>> find_negative(const KernelIdentity& id, const std::string& mirrors = "");
   Status clear_negative(const KernelIdentity& id);
+  // Forgets every negative entry (gc: an operator cleaning up wants the hub
+  // asked again); returns how many there were.
+  Result<uint64_t> clear_all_negative();
 
   Status set_pinned(const KernelIdentity& id, bool pinned);
   // Removes blobs no row references and expired negative entries, then evicts

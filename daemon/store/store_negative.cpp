@@ -11,7 +11,8 @@ constexpr size_t kMaxReason = 512;
 
 }  // namespace
 
-Status Store::put_negative(const KernelIdentity& id, int64_t retry_after_unix, std::string reason) {
+Status Store::put_negative(const KernelIdentity& id, int64_t retry_after_unix, std::string reason,
+                           const std::string& mirrors) {
   BTFD_TRY_VOID(validate_identity(id));
   if (reason.size() > kMaxReason) reason.resize(kMaxReason);
   std::lock_guard lock(mu_);
@@ -34,10 +35,10 @@ Status Store::put_negative(const KernelIdentity& id, int64_t retry_after_unix, s
   {
     // REPLACE gives the row a new rowid: rowid order is insertion order.
     BTFD_TRY(Stmt s, db_.prepare(
-                         "INSERT OR REPLACE INTO negative(distro, version, arch, release, retry_after, reason) "
-                         "VALUES (?1,?2,?3,?4,?5,?6)"));
+                         "INSERT OR REPLACE INTO negative(distro, version, arch, release, retry_after, reason, mirrors) "
+                         "VALUES (?1,?2,?3,?4,?5,?6,?7)"));
     BTFD_TRY_VOID(s.bind(1, id.distro_id).bind(2, id.distro_version).bind(3, id.arch).bind(4, id.release)
-                      .bind(5, retry_after_unix).bind(6, reason).run());
+                      .bind(5, retry_after_unix).bind(6, reason).bind(7, mirrors).run());
   }
   uint64_t rows = 0;
   {
@@ -58,11 +59,12 @@ Status Store::put_negative(const KernelIdentity& id, int64_t retry_after_unix, s
   return {};
 }
 
-Result<std::optional<int64_t>> Store::find_negative(const KernelIdentity& id) {
+Result<std::optional<int64_t>> Store::find_negative(const KernelIdentity& id, const std::string& mirrors) {
   std::lock_guard lock(mu_);
-  BTFD_TRY(Stmt s, db_.prepare(
-                       "SELECT retry_after FROM negative WHERE distro=?1 AND version=?2 AND arch=?3 AND release=?4"));
-  BTFD_TRY(bool row, s.bind(1, id.distro_id).bind(2, id.distro_version).bind(3, id.arch).bind(4, id.release).step());
+  BTFD_TRY(Stmt s, db_.prepare("SELECT retry_after FROM negative WHERE distro=?1 AND version=?2 AND arch=?3 AND "
+                               "release=?4 AND mirrors=?5"));
+  BTFD_TRY(bool row, s.bind(1, id.distro_id).bind(2, id.distro_version).bind(3, id.arch).bind(4, id.release)
+                         .bind(5, mirrors).step());
   if (!row || s.int64(0) <= now_()) return std::optional<int64_t>();
   return std::optional<int64_t>(s.int64(0));
 }
@@ -71,6 +73,12 @@ Status Store::clear_negative(const KernelIdentity& id) {
   std::lock_guard lock(mu_);
   BTFD_TRY(Stmt s, db_.prepare("DELETE FROM negative WHERE distro=?1 AND version=?2 AND arch=?3 AND release=?4"));
   return s.bind(1, id.distro_id).bind(2, id.distro_version).bind(3, id.arch).bind(4, id.release).run();
+}
+
+Result<uint64_t> Store::clear_all_negative() {
+  std::lock_guard lock(mu_);
+  BTFD_TRY_VOID(db_.exec("DELETE FROM negative"));
+  return static_cast<uint64_t>(sqlite3_changes(db_.raw()));
 }
 
 }  // namespace btfd::store

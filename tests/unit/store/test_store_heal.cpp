@@ -237,7 +237,7 @@ TEST_CASE("an index damaged while the daemon runs fails with io, then is rebuilt
     // past its header page.
     auto other = Db::open(index);
     REQUIRE(other.ok());
-    REQUIRE(other->exec("INSERT INTO negative VALUES ('a','b','c','d',1,'')").ok());
+    REQUIRE(other->exec("INSERT INTO negative VALUES ('a','b','c','d',1,'','')").ok());
     REQUIRE(other->exec("PRAGMA wal_checkpoint(TRUNCATE)").ok());
   }
   {
