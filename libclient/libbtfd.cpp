@@ -122,6 +122,7 @@ BTFD_EXPORT const char* btfd_strerror(int err) {
     case BTFD_ERR_STORE: return "btfd's cache failed";
     case BTFD_ERR_PROTOCOL: return "unexpected answer from btfd";
     case BTFD_ERR_INTERNAL: return "internal error in btfd";
+    case BTFD_ERR_HUB_REJECTED: return "a BTF hub mirror served something btfd refuses";
     default: return err < 0 && err > -4096 ? std::strerror(-err) : "unknown error";
   }
 }

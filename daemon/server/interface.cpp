@@ -131,10 +131,12 @@ method Verify() -> (
 
 # No mirror has BTF for this kernel (cached as a miss for a while).
 error KernelNotInHub (message: string)
-# No mirror could be reached, each timed out, refused (e.g. a redirect btfd does
-# not follow) or served something that is not a valid kernel BTF; not cached as
-# a miss: retry later.
+# No mirror could be reached or each timed out; not cached as a miss: retry later.
 error HubUnreachable (message: string)
+# A mirror answered with something btfd refuses: a redirect it does not follow, an
+# archive not matching the mirror's SHA256SUMS, an archive or BTF failing
+# validation or over the size cap. Nothing is stored.
+error HubRejected (message: string)
 # An object is not a valid BPF ELF with BTF, its relocations cannot be resolved,
 # or it could not be read (a pipe that did not deliver it whole in time).
 error InvalidObject (message: string)

@@ -42,7 +42,7 @@ Result<KernelIdentity> identity_from_json(const nlohmann::json& j, const KernelI
 
 nlohmann::json answer_json(const BtfAnswer& a) {
   nlohmann::json j = {{"fd", 0}, {"path", a.blob.path}, {"sha256", to_hex(a.blob.digest)}, {"size", a.blob.size},
-                      {"source", a.source}, {"cached", a.cached}, {"exact", true}, {"minimized", a.minimized},
+                      {"source", a.source}, {"cached", a.cached}, {"exact", a.exact}, {"minimized", a.minimized},
                       {"kernel", identity_json(a.kernel)}};
   if (a.minimized) j["relocations"] = a.relocations;
   return j;
@@ -50,14 +50,20 @@ nlohmann::json answer_json(const BtfAnswer& a) {
 
 namespace {
 // Errors are re-coded where their domain is known, so the wire name says
-// what failed: anything the hub path returns is about the hub except a full
-// or failing cache; anything the store returns is the store's.
+// what failed: from the hub path, a mirror that answered with something btfd
+// refuses (a redirect it does not follow, a checksum mismatch, an archive or
+// BTF failing validation, a size cap) is HubRejected, everything else
+// HubUnreachable, except a full or failing cache; the store's are StoreError.
 Error hub_domain(Error e) {
   switch (e.code) {
     case Errc::not_in_hub:
     case Errc::cancelled:
     case Errc::busy:
     case Errc::no_space: break;
+    case Errc::corrupt:
+    case Errc::permission:
+    case Errc::unsupported:
+    case Errc::too_large: e.code = Errc::corrupt; break;
     default: e.code = Errc::unreachable;
   }
   return e;
@@ -85,22 +91,42 @@ static hub::Options hub_options(const Config& c) {
   return o;
 }
 
+// "Not in hub" holds for the mirrors that said it: the key is their list, in order.
+static std::string mirrors_fingerprint(const std::vector<std::string>& mirrors) {
+  std::string joined;
+  for (const auto& m : mirrors) joined += hub::mirror_base_url(m) + "\n";
+  return to_hex(sha256(std::span(reinterpret_cast<const uint8_t*>(joined.data()), joined.size())));
+}
+
 Service::Service(Config cfg, std::unique_ptr<store::Store> store, HostInfo host, Stats& stats)
     : cfg_(std::move(cfg)),
       store_(std::move(store)),
       hub_(std::make_unique<hub::Hub>(hub_options(cfg_), hub::fetch_helper_attempt(hub::default_fetch_helper()))),
       host_(std::move(host)),
-      stats_(stats) {}
+      mirrors_key_(mirrors_fingerprint(cfg_.mirrors)),
+      stats_(stats) {
+  // An os-release the table cannot map (an ID with odd characters) stays as
+  // it is: the native BTF needs no archive key, and hub requests fail on
+  // their own with the reason.
+  auto key = archive_key(host_.identity);
+  host_key_ = key ? *key : ArchiveKey{host_.identity, true};
+}
+
+Result<ArchiveKey> Service::archive_key(const KernelIdentity& id) const {
+  auto key = cfg_.distros.resolve(id);
+  if (!key) return make_error(Errc::invalid_argument, "kernel " + id.to_string() + ": " + key.error().message);
+  return key;
+}
 
 Result<store::KernelEntry> Service::obtain_kernel(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress,
                                                   const std::function<Status()>& hub_gate) {
-  if (id == host_.identity && !host_.native_btf_path.empty()) {
+  if (id == host_key_.kernel && !host_.native_btf_path.empty()) {
     BTFD_TRY(auto bytes, read_file(host_.native_btf_path, 1ull << 30));
     BTFD_TRY(auto e, in_store(store_->put_kernel(id, bytes, store::Source::native, host_.native_btf_path, true)));
     ++stats_.native;
     return e;
   }
-  BTFD_TRY(auto negative, in_store(store_->find_negative(id)));
+  BTFD_TRY(auto negative, in_store(store_->find_negative(id, mirrors_key_)));
   if (negative)
     return make_error(Errc::not_in_hub, "the hub has no BTF for " + id.to_string() + " (cached answer; retry after " +
                                             std::to_string(*negative - static_cast<int64_t>(::time(nullptr))) + " s)");
@@ -110,7 +136,8 @@ Result<store::KernelEntry> Service::obtain_kernel(const KernelIdentity& id, bool
   auto fetched = hub_->fetch(id, pending->fd(), progress);
   if (!fetched) {
     if (fetched.error().code == Errc::not_in_hub)
-      (void)store_->put_negative(id, static_cast<int64_t>(::time(nullptr) + cfg_.negative_ttl_sec), fetched.error().message);
+      (void)store_->put_negative(id, static_cast<int64_t>(::time(nullptr) + cfg_.negative_ttl_sec), fetched.error().message,
+                                mirrors_key_);
     return hub_domain(std::move(fetched).error());
   }
   ++stats_.hub_fetches;
@@ -294,7 +321,10 @@ Result<store::Blob> Service::minimized_for(const store::KernelEntry& e,
   return make_error(Errc::internal, "minimized BTF vanished from the cache right after it was stored");
 }
 
-std::optional<BtfAnswer> Service::try_cached(const KernelIdentity& id) {
+std::optional<BtfAnswer> Service::try_cached(const KernelIdentity& asked) {
+  auto key = archive_key(asked);
+  if (!key) return std::nullopt;  // the worker path reports why
+  const KernelIdentity& id = key->kernel;
   auto hit = store_->find_kernel(id, true);
   if (!hit || !*hit) return std::nullopt;
   ++stats_.hits;
@@ -302,12 +332,15 @@ std::optional<BtfAnswer> Service::try_cached(const KernelIdentity& id) {
   a.kernel = id;
   a.source = store::source_name((*hit)->first.source);
   a.cached = true;
+  a.exact = key->exact;
   a.blob = std::move((*hit)->second);
   return a;
 }
 
-Result<BtfAnswer> Service::get_btf(const KernelIdentity& id, std::vector<ClientObject> objects,
+Result<BtfAnswer> Service::get_btf(const KernelIdentity& asked, std::vector<ClientObject> objects,
                                    const hub::ProgressFn& progress, const std::function<Status()>& hub_gate) {
+  BTFD_TRY(ArchiveKey key, archive_key(asked));
+  const KernelIdentity& id = key.kernel;
   // Read the objects first: a bad object should not cost a hub download.
   std::vector<std::pair<Digest, std::vector<uint8_t>>> objs;
   for (auto& o : objects) {
@@ -320,6 +353,7 @@ Result<BtfAnswer> Service::get_btf(const KernelIdentity& id, std::vector<ClientO
   BtfAnswer a;
   BTFD_TRY(auto entry, ensure_kernel(id, false, progress, &fetched, &a.blob, hub_gate));
   a.kernel = id;
+  a.exact = key.exact;
   a.source = store::source_name(entry.source);
   if (objs.empty()) {
     if (!a.blob.fd) {  // freshly fetched: open what was just stored
@@ -338,8 +372,17 @@ Result<BtfAnswer> Service::get_btf(const KernelIdentity& id, std::vector<ClientO
   return a;
 }
 
-Result<nlohmann::json> Service::prefetch(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress) {
+Result<nlohmann::json> Service::prefetch(const KernelIdentity& asked, bool pin, const hub::ProgressFn& progress) {
   ++stats_.prefetches;
+  auto key = archive_key(asked);
+  if (!key) {
+    ++stats_.prefetch_failures;
+    return std::move(key).error();
+  }
+  const KernelIdentity& id = key->kernel;
+  // An explicit prefetch is someone asking the hub now: an earlier "not in
+  // hub" must not answer for it.
+  (void)store_->clear_negative(id);
   bool fetched = false;
   auto entry = ensure_kernel(id, pin, progress, &fetched);
   if (!entry) {
@@ -357,7 +400,7 @@ Result<nlohmann::json> Service::prefetch(const KernelIdentity& id, bool pin, con
     if (minimized_for(*entry, one, &computed, &summary)) ++minimized;
     else ++failed;
   }
-  return nlohmann::json{{"kernel", identity_json(id)}, {"fetched", fetched}, {"source", store::source_name(entry->source)},
+  return nlohmann::json{{"kernel", identity_json(id)}, {"exact", key->exact}, {"fetched", fetched}, {"source", store::source_name(entry->source)},
                         {"size", entry->size}, {"sha256", to_hex(entry->digest)}, {"pinned", pin || entry->pinned},
                         {"objects_minimized", minimized}, {"objects_failed", failed}};
 }
@@ -370,7 +413,7 @@ Result<int> Service::release_pins(const std::vector<std::string>& module_dirs) {
     }
     return -1;
   };
-  const KernelIdentity& host = host_.identity;
+  const KernelIdentity& host = host_key_.kernel;
   int64_t running = mtime(host.release);
   BTFD_TRY(auto l, in_store(store_->list()));
   int released = 0;
@@ -388,7 +431,7 @@ Result<int> Service::release_pins(const std::vector<std::string>& module_dirs) {
 }
 
 Result<nlohmann::json> Service::refresh() {
-  const KernelIdentity& host = host_.identity;
+  const KernelIdentity& host = host_key_.kernel;
   auto releases = upgrade::installed_releases(cfg_.host_root, cfg_.module_dirs);
   if (std::find(releases.begin(), releases.end(), host.release) == releases.end()) releases.push_back(host.release);
   nlohmann::json kernels = nlohmann::json::array();
@@ -441,10 +484,12 @@ Result<nlohmann::json> Service::list() {
 
 nlohmann::json Service::mirror_stats() const {
   nlohmann::json mirrors = nlohmann::json::array();
-  for (const auto& m : hub_->stats())
+  for (const auto& m : hub_->stats()) {
     mirrors.push_back({{"base", m.base}, {"requests", m.requests}, {"successes", m.successes},
                        {"not_found", m.not_found}, {"errors", m.errors}, {"timeouts", m.timeouts},
-                       {"bytes", m.bytes}, {"skipped", m.skipped}, {"healthy", !m.open_circuit}});
+                       {"bytes", m.bytes}, {"skipped", m.skipped}, {"healthy", m.healthy()}});
+    if (!m.problem.empty()) mirrors.back()["problem"] = m.problem;
+  }
   return mirrors;
 }
 
@@ -453,7 +498,8 @@ nlohmann::json Service::status() {
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
   return {{"version", BTFD_VERSION},
           {"uptime_sec", uptime},
-          {"host", identity_json(host_.identity)},
+          {"host", identity_json(host_key_.kernel)},
+          {"host_exact", host_key_.exact},
           {"native_btf", !host_.native_btf_path.empty()},
           {"cache", {{"directory", store_->dir()}, {"used", u.bytes}, {"budget", u.budget}, {"kernels", u.kernels},
                      {"minimized", u.minimized}, {"objects", u.objects}, {"negative", u.negative},
@@ -477,8 +523,11 @@ Result<nlohmann::json> Service::verify() {
 Result<nlohmann::json> Service::gc() {
   BTFD_TRY(auto r, in_store(store_->gc()));
   trim_hot(true);
+  // Cleaning up by hand includes cached "not in hub" answers: the next
+  // request asks the hub again.
+  BTFD_TRY(uint64_t negative, in_store(store_->clear_all_negative()));
   return nlohmann::json{{"removed_entries", r.removed_entries}, {"removed_blobs", r.removed_blobs},
-                        {"freed_bytes", r.freed_bytes}};
+                        {"freed_bytes", r.freed_bytes}, {"forgotten_not_in_hub", negative}};
 }
 
 }  // namespace btfd::server

@@ -11,6 +11,7 @@ namespace {
 constexpr std::array kTable = {
     ErrorInfo{errors::kKernelNotInHub, Errc::not_in_hub, BTFD_ERR_NOT_IN_HUB, "no BTF exists for this kernel"},
     ErrorInfo{errors::kHubUnreachable, Errc::unreachable, BTFD_ERR_HUB_UNREACHABLE, "the hub could not be reached; retry later"},
+    ErrorInfo{errors::kHubRejected, Errc::corrupt, BTFD_ERR_HUB_REJECTED, "a mirror served something btfd refuses"},
     ErrorInfo{errors::kInvalidObject, Errc::invalid_argument, BTFD_ERR_INVALID_OBJECT, "an object is not a valid CO-RE BPF object"},
     ErrorInfo{errors::kInvalidKernel, Errc::invalid_argument, BTFD_ERR_INVALID_KERNEL, "malformed kernel identity"},
     ErrorInfo{errors::kPermissionDenied, Errc::permission, BTFD_ERR_PERMISSION, "the caller may not do this"},
@@ -35,7 +36,7 @@ constexpr std::array kByCode = {
     CodeName{Errc::timeout, errors::kHubUnreachable},
     CodeName{Errc::invalid_argument, errors::kInvalidObject},
     CodeName{Errc::ambiguous, errors::kInvalidObject},
-    CodeName{Errc::corrupt, errors::kInvalidObject},
+    CodeName{Errc::corrupt, errors::kHubRejected},
     CodeName{Errc::unsupported, errors::kInvalidObject},
     CodeName{Errc::too_large, errors::kTooLarge},
     CodeName{Errc::busy, errors::kBusy},

@@ -35,7 +35,8 @@ enum btfd_error {
 	BTFD_ERR_BUSY = -1007,            /* btfd is overloaded; retry */
 	BTFD_ERR_STORE = -1008,           /* btfd's cache failed (disk full, read-only) */
 	BTFD_ERR_PROTOCOL = -1009,        /* unexpected answer from btfd */
-	BTFD_ERR_INTERNAL = -1010         /* a bug */
+	BTFD_ERR_INTERNAL = -1010,        /* a bug */
+	BTFD_ERR_HUB_REJECTED = -1011     /* a mirror served something btfd refuses */
 };
 
 typedef struct btfd_client btfd_client;

@@ -251,7 +251,7 @@ try:
     # 3. A mirror serving BTF with a name offset past its strings: refused, not stored.
     for attempt in range(2):
         r = attack(["kernel", json.dumps({"release": "6.6.6-badname"})], uid=0)
-        check(r and r.get("error") == "io.btfd.HubUnreachable", "bad-name kernel refused (%d): %s" % (attempt, r))
+        check(r and r.get("error") == "io.btfd.HubRejected", "bad-name kernel refused (%d): %s" % (attempt, r))
     c = varlink.Conn(sock); lst, _ = c.call("io.btfd.ListKernels"); c.close()
     check(not any(k["kernel"]["release"].startswith("6.6.6") for k in lst["parameters"]["kernels"]),
           "hostile kernels are not stored")
@@ -259,7 +259,7 @@ try:
 
     # 4. A valid BTF padded past the cap (1.3 MB of xz): refused while unpacking.
     r = attack(["kernel", json.dumps({"release": "6.6.6-padded"})], uid=0)
-    check(r and r.get("error") == "io.btfd.HubUnreachable" and "cap" in r.get("message", ""),
+    check(r and r.get("error") == "io.btfd.HubRejected" and "cap" in r.get("message", ""),
           "padded kernel refused: %s" % r)
     settle("mirror: padded kernel", daemon)
 

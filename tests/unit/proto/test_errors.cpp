@@ -22,6 +22,9 @@ TEST_CASE("the documented mappings: store trouble is StoreError, policy is Permi
   CHECK(std::string(error_name(Errc::permission)) == errors::kPermissionDenied);
   CHECK(std::string(error_name(Errc::too_large)) == errors::kTooLarge);
   CHECK(std::string(error_name(Errc::not_in_hub)) == errors::kKernelNotInHub);
+  CHECK(std::string(error_name(Errc::corrupt)) == errors::kHubRejected);
+  CHECK(std::string(error_name(Errc::unreachable)) == errors::kHubUnreachable);
+  CHECK(error_info(errors::kHubRejected).libbtfd_code == BTFD_ERR_HUB_REJECTED);
   CHECK(error_info(errors::kBusy).libbtfd_code == BTFD_ERR_BUSY);
   CHECK(error_info(errors::kKernelNotInHub).code == Errc::not_in_hub);
 }
