@@ -10,7 +10,8 @@
 # Prometheus injection), objects too large per call and in total, clients that
 # never read replies, made-up kernel names, deep JSON nesting, slow messages,
 # pipelined calls with their own descriptors, btfctl seeing Busy, fd
-# exhaustion (EMFILE), a damaged index, a blob changed on disk and btfctl verify.
+# exhaustion (EMFILE), a damaged index, a blob changed on disk, btfctl verify
+# and a full disk.
 import hashlib, io, json, lzma, os, resource, shutil, signal, socket, struct, subprocess, sys, tarfile, tempfile
 import threading, time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -417,6 +418,24 @@ try:
         p.stdin.close(); p.wait()
     time.sleep(1.5)
     settle("descriptor exhaustion", daemon)
+
+    # 18. A full disk: StoreError naming it, and btfd keeps serving.
+    full = os.path.join(tmp, "full")
+    os.mkdir(full)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", full], check=True)
+    try:
+        fsock = os.path.join(tmp, "full.sock")
+        fd_ = subprocess.Popen([btfd, "--socket", fsock, "--cache-dir", os.path.join(full, "cache"), "--mirror", mirror,
+                                "--idle-exit", "0", "--host-root", hostroot], stderr=log)
+        varlink.wait_for_socket(fsock, fd_)
+        c = varlink.Conn(fsock); r, _ = c.call("io.btfd.GetBtf", {}); c.close()
+        check(r.get("error") == "io.btfd.StoreError" and "space" in r["parameters"]["message"].lower(),
+              "a full disk is StoreError: %s" % r)
+        c = varlink.Conn(fsock); r, _ = c.call("io.btfd.Status", {}); c.close()
+        check("error" not in r, "btfd serves on with a full disk: %s" % r)
+        fd_.send_signal(signal.SIGTERM); fd_.wait(timeout=20)
+    finally:
+        subprocess.run(["umount", full])
 finally:
     if daemon.poll() is None:
         daemon.send_signal(signal.SIGTERM)
