@@ -17,8 +17,8 @@ int cmd_refresh(const Globals&, std::vector<std::string>&);
 
 const std::vector<Command>& command_table() {
   static const std::vector<Command> table = {
-      {"get", "[--distro ID --distro-version V --arch A --release R] [--object FILE]... [-o FILE]",
-       "Get BTF for this host (or a kernel), minimized for objects if given.", cmd_get},
+      {"get", "[--distro ID --distro-version V --arch A --release R] [--object FILE]... [-o FILE] [--refresh]",
+       "Get BTF for this host (or a kernel), minimized for objects if given; --refresh asks the hub again.", cmd_get},
       {"list", "", "List cached kernels, minimized entries and remembered objects.", cmd_list},
       {"prefetch", "[--release R] [--distro ID --distro-version V --arch A] [--no-pin]",
        "Fetch a kernel's BTF ahead of time and pre-minimize it for recent objects.", cmd_prefetch},

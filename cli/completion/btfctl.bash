@@ -19,7 +19,7 @@ _btfctl() {
 	esac
 	case $cmd in
 		"") COMPREPLY=($(compgen -W "$commands $globals" -- "$cur")) ;;
-		get) COMPREPLY=($(compgen -W "--distro --distro-version --arch --release --object -o --json --quiet" -- "$cur")) ;;
+		get) COMPREPLY=($(compgen -W "--distro --distro-version --arch --release --object -o --refresh --json --quiet" -- "$cur")) ;;
 		prefetch) COMPREPLY=($(compgen -W "--distro --distro-version --arch --release --no-pin --json" -- "$cur")) ;;
 		stats) COMPREPLY=($(compgen -W "--prometheus --json" -- "$cur")) ;;
 		minimize) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-o --report --json" -- "$cur")) || _filedir ;;

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "btfd-config.h"
+#include "hub/mirror.hpp"
 #include "util/fd.hpp"
 
 namespace btfd::server {
@@ -83,6 +84,16 @@ Setter list_key(std::vector<std::string> Config::*field) {
   };
 }
 
+// Map= and Alias= add lines to the table; each keeps the file's syntax.
+Setter table_line_key(const char* keyword) {
+  return [keyword](Config& c, std::string_view v) -> Status {
+    std::string line = std::string(keyword) + " " + std::string(v);
+    BTFD_TRY_VOID(DistroMap::parse(line, keyword));
+    c.distro_lines.push_back(std::move(line));
+    return {};
+  };
+}
+
 const std::map<std::string, Setter>& keys() {
   static const std::map<std::string, Setter> k = {
       {"Daemon.Socket", string_key(&Config::socket_path)},
@@ -102,6 +113,13 @@ const std::map<std::string, Setter>& keys() {
       {"Hub.VerifyChecksums", bool_key(&Config::verify_checksums)},
       {"Daemon.AdminSocket", string_key(&Config::admin_socket)},
       {"Hub.MaxKernelSize", size_key(&Config::max_kernel_size)},
+      {"Distro.Table", [](Config& c, std::string_view v) -> Status {
+         c.distro_table = std::string(v);
+         c.distro_table_required = true;
+         return {};
+       }},
+      {"Distro.Map", table_line_key("map")},
+      {"Distro.Alias", table_line_key("alias")},
       {"Limits.MaxConnections", unsigned_key(&Config::max_connections)},
       {"Limits.MaxConnectionsPerUser", unsigned_key(&Config::max_connections_per_user)},
       {"Limits.MaxObjectBytesPerUser", size_key(&Config::max_object_bytes_per_user)},
@@ -149,7 +167,8 @@ Result<uint64_t> parse_size(std::string_view text) {
 Config default_config() {
   Config c;
   c.cache_dir = BTFD_DEFAULT_CACHE_DIR;
-  c.mirrors = {BTFD_DEFAULT_HUB};
+  c.distro_table = BTFD_DEFAULT_DISTRO_TABLE;
+  (void)list_key(&Config::mirrors)(c, BTFD_DEFAULT_HUB);  // space separated, tried in order
   return c;
 }
 
@@ -176,6 +195,25 @@ Status apply_config_text(Config& cfg, std::string_view text, const std::string& 
     if (auto st = it->second(cfg, trim(line.substr(eq + 1))); !st)
       return make_error(Errc::invalid_argument, where() + key + ": " + st.error().message);
   }
+  return {};
+}
+
+Status finish_config(Config& cfg) {
+  for (const auto& m : cfg.mirrors) BTFD_TRY_VOID(hub::validate_mirror(m));
+  DistroMap map = DistroMap::builtin();
+  if (!cfg.distro_table.empty()) {
+    auto text = read_text_file(cfg.distro_table, 1 << 20);
+    if (text) {
+      BTFD_TRY(map, DistroMap::parse(*text, cfg.distro_table));
+    } else if (cfg.distro_table_required || text.error().code != Errc::not_found) {
+      return std::move(text).error();
+    }
+  }
+  std::string lines;
+  for (const auto& l : cfg.distro_lines) lines += l + "\n";
+  BTFD_TRY(DistroMap site, DistroMap::parse(lines, "btfd.conf [Distro]"));
+  map.overlay(site);
+  cfg.distros = std::move(map);
   return {};
 }
 
@@ -295,6 +333,7 @@ Result<bool> apply_flags(Config& cfg, int argc, char** argv, int* exit_code) {
       return make_error(Errc::invalid_argument, "unknown group \"" + cfg.allow_group + "\"");
     }
   }
+  BTFD_TRY_VOID(finish_config(cfg));
   return true;
 }
 

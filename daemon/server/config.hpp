@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel/distro_map.hpp"
 #include "util/result.hpp"
 
 namespace btfd::server {
@@ -32,8 +33,18 @@ struct Config {
   uint64_t connect_timeout_ms = 5000;
   uint64_t timeout_ms = 120000;
   uint64_t max_download = 256ull << 20;
-  uint64_t negative_ttl_sec = 86400;
+  // "Not in hub" is remembered for this long, and only for the mirror list that
+  // said it: btfhub-archive gains kernels daily, and an hour bounds what a
+  // mistake (a mirror down, a typo since fixed) can cost.
+  uint64_t negative_ttl_sec = 3600;
   uint64_t max_kernel_size = 128ull << 20;  // unpacked; the largest real kernel BTF is ~44 MB
+  // [Distro] The os-release -> archive directory table: the file (the installed
+  // one by default; the built-in copy when it is absent), then btfd.conf's
+  // Map= and Alias= lines ("map ..." / "alias ..." in the file's format) on top.
+  std::string distro_table;
+  bool distro_table_required = false;  // set explicitly: missing is an error
+  std::vector<std::string> distro_lines;
+  DistroMap distros = DistroMap::builtin();
   // [Limits] Every resource a client controls, per client (UID) and in total.
   unsigned max_connections = 256;
   unsigned max_connections_per_user = 64;
@@ -67,6 +78,10 @@ Status apply_config_text(Config& cfg, std::string_view text, const std::string& 
 // Parses argv; returns false and sets *exit_code when the program should exit
 // (--help, --version, bad flag).
 Result<bool> apply_flags(Config& cfg, int argc, char** argv, int* exit_code);
+// After the file and the flags: loads the distro table and checks every
+// mirror's scheme and, for local ones, that the directory exists (apply_flags
+// calls it; remote mirrors are not contacted, so an offline host still starts).
+Status finish_config(Config& cfg);
 // "64M", "1G", "4096" -> bytes.
 Result<uint64_t> parse_size(std::string_view text);
 

@@ -31,6 +31,7 @@ struct BtfAnswer {
   KernelIdentity kernel;
   std::string source;    // native | hub | file: where the kernel BTF came from
   bool cached = false;   // answered without fetching or computing anything new
+  bool exact = true;     // false: a distro alias chose another distro's kernel
   bool minimized = false;
   nlohmann::json relocations;  // summary when minimized
 };
@@ -49,6 +50,8 @@ class Service {
  public:
   Service(Config cfg, std::unique_ptr<store::Store> store, HostInfo host, Stats& stats);
 
+  // This host as os-release says (requests default to it); the service maps
+  // it, like every identity it is given, to the archive's key itself.
   const HostInfo& host() const { return host_; }
   // objects: what the client passed (never paths). hub_gate, when set, is
   // asked before a miss goes to the hub (a per-client rate limit).
@@ -91,6 +94,10 @@ class Service {
   Status once(const std::string& key, const std::function<Status()>& work, bool* ran);
   Result<std::shared_ptr<const btf::KernelBtf>> hot_kernel(const store::KernelEntry& e);
   Result<std::vector<uint8_t>> read_object(ClientObject& o);
+  // The archive's key for an identity (rhel 8.4 -> rhel/8): the cache, the
+  // negative entries and the hub all use it, so spellings of one kernel share
+  // one entry.
+  Result<ArchiveKey> archive_key(const KernelIdentity& id) const;
   Result<store::Blob> minimized_for(const store::KernelEntry& e, std::vector<std::pair<Digest, std::vector<uint8_t>>>& objs,
                                     bool* computed, nlohmann::json* summary);
 
@@ -98,6 +105,8 @@ class Service {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<hub::Hub> hub_;
   HostInfo host_;
+  ArchiveKey host_key_;      // host_.identity as the archive names it
+  std::string mirrors_key_;  // fingerprint of the mirror list, for negative entries
   Stats& stats_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 
