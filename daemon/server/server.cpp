@@ -203,7 +203,12 @@ void Server::pause_accepting() {
   if (accept_paused_) return;
   accept_paused_ = true;
   for (auto& l : listeners_) sd_event_source_set_enabled(l->src, SD_EVENT_OFF);
-  log_warning("out of file descriptors: not accepting connections for now (%zu open)", conns_.size());
+  // The tick retries every second; say so once a minute, not every second.
+  static Clock::time_point last_said{};
+  if (Clock::now() - last_said > std::chrono::seconds(60)) {
+    last_said = Clock::now();
+    log_warning("out of file descriptors: not accepting connections for now (%zu open)", conns_.size());
+  }
 }
 
 void Server::resume_accepting() {
