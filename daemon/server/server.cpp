@@ -17,6 +17,7 @@
 #include "btfd-config.h"
 #include "hub/fetch_helper.hpp"
 #include "server/connection.hpp"
+#include "util/guard.hpp"
 #include "util/log.hpp"
 
 namespace btfd::server {
@@ -29,13 +30,7 @@ namespace {
 // Runs one event callback; nothing a client sends may take the loop down.
 template <typename F>
 int guarded(const char* what, F&& f) noexcept {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    log_error("%s threw: %s", what, e.what());
-  } catch (...) {
-    log_error("%s threw a non-standard exception", what);
-  }
+  run_guarded(what, std::forward<F>(f));
   return 0;
 }
 }  // namespace

@@ -4,23 +4,9 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <exception>
-
-#include "util/log.hpp"
+#include "util/guard.hpp"
 
 namespace btfd::server {
-
-// The last line of defence: jobs answer their own failures, but nothing that
-// escapes one may take the daemon down or skip the callbacks queued after it.
-void WorkerPool::run_guarded(const std::function<void()>& fn, const char* what) noexcept {
-  try {
-    fn();
-  } catch (const std::exception& e) {
-    log_error("%s threw: %s", what, e.what());
-  } catch (...) {
-    log_error("%s threw a non-standard exception", what);
-  }
-}
 
 WorkerPool::WorkerPool(unsigned n) : wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { run(); });
@@ -65,7 +51,9 @@ void WorkerPool::run_posted() {
     std::lock_guard lock(mu_);
     batch.swap(posted_);
   }
-  for (auto& fn : batch) run_guarded(fn, "a posted callback");
+  // The last line of defence: jobs answer their own failures, but nothing that
+  // escapes one may take the daemon down or skip the callbacks queued after it.
+  for (auto& fn : batch) run_guarded("a posted callback", fn);
 }
 
 size_t WorkerPool::queued() const {
@@ -83,7 +71,7 @@ void WorkerPool::run() {
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
-    run_guarded(job, "a worker job");
+    run_guarded("a worker job", job);
   }
 }
 

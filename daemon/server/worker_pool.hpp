@@ -33,7 +33,6 @@ class WorkerPool {
 
  private:
   void run();
-  static void run_guarded(const std::function<void()>& fn, const char* what) noexcept;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> jobs_;
