@@ -6,13 +6,15 @@ namespace btfd::server {
 const char kInterfaceDescription[] = R"(# BTF for running and future kernels, minimized for CO-RE objects on request.
 interface io.btfd
 
-# Which kernel: the btfhub-archive key. Omitted fields default to this host's.
+# Which kernel. Omitted fields default to this host's. btfd maps os-release
+# values to the btfhub-archive key (rhel 8.4 -> rhel/8, amzn 2018.03 -> amzn/1,
+# debian buster -> debian/10); replies name kernels by that key.
 type Kernel (
-  # os-release ID, e.g. "ubuntu"
+  # os-release ID, e.g. "rhel"
   distro: ?string,
-  # os-release VERSION_ID, e.g. "20.04"
+  # os-release VERSION_ID, e.g. "8.4", or the archive's, e.g. "8"
   version: ?string,
-  # Architecture as the archive names it: x86_64, arm64, ...
+  # Architecture as uname or the archive names it: x86_64, aarch64 or arm64, ...
   arch: ?string,
   # uname -r
   release: ?string
@@ -39,7 +41,8 @@ method GetBtf(
   source: string,
   # True when nothing had to be fetched or computed.
   cached: bool,
-  # True when the BTF is for exactly the requested kernel release.
+  # False when a site alias (btfd.conf [Distro] Alias=) served another
+  # distro's kernel for the one requested.
   exact: bool,
   # True when the BTF is minimized for the objects.
   minimized: bool,
