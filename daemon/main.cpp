@@ -2,6 +2,7 @@
 // btfd entry point: configuration, engine and server wired together.
 #include <malloc.h>
 #include <sys/resource.h>
+#include <systemd/sd-daemon.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -43,6 +44,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   log::set_level(level);
+  // Without a socket from systemd and without --socket, a start by hand would
+  // create the cache as root (breaking the unit's DynamicUser= cache later) and
+  // then fail to bind /run/btfd, which only systemd creates: say so up front.
+  if (sd_listen_fds(0) <= 0 && cfg.socket_path.empty()) {
+    std::fprintf(stderr,
+                 "btfd: no socket from systemd and no --socket given; start it with "
+                 "\"systemctl start btfd.socket\", or by hand with --socket PATH --cache-dir DIR\n");
+    return 2;
+  }
   auto host = detect_host(cfg.host_root);
   if (!host) {
     log_error("cannot identify this host: %s", host.error().message.c_str());

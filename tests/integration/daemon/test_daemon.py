@@ -68,6 +68,14 @@ for root, _, files in os.walk(hubdir):
 kernels.sort(key=lambda k: os.path.getsize(os.path.join(hubdir, k["distro"], k["version"], k["arch"], k["release"] + ".btf.tar.xz")))
 small = kernels[0]
 
+# Started by hand without a socket: refused up front, nothing created.
+existed = os.path.exists("/var/cache/btfd")
+env = {k: v for k, v in os.environ.items() if not k.startswith("LISTEN_")}
+r = subprocess.run([btfd], capture_output=True, text=True, env=env, timeout=20)
+check(r.returncode == 2 and "--socket" in r.stderr and "btfd.socket" in r.stderr,
+      "btfd without a socket says how to start it: %d %r" % (r.returncode, r.stderr))
+check(existed or not os.path.exists("/var/cache/btfd"), "btfd without a socket creates no cache")
+
 daemon = start_daemon()
 try:
     # Native BTF for this host, with and without objects: this machine's, or on a
