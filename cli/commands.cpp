@@ -30,7 +30,8 @@ const std::vector<Command>& command_table() {
       {"verify", "", "Re-hash every cached blob; damaged ones are dropped (refetched when next asked).", cmd_verify},
       {"minimize", "KERNEL_BTF OBJECT... -o OUT [--report]",
        "Minimize a kernel BTF for CO-RE objects, locally (like bpftool gen min_core_btf).", cmd_minimize},
-      {"host", "[--host-root DIR]", "Show this host's kernel identity and its BTF source (local, no daemon).", cmd_host},
+      {"host", "[--host-root DIR] [--config FILE]",
+       "Show this host's kernel identity and its BTF source: native or the archive path (local, no daemon).", cmd_host},
   };
   return table;
 }

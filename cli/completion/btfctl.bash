@@ -15,7 +15,7 @@ _btfctl() {
 	done
 	case $prev in
 		--socket) _filedir; return ;;
-		--object|-o|--output|--host-root) _filedir; return ;;
+		--object|-o|--output|--host-root|--config) _filedir; return ;;
 	esac
 	case $cmd in
 		"") COMPREPLY=($(compgen -W "$commands $globals" -- "$cur")) ;;
@@ -23,7 +23,7 @@ _btfctl() {
 		prefetch) COMPREPLY=($(compgen -W "--distro --distro-version --arch --release --no-pin --json" -- "$cur")) ;;
 		stats) COMPREPLY=($(compgen -W "--prometheus --json" -- "$cur")) ;;
 		minimize) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-o --report --json" -- "$cur")) || _filedir ;;
-		host) COMPREPLY=($(compgen -W "--host-root --json" -- "$cur")) ;;
+		host) COMPREPLY=($(compgen -W "--host-root --config --json" -- "$cur")) ;;
 		help) COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
 		*) COMPREPLY=($(compgen -W "--json --help" -- "$cur")) ;;
 	esac

@@ -200,6 +200,10 @@ Status apply_config_text(Config& cfg, std::string_view text, const std::string& 
 
 Status finish_config(Config& cfg) {
   for (const auto& m : cfg.mirrors) BTFD_TRY_VOID(hub::validate_mirror(m));
+  return load_distro_table(cfg);
+}
+
+Status load_distro_table(Config& cfg) {
   DistroMap map = DistroMap::builtin();
   if (!cfg.distro_table.empty()) {
     auto text = read_text_file(cfg.distro_table, 1 << 20);

@@ -82,6 +82,8 @@ Result<bool> apply_flags(Config& cfg, int argc, char** argv, int* exit_code);
 // mirror's scheme and, for local ones, that the directory exists (apply_flags
 // calls it; remote mirrors are not contacted, so an offline host still starts).
 Status finish_config(Config& cfg);
+// The distro table part alone (btfctl host shows the archive path with it).
+Status load_distro_table(Config& cfg);
 // "64M", "1G", "4096" -> bytes.
 Result<uint64_t> parse_size(std::string_view text);
 

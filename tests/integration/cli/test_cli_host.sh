@@ -21,6 +21,26 @@ assert j["release"] == os.uname().release, j
 assert j["native_btf"] is None, j
 PY
 
+# The hub path is the archive's, not os-release's: RHEL 8.4 is rhel/8 (tests/data/os-release).
+arch=$(uname -m); [ "$arch" = aarch64 ] && arch=arm64
+src=${BTFD_SOURCE_ROOT:-$(dirname "$0")/../../..}
+mkdir -p "$tmp/rhel/etc" "$tmp/rocky/etc"
+cp "$src/tests/data/os-release/rhel-8.4" "$tmp/rhel/etc/os-release"
+out=$("$btfctl" host --host-root "$tmp/rhel" --config "$tmp/none.conf" 2>&1 || true)
+grep -q 'none.conf' <<<"$out" || { echo "a named config that is missing is an error: $out"; exit 1; }
+: >"$tmp/empty.conf"
+out=$("$btfctl" host --host-root "$tmp/rhel" --config "$tmp/empty.conf")
+grep -q "^BTF source: *hub (rhel/8/$arch/$(uname -r).btf.tar.xz)\$" <<<"$out" || { echo "rhel 8.4 not mapped: $out"; exit 1; }
+printf 'ID="rocky"\nVERSION_ID="8.4"\nID_LIKE="rhel centos fedora"\n' >"$tmp/rocky/etc/os-release"
+printf '[Distro]\nAlias=rocky rhel\n' >"$tmp/alias.conf"
+json=$("$btfctl" --json host --host-root "$tmp/rocky" --config "$tmp/alias.conf")
+python3 - "$json" "$arch" <<'PY'
+import json, os, sys
+j = json.loads(sys.argv[1])
+assert j["hub_path"] == "rhel/8/%s/%s.btf.tar.xz" % (sys.argv[2], os.uname().release), j
+assert j["exact"] is False and j["distro_id"] == "rocky", j
+PY
+
 if "$btfctl" host --host-root "$tmp/missing" 2>"$tmp/err"; then echo "expected failure"; exit 1; fi
 [ "$(wc -l <"$tmp/err")" -eq 1 ] || { cat "$tmp/err"; exit 1; }
 grep -q 'os-release' "$tmp/err" || { echo "error does not name os-release: $(cat "$tmp/err")"; exit 1; }
