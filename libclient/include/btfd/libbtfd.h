@@ -57,7 +57,7 @@ struct btfd_result {
 	uint64_t size;        /* bytes */
 	char source[16];      /* "native", "hub" or "file" */
 	int cached;           /* nothing had to be fetched or computed */
-	int exact;            /* BTF of exactly the requested kernel release */
+	int exact;            /* 0 when a site alias served another distro's kernel */
 	int minimized;        /* minimized for the given objects */
 };
 

@@ -28,6 +28,7 @@ os.makedirs(os.path.join(hostroot, "etc")); os.makedirs(os.path.join(hostroot, "
 open(os.path.join(hostroot, "etc/os-release"), "w").write('ID=ubuntu\nVERSION_ID="20.04"\n')
 shutil.copy(native_src, os.path.join(hostroot, "sys/kernel/btf/vmlinux"))
 sock, admin = os.path.join(tmp, "btfd.sock"), os.path.join(tmp, "admin.sock")
+os.makedirs(os.path.join(tmp, "nohub"))  # an empty mirror: a missing directory would stop btfd at start-up
 daemon = subprocess.Popen([btfd, "--socket", sock, "--admin-socket", admin, "--allow-group", str(GROUP),
                            "--cache-dir", os.path.join(tmp, "cache"), "--mirror", os.path.join(tmp, "nohub"),
                            "--idle-exit", "0", "--host-root", hostroot],
