@@ -54,11 +54,15 @@ int cmd_status(const Globals& g, std::vector<std::string>& args) {
               c.value("directory", "").c_str(), static_cast<unsigned long long>(c.value("kernels", 0ull)),
               static_cast<unsigned long long>(c.value("minimized", 0ull)),
               static_cast<unsigned long long>(c.value("objects", 0ull)));
-  for (const auto& m : s["mirrors"])
-    std::printf("mirror:      %s  %s  (%llu requests, %llu errors)\n", m.value("base", "").c_str(),
-                m.value("healthy", true) ? "healthy" : "failing, skipped for now",
+  for (const auto& m : s["mirrors"]) {
+    // A problem (a missing directory) says why; otherwise unhealthy means the circuit is open.
+    std::string health = m.value("healthy", true)     ? "healthy"
+                         : m.contains("problem")      ? "unhealthy: " + m.value("problem", "")
+                                                      : "failing, skipped for now";
+    std::printf("mirror:      %s  %s  (%llu requests, %llu errors)\n", m.value("base", "").c_str(), health.c_str(),
                 static_cast<unsigned long long>(m.value("requests", 0ull)),
                 static_cast<unsigned long long>(m.value("errors", 0ull)));
+  }
   const auto& pf = s["prefetch"];
   std::printf("prefetch:    %llu runs, %llu failures, %llu new kernels seen\n",
               static_cast<unsigned long long>(pf.value("runs", 0ull)),

@@ -185,6 +185,8 @@ try:
     st = call("io.btfd.Status")["parameters"]["status"]
     m = st["mirrors"][1]
     check(not m["healthy"] and "does not exist" in m.get("problem", ""), "a missing directory is unhealthy: %s" % m)
+    out = subprocess.run([btfctl, "--socket", sock, "status"], capture_output=True, text=True).stdout
+    check("file://%s  unhealthy: directory" % local in out, "btfctl status says why: %s" % out)
     before = negative_rows()
     r = get("rhel", "8.4", "x86_64", "4.18.0-999.el8.x86_64")
     check(r.get("error") == "io.btfd.HubUnreachable" and negative_rows() == before,
