@@ -12,6 +12,8 @@ packages=(
   # tests: BPF objects, references, loopback hub, archive tools, socket activation
   clang llvm libclang-rt-14-dev bpftool pahole python3 xz-utils gzip tar curl systemd
   iproute2 util-linux
+  # the Go client (clients/go): Go 1.19 and cilium/ebpf 0.9.1, built offline
+  golang-go golang-github-cilium-ebpf-dev
   # packaging: .deb and .rpm builds, lintian
   debhelper dpkg-dev fakeroot lintian rpm
   # the installed packages under a real systemd, in a container

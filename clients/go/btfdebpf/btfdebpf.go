@@ -82,6 +82,11 @@ func LoadSpec(f *os.File) (*btf.Spec, error) {
 // neither opts.Force nor $BTFD_FORCE=1 is set; otherwise the BTF btfd
 // serves, as Spec returns it. This is libbtfd's btfd_ensure_core_btf() for
 // cilium/ebpf.
+//
+// Pass the objects to be loaded: the minimized BTF is small, and it is the
+// only kind cilium/ebpf 0.9.1 can parse on kernels whose BTF uses kinds it
+// does not know (BTF_KIND_ENUM64, Linux 6.0 and later), where neither the
+// kernel's own BTF nor the full one from btfd parses with it.
 func KernelTypes(ctx context.Context, opts *Options) (*btf.Spec, error) {
 	if opts == nil {
 		opts = &Options{}

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+package btfdebpf_test
+
+// The Go client against a real btfd: this kernel's BTF, a minimized BTF, a
+// hub kernel from the repo's fixtures, every method, and a CO-RE object
+// loaded by cilium/ebpf with the KernelTypes btfd gave. Run by meson
+// (tests/integration/goclient) with BTFD_BTFD, BTFD_SOURCE_ROOT and
+// BTFD_TEST_OBJECT set; skipped when BTFD_BTFD is not set.
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/btfd/btfd/clients/go/btfd"
+	"github.com/btfd/btfd/clients/go/btfdebpf"
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
+	"github.com/cilium/ebpf/rlimit"
+)
+
+// skipReason, when set by a test, turns a passing run into exit 77 with the
+// reason: the only reasons scripts/check-tests.sh accepts.
+var skipReason string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 && skipReason != "" {
+		fmt.Println(skipReason)
+		code = 77
+	}
+	os.Exit(code)
+}
+
+var hubKernel = btfd.Kernel{Distro: "ubuntu", Version: "20.04", Arch: "x86_64", Release: "5.4.0-26-generic"}
+
+// startBtfd runs btfd on a temp socket and cache with the repo's btfhub
+// fixtures as its mirror.
+func startBtfd(t *testing.T) string {
+	exe := os.Getenv("BTFD_BTFD")
+	if exe == "" {
+		t.Skip("BTFD_BTFD is not set (run through meson test)")
+	}
+	tmp := t.TempDir()
+	sock := filepath.Join(tmp, "btfd.sock")
+	mirror := filepath.Join(os.Getenv("BTFD_SOURCE_ROOT"), "tests", "data", "btfhub")
+	log, err := os.Create(filepath.Join(tmp, "btfd.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "--socket", sock, "--cache-dir", filepath.Join(tmp, "cache"), "--idle-exit", "0",
+		"--mirror", mirror)
+	cmd.Stderr = log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		if t.Failed() {
+			b, _ := os.ReadFile(log.Name())
+			t.Logf("btfd log:\n%s", b)
+		}
+	})
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			return sock
+		}
+	}
+	t.Fatal("btfd did not come up")
+	return ""
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func openObject(t *testing.T) *os.File {
+	path := os.Getenv("BTFD_TEST_OBJECT")
+	if path == "" {
+		t.Fatal("BTFD_TEST_OBJECT is not set")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// checkBtf reads the reply's file: its size and sha256 are what btfd said,
+// and cilium/ebpf parses it and finds task_struct.
+func checkBtf(t *testing.T, what string, b *btfd.Btf) *btf.Spec {
+	t.Helper()
+	data, err := io.ReadAll(io.NewSectionReader(b.File, 0, 1<<31))
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	sum := sha256.Sum256(data)
+	if uint64(len(data)) != b.Size || hex.EncodeToString(sum[:]) != b.SHA256 {
+		t.Fatalf("%s: %d bytes with sha256 %x; btfd said %d, %s", what, len(data), sum, b.Size, b.SHA256)
+	}
+	spec, err := btfdebpf.LoadSpec(b.File)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	// Some archived kernels carry more than one task_struct; one is enough.
+	if types, err := spec.AnyTypesByName("task_struct"); err != nil || len(types) == 0 {
+		t.Fatalf("%s: no task_struct: %v", what, err)
+	}
+	return spec
+}
+
+// checkFullHostBtf checks the host's full BTF. cilium/ebpf 0.9.1 knows no BTF
+// kinds past BTF_KIND_DECL_TAG: a kernel whose BTF has ENUM64 (Linux 6.0 and
+// later) does not parse, which is why agents on cilium/ebpf 0.9.1 need the
+// minimized BTF there.
+func checkFullHostBtf(t *testing.T, b *btfd.Btf) {
+	t.Helper()
+	data, err := io.ReadAll(io.NewSectionReader(b.File, 0, 1<<31))
+	sum := sha256.Sum256(data)
+	if err != nil || uint64(len(data)) != b.Size || hex.EncodeToString(sum[:]) != b.SHA256 {
+		t.Fatalf("host: %d bytes with sha256 %x; btfd said %d, %s (%v)", len(data), sum, b.Size, b.SHA256, err)
+	}
+	if _, err := btfdebpf.LoadSpec(b.File); err != nil {
+		if !strings.Contains(err.Error(), "unknown kind") {
+			t.Fatalf("host: %v", err)
+		}
+		t.Logf("host: the full BTF has kinds cilium/ebpf 0.9.1 does not know: %v", err)
+	}
+}
+
+func TestAgainstBtfd(t *testing.T) {
+	sock := startBtfd(t)
+	ctx := ctxT(t)
+	c, err := btfd.Dial(ctx, sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	obj := openObject(t)
+
+	full, err := c.GetBtf(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer full.File.Close()
+	checkFullHostBtf(t, full)
+	if full.Minimized || full.Kernel.Release == "" {
+		t.Errorf("host BTF: %+v", full)
+	}
+
+	min, err := c.GetBtf(ctx, nil, obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer min.File.Close()
+	checkBtf(t, "host minimized", min)
+	if !min.Minimized || min.Size >= full.Size || len(min.Relocations) == 0 {
+		t.Errorf("minimized: %d bytes (full %d), minimized %v, %d relocations", min.Size, full.Size, min.Minimized, len(min.Relocations))
+	}
+
+	hub, err := c.GetBtf(ctx, &hubKernel, obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.File.Close()
+	checkBtf(t, "hub kernel minimized", hub)
+	if hub.Source != "hub" || !hub.Exact || !hub.Minimized || hub.Kernel.Release != hubKernel.Release {
+		t.Errorf("hub kernel: %+v", hub)
+	}
+
+	_, err = c.GetBtf(ctx, &btfd.Kernel{Release: "../etc"})
+	if !errors.Is(err, btfd.ErrInvalidKernel) || btfd.ErrorCode(err) != btfd.CodeInvalidKernel {
+		t.Errorf("invalid kernel: %v", err)
+	}
+	_, err = c.GetBtf(ctx, &btfd.Kernel{Distro: "ubuntu", Version: "20.04", Arch: "x86_64", Release: "0.0.1-none"})
+	if !errors.Is(err, btfd.ErrKernelNotInHub) {
+		t.Errorf("unknown release: %v", err)
+	}
+	notObj, err := os.Open(os.Getenv("BTFD_BTFD"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer notObj.Close()
+	if _, err := c.GetBtf(ctx, nil, notObj); !errors.Is(err, btfd.ErrInvalidObject) {
+		t.Errorf("not an object: %v", err)
+	}
+	var unknown struct{}
+	if _, err := c.Call(ctx, "io.btfd.NoSuchMethod", nil, nil, &unknown); !errors.Is(err, btfd.ErrMethodNotFound) {
+		t.Errorf("unknown method: %v", err)
+	}
+	if _, err := c.Call(ctx, "io.btfd.GetBtf", map[string]int{"kernel": 1}, nil, &unknown); !errors.Is(err, btfd.ErrInvalidParameter) {
+		t.Errorf("wrong type: %v", err)
+	} else if e := new(btfd.Error); errors.As(err, &e) && e.Parameter != "kernel" {
+		t.Errorf("InvalidParameter names %q", e.Parameter)
+	}
+
+	// The rest of the interface.
+	if k, err := c.ListKernels(ctx); err != nil || len(k.Kernels) == 0 || len(k.Minimized) == 0 {
+		t.Errorf("ListKernels: %+v %v", k, err)
+	}
+	if s, err := c.Status(ctx); err != nil || s["version"] == nil {
+		t.Errorf("Status: %v %v", s, err)
+	}
+	if s, err := c.Stats(ctx, true); err != nil || len(s.Stats) == 0 || !strings.Contains(s.Text, "btfd_") {
+		t.Errorf("Stats: %v", err)
+	}
+	if i, err := c.GetInfo(ctx); err != nil || len(i.Interfaces) != 2 {
+		t.Errorf("GetInfo: %+v %v", i, err)
+	}
+	if d, err := c.GetInterfaceDescription(ctx, "io.btfd"); err != nil || !strings.Contains(d, "method GetBtf(") {
+		t.Errorf("GetInterfaceDescription: %v", err)
+	}
+	// btfd runs as this test's uid, so the administrative methods are allowed.
+	var progress int
+	p, err := c.Prefetch(ctx, &btfd.Kernel{Distro: "ubuntu", Version: "20.04", Arch: "x86_64", Release: "5.11.0-1028-gcp"},
+		true, func(btfd.PrefetchProgress) { progress++ })
+	if err != nil || p.State != "done" {
+		t.Errorf("Prefetch: %+v %v", p, err)
+	}
+	t.Logf("prefetch: %d progress replies, result %v", progress, p.Result)
+	if v, err := c.Verify(ctx); err != nil || v.Checked == 0 || v.Corrupt != 0 {
+		t.Errorf("Verify: %+v %v", v, err)
+	}
+	if _, err := c.GarbageCollect(ctx); err != nil {
+		t.Errorf("GarbageCollect: %v", err)
+	}
+	if r, err := c.Refresh(ctx); err != nil || len(r.Kernels) == 0 {
+		t.Errorf("Refresh: %+v %v", r, err)
+	}
+}
+
+// cilium/ebpf loads the CO-RE object with the minimized BTF from btfd as its
+// kernel types.
+func TestLoadWithKernelTypes(t *testing.T) {
+	sock := startBtfd(t)
+	t.Setenv("BTFD_SOCKET", sock)
+	ctx := ctxT(t)
+	obj := openObject(t)
+
+	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err == nil {
+		if types, err := btfdebpf.KernelTypes(ctx, nil); types != nil || err != nil {
+			t.Errorf("KernelTypes on a kernel with BTF: %v %v (want nil: cilium/ebpf reads its own)", types, err)
+		}
+	}
+	kernelTypes := map[string]*btf.Spec{}
+	forced, err := btfdebpf.KernelTypes(ctx, &btfdebpf.Options{Force: true})
+	switch {
+	case err != nil && strings.Contains(err.Error(), "unknown kind"):
+		t.Logf("the full BTF does not parse with cilium/ebpf 0.9.1 (see checkFullHostBtf): %v", err)
+	case err != nil || forced == nil:
+		t.Fatalf("KernelTypes forced: %v", err)
+	default:
+		kernelTypes["full"] = forced
+	}
+	types, err := btfdebpf.KernelTypes(ctx, &btfdebpf.Options{Objects: []*os.File{obj}})
+	if err != nil || types == nil {
+		t.Fatalf("KernelTypes for the object: %v", err)
+	}
+	kernelTypes["minimized"] = types
+	_, info, err := btfdebpf.Spec(ctx, &btfdebpf.Options{Objects: []*os.File{obj}})
+	if err != nil || !info.Minimized || info.File == nil {
+		t.Errorf("Spec: %+v %v", info, err)
+	}
+
+	spec, err := ebpf.LoadCollectionSpec(obj.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() != 0 {
+		skipReason = "SKIP: not root (loading a BPF program)"
+		return
+	}
+	if err := rlimit.RemoveMemlock(); err != nil {
+		t.Logf("rlimit: %v", err)
+	}
+	for name, kt := range kernelTypes {
+		coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{
+			Programs: ebpf.ProgramOptions{KernelTypes: kt},
+		})
+		if errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.EPERM) {
+			skipReason = fmt.Sprintf("SKIP: bpf(2) not permitted (%v)", err)
+			return
+		}
+		if err != nil {
+			t.Fatalf("load with the %s BTF from btfd: %v", name, err)
+		}
+		if coll.Programs["sample_execve"] == nil {
+			t.Errorf("%s: sample_execve not loaded", name)
+		}
+		coll.Close()
+		t.Logf("loaded sample_execve with the %s BTF from btfd", name)
+	}
+}

@@ -1,0 +1,13 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Builds a Go package's test binary offline (clients/go/gotool.sh) and runs it,
+# so that its exit status (77: skipped for privileges) is the test's.
+#   run-go-test.sh GOTOOL WORKDIR IMPORT-PATH [VAR=VALUE...]
+set -eu
+gotool=$1 work=$2 pkg=$3
+shift 3
+bin="$work/$(basename "$pkg").test"
+"$gotool" "$work" vet "$pkg"
+"$gotool" "$work" test -c -o "$bin" "$pkg"
+cd "$work"
+exec env "$@" "$bin" -test.v -test.count=1 -test.timeout=240s
