@@ -85,6 +85,7 @@ type reply struct {
 	Parameters json.RawMessage `json:"parameters"`
 	Continues  bool            `json:"continues"`
 	fds        []*os.File
+	refused    bool // btfd answered before reading the call, and closed
 }
 
 // errorParams are the parameters of an error reply.
@@ -147,6 +148,10 @@ func (c *Client) call(ctx context.Context, method string, params interface{}, fi
 		r, gotReply, err := c.roundTrip(ctx, data, files, more, progress)
 		if err == nil {
 			c.used = true
+			if r.refused {
+				c.w.close()
+				c.w = nil
+			}
 			return r, r.err()
 		}
 		c.w.close()
@@ -205,6 +210,7 @@ func (c *Client) roundTrip(ctx context.Context, data []byte, files []*os.File, m
 		if m, rerr := w.receive(); rerr == nil {
 			if r, derr := decode(m); derr == nil && r.Error != "" {
 				closeFiles(r.fds)
+				r.fds, r.refused = nil, true
 				return r, true, nil
 			}
 			closeFiles(m.fds)

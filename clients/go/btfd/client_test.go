@@ -458,3 +458,5 @@ func TestInfoAndInterfaceDescription(t *testing.T) {
 		t.Fatalf("unknown interface: %v", err)
 	}
 }
+
+func osPipe() (*os.File, *os.File, error) { return os.Pipe() }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"syscall"
 )
 
@@ -70,11 +71,19 @@ func (w *wire) send(data []byte, files []*os.File) error {
 	if len(files) > 0 {
 		fds := make([]int, len(files))
 		for i, f := range files {
-			fds[i] = int(f.Fd())
+			// Not f.Fd(): it would put a caller's pipe in blocking mode.
+			rc, err := f.SyscallConn()
+			if err != nil {
+				return fmt.Errorf("btfd: object %d: %w", i, err)
+			}
+			if err := rc.Control(func(fd uintptr) { fds[i] = int(fd) }); err != nil {
+				return fmt.Errorf("btfd: object %d: %w", i, err)
+			}
 		}
 		oob = syscall.UnixRights(fds...)
 	}
 	n, _, err := w.uc.WriteMsgUnix(data, oob, nil)
+	runtime.KeepAlive(files) // the descriptors stay open until sendmsg took them
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ var hubKernel = btfd.Kernel{Distro: "ubuntu", Version: "20.04", Arch: "x86_64", 
 
 // startBtfd runs btfd on a temp socket and cache with the repo's btfhub
 // fixtures as its mirror.
-func startBtfd(t *testing.T) string {
+func startBtfd(t *testing.T, extra ...string) string {
 	exe := os.Getenv("BTFD_BTFD")
 	if exe == "" {
 		t.Skip("BTFD_BTFD is not set (run through meson test)")
@@ -62,6 +62,7 @@ func startBtfd(t *testing.T) string {
 	}
 	cmd := exec.Command(exe, "--socket", sock, "--cache-dir", filepath.Join(tmp, "cache"), "--idle-exit", "0",
 		"--mirror", mirror)
+	cmd.Args = append(cmd.Args, extra...)
 	cmd.Stderr = log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -211,6 +212,23 @@ func TestAgainstBtfd(t *testing.T) {
 		t.Errorf("InvalidParameter names %q", e.Parameter)
 	}
 
+	// An object in a pipe (btfd reads it under its deadline) gives the same BTF.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		io.Copy(pw, io.NewSectionReader(obj, 0, 1<<30))
+		pw.Close()
+	}()
+	piped, err := c.GetBtf(ctx, nil, pr)
+	pr.Close()
+	if err != nil || piped.SHA256 != min.SHA256 {
+		t.Errorf("object through a pipe: %+v %v", piped, err)
+	} else {
+		piped.File.Close()
+	}
+
 	// The rest of the interface.
 	if k, err := c.ListKernels(ctx); err != nil || len(k.Kernels) == 0 || len(k.Minimized) == 0 {
 		t.Errorf("ListKernels: %+v %v", k, err)
@@ -306,5 +324,47 @@ func TestLoadWithKernelTypes(t *testing.T) {
 		}
 		coll.Close()
 		t.Logf("loaded sample_execve with the %s BTF from btfd", name)
+	}
+}
+
+// btfd refuses a connection over its budget with a Busy reply: the client
+// returns it (ErrBusy), not the EPIPE of writing to a closed socket.
+func TestBusyWhenOverTheConnectionBudget(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "btfd.conf")
+	if err := os.WriteFile(conf, []byte("[Limits]\nMaxConnectionsPerUser=1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sock := startBtfd(t, "--config", conf)
+	ctx := ctxT(t)
+	first, err := btfd.Dial(ctx, sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	// Until btfd has seen startBtfd's probe connection close, it counts it.
+	for end := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		_, err := first.GetInfo(ctx)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, btfd.ErrBusy) || time.Now().After(end) {
+			t.Fatal(err)
+		}
+	}
+	second, err := btfd.Dial(ctx, sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	time.Sleep(200 * time.Millisecond) // btfd has answered and closed by now
+	_, err = second.GetBtf(ctx, nil, openObject(t))
+	if !errors.Is(err, btfd.ErrBusy) || btfd.ErrorCode(err) != btfd.CodeBusy {
+		t.Fatalf("over the connection budget: %v", err)
+	}
+	t.Logf("refused: %v", err)
+	first.Close()
+	time.Sleep(100 * time.Millisecond)
+	if _, err := second.GetInfo(ctx); err != nil {
+		t.Errorf("after the first connection closed: %v", err)
 	}
 }
