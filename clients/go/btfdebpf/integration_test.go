@@ -63,6 +63,9 @@ func startBtfd(t *testing.T, extra ...string) string {
 	cmd := exec.Command(exe, "--socket", sock, "--cache-dir", filepath.Join(tmp, "cache"), "--idle-exit", "0",
 		"--mirror", mirror)
 	cmd.Args = append(cmd.Args, extra...)
+	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
+		cmd.Args = append(cmd.Args, "--host-root", fixtureHostRoot(t, tmp))
+	}
 	cmd.Stderr = log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -83,6 +86,32 @@ func startBtfd(t *testing.T, extra ...string) string {
 	}
 	t.Fatal("btfd did not come up")
 	return ""
+}
+
+// fixtureHostRoot is a host root whose kernel has BTF of its own, the
+// fixture kernel's (BTFD_FIXTURE_KERNEL_BTF), for hosts without
+// /sys/kernel/btf/vmlinux: "this host's BTF" is then native there too.
+func fixtureHostRoot(t *testing.T, tmp string) string {
+	btfPath := os.Getenv("BTFD_FIXTURE_KERNEL_BTF")
+	data, err := os.ReadFile(btfPath)
+	if err != nil {
+		t.Fatalf("BTFD_FIXTURE_KERNEL_BTF: %v", err)
+	}
+	root := filepath.Join(tmp, "hostroot")
+	for dir, files := range map[string]map[string][]byte{
+		"etc":            {"os-release": []byte("ID=ubuntu\nVERSION_ID=\"20.04\"\n")},
+		"sys/kernel/btf": {"vmlinux": data},
+	} {
+		if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for name, content := range files {
+			if err := os.WriteFile(filepath.Join(root, dir, name), content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return root
 }
 
 func ctxT(t *testing.T) context.Context {

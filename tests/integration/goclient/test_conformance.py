@@ -5,10 +5,10 @@
 # code the table expects, and both clients must agree on codes, BTF digests,
 # sizes, sources and flags; the Go client's error names must be the ones
 # libclient/proto/errors.cpp maps to those codes.
-import os, signal, subprocess, sys, tempfile
+import os, shutil, signal, subprocess, sys, tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import varlink
-from testlib import check, finish, hub_dir
+from testlib import check, fatal, finish, hub_dir
 
 btfd, c_client, gotool, workdir, table, obj = sys.argv[1:7]
 names = {"-1001": "io.btfd.KernelNotInHub", "-1003": "io.btfd.InvalidObject", "-1004": "io.btfd.InvalidKernel"}
@@ -19,8 +19,16 @@ subprocess.run([gotool, workdir, "build", "-o", go_client,
 
 tmp = tempfile.mkdtemp(prefix="btfd-conformance-")
 sock = os.path.join(tmp, "btfd.sock")
-d = subprocess.Popen([btfd, "--socket", sock, "--cache-dir", os.path.join(tmp, "cache"), "--idle-exit", "0",
-                      "--mirror", hub_dir()], stderr=open(os.path.join(tmp, "btfd.log"), "w"))
+args = [btfd, "--socket", sock, "--cache-dir", os.path.join(tmp, "cache"), "--idle-exit", "0", "--mirror", hub_dir()]
+if not os.path.exists("/sys/kernel/btf/vmlinux"):
+    # "This host" is then a host root whose kernel carries the fixture kernel's BTF.
+    hostroot = os.path.join(tmp, "hostroot")
+    os.makedirs(os.path.join(hostroot, "etc")); os.makedirs(os.path.join(hostroot, "sys/kernel/btf"))
+    open(os.path.join(hostroot, "etc/os-release"), "w").write('ID=ubuntu\nVERSION_ID="20.04"\n')
+    shutil.copy(os.environ.get("BTFD_FIXTURE_KERNEL_BTF") or fatal("BTFD_FIXTURE_KERNEL_BTF is not set"),
+                os.path.join(hostroot, "sys/kernel/btf/vmlinux"))
+    args += ["--host-root", hostroot]
+d = subprocess.Popen(args, stderr=open(os.path.join(tmp, "btfd.log"), "w"))
 try:
     varlink.wait_for_socket(sock, d)
     env = dict(os.environ, BTFD_SOCKET=sock)
