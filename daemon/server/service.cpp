@@ -128,8 +128,9 @@ Result<store::KernelEntry> Service::obtain_kernel(const KernelIdentity& id, bool
   }
   BTFD_TRY(auto negative, in_store(store_->find_negative(id, mirrors_key_)));
   if (negative)
-    return make_error(Errc::not_in_hub, "the hub has no BTF for " + id.to_string() + " (cached answer; retry after " +
-                                            std::to_string(*negative - static_cast<int64_t>(::time(nullptr))) + " s)");
+    return make_error(Errc::not_in_hub, "the hub has no BTF for " + id.to_string() + " (cached answer of these mirrors; asked again in " +
+                                            std::to_string(*negative - static_cast<int64_t>(::time(nullptr))) +
+                                            " s, or now by btfctl get --refresh)");
   if (hub_gate) BTFD_TRY_VOID(hub_gate());
   auto pending = store_->begin_blob();
   if (!pending) return store_domain(std::move(pending).error());
