@@ -3,6 +3,7 @@
 package btfd
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -252,6 +253,18 @@ func decode(m message) (*reply, error) {
 	return &r, nil
 }
 
+// unmarshal decodes parameters; numbers in untyped fields (the objects of
+// Status, Stats, ListKernels, Prefetch) become json.Number, so sizes and
+// counters keep every digit.
+func unmarshal(data []byte, v interface{}) error {
+	if len(data) == 0 {
+		data = []byte("{}")
+	}
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.UseNumber()
+	return d.Decode(v)
+}
+
 // Call makes any call of btfd's interface and decodes the last reply's
 // parameters into result (when not nil). Descriptors in params must be
 // passed as files, named by their index in files. Descriptors of the reply
@@ -264,7 +277,7 @@ func (c *Client) Call(ctx context.Context, method string, params interface{}, fi
 		return nil, err
 	}
 	if result != nil {
-		if err := json.Unmarshal(r.Parameters, result); err != nil {
+		if err := unmarshal(r.Parameters, result); err != nil {
 			closeFiles(r.fds)
 			return nil, fmt.Errorf("%w: %s reply: %v", ErrProtocol, method, err)
 		}

@@ -64,18 +64,31 @@ var (
 // The codes libbtfd returns (enum btfd_error in btfd/libbtfd.h), so that Go
 // and C agents can log and compare the same numbers.
 const (
-	CodeUnreachable    = -1000
-	CodeNotInHub       = -1001
+	// CodeUnreachable (BTFD_ERR_UNREACHABLE): btfd's socket is not reachable.
+	CodeUnreachable = -1000
+	// CodeNotInHub (BTFD_ERR_NOT_IN_HUB): KernelNotInHub.
+	CodeNotInHub = -1001
+	// CodeHubUnreachable (BTFD_ERR_HUB_UNREACHABLE): HubUnreachable.
 	CodeHubUnreachable = -1002
-	CodeInvalidObject  = -1003
-	CodeInvalidKernel  = -1004
-	CodePermission     = -1005
-	CodeTooLarge       = -1006
-	CodeBusy           = -1007
-	CodeStore          = -1008
-	CodeProtocol       = -1009
-	CodeInternal       = -1010
-	CodeHubRejected    = -1011
+	// CodeInvalidObject (BTFD_ERR_INVALID_OBJECT): InvalidObject.
+	CodeInvalidObject = -1003
+	// CodeInvalidKernel (BTFD_ERR_INVALID_KERNEL): InvalidKernel.
+	CodeInvalidKernel = -1004
+	// CodePermission (BTFD_ERR_PERMISSION): PermissionDenied.
+	CodePermission = -1005
+	// CodeTooLarge (BTFD_ERR_TOO_LARGE): TooLarge, or a call over 64 KiB.
+	CodeTooLarge = -1006
+	// CodeBusy (BTFD_ERR_BUSY): Busy.
+	CodeBusy = -1007
+	// CodeStore (BTFD_ERR_STORE): StoreError.
+	CodeStore = -1008
+	// CodeProtocol (BTFD_ERR_PROTOCOL): an unexpected answer, and the
+	// org.varlink.service errors.
+	CodeProtocol = -1009
+	// CodeInternal (BTFD_ERR_INTERNAL): Internal.
+	CodeInternal = -1010
+	// CodeHubRejected (BTFD_ERR_HUB_REJECTED): HubRejected.
+	CodeHubRejected = -1011
 )
 
 // errorTable is libclient/proto/errors.cpp's table: name, libbtfd code, text.

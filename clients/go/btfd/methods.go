@@ -110,7 +110,8 @@ func (c *Client) GetBtf(ctx context.Context, kernel *Kernel, objects ...*os.File
 }
 
 // Kernels is the answer to ListKernels. Entries are JSON objects as btfd
-// writes them (see the io.btfd interface description).
+// writes them (see the io.btfd interface description); their numbers are
+// json.Number.
 type Kernels struct {
 	// Kernels are the cached full kernel BTF entries.
 	Kernels []map[string]interface{} `json:"kernels"`
@@ -137,7 +138,7 @@ type PrefetchProgress struct {
 	Downloaded uint64 `json:"downloaded"`
 	// Total is the number of bytes to download, 0 when unknown.
 	Total uint64 `json:"total"`
-	// Result is what was done (last reply only).
+	// Result is what was done (last reply only); numbers are json.Number.
 	Result map[string]interface{} `json:"result"`
 }
 
@@ -160,7 +161,7 @@ func (c *Client) Prefetch(ctx context.Context, kernel *Kernel, pin bool,
 	if progress != nil {
 		hook = func(raw json.RawMessage) {
 			var pp PrefetchProgress
-			if json.Unmarshal(raw, &pp) == nil {
+			if unmarshal(raw, &pp) == nil {
 				progress(pp)
 			}
 		}
@@ -171,14 +172,14 @@ func (c *Client) Prefetch(ctx context.Context, kernel *Kernel, pin bool,
 	}
 	closeFiles(r.fds)
 	var done PrefetchProgress
-	if err := json.Unmarshal(r.Parameters, &done); err != nil {
+	if err := unmarshal(r.Parameters, &done); err != nil {
 		return nil, fmt.Errorf("%w: Prefetch reply: %v", ErrProtocol, err)
 	}
 	return &done, nil
 }
 
 // Status returns btfd's status object (version, uptime, host, native BTF,
-// cache use and budget, mirrors, prefetch).
+// cache use and budget, mirrors, prefetch); numbers are json.Number.
 func (c *Client) Status(ctx context.Context) (map[string]interface{}, error) {
 	var r struct {
 		Status map[string]interface{} `json:"status"`
@@ -191,7 +192,7 @@ func (c *Client) Status(ctx context.Context) (map[string]interface{}, error) {
 
 // Stats is the answer to Stats.
 type Stats struct {
-	// Stats holds the counters and the latency histogram.
+	// Stats holds the counters and the latency histogram (json.Number values).
 	Stats map[string]interface{} `json:"stats"`
 	// Text is the Prometheus text exposition, when asked for.
 	Text string `json:"text"`
