@@ -9,5 +9,6 @@ shift 3
 bin="$work/$(basename "$pkg").test"
 "$gotool" "$work" vet "$pkg"
 "$gotool" "$work" test -c -o "$bin" "$pkg"
-cd "$work"
+# As `go test` does: the binary runs in the package's directory.
+cd "$("$gotool" "$work" list -f '{{.Dir}}' "$pkg")"
 exec env "$@" "$bin" -test.v -test.count=1 -test.timeout=240s
