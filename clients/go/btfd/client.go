@@ -68,7 +68,8 @@ func dial(ctx context.Context, path string) (*wire, error) {
 	return &wire{uc: nc.(*net.UnixConn)}, nil
 }
 
-// Close closes the connection. Calls after Close return ErrClosed.
+// Close closes the connection. It waits for a call in progress to end (cancel
+// that call's context to end it sooner); calls after Close return ErrClosed.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
