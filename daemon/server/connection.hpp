@@ -57,6 +57,7 @@ struct Server::Call {
   uint64_t conn = 0;
   uint64_t seq = 0;  // order on its connection
   uid_t uid = static_cast<uid_t>(-1);
+  pid_t pid = 0;
   const char* method = "unknown";  // a name from the method table: stats keys never come from clients
   bool more = false;
   bool oneway = false;

@@ -138,8 +138,16 @@ void Server::fail(const Call& call, const char* name, const std::string& message
   finish_call(call, outcome);
 }
 
+// A request that failed is worth a line in the journal, with who asked: the
+// operator sees "not in hub", hub trouble and bad objects without asking the
+// client. Any user can make requests fail, so these lines are rate-limited
+// (60 a minute in all), and Busy answers and malformed calls are not logged.
 void Server::fail(const Call& call, const Error& e) {
-  fail(call, proto::error_name(e.code), e.message, e.code == Errc::not_in_hub ? "not_in_hub" : "error");
+  const char* name = proto::error_name(e.code);
+  if (e.code != Errc::busy && failure_log_.try_acquire(0))
+    log_notice("%s from pid %d (uid %u) failed: %s: %s", call.method, static_cast<int>(call.pid), call.uid,
+               name + std::string_view(name).rfind('.') + 1, e.message.c_str());
+  fail(call, name, e.message, e.code == Errc::not_in_hub ? "not_in_hub" : "error");
 }
 
 void Server::handle_message(Connection& c, proto::Message msg) {
@@ -147,6 +155,7 @@ void Server::handle_message(Connection& c, proto::Message msg) {
   call.conn = c.id;
   call.seq = c.next_seq++;
   call.uid = c.cred.uid;
+  call.pid = c.cred.pid;
   const json& j = msg.json;
   auto invalid = [&](const std::string& parameter, const std::string& message) {
     fail(call, errors::kInvalidParameter, message, "invalid", {{"parameter", parameter}});

@@ -150,6 +150,7 @@ class Server {
   Quota object_quota_;
   uint64_t reply_bytes_ = 0;  // unread replies queued, all connections
   std::shared_ptr<RateLimiter> hub_lookups_;
+  RateLimiter failure_log_{60};  // failed-request log lines per minute, in all
   struct Retry {
     std::string release;
     int attempt = 0;
