@@ -6,7 +6,8 @@
 # module proxy, no downloads, nothing written to the source tree.
 #   clients/go/gotool.sh WORKDIR GO-ARGS...   e.g. WORKDIR test github.com/btfd/btfd/clients/go/btfd
 # WORKDIR holds the GOPATH (a symlink to this directory under its import
-# path) and the build cache.
+# path) and the build cache. Builds are pure Go (CGO_ENABLED=0) unless
+# CGO_ENABLED=1 is set, as -race needs.
 set -eu
 src=$(cd "$(dirname "$0")" && pwd)
 work=${1:?usage: gotool.sh WORKDIR GO-ARGS...}
@@ -20,6 +21,6 @@ if [ "$(readlink "$link" 2>/dev/null || true)" != "$src" ]; then
   mv -Tf "$link.tmp.$$" "$link"
 fi
 export GO111MODULE=off GOPATH="$work/gopath:/usr/share/gocode" GOCACHE="$work/cache" \
-  GOPROXY=off GOFLAGS= GOENV=off GOTOOLCHAIN=local CGO_ENABLED=0
+  GOPROXY=off GOFLAGS= GOENV=off GOTOOLCHAIN=local CGO_ENABLED="${CGO_ENABLED:-0}"
 cd "$work"
 exec go "$@"

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -460,3 +461,47 @@ func TestInfoAndInterfaceDescription(t *testing.T) {
 }
 
 func osPipe() (*os.File, *os.File, error) { return os.Pipe() }
+
+// Goroutines sharing one Client each get the reply to their own call.
+func TestConcurrentCallsOnOneClient(t *testing.T) {
+	s := newFakeServer(t, func(t *testing.T, w *wire) {
+		for {
+			c, err := readCall(w)
+			if err != nil {
+				return
+			}
+			var k Kernel
+			json.Unmarshal(c.Parameters["kernel"], &k)
+			btf := tempFile(t, k.Release)
+			writeReply(t, w, map[string]interface{}{"parameters": map[string]interface{}{"fd": 0, "sha256": k.Release}}, btf)
+			btf.Close()
+			closeFiles(c.fds)
+		}
+	})
+	c := dialT(t, s)
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func(g int) {
+			for i := 0; i < 25; i++ {
+				want := fmt.Sprintf("g%d-%d", g, i)
+				b, err := c.GetBtf(ctxT(t), &Kernel{Release: want})
+				if err != nil {
+					errs <- err
+					return
+				}
+				got, _ := io.ReadAll(io.NewSectionReader(b.File, 0, 64))
+				b.File.Close()
+				if b.SHA256 != want || string(got) != want {
+					errs <- fmt.Errorf("asked %s, got %s (%q)", want, b.SHA256, got)
+					return
+				}
+			}
+			errs <- nil
+		}(g)
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
