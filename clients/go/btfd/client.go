@@ -124,6 +124,9 @@ func (c *Client) call(ctx context.Context, method string, params interface{}, fi
 		return nil, err
 	}
 	data = append(data, 0)
+	if len(data) > maxCallSize || len(files) > maxFdsPerMessage {
+		return nil, fmt.Errorf("btfd: %s: %w (%d bytes, %d descriptors)", method, errCallTooLarge, len(data), len(files))
+	}
 	for _, f := range files {
 		if f == nil {
 			return nil, errors.New("btfd: nil object file")
@@ -169,7 +172,7 @@ func (c *Client) call(ctx context.Context, method string, params interface{}, fi
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return nil, context.DeadlineExceeded
 		}
-		return nil, err
+		return nil, fmt.Errorf("btfd: %s: %w", method, err)
 	}
 }
 

@@ -402,6 +402,14 @@ func TestProtocolViolations(t *testing.T) {
 	if _, err := c.GetBtf(ctxT(t), big); ErrorCode(err) != CodeTooLarge {
 		t.Errorf("a call over 64 KiB: %v", err)
 	}
+	obj := tempFile(t, "obj")
+	many := make([]*os.File, maxFdsPerMessage+1)
+	for i := range many {
+		many[i] = obj
+	}
+	if _, err := c.GetBtf(ctxT(t), nil, many...); ErrorCode(err) != CodeTooLarge {
+		t.Errorf("17 objects: %v", err)
+	}
 }
 
 func TestUnreachableAndSocketPath(t *testing.T) {

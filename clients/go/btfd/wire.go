@@ -20,7 +20,7 @@ const (
 	readChunk        = 64 << 10
 )
 
-var errCallTooLarge = errors.New("call exceeds btfd's 64 KiB message limit")
+var errCallTooLarge = errors.New("call exceeds btfd's limits (64 KiB, 16 descriptors per message)")
 
 // message is one NUL-terminated JSON message and the descriptors that came
 // with it.
@@ -65,7 +65,7 @@ func (w *wire) send(data []byte, files []*os.File) error {
 		return errCallTooLarge
 	}
 	if len(files) > maxFdsPerMessage {
-		return fmt.Errorf("%w: %d descriptors; btfd takes at most %d per message", errCallTooLarge, len(files), maxFdsPerMessage)
+		return errCallTooLarge
 	}
 	var oob []byte
 	if len(files) > 0 {
