@@ -66,9 +66,13 @@ int main(int argc, char** argv) {
   if (auto u = (*store)->usage(); u.index_rebuilt)
     log_warning("%s", u.index_note.c_str());  // served anyway: the cache refills
   server::Stats stats;
+  const std::string stats_path = cfg.cache_dir + "/stats.json";
+  if (auto st = stats.load(stats_path); !st)
+    log_warning("counters start from zero: %s", st.error().message.c_str());
   server::Service service(cfg, std::move(store).value(), *host, stats);
   server::Server srv(cfg, service, stats);
   auto rc = srv.run();
+  if (auto st = stats.save(stats_path); !st) log_warning("cannot keep the counters: %s", st.error().message.c_str());
   if (!rc) {
     log_error("%s", rc.error().message.c_str());
     return 1;

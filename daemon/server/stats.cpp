@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "server/stats.hpp"
 
+#include <cctype>
 #include <sstream>
+
+#include "util/fd.hpp"
 #include <string_view>
 
 namespace btfd::server {
@@ -92,6 +95,70 @@ std::string Stats::to_prometheus(const nlohmann::json& extra) const {
     }
   }
   return o.str();
+}
+
+}  // namespace btfd::server
+
+namespace btfd::server {
+
+namespace {
+// Names btfd itself writes: method and outcome keys are short identifiers.
+bool plain_key(const std::string& k) {
+  if (k.empty() || k.size() > 64) return false;
+  for (char c : k)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_')) return false;
+  return true;
+}
+}  // namespace
+
+Status Stats::save(const std::string& path) const {
+  std::string text = to_json().dump();
+  return write_file_atomic(path, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()), 0644);
+}
+
+Status Stats::load(const std::string& path) {
+  auto text = read_text_file(path, 1 << 20);
+  if (!text) return text.error().code == Errc::not_found ? Status() : Status(std::move(text).error());
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return make_error(Errc::corrupt, "\"" + path + "\" is not JSON");
+  auto num = [&](const nlohmann::json& o, const char* a, const char* b) -> uint64_t {
+    if (!o.is_object() || !o.contains(a)) return 0;
+    const auto& x = o[a];
+    if (b) return x.is_object() && x.contains(b) && x[b].is_number_unsigned() ? x[b].get<uint64_t>() : 0;
+    return x.is_number_unsigned() ? x.get<uint64_t>() : 0;
+  };
+  hits += num(j, "cache", "hits");
+  misses += num(j, "cache", "misses");
+  minimized_hits += num(j, "cache", "minimized_hits");
+  native += num(j, "sources", "native");
+  hub_fetches += num(j, "sources", "hub");
+  minimized += num(j, "sources", "minimized");
+  hub_bytes += num(j, "hub_bytes", nullptr);
+  coalesced += num(j, "coalesced", nullptr);
+  prefetches += num(j, "prefetch", "runs");
+  prefetch_failures += num(j, "prefetch", "failures");
+  upgrades_seen += num(j, "prefetch", "kernels_seen");
+  refused_connections += num(j, "limits", "refused_connections");
+  refused_fds += num(j, "limits", "refused_descriptors");
+  dropped_clients += num(j, "limits", "dropped_clients");
+  std::lock_guard lock(mu_);
+  if (j.contains("requests") && j["requests"].is_object())
+    for (const auto& [method, outcomes] : j["requests"].items()) {
+      if (!plain_key(method) || !outcomes.is_object()) continue;
+      for (const auto& [outcome, n] : outcomes.items())
+        if (plain_key(outcome) && n.is_number_unsigned()) requests_[{method, outcome}] += n.get<uint64_t>();
+    }
+  if (j.contains("latency_seconds") && j["latency_seconds"].is_object()) {
+    const auto& l = j["latency_seconds"];
+    if (l.contains("buckets") && l["buckets"].is_array() && l["buckets"].size() == latency_.size())
+      for (size_t i = 0; i < latency_.size(); ++i)
+        if (l["buckets"][i].is_object() && l["buckets"][i].contains("count") &&
+            l["buckets"][i]["count"].is_number_unsigned())
+          latency_[i] += l["buckets"][i]["count"].get<uint64_t>();
+    if (l.contains("sum") && l["sum"].is_number()) latency_sum_ += l["sum"].get<double>();
+    if (l.contains("count") && l["count"].is_number_unsigned()) latency_count_ += l["count"].get<uint64_t>();
+  }
+  return {};
 }
 
 }  // namespace btfd::server

@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "util/result.hpp"
+
 namespace btfd::server {
 
 class Stats {
@@ -24,6 +26,11 @@ class Stats {
   nlohmann::json to_json() const;
   // Prometheus text exposition (for node_exporter's textfile collector).
   std::string to_prometheus(const nlohmann::json& extra_gauges) const;
+  // Counters survive btfd's idle exits and restarts: saved to a file in the
+  // cache directory (atomically) and added back at start. A file that does
+  // not parse is ignored (the counters start from zero); the error says why.
+  Status save(const std::string& path) const;
+  Status load(const std::string& path);
 
   static constexpr std::array<double, 10> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.1, 1, 10, 60};
 

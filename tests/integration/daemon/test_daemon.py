@@ -116,12 +116,18 @@ try:
     r, _ = get(small)
     check(r["parameters"]["cached"] and stats()["cache"]["hits"] == before + 1, "second request is a hit: %s" % r)
 
-    # Restart: still a hit, nothing fetched.
+    # Restart: still a hit, nothing fetched; the counters survive it.
+    before = stats()
     daemon.send_signal(signal.SIGTERM); check(daemon.wait(timeout=20) == 0, "SIGTERM exits 0")
     daemon = start_daemon()
+    after = stats()
+    check(after["sources"]["hub"] == before["sources"]["hub"] and after["cache"]["hits"] == before["cache"]["hits"]
+          and after["requests"].get("io.btfd.GetBtf") == before["requests"].get("io.btfd.GetBtf"),
+          "counters survive a restart: %s vs %s" % (after["sources"], before["sources"]))
+    hits["n"] = 0
     r, _ = get(small, [sample_obj])
     check("error" not in r and r["parameters"]["cached"], "after restart, still a hit: %s" % r)
-    check(stats()["sources"]["hub"] == 0, "no hub fetch after restart")
+    check(stats()["sources"]["hub"] == before["sources"]["hub"] and hits["n"] == 0, "no hub fetch after restart")
 
     # 32 parallel clients asking for the same missing kernel: one fetch.
     shutil.rmtree(cache)
