@@ -248,6 +248,9 @@ Status Store::register_blob_locked(const Published& p) {
 Result<KernelEntry> Store::commit_kernel(PendingBlob&& blob, const KernelIdentity& id, Source source,
                                          std::string origin, bool pin) {
   BTFD_TRY_VOID(validate_identity(id));
+  struct stat pending {};
+  if (::fstat(blob.fd(), &pending) == 0)
+    BTFD_TRY_VOID(fits_budget(static_cast<uint64_t>(pending.st_size), "the BTF of " + id.to_string()));
   BTFD_TRY(Published p, blobs_.publish(std::move(blob)));
   KernelEntry e{id, source, std::move(origin), p.digest, p.size, now_(), now_(), pin};
   std::vector<std::string> retired;
@@ -284,6 +287,14 @@ Result<KernelEntry> Store::commit_kernel(PendingBlob&& blob, const KernelIdentit
   unlink_retired(retired);
   gc_if_over_budget();
   return e;
+}
+
+// An entry larger than the whole budget would only make eviction throw out
+// everything else, itself last: refuse it and say which setting to raise.
+Status Store::fits_budget(uint64_t size, const std::string& what) const {
+  if (size <= opts_.budget_bytes) return {};
+  return make_error(Errc::no_space, what + " is " + std::to_string(size) + " bytes, more than the whole cache budget (" +
+                                        std::to_string(opts_.budget_bytes) + " bytes); raise [Cache] MaxSize=");
 }
 
 Result<KernelEntry> Store::put_kernel(const KernelIdentity& id, std::span<const uint8_t> btf, Source source,
@@ -365,6 +376,7 @@ Result<std::optional<std::pair<KernelEntry, Blob>>> Store::find_kernel(const Ker
 Result<Blob> Store::put_minimized(const Digest& kernel, std::vector<Digest> objects, std::span<const uint8_t> btf,
                                   std::string report_json) {
   std::string key = objects_key(objects);
+  BTFD_TRY_VOID(fits_budget(btf.size(), "the minimized BTF"));
   BTFD_TRY(Published p, blobs_.write(btf));
   {
     std::lock_guard lock(mu_);

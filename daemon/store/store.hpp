@@ -227,6 +227,7 @@ class Store {
   // Blocks for mu_, or (nonblocking) waits at most kLoopLockWait: check owns_lock().
   Lock lock_for(bool nonblocking);
   Status recover_locked();
+  Status fits_budget(uint64_t size, const std::string& what) const;
   // Moves the damaged index aside, opens a fresh one and runs recovery.
   Status rebuild_index_locked(const std::string& why);
   Status heal_if_damaged_locked();

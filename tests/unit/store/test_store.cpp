@@ -311,3 +311,20 @@ TEST_CASE("a newer schema is refused with a clear error") {
   CHECK(s.error().code == Errc::unsupported);
   CHECK(s.error().message.find("99") != std::string::npos);
 }
+
+TEST_CASE("an entry larger than the whole budget is refused with the setting to raise; nothing is evicted for it") {
+  test::TempDir tmp;
+  auto s = open_store(tmp.path(), 64 * 1024);
+  std::vector<uint8_t> small(16 * 1024, 1), big(128 * 1024, 2);
+  REQUIRE(s->put_kernel(kid("5.4.0-1"), small, Source::hub, "test", false).ok());
+  auto r = s->put_kernel(kid("5.4.0-2"), big, Source::hub, "test", false);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::no_space);
+  CHECK(r.error().message.find("MaxSize") != std::string::npos);
+  auto still = s->find_kernel(kid("5.4.0-1"));
+  REQUIRE(still.ok());
+  CHECK(still->has_value());
+  auto m = s->put_minimized(Digest{}, {}, big, "{}");
+  REQUIRE_FALSE(m.ok());
+  CHECK(m.error().code == Errc::no_space);
+}
