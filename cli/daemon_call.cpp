@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <cstdlib>
 
 #include "btfd-config.h"
@@ -40,7 +42,15 @@ btfd::Result<btfd::proto::Message> call_daemon(const Globals& g, const std::stri
                                                const nlohmann::json& params, std::span<const int> fds, bool more,
                                                const std::function<void(const btfd::proto::Message&)>& on_reply,
                                                int timeout_ms) {
-  BTFD_TRY(auto client, btfd::proto::Client::connect(socket_for(g, method), timeout_ms));
+  auto connected = btfd::proto::Client::connect(socket_for(g, method), timeout_ms);
+  if (!connected) {
+    btfd::Error e = std::move(connected).error();
+    // Nobody listening is almost always a socket unit that is not running.
+    if (e.code == btfd::Errc::unreachable && (e.sys_errno == ENOENT || e.sys_errno == ECONNREFUSED))
+      e.message += " (is btfd.socket running? systemctl enable --now btfd.socket)";
+    return e;
+  }
+  auto client = std::move(connected).value();
   BTFD_TRY(auto msg, client.call(method, params, fds, more, on_reply));
   if (!msg.json.contains("error")) return msg;
   std::string name = msg.json["error"].is_string() ? msg.json["error"].get<std::string>() : "?";
