@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"sync"
@@ -27,17 +28,22 @@ func SocketPath() string {
 	return DefaultSocket
 }
 
-// Client is a connection to btfd. It is safe for concurrent use; calls on one
-// Client are made one at a time (open several Clients to have calls served in
-// parallel). A connection that btfd closed (it closes idle ones after a minute)
-// or that a cancelled call left mid-reply is replaced by a new one on the next
-// call.
+// maxInFlight is btfd's default MaxInFlightPerConnection: more pipelined
+// calls than this would be answered with Busy.
+const maxInFlight = 4
+
+// Client is a connection to btfd. It is safe for concurrent use: calls made
+// from several goroutines are pipelined on the connection (up to 4 in
+// flight, btfd's default per connection) and btfd answers them in call
+// order. A cancelled call leaves the connection usable (its reply is
+// discarded when it comes); a connection btfd closed (it closes idle ones
+// after a minute) is replaced by a new one on the next call.
 type Client struct {
-	path string
+	path  string
+	slots chan struct{} // one per call in flight
 
 	mu     sync.Mutex
-	w      *wire // nil when there is no live connection
-	used   bool  // w has completed a call: a failure before any reply may be a stale connection
+	conn   *conn // nil when there is no live connection
 	closed bool
 }
 
@@ -47,12 +53,12 @@ func Dial(ctx context.Context, path string) (*Client, error) {
 	if path == "" {
 		path = SocketPath()
 	}
-	c := &Client{path: path}
+	c := &Client{path: path, slots: make(chan struct{}, maxInFlight)}
 	w, err := dial(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	c.w = w
+	c.conn = newConn(w)
 	return c, nil
 }
 
@@ -68,17 +74,37 @@ func dial(ctx context.Context, path string) (*wire, error) {
 	return &wire{uc: nc.(*net.UnixConn)}, nil
 }
 
-// Close closes the connection. It waits for a call in progress to end (cancel
-// that call's context to end it sooner); calls after Close return ErrClosed.
+// Close closes the connection; calls in progress return an error, calls
+// after Close return ErrClosed.
 func (c *Client) Close() error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.closed = true
-	if c.w != nil {
-		c.w.close()
-		c.w = nil
+	cc := c.conn
+	c.conn = nil
+	c.mu.Unlock()
+	if cc != nil {
+		cc.shutdown(ErrClosed)
 	}
 	return nil
+}
+
+// liveConn returns the connection, dialing a new one when there is none or
+// the last one died.
+func (c *Client) liveConn(ctx context.Context) (*conn, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, ErrClosed
+	}
+	if c.conn != nil && !c.conn.isDead() {
+		return c.conn, nil
+	}
+	w, err := dial(ctx, c.path)
+	if err != nil {
+		return nil, err
+	}
+	c.conn = newConn(w)
+	return c.conn, nil
 }
 
 // reply is one decoded reply.
@@ -87,7 +113,6 @@ type reply struct {
 	Parameters json.RawMessage `json:"parameters"`
 	Continues  bool            `json:"continues"`
 	fds        []*os.File
-	refused    bool // btfd answered before reading the call, and closed
 }
 
 // errorParams are the parameters of an error reply.
@@ -132,118 +157,219 @@ func (c *Client) call(ctx context.Context, method string, params interface{}, fi
 			return nil, errors.New("btfd: nil object file")
 		}
 	}
-
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return nil, ErrClosed
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	select {
+	case c.slots <- struct{}{}:
+		defer func() { <-c.slots }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	for attempt := 0; ; attempt++ {
-		if c.w == nil {
-			w, err := dial(ctx, c.path)
-			if err != nil {
-				return nil, err
-			}
-			c.w, c.used = w, false
+		cc, err := c.liveConn(ctx)
+		if err != nil {
+			return nil, err
 		}
-		stale := c.used
-		r, gotReply, err := c.roundTrip(ctx, data, files, more, progress)
-		if err == nil {
-			c.used = true
-			if r.refused {
-				c.w.close()
-				c.w = nil
+		p, reused, err := cc.send(ctx, data, files, more)
+		if err != nil { // the connection died since liveConn: take a new one
+			if attempt < 2 {
+				continue
 			}
+			return nil, fmt.Errorf("btfd: %s: %w", method, err)
+		}
+		r, gotReply, err := p.wait(ctx, progress)
+		if err == nil {
 			return r, r.err()
 		}
-		c.w.close()
-		c.w = nil
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		// btfd closes idle connections: a reused one that died before any
-		// reply byte is retried once on a new connection.
-		if stale && !gotReply && attempt == 0 && isDisconnect(err) {
+		// btfd closes idle connections: a call on a reused one that died
+		// before any reply is retried once on a new connection.
+		if reused && !gotReply && attempt == 0 && isDisconnect(err) {
 			continue
-		}
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return nil, context.DeadlineExceeded
 		}
 		return nil, fmt.Errorf("btfd: %s: %w", method, err)
 	}
 }
 
 func isDisconnect(err error) bool {
-	return errors.Is(err, errEOF) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)
+	return errors.Is(err, errEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, syscall.ECONNRESET)
 }
 
-// roundTrip runs one call on c.w under ctx. gotReply tells whether any reply
-// arrived (then retrying is not safe).
-func (c *Client) roundTrip(ctx context.Context, data []byte, files []*os.File, more bool,
-	progress func(json.RawMessage)) (r *reply, gotReply bool, err error) {
-	w := c.w
-	deadline, _ := ctx.Deadline()
-	if err := w.uc.SetDeadline(deadline); err != nil {
+// result is what the reader hands a pending call: a reply or the error that
+// ended the connection.
+type result struct {
+	r   *reply
+	err error
+}
+
+// pending is a call sent and not yet answered in full.
+type pending struct {
+	more bool
+	ch   chan result   // replies, progress ones first
+	gone chan struct{} // closed when the caller stopped waiting
+}
+
+// wait returns the call's final reply; progress replies go to progress.
+func (p *pending) wait(ctx context.Context, progress func(json.RawMessage)) (*reply, bool, error) {
+	gotReply := false
+	for {
+		select {
+		case res := <-p.ch:
+			if res.err != nil {
+				return nil, gotReply, res.err
+			}
+			gotReply = true
+			r := res.r
+			if r.Continues && p.more && r.Error == "" {
+				closeFiles(r.fds)
+				if progress != nil {
+					progress(r.Parameters)
+				}
+				continue
+			}
+			if r.Error != "" {
+				closeFiles(r.fds)
+				r.fds = nil
+			}
+			return r, true, nil
+		case <-ctx.Done():
+			close(p.gone) // its reply, when it comes, is discarded
+			return nil, gotReply, ctx.Err()
+		}
+	}
+}
+
+// conn is one connection with calls pipelined on it: sends are serialized
+// and queued in order, and one reader goroutine hands each reply to the
+// oldest call (btfd answers in call order).
+type conn struct {
+	w   *wire
+	wmu sync.Mutex // one send at a time: queue order is wire order
+
+	qmu     sync.Mutex
+	queue   []*pending
+	replies int   // final replies received
+	dead    error // why the connection ended, nil while it lives
+}
+
+func newConn(w *wire) *conn {
+	cc := &conn{w: w}
+	go cc.read()
+	return cc
+}
+
+func (cc *conn) isDead() bool {
+	cc.qmu.Lock()
+	defer cc.qmu.Unlock()
+	return cc.dead != nil
+}
+
+// send queues a call and writes it. reused tells whether the connection had
+// answered calls before (a failure may then be a connection btfd closed).
+func (cc *conn) send(ctx context.Context, data []byte, files []*os.File, more bool) (p *pending, reused bool, err error) {
+	cc.wmu.Lock()
+	defer cc.wmu.Unlock()
+	p = &pending{more: more, ch: make(chan result), gone: make(chan struct{})}
+	cc.qmu.Lock()
+	if cc.dead != nil {
+		err = cc.dead
+		cc.qmu.Unlock()
 		return nil, false, err
 	}
-	// Cancellation: a deadline in the past wakes the blocked read or write.
+	reused = cc.replies > 0
+	cc.queue = append(cc.queue, p)
+	cc.qmu.Unlock()
+
+	deadline, _ := ctx.Deadline()
+	cc.w.uc.SetWriteDeadline(deadline)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() {
+	go func() { // cancellation: a deadline in the past wakes a blocked write
 		defer wg.Done()
 		select {
 		case <-ctx.Done():
-			w.uc.SetDeadline(time.Unix(1, 0))
+			cc.w.uc.SetWriteDeadline(time.Unix(1, 0))
 		case <-stop:
 		}
 	}()
-	defer func() {
-		close(stop)
-		wg.Wait()
-	}()
-
-	if err := w.send(data, files); err != nil {
-		if errors.Is(err, errCallTooLarge) {
-			return nil, false, err
-		}
-		// btfd refuses a connection over a budget by writing a Busy reply and
-		// closing it: that reply, when there is one, is the answer.
-		if m, rerr := w.receive(); rerr == nil {
-			if r, derr := decode(m); derr == nil && r.Error != "" {
-				closeFiles(r.fds)
-				r.fds, r.refused = nil, true
-				return r, true, nil
+	werr := cc.w.send(data, files)
+	close(stop)
+	wg.Wait()
+	if werr != nil {
+		if isDisconnect(werr) {
+			// btfd closed the connection; it may have written why first (a
+			// Busy reply refusing the connection): the reader hands that
+			// reply, or the end of the connection, to the queued calls.
+			cc.w.uc.CloseWrite()
+			cc.qmu.Lock()
+			if cc.dead == nil {
+				cc.dead = werr
 			}
-			closeFiles(m.fds)
+			cc.qmu.Unlock()
+			return p, reused, nil
 		}
-		return nil, false, err
+		// A write cut short leaves the stream unusable.
+		cc.shutdown(werr)
+		return p, reused, nil
 	}
+	return p, reused, nil
+}
+
+// read hands each reply to the oldest pending call until the connection ends.
+func (cc *conn) read() {
+	defer cc.w.close() // the descriptors of replies never completed
 	for {
-		m, err := w.receive()
+		m, err := cc.w.receive()
 		if err != nil {
-			return nil, gotReply, err
+			cc.shutdown(err)
+			return
 		}
-		gotReply = true
 		r, err := decode(m)
 		if err != nil {
-			return nil, true, err
+			cc.shutdown(err)
+			return
 		}
-		if r.Continues && more && r.Error == "" {
+		cc.qmu.Lock()
+		if len(cc.queue) == 0 {
+			cc.qmu.Unlock()
 			closeFiles(r.fds)
-			if progress != nil {
-				progress(r.Parameters)
-			}
-			continue
+			cc.shutdown(fmt.Errorf("%w: a reply to no call", ErrProtocol))
+			return
 		}
-		if r.Error != "" {
+		p := cc.queue[0]
+		if !(r.Continues && p.more && r.Error == "") {
+			cc.queue = cc.queue[1:]
+			cc.replies++
+		}
+		cc.qmu.Unlock()
+		select {
+		case p.ch <- result{r: r}:
+		case <-p.gone:
 			closeFiles(r.fds)
-			r.fds = nil
 		}
-		return r, true, nil
+	}
+}
+
+// shutdown ends the connection: every queued call gets err.
+func (cc *conn) shutdown(err error) {
+	cc.qmu.Lock()
+	if cc.dead == nil {
+		cc.dead = err
+	}
+	queue := cc.queue
+	cc.queue = nil
+	cc.qmu.Unlock()
+	cc.w.uc.Close()
+	for _, p := range queue {
+		select {
+		case p.ch <- result{err: err}:
+		case <-p.gone:
+		}
 	}
 }
 

@@ -3,7 +3,6 @@
 package btfd
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -35,21 +35,40 @@ func newFakeServer(t *testing.T, handle func(t *testing.T, w *wire)) *fakeServer
 		t.Fatal(err)
 	}
 	s := &fakeServer{path: path, ln: ln}
-	t.Cleanup(func() { ln.Close() })
+	var mu sync.Mutex
+	var conns []*net.UnixConn
+	var handlers sync.WaitGroup
+	handlers.Add(1)
 	go func() {
+		defer handlers.Done()
 		for {
 			uc, err := ln.AcceptUnix()
 			if err != nil {
 				return
 			}
 			atomic.AddInt32(&s.accepts, 1)
+			mu.Lock()
+			conns = append(conns, uc)
+			mu.Unlock()
+			handlers.Add(1)
 			go func() {
+				defer handlers.Done()
 				w := &wire{uc: uc}
 				defer w.close()
 				handle(t, w)
 			}()
 		}
 	}()
+	// Handlers end before the test does: they may still use t.
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, uc := range conns {
+			uc.Close()
+		}
+		mu.Unlock()
+		handlers.Wait()
+	})
 	return s
 }
 
@@ -170,9 +189,11 @@ func fcntl(f *os.File, cmd int) (int, error) {
 }
 
 // A reply delivered a byte at a time, its descriptor with the first byte, and
-// two replies glued in one write, as a stream socket may deliver them.
+// two pipelined replies glued in one write, as a stream socket may deliver
+// them: the descriptor goes with the second.
 func TestRepliesSplitAndGlued(t *testing.T) {
 	btfFile := tempFile(t, "btf")
+	firstCall := make(chan struct{})
 	s := newFakeServer(t, func(t *testing.T, w *wire) {
 		c, err := readCall(w)
 		if err != nil {
@@ -191,14 +212,15 @@ func TestRepliesSplitAndGlued(t *testing.T) {
 			}
 		}
 		closeFiles(c.fds)
-		// Two calls, then both replies in one write: the second comes with the fd.
+		// Two calls, then both replies in one write.
 		c1, _ := readCall(w)
+		close(firstCall)
 		c2, _ := readCall(w)
-		if c1 == nil || c2 == nil {
-			t.Error("second and third calls missing")
+		if c1 == nil || c2 == nil || c1.Method != "io.btfd.Verify" || c2.Method != "io.btfd.GetBtf" {
+			t.Errorf("pipelined calls: %+v %+v", c1, c2)
 			return
 		}
-		first := []byte(`{"error":"io.btfd.Busy","parameters":{"message":"later"}}` + "\x00")
+		first := []byte(`{"parameters":{"checked":7}}` + "\x00")
 		second := []byte(`{"parameters":{"fd":0,"sha256":"glued"}}` + "\x00")
 		if _, _, err := w.uc.WriteMsgUnix(append(first, second...), rights, nil); err != nil {
 			t.Error(err)
@@ -210,24 +232,80 @@ func TestRepliesSplitAndGlued(t *testing.T) {
 		t.Fatalf("split reply: %+v %v", b, err)
 	}
 	b.File.Close()
-	// Pipelined by hand through the wire to check the descriptor rule on replies.
-	c.mu.Lock()
-	w := c.w
-	c.mu.Unlock()
-	for i := 0; i < 2; i++ {
-		if err := w.send([]byte(`{"method":"io.btfd.GetBtf","parameters":{}}`+"\x00"), nil); err != nil {
-			t.Fatal(err)
+	verified := make(chan error, 1)
+	go func() {
+		v, err := c.Verify(ctxT(t))
+		if err == nil && v.Checked != 7 {
+			err = fmt.Errorf("verify: %+v", v)
+		}
+		verified <- err
+	}()
+	<-firstCall
+	b, err = c.GetBtf(ctxT(t), nil)
+	if err != nil || b.SHA256 != "glued" {
+		t.Fatalf("second glued reply: %+v %v", b, err)
+	}
+	b.File.Close()
+	if err := <-verified; err != nil {
+		t.Fatalf("first glued reply: %v", err)
+	}
+}
+
+// Calls from several goroutines are in flight together, at most 4 (btfd's
+// default per connection), on one connection.
+func TestPipelinesUpToFourCalls(t *testing.T) {
+	var most int32
+	s := newFakeServer(t, func(t *testing.T, w *wire) {
+		var unanswered []*call
+		for {
+			// Read until 4 calls wait (or no more come soon), then answer in order.
+			w.uc.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+			c, err := readCall(w)
+			if err == nil {
+				unanswered = append(unanswered, c)
+				if n := int32(len(unanswered)); n > atomic.LoadInt32(&most) {
+					atomic.StoreInt32(&most, n)
+				}
+				if len(unanswered) < 4 {
+					continue
+				}
+			} else if !errors.Is(err, os.ErrDeadlineExceeded) {
+				return
+			}
+			for _, c := range unanswered {
+				var k Kernel
+				json.Unmarshal(c.Parameters["kernel"], &k)
+				writeReply(t, w, map[string]interface{}{"error": "io.btfd.KernelNotInHub",
+					"parameters": map[string]string{"message": k.Release}})
+			}
+			unanswered = nil
+		}
+	})
+	c := dialT(t, s)
+	errs := make(chan error, 10)
+	for i := 0; i < 10; i++ {
+		go func(i int) {
+			want := fmt.Sprintf("r%d", i)
+			_, err := c.GetBtf(ctxT(t), &Kernel{Release: want})
+			var e *Error
+			if !errors.As(err, &e) || e.Message != want {
+				errs <- fmt.Errorf("call %s: %v", want, err)
+				return
+			}
+			errs <- nil
+		}(i)
+	}
+	for i := 0; i < 10; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
 		}
 	}
-	m1, err := w.receive()
-	if err != nil || len(m1.fds) != 0 || !bytes.Contains(m1.data, []byte("Busy")) {
-		t.Fatalf("first glued reply: %s, %d fds, %v", m1.data, len(m1.fds), err)
+	if n := atomic.LoadInt32(&most); n != 4 {
+		t.Errorf("at most %d calls were in flight, want 4", n)
 	}
-	m2, err := w.receive()
-	if err != nil || len(m2.fds) != 1 || !bytes.Contains(m2.data, []byte("glued")) {
-		t.Fatalf("second glued reply: %s, %d fds, %v", m2.data, len(m2.fds), err)
+	if n := atomic.LoadInt32(&s.accepts); n != 1 {
+		t.Errorf("%d connections, want 1", n)
 	}
-	closeFiles(m2.fds)
 }
 
 func TestEveryErrorIsTyped(t *testing.T) {
@@ -284,8 +362,8 @@ func TestDeadlineAndCancellation(t *testing.T) {
 			if err != nil {
 				return
 			}
-			if c.Method == "io.btfd.Status" { // never answered
-				continue
+			if c.Method == "io.btfd.Status" { // answered late
+				time.Sleep(300 * time.Millisecond)
 			}
 			writeReply(t, w, map[string]interface{}{"parameters": map[string]interface{}{"status": map[string]string{"version": "x"}, "checked": 1}})
 		}
@@ -297,7 +375,7 @@ func TestDeadlineAndCancellation(t *testing.T) {
 	if _, err := c.Status(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("deadline: %v", err)
 	}
-	if d := time.Since(start); d > 2*time.Second {
+	if d := time.Since(start); d > 250*time.Millisecond {
 		t.Fatalf("the deadline took %v", d)
 	}
 	ctx2, cancel2 := context.WithCancel(context.Background())
@@ -305,18 +383,24 @@ func TestDeadlineAndCancellation(t *testing.T) {
 	if _, err := c.Status(ctx2); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancel: %v", err)
 	}
-	// The abandoned connection is replaced: the next call works.
+	// The late replies of the abandoned calls are discarded: the next call
+	// gets its own, on the same connection.
 	v, err := c.Verify(ctxT(t))
 	if err != nil || v.Checked != 1 {
 		t.Fatalf("after cancel: %+v %v", v, err)
 	}
-	if n := atomic.LoadInt32(&s.accepts); n != 3 {
-		t.Errorf("%d connections, want 3", n)
+	if n := atomic.LoadInt32(&s.accepts); n != 1 {
+		t.Errorf("%d connections, want 1", n)
 	}
 	done, cancel3 := context.WithCancel(context.Background())
 	cancel3()
 	if _, err := c.Verify(done); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled before the call: %v", err)
+	}
+	// Close ends a call in progress.
+	go func() { time.Sleep(50 * time.Millisecond); c.Close() }()
+	if _, err := c.Status(ctxT(t)); !errors.Is(err, ErrClosed) {
+		t.Errorf("closed during a call: %v", err)
 	}
 }
 
@@ -429,7 +513,7 @@ func TestUnreachableAndSocketPath(t *testing.T) {
 	if _, err := Dial(ctxT(t), ""); !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), missing) {
 		t.Errorf("dial via $BTFD_SOCKET: %v", err)
 	}
-	c := &Client{path: missing, closed: true}
+	c := &Client{path: missing, closed: true, slots: make(chan struct{}, 1)}
 	if _, err := c.Status(ctxT(t)); !errors.Is(err, ErrClosed) {
 		t.Errorf("closed: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"runtime"
@@ -107,7 +108,7 @@ func (w *wire) receive() (message, error) {
 			closeFiles(files)
 			return message{}, ferr
 		}
-		if n == 0 && err == nil {
+		if n == 0 && (err == nil || errors.Is(err, io.EOF)) {
 			closeFiles(files)
 			return message{}, errEOF
 		}

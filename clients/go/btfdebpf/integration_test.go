@@ -241,6 +241,31 @@ func TestAgainstBtfd(t *testing.T) {
 		t.Errorf("InvalidParameter names %q", e.Parameter)
 	}
 
+	// Goroutines sharing the Client: calls pipelined (btfd answers in call
+	// order), each answer the one its own call asked for.
+	errs := make(chan error, 12)
+	for i := 0; i < 12; i++ {
+		go func(i int) {
+			kernel, want := (*btfd.Kernel)(nil), min.SHA256
+			if i%2 == 1 {
+				kernel, want = &hubKernel, hub.SHA256
+			}
+			b, err := c.GetBtf(ctx, kernel, obj)
+			if err == nil {
+				b.File.Close()
+				if b.SHA256 != want {
+					err = fmt.Errorf("call %d: sha256 %s, want %s", i, b.SHA256, want)
+				}
+			}
+			errs <- err
+		}(i)
+	}
+	for i := 0; i < 12; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+
 	// An object in a pipe (btfd reads it under its deadline) gives the same BTF.
 	pr, pw, err := os.Pipe()
 	if err != nil {
