@@ -419,7 +419,16 @@ Result<int> Service::release_pins(const std::vector<std::string>& module_dirs) {
   BTFD_TRY(auto l, in_store(store_->list()));
   int released = 0;
   for (const auto& k : l.kernels) {
-    if (!k.pinned || k.id == host || k.id.distro_id != host.distro_id || k.id.distro_version != host.distro_version ||
+    if (!k.pinned) continue;
+    // A row an older btfd stored under os-release's spelling (rhel/8.4) is
+    // never asked for again now that requests use the archive's (rhel/8):
+    // its pin would keep it forever.
+    if (auto key = archive_key(k.id); key && !(key->kernel == k.id)) {
+      BTFD_TRY_VOID(store_->set_pinned(k.id, false));
+      ++released;
+      continue;
+    }
+    if (k.id == host || k.id.distro_id != host.distro_id || k.id.distro_version != host.distro_version ||
         k.id.arch != host.arch)
       continue;
     int64_t installed = mtime(k.id.release);

@@ -172,10 +172,22 @@ try:
 finally:
     stop(d)
 
+# A pinned row as an older btfd stored it, under os-release's spelling: nothing
+# asks for rhel/8.4 any more, so releasing pins (at start-up, on kernel
+# upgrades, by refresh) releases its pin.
+import sqlite3
+db = sqlite3.connect(os.path.join(cache, "index.sqlite"))
+db.execute("INSERT INTO kernels SELECT distro, '8.4', arch, release, source, origin, digest, fetched_at, last_used, 1 "
+           "FROM kernels WHERE distro='rhel' AND version='8' AND release='4.18.0-305.el8.x86_64'")
+db.commit(); db.close()
+
 local = os.path.join(tmp, "local-mirror")
 put(local, "rhel/8/x86_64/4.18.0-425.el8.x86_64")
 d = start([aqua_url, local])
 try:
+    old = [k for k in call("io.btfd.ListKernels")["parameters"]["kernels"] if k["kernel"]["version"] == "8.4"]
+    check(len(old) == 1 and not old[0]["pinned"], "a row stored under os-release's spelling is unpinned: %s" % old)
+    check(call("io.btfd.GarbageCollect").get("error") is None, "gc")
     r = get("rhel", "8.4", "x86_64", "4.18.0-425.el8.x86_64")
     check("error" not in r and r["parameters"]["source"] == "hub", "another mirror list asks again at once: %s" % r)
     st = call("io.btfd.Status")["parameters"]["status"]
