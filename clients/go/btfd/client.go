@@ -62,12 +62,24 @@ func Dial(ctx context.Context, path string) (*Client, error) {
 	return c, nil
 }
 
+// ctxErr is ctx.Err(), or DeadlineExceeded as soon as the deadline has
+// passed (a socket deadline may fire before the context's timer).
+func ctxErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
 func dial(ctx context.Context, path string) (*wire, error) {
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "unix", path)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if err := ctxErr(ctx); err != nil {
+			return nil, err
 		}
 		return nil, fmt.Errorf("%w: %s: %v", ErrUnreachable, path, err)
 	}
@@ -172,6 +184,9 @@ func (c *Client) call(ctx context.Context, method string, params interface{}, fi
 			return nil, err
 		}
 		p, reused, err := cc.send(ctx, data, files, more)
+		if err := ctxErr(ctx); err != nil {
+			return nil, err
+		}
 		if err != nil { // the connection died since liveConn: take a new one
 			if attempt < 2 {
 				continue
@@ -182,35 +197,51 @@ func (c *Client) call(ctx context.Context, method string, params interface{}, fi
 		if err == nil {
 			return r, r.err()
 		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if err := ctxErr(ctx); err != nil {
+			return nil, err
 		}
 		// btfd closes idle connections: a call on a reused one that died
 		// before any reply is retried once on a new connection.
 		if reused && !gotReply && attempt == 0 && isDisconnect(err) {
 			continue
 		}
+		// Another call's write was cut short and took the connection down.
+		if errors.Is(err, errAborted) && !gotReply && attempt < 2 {
+			continue
+		}
 		return nil, fmt.Errorf("btfd: %s: %w", method, err)
 	}
 }
+
+// errAborted ends the calls queued on a connection that another call's
+// interrupted write left unusable.
+var errAborted = errors.New("connection aborted by another call's interrupted write")
 
 func isDisconnect(err error) bool {
 	return errors.Is(err, errEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE) ||
 		errors.Is(err, syscall.ECONNRESET)
 }
 
-// result is what the reader hands a pending call: a reply or the error that
-// ended the connection.
-type result struct {
-	r   *reply
-	err error
-}
-
 // pending is a call sent and not yet answered in full.
 type pending struct {
-	more bool
-	ch   chan result   // replies, progress ones first
-	gone chan struct{} // closed when the caller stopped waiting
+	more   bool
+	ch     chan *reply   // its replies, progress ones first, from the reader
+	gone   chan struct{} // closed when the caller stopped waiting
+	failed chan struct{} // closed, with err set, when the connection ended first
+	once   sync.Once
+	err    error
+}
+
+func newPending(more bool) *pending {
+	return &pending{more: more, ch: make(chan *reply), gone: make(chan struct{}), failed: make(chan struct{})}
+}
+
+// fail ends the call with err; it never blocks.
+func (p *pending) fail(err error) {
+	p.once.Do(func() {
+		p.err = err
+		close(p.failed)
+	})
 }
 
 // wait returns the call's final reply; progress replies go to progress.
@@ -218,12 +249,8 @@ func (p *pending) wait(ctx context.Context, progress func(json.RawMessage)) (*re
 	gotReply := false
 	for {
 		select {
-		case res := <-p.ch:
-			if res.err != nil {
-				return nil, gotReply, res.err
-			}
+		case r := <-p.ch:
 			gotReply = true
-			r := res.r
 			if r.Continues && p.more && r.Error == "" {
 				closeFiles(r.fds)
 				if progress != nil {
@@ -236,6 +263,8 @@ func (p *pending) wait(ctx context.Context, progress func(json.RawMessage)) (*re
 				r.fds = nil
 			}
 			return r, true, nil
+		case <-p.failed:
+			return nil, gotReply, p.err
 		case <-ctx.Done():
 			close(p.gone) // its reply, when it comes, is discarded
 			return nil, gotReply, ctx.Err()
@@ -247,8 +276,8 @@ func (p *pending) wait(ctx context.Context, progress func(json.RawMessage)) (*re
 // and queued in order, and one reader goroutine hands each reply to the
 // oldest call (btfd answers in call order).
 type conn struct {
-	w   *wire
-	wmu sync.Mutex // one send at a time: queue order is wire order
+	w     *wire
+	wlock chan struct{} // held by the one call writing: queue order is wire order
 
 	qmu     sync.Mutex
 	queue   []*pending
@@ -257,7 +286,7 @@ type conn struct {
 }
 
 func newConn(w *wire) *conn {
-	cc := &conn{w: w}
+	cc := &conn{w: w, wlock: make(chan struct{}, 1)}
 	go cc.read()
 	return cc
 }
@@ -271,9 +300,13 @@ func (cc *conn) isDead() bool {
 // send queues a call and writes it. reused tells whether the connection had
 // answered calls before (a failure may then be a connection btfd closed).
 func (cc *conn) send(ctx context.Context, data []byte, files []*os.File, more bool) (p *pending, reused bool, err error) {
-	cc.wmu.Lock()
-	defer cc.wmu.Unlock()
-	p = &pending{more: more, ch: make(chan result), gone: make(chan struct{})}
+	select {
+	case cc.wlock <- struct{}{}:
+		defer func() { <-cc.wlock }()
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+	p = newPending(more)
 	cc.qmu.Lock()
 	if cc.dead != nil {
 		err = cc.dead
@@ -313,8 +346,10 @@ func (cc *conn) send(ctx context.Context, data []byte, files []*os.File, more bo
 			cc.qmu.Unlock()
 			return p, reused, nil
 		}
-		// A write cut short leaves the stream unusable.
-		cc.shutdown(werr)
+		// A write cut short leaves the stream unusable: the calls queued
+		// with it are retried on a new connection, this one fails.
+		cc.shutdown(errAborted)
+		p.fail(werr)
 		return p, reused, nil
 	}
 	return p, reused, nil
@@ -348,7 +383,7 @@ func (cc *conn) read() {
 		}
 		cc.qmu.Unlock()
 		select {
-		case p.ch <- result{r: r}:
+		case p.ch <- r:
 		case <-p.gone:
 			closeFiles(r.fds)
 		}
@@ -366,10 +401,7 @@ func (cc *conn) shutdown(err error) {
 	cc.qmu.Unlock()
 	cc.w.uc.Close()
 	for _, p := range queue {
-		select {
-		case p.ch <- result{err: err}:
-		case <-p.gone:
-		}
+		p.fail(err)
 	}
 }
 

@@ -597,3 +597,36 @@ func TestConcurrentCallsOnOneClient(t *testing.T) {
 		}
 	}
 }
+
+// A btfd that reads nothing: writes block until the calls' deadlines, and
+// every call returns then.
+func TestDeadlineWhileWriting(t *testing.T) {
+	stop := make(chan struct{})
+	s := newFakeServer(t, func(t *testing.T, w *wire) {
+		select { // never reads
+		case <-stop:
+		case <-time.After(5 * time.Second):
+		}
+	})
+	defer close(stop)
+	c := dialT(t, s)
+	big := &Kernel{Release: strings.Repeat("x", maxCallSize-200)}
+	errs := make(chan error, 8)
+	start := time.Now()
+	for i := 0; i < 8; i++ {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			_, err := c.GetBtf(ctx, big)
+			errs <- err
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-errs; !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("call %d: %v", i, err)
+		}
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("the calls took %v", d)
+	}
+}
