@@ -230,6 +230,7 @@ type pending struct {
 	failed chan struct{} // closed, with err set, when the connection ended first
 	once   sync.Once
 	err    error
+	early  *reply // the answer, known before the call was written
 }
 
 func newPending(more bool) *pending {
@@ -246,6 +247,9 @@ func (p *pending) fail(err error) {
 
 // wait returns the call's final reply; progress replies go to progress.
 func (p *pending) wait(ctx context.Context, progress func(json.RawMessage)) (*reply, bool, error) {
+	if p.early != nil {
+		return p.early, true, nil
+	}
 	gotReply := false
 	for {
 		select {
@@ -281,8 +285,9 @@ type conn struct {
 
 	qmu     sync.Mutex
 	queue   []*pending
-	replies int   // final replies received
-	dead    error // why the connection ended, nil while it lives
+	replies int    // final replies received
+	dead    error  // why the connection ended, nil while it lives
+	refusal *reply // an error btfd sent before any call (a refused connection)
 }
 
 func newConn(w *wire) *conn {
@@ -291,10 +296,12 @@ func newConn(w *wire) *conn {
 	return cc
 }
 
+// isDead tells whether the connection can take no more calls. One that btfd
+// refused still takes one: it gets the refusal.
 func (cc *conn) isDead() bool {
 	cc.qmu.Lock()
 	defer cc.qmu.Unlock()
-	return cc.dead != nil
+	return cc.dead != nil && cc.refusal == nil
 }
 
 // send queues a call and writes it. reused tells whether the connection had
@@ -308,6 +315,14 @@ func (cc *conn) send(ctx context.Context, data []byte, files []*os.File, more bo
 	}
 	p = newPending(more)
 	cc.qmu.Lock()
+	if r := cc.refusal; r != nil {
+		// btfd answered this connection before any call (Busy, then closed):
+		// that is the answer, not the EPIPE writing the call would give.
+		cc.refusal = nil
+		cc.qmu.Unlock()
+		p.early = r
+		return p, false, nil
+	}
 	if cc.dead != nil {
 		err = cc.dead
 		cc.qmu.Unlock()
@@ -348,8 +363,8 @@ func (cc *conn) send(ctx context.Context, data []byte, files []*os.File, more bo
 		}
 		// A write cut short leaves the stream unusable: the calls queued
 		// with it are retried on a new connection, this one fails.
-		cc.shutdown(errAborted)
 		p.fail(werr)
+		cc.shutdown(errAborted)
 		return p, reused, nil
 	}
 	return p, reused, nil
@@ -371,6 +386,13 @@ func (cc *conn) read() {
 		}
 		cc.qmu.Lock()
 		if len(cc.queue) == 0 {
+			if r.Error != "" && cc.replies == 0 && cc.refusal == nil {
+				closeFiles(r.fds)
+				r.fds = nil
+				cc.refusal = r
+				cc.qmu.Unlock()
+				continue // btfd closes next
+			}
 			cc.qmu.Unlock()
 			closeFiles(r.fds)
 			cc.shutdown(fmt.Errorf("%w: a reply to no call", ErrProtocol))

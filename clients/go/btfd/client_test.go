@@ -412,11 +412,15 @@ func TestBusyOnConnectIsTheAnswer(t *testing.T) {
 			"parameters": map[string]string{"message": "too many connections"}})
 	})
 	for _, wait := range []time.Duration{0, 100 * time.Millisecond} {
+		before := atomic.LoadInt32(&s.accepts)
 		c := dialT(t, s)
 		time.Sleep(wait) // with the wait, btfd has closed before the call is written
 		_, err := c.GetBtf(ctxT(t), nil, tempFile(t, "obj"))
 		if !errors.Is(err, ErrBusy) || !strings.Contains(err.Error(), "too many connections") {
 			t.Fatalf("wait %v: %v", wait, err)
+		}
+		if n := atomic.LoadInt32(&s.accepts) - before; n != 1 {
+			t.Errorf("wait %v: %d connections, want 1 (the refusal is the answer)", wait, n)
 		}
 	}
 }
