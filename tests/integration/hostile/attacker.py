@@ -96,27 +96,26 @@ elif attack == "kernel":
     print(json.dumps(summary(r)))
 
 elif attack == "conns":
-    # Opens N connections; counts those refused at once.
+    # Opens N connections and asks something on each: a refused one answers
+    # Busy (or is closed), a kept one answers the call.
     conns, refused = [], 0
     for _ in range(int(args[0])):
         try:
-            s = connect()
+            conns.append(connect())
         except OSError:
             refused += 1
-            continue
-        conns.append(s)
-    time.sleep(0.3)
+    if len(args) > 1 and args[1] == "no-probe":  # only hold them (btfd may be unable to accept)
+        hold({"opened": len(conns)})
+        sys.exit(0)
     kept = []
     for s in conns:
-        s.setblocking(False)
         try:
-            data = s.recv(4096)
-            refused += 1 if (not data or b"Busy" in data) else 0
-            if data and b"Busy" not in data: kept.append(s)
-        except BlockingIOError:
-            kept.append(s)
+            send(s, {"method": "org.varlink.service.GetInfo"})
         except OSError:
-            refused += 1
+            pass
+        r = recv(s, timeout=10)
+        if r.get("closed") or r.get("error") == "io.btfd.Busy": refused += 1
+        elif "parameters" in r: kept.append(s)
     hold({"kept": len(kept), "refused": refused})
 
 elif attack == "park-fds":
@@ -132,7 +131,7 @@ elif attack == "park-fds":
         time.sleep(0.05)
     time.sleep(0.3)
     for s in conns:
-        r = recv(s, timeout=0.2)
+        r = recv(s, timeout=2)
         if r.get("closed") or r.get("error") == "io.btfd.Busy": cut += 1
     hold({"cut": cut})
 
