@@ -17,6 +17,7 @@
 //
 // Every error btfd answers with is an *Error, comparable with errors.Is to the
 // Err* values of this package. Deadlines and cancellation come from the
-// context.Context of each call. For cilium/ebpf, the companion package
+// context.Context of each call. A Client serves many goroutines: their calls
+// are pipelined on one connection, and btfd answers them in call order. For cilium/ebpf, the companion package
 // btfdebpf turns the answer into a *btf.Spec.
 package btfd
