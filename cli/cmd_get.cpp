@@ -48,16 +48,9 @@ int cmd_get(const Globals& g, std::vector<std::string>& args) {
   if (!err.empty()) return usage_error(g, err);
   bool refresh = take_flag(args, "--refresh");
   if (!args.empty()) return usage_error(g, "unexpected argument \"" + args[0] + "\"");
-  if (refresh) {
-    // Asking the hub again is what Prefetch does (it never answers from a
-    // cached "not in hub"), so --refresh needs Prefetch's access; the
-    // kernel is not pinned for it.
-    nlohmann::json prefetch = {{"pin", false}};
-    if (!kernel.is_null()) prefetch["kernel"] = kernel;
-    auto fetched = call_daemon(g, "io.btfd.Prefetch", prefetch, {});
-    if (!fetched) return report_error(g, fetched.error());
-  }
   nlohmann::json params = nlohmann::json::object();
+  // GetBtf's "refresh": any user may ask the hub again (within their budget).
+  if (refresh) params["refresh"] = true;
   if (!kernel.is_null()) params["kernel"] = kernel;
   std::vector<int> fds;
   if (!objects.empty()) {

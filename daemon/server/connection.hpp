@@ -86,6 +86,7 @@ struct Server::PendingObjects {
   size_t fds = 0;         // descriptors taken from fd_quota_
   sd_event_source* deadline = nullptr;
   std::function<Status()> gate;
+  bool ask_hub_again = false;  // GetBtf's "refresh"
 };
 
 // The peer's supplementary groups; empty when the kernel cannot say.

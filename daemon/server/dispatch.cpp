@@ -34,7 +34,8 @@ const std::vector<MethodSpec>& method_table() {
       {"org.varlink.service.GetInfo", {}, Access::anyone, &Server::m_get_info},
       {"org.varlink.service.GetInterfaceDescription", {{"interface", ParamType::string}}, Access::anyone,
        &Server::m_get_interface},
-      {"io.btfd.GetBtf", {{"kernel", ParamType::kernel}, {"objects", ParamType::fd_indexes}}, Access::anyone,
+      {"io.btfd.GetBtf", {{"kernel", ParamType::kernel}, {"objects", ParamType::fd_indexes}, {"refresh", ParamType::boolean}},
+       Access::anyone,
        &Server::m_get_btf},
       {"io.btfd.ListKernels", {}, Access::anyone, &Server::m_list},
       {"io.btfd.Status", {}, Access::anyone, &Server::m_status},
@@ -280,7 +281,7 @@ void Server::m_get_btf(Connection& c, Call& call, const json& params, proto::Mes
   if (c.inflight >= cfg_.max_inflight_per_connection)
     return fail(call, errors::kBusy, "too many requests in flight on this connection (at most " +
                                          std::to_string(cfg_.max_inflight_per_connection) + ")", "busy");
-  read_objects(c, call, *kid, std::move(objects));
+  read_objects(c, call, *kid, std::move(objects), param_bool(params, "refresh", false));
 }
 
 void Server::m_prefetch(Connection& c, Call& call, const json& params, proto::Message&) {

@@ -27,7 +27,10 @@ method GetBtf(
   # The kernel; null means this host.
   kernel: ?Kernel,
   # Indexes into the fds sent with this call, one per BPF object.
-  objects: ?[]int
+  objects: ?[]int,
+  # Ask the hub again even if it said "not in hub" before (a cached kernel is
+  # still answered from the cache). Counts against the caller's hub budget.
+  refresh: ?bool
 ) -> (
   # Index of the BTF's fd among the fds sent with this reply (always 0).
   fd: int,

@@ -24,13 +24,14 @@ namespace {
 constexpr long kFuseMagic = 0x65735546;
 }  // namespace
 
-void Server::read_objects(Connection& c, Call call, KernelIdentity kid, std::vector<UniqueFd> fds) {
+void Server::read_objects(Connection& c, Call call, KernelIdentity kid, std::vector<UniqueFd> fds, bool ask_hub_again) {
   auto p = std::make_unique<PendingObjects>();
   p->server = this;
   p->id = next_id_++;
   p->call = call;
   p->kid = std::move(kid);
   p->gate = hub_gate(c);
+  p->ask_hub_again = ask_hub_again;
   // The call keeps these descriptors open until it ends: count them for it.
   if (!fds.empty() && !fd_quota_.try_take(call.uid, fds.size()))
     return fail(call, errors::kBusy, "too many file descriptors held for uid " + std::to_string(call.uid), "busy");
@@ -169,7 +170,7 @@ void Server::object_read_done(PendingObjects& p, std::optional<Error> error) {
     maybe_exit();
     return;
   }
-  run_get_btf(p.call, std::move(p.kid), std::move(p.objects), p.reserved, p.fds, std::move(p.gate));
+  run_get_btf(p.call, std::move(p.kid), std::move(p.objects), p.reserved, p.fds, std::move(p.gate), p.ask_hub_again);
 }
 
 void Server::cancel_pending_objects(uint64_t conn_id) {
@@ -187,12 +188,12 @@ void Server::cancel_pending_objects(uint64_t conn_id) {
 }
 
 void Server::run_get_btf(Call call, KernelIdentity kid, std::vector<ClientObject> objects, uint64_t reserved,
-                         size_t fds, std::function<Status()> gate) {
+                         size_t fds, std::function<Status()> gate, bool ask_hub_again) {
   auto objs = std::make_shared<std::vector<ClientObject>>(std::move(objects));
-  pool_->submit([this, call, kid = std::move(kid), objs, reserved, fds, gate = std::move(gate)]() mutable {
+  pool_->submit([this, call, kid = std::move(kid), objs, reserved, fds, gate = std::move(gate), ask_hub_again]() mutable {
     std::optional<Result<BtfAnswer>> r;
     try {
-      r = service_.get_btf(kid, std::move(*objs), {}, gate);
+      r = service_.get_btf(kid, std::move(*objs), {}, gate, ask_hub_again);
     } catch (const std::exception& e) {
       log_error("GetBtf threw: %s", e.what());
       r = make_error(Errc::internal, "internal error in io.btfd.GetBtf");

@@ -118,11 +118,11 @@ class Server {
   std::function<Status()> hub_gate(const Connection& c) const;
 
   // object_reads.cpp
-  void read_objects(Connection& c, Call call, KernelIdentity kid, std::vector<UniqueFd> fds);
+  void read_objects(Connection& c, Call call, KernelIdentity kid, std::vector<UniqueFd> fds, bool ask_hub_again);
   void object_read_done(PendingObjects& p, std::optional<Error> error);
   void cancel_pending_objects(uint64_t conn_id);
   void run_get_btf(Call call, KernelIdentity kid, std::vector<ClientObject> objects, uint64_t reserved_bytes,
-                   size_t fds, std::function<Status()> gate);
+                   size_t fds, std::function<Status()> gate, bool ask_hub_again);
 
   void send(uint64_t conn_id, const nlohmann::json& j, std::vector<UniqueFd> fds = {});
   void flush(Connection& c);

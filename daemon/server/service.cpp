@@ -339,7 +339,8 @@ std::optional<BtfAnswer> Service::try_cached(const KernelIdentity& asked) {
 }
 
 Result<BtfAnswer> Service::get_btf(const KernelIdentity& asked, std::vector<ClientObject> objects,
-                                   const hub::ProgressFn& progress, const std::function<Status()>& hub_gate) {
+                                   const hub::ProgressFn& progress, const std::function<Status()>& hub_gate,
+                                   bool ask_hub_again) {
   BTFD_TRY(ArchiveKey key, archive_key(asked));
   const KernelIdentity& id = key.kernel;
   // Read the objects first: a bad object should not cost a hub download.
@@ -350,6 +351,9 @@ Result<BtfAnswer> Service::get_btf(const KernelIdentity& asked, std::vector<Clie
     Digest d = sha256(bytes);
     objs.emplace_back(d, std::move(bytes));
   }
+  // GetBtf's "refresh": an earlier "not in hub" must not answer. The lookup
+  // that follows is still counted against the caller's hub budget.
+  if (ask_hub_again) (void)store_->clear_negative(id);
   bool fetched = false;
   BtfAnswer a;
   BTFD_TRY(auto entry, ensure_kernel(id, false, progress, &fetched, &a.blob, hub_gate));

@@ -56,7 +56,8 @@ class Service {
   // objects: what the client passed (never paths). hub_gate, when set, is
   // asked before a miss goes to the hub (a per-client rate limit).
   Result<BtfAnswer> get_btf(const KernelIdentity& id, std::vector<ClientObject> objects,
-                            const hub::ProgressFn& progress = {}, const std::function<Status()>& hub_gate = {});
+                            const hub::ProgressFn& progress = {}, const std::function<Status()>& hub_gate = {},
+                            bool ask_hub_again = false);
   // A cache hit answered without blocking (no hashing, no fetching): for the
   // event loop's fast path. nullopt means "take the worker path".
   std::optional<BtfAnswer> try_cached(const KernelIdentity& id);
