@@ -141,7 +141,7 @@ func TestGetBtfPassesObjectsAndReturnsTheBtfFile(t *testing.T) {
 		}
 		defer closeFiles(c.fds)
 		if c.Method != "io.btfd.GetBtf" || string(c.Parameters["objects"]) != "[0,1]" ||
-			string(c.Parameters["kernel"]) != `{"release":"5.4.0-26-generic"}` {
+			string(c.Parameters["kernel"]) != `{"release":"5.4.0-26-generic"}` || string(c.Parameters["refresh"]) != "true" {
 			t.Errorf("call: %s %v", c.Method, c.Parameters)
 		}
 		if len(c.fds) != 2 {
@@ -163,7 +163,8 @@ func TestGetBtfPassesObjectsAndReturnsTheBtfFile(t *testing.T) {
 	})
 	c := dialT(t, s)
 	o1, o2 := tempFile(t, "object one"), tempFile(t, "object two")
-	b, err := c.GetBtf(ctxT(t), &Kernel{Release: "5.4.0-26-generic"}, o1, o2)
+	b, err := c.GetBtfWith(ctxT(t), GetBtfOptions{Kernel: &Kernel{Release: "5.4.0-26-generic"},
+		Objects: []*os.File{o1, o2}, Refresh: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,6 +79,19 @@ type Btf struct {
 type getBtfParams struct {
 	Kernel  *Kernel `json:"kernel,omitempty"`
 	Objects []int   `json:"objects,omitempty"`
+	Refresh bool    `json:"refresh,omitempty"`
+}
+
+// GetBtfOptions is a GetBtf request with every field of io.btfd.GetBtf.
+type GetBtfOptions struct {
+	// Kernel is the kernel whose BTF is wanted; nil means this host.
+	Kernel *Kernel
+	// Objects are BPF ELF files to minimize for (at most 16).
+	Objects []*os.File
+	// Refresh asks the hub again even where it answered "not in hub" before
+	// (a cached kernel is still answered from the cache). It counts against
+	// the caller's hub lookups per minute.
+	Refresh bool
 }
 
 // GetBtf asks for the BTF of kernel (nil: this host), minimized for objects
@@ -86,12 +99,17 @@ type getBtfParams struct {
 // are passed as descriptors, never as paths, and stay open. At most 16 objects
 // fit in one call.
 func (c *Client) GetBtf(ctx context.Context, kernel *Kernel, objects ...*os.File) (*Btf, error) {
-	p := getBtfParams{Kernel: kernel}
-	for i := range objects {
+	return c.GetBtfWith(ctx, GetBtfOptions{Kernel: kernel, Objects: objects})
+}
+
+// GetBtfWith is GetBtf with every option of the request (see GetBtfOptions).
+func (c *Client) GetBtfWith(ctx context.Context, o GetBtfOptions) (*Btf, error) {
+	p := getBtfParams{Kernel: o.Kernel, Refresh: o.Refresh}
+	for i := range o.Objects {
 		p.Objects = append(p.Objects, i)
 	}
 	var b Btf
-	fds, err := c.Call(ctx, "io.btfd.GetBtf", p, objects, &b)
+	fds, err := c.Call(ctx, "io.btfd.GetBtf", p, o.Objects, &b)
 	if err != nil {
 		return nil, err
 	}
