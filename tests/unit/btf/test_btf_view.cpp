@@ -109,7 +109,10 @@ TEST_CASE("the view rejects damaged BTF wherever libbpf does") {
          std::memcpy(r.data() + hdr.hdr_len + hdr.type_off + 4, &info, 4);
        })},
   };
-  for (auto& [what, raw] : cases) {
+  for (auto& c : cases) {
+    // Not a structured binding: clang 14 cannot capture one in INFO's lambda.
+    const auto& what = c.first;
+    const auto& raw = c.second;
     INFO(what);
     CHECK_FALSE(BtfView::parse(raw).ok());
     CHECK_FALSE(libbpf_accepts(raw));

@@ -89,7 +89,7 @@ TEST_CASE("padding after the string section is refused") {
 TEST_CASE("a BTF that is not a kernel's is refused") {
   EveryKind k;
   // Rename task_struct to "int": still valid BTF, no longer a kernel.
-  auto l = btf::validate_btf(k.raw);
+  auto l = btfd::btf::validate_btf(k.raw);
   REQUIRE(l.ok());
   const auto* ti = reinterpret_cast<const struct btf_type*>(l->types + l->offsets[static_cast<size_t>(k.i)]);
   auto st = check_kernel_btf(k.with_word(k.task, kNameOff, ti->name_off));
