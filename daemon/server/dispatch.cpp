@@ -117,6 +117,9 @@ void Server::deliver(const Call& call, std::optional<json> reply, std::vector<Un
   auto it = conns_.find(call.conn);
   if (it == conns_.end()) return;
   Connection& c = *it->second;
+  // A call answers once: a second answer (a handler that threw after it
+  // had replied) is dropped, never parked for ever.
+  if (call.seq < c.head_seq || c.parked.count(call.seq)) return;
   c.parked.emplace(call.seq, std::make_pair(reply ? std::move(*reply) : json(), std::move(fds)));
   uint64_t id = c.id;
   for (auto p = c.parked.find(c.head_seq); p != c.parked.end(); p = c.parked.find(c.head_seq)) {
