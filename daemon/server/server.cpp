@@ -145,7 +145,6 @@ Status Server::start_detached() {
 
 Result<int> Server::run() {
   if (!event_) return make_error(Errc::internal, "cannot create the event loop");
-  BTFD_TRY_VOID(setup_listeners());
   // Block the signals before any thread exists, so that only the loop's
   // signalfd ever sees them.
   sigset_t mask;
@@ -181,6 +180,9 @@ Result<int> Server::run() {
     if (!released) log_warning("cannot review pinned kernels: %s", released.error().message.c_str());
     else if (*released) log_info("unpinned %d kernel(s) that were booted past or removed", *released);
   });
+  // Listen last: once the socket exists the upgrade watcher is in place, so a
+  // kernel installed right after btfd came up is not missed.
+  BTFD_TRY_VOID(setup_listeners());
   // A kernel without built-in BTF: have its BTF before the first agent asks.
   if (service_.host().native_btf_path.empty()) on_new_kernel(service_.host().identity.release);
   sd_notifyf(0, "READY=1\nSTATUS=Serving BTF on %s", cfg_.socket_path.empty() ? "the socket from systemd" : cfg_.socket_path.c_str());
