@@ -210,10 +210,17 @@ void Server::handle_message(Connection& c, proto::Message msg) {
   }
 }
 
+// False (and the call answered Busy) when its connection has as many calls
+// in flight as it may.
+bool Server::admit_in_flight(const Connection& c, const Call& call) {
+  if (c.inflight < cfg_.max_inflight_per_connection) return true;
+  fail(call, errors::kBusy, "too many requests in flight on this connection (at most " +
+                                std::to_string(cfg_.max_inflight_per_connection) + ")", "busy");
+  return false;
+}
+
 void Server::run_on_worker(Connection& c, Call call, std::function<Result<json>(Call&)> work) {
-  if (c.inflight >= cfg_.max_inflight_per_connection)
-    return fail(call, errors::kBusy, "too many requests in flight on this connection (at most " +
-                                         std::to_string(cfg_.max_inflight_per_connection) + ")", "busy");
+  if (!admit_in_flight(c, call)) return;
   ++c.inflight;
   ++inflight_;
   pool_->submit([this, call, work = std::move(work)]() mutable {
@@ -281,9 +288,7 @@ void Server::m_get_btf(Connection& c, Call& call, const json& params, proto::Mes
       return answer(call, std::move(result), std::move(fds));
     }
   }
-  if (c.inflight >= cfg_.max_inflight_per_connection)
-    return fail(call, errors::kBusy, "too many requests in flight on this connection (at most " +
-                                         std::to_string(cfg_.max_inflight_per_connection) + ")", "busy");
+  if (!admit_in_flight(c, call)) return;
   read_objects(c, call, *kid, std::move(objects), param_bool(params, "refresh", false));
 }
 

@@ -43,7 +43,6 @@ void Server::read_objects(Connection& c, Call call, KernelIdentity kid, std::vec
   auto refuse = [&](Errc code, const std::string& message) { object_read_done(pr, make_error(code, message)); };
   pr.objects.resize(fds.size());
   pr.slots.resize(fds.size());
-  uint64_t call_bytes = 0;
   for (size_t i = 0; i < fds.size(); ++i) {
     ClientObject& o = pr.objects[i];
     o.label = "object #" + std::to_string(i);
@@ -57,13 +56,7 @@ void Server::read_objects(Connection& c, Call call, KernelIdentity kid, std::vec
       if (size > cfg_.max_object_size)
         return refuse(Errc::too_large, o.label + " is " + std::to_string(size) + " bytes; btfd takes at most " +
                                            std::to_string(cfg_.max_object_size) + " per object");
-      call_bytes += size;
-      if (call_bytes > object_quota_.per_uid_limit())
-        return refuse(Errc::too_large, "the objects total more than " + std::to_string(object_quota_.per_uid_limit()) +
-                                           " bytes, btfd's limit per client");
-      if (!object_quota_.try_take(call.uid, size))
-        return refuse(Errc::busy, "btfd holds too many object bytes right now; retry");
-      pr.reserved += size;
+      if (auto e = reserve_object_bytes(pr, size)) return object_read_done(pr, std::move(e));
       o.size_limit = size;
       o.fd = std::move(fds[i]);
       continue;
@@ -84,6 +77,17 @@ void Server::read_objects(Connection& c, Call call, KernelIdentity kid, std::vec
   sd_event_now(event_, CLOCK_MONOTONIC, &now);
   sd_event_add_time(event_, &pr.deadline, CLOCK_MONOTONIC, now + cfg_.object_read_sec * 1000000ull, 100000,
                     on_object_deadline, &pr);
+}
+
+// Takes n more object bytes for a call: one call may hold the whole per-user
+// amount (past it: TooLarge), and all calls together the total (Busy).
+std::optional<Error> Server::reserve_object_bytes(PendingObjects& p, uint64_t n) {
+  if (p.reserved + n > object_quota_.per_uid_limit())
+    return make_error(Errc::too_large, "the objects total more than " + std::to_string(object_quota_.per_uid_limit()) +
+                                           " bytes, btfd's limit per client");
+  if (!object_quota_.try_take(p.call.uid, n)) return make_error(Errc::busy, "btfd holds too many object bytes right now; retry");
+  p.reserved += n;
+  return std::nullopt;
 }
 
 int Server::on_object_io(sd_event_source* src, int fd, uint32_t, void* pending) {
@@ -109,14 +113,7 @@ int Server::on_object_io(sd_event_source* src, int fd, uint32_t, void* pending) 
       } else if (o.bytes.size() + static_cast<size_t>(n) > self->cfg_.max_object_size) {
         error = make_error(Errc::too_large, o.label + " is larger than " + std::to_string(self->cfg_.max_object_size) +
                                                 " bytes, btfd's limit per object");
-      } else if (p->reserved + static_cast<uint64_t>(n) > self->object_quota_.per_uid_limit()) {
-        error = make_error(Errc::too_large, "the objects total more than " +
-                                                std::to_string(self->object_quota_.per_uid_limit()) +
-                                                " bytes, btfd's limit per client");
-      } else if (!self->object_quota_.try_take(p->call.uid, static_cast<uint64_t>(n))) {
-        error = make_error(Errc::busy, "btfd holds too many object bytes right now; retry");
-      } else {
-        p->reserved += static_cast<uint64_t>(n);
+      } else if (!(error = self->reserve_object_bytes(*p, static_cast<uint64_t>(n)))) {
         o.bytes.insert(o.bytes.end(), buf, buf + n);
       }
     }

@@ -107,6 +107,7 @@ class Server {
   void m_verify(Connection&, Call&, const nlohmann::json&, proto::Message&);
   friend const std::vector<MethodSpec>& method_table();
   // Runs work on a worker; its result (or its error) is answered on the loop.
+  bool admit_in_flight(const Connection& c, const Call& call);
   void run_on_worker(Connection& c, Call call, std::function<Result<nlohmann::json>(Call&)> work);
   void deliver(const Call& call, std::optional<nlohmann::json> reply, std::vector<UniqueFd> fds);
   void answer(const Call& call, nlohmann::json result, std::vector<UniqueFd> fds = {});
@@ -120,6 +121,7 @@ class Server {
   // object_reads.cpp
   void read_objects(Connection& c, Call call, KernelIdentity kid, std::vector<UniqueFd> fds, bool ask_hub_again);
   void object_read_done(PendingObjects& p, std::optional<Error> error);
+  std::optional<Error> reserve_object_bytes(PendingObjects& p, uint64_t n);
   void cancel_pending_objects(uint64_t conn_id);
   void run_get_btf(Call call, KernelIdentity kid, std::vector<ClientObject> objects, uint64_t reserved_bytes,
                    size_t fds, std::function<Status()> gate, bool ask_hub_again);
