@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The transparent ELF image: libbpf reads its .BTF as a vmlinux's (type for
+// type), libelf sees exactly the sections cilium/ebpf needs, and the ownership
+// check recognises btfd's images and nothing else.
+#include <bpf/btf.h>
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <set>
+
+#include "support/temp_dir.hpp"
+#include "transparent/btf_elf.hpp"
+#include "util/fd.hpp"
+#include "util/sha256.hpp"
+
+using namespace btfd;
+using namespace btfd::transparent;
+
+namespace {
+
+// A small BTF built by libbpf: int, a struct using it, a pointer to the struct.
+std::vector<uint8_t> small_btf() {
+  struct btf* b = btf__new_empty();
+  REQUIRE(b);
+  int i = btf__add_int(b, "int", 4, BTF_INT_SIGNED);
+  int s = btf__add_struct(b, "task_struct", 8);
+  REQUIRE(btf__add_field(b, "pid", i, 0, 0) == 0);
+  REQUIRE(btf__add_field(b, "tgid", i, 32, 0) == 0);
+  REQUIRE(btf__add_ptr(b, s) > 0);
+  uint32_t size = 0;
+  const void* raw = btf__raw_data(b, &size);
+  std::vector<uint8_t> out(static_cast<const uint8_t*>(raw), static_cast<const uint8_t*>(raw) + size);
+  btf__free(b);
+  return out;
+}
+
+std::string write_image(const test::TempDir& dir, const std::string& name, const std::string& image) {
+  std::string path = dir / name;
+  REQUIRE(write_file_atomic(path, std::span(reinterpret_cast<const uint8_t*>(image.data()), image.size())).ok());
+  return path;
+}
+
+Ownership ownership_of(const std::string& path) {
+  auto fd = open_file(path, O_RDONLY);
+  REQUIRE(fd.ok());
+  auto o = read_ownership(fd->get());
+  REQUIRE(o.ok());
+  return *o;
+}
+
+}  // namespace
+
+TEST_CASE("libbpf parses the image as an ELF vmlinux with the same types") {
+  test::TempDir dir;
+  auto raw = small_btf();
+  std::string path = write_image(dir, "vmlinux-6.1.0-test", btf_elf_image(raw, {"6.1.0-test", sha256_hex(raw)}));
+  struct btf* from_elf = btf__parse_elf(path.c_str(), nullptr);
+  REQUIRE_MESSAGE(from_elf, "libbpf refused the image");
+  CHECK(btf__type_cnt(from_elf) == 4);
+  CHECK(btf__find_by_name_kind(from_elf, "task_struct", BTF_KIND_STRUCT) == 2);
+  CHECK(btf__pointer_size(from_elf) == sizeof(void*));
+  uint32_t size = 0;
+  const void* back = btf__raw_data(from_elf, &size);
+  CHECK(std::vector<uint8_t>(static_cast<const uint8_t*>(back), static_cast<const uint8_t*>(back) + size) == raw);
+  btf__free(from_elf);
+}
+
+TEST_CASE("this kernel's BTF survives the round trip through the image") {
+  auto raw = read_file("/sys/kernel/btf/vmlinux", 512u << 20);
+  if (!raw) {
+    MESSAGE("no /sys/kernel/btf/vmlinux here; the small BTF case covers the format");
+    return;
+  }
+  test::TempDir dir;
+  std::string path = write_image(dir, "vmlinux", btf_elf_image(*raw, {"6.1.0-x", sha256_hex(*raw)}));
+  struct btf* a = btf__parse_raw("/sys/kernel/btf/vmlinux");
+  struct btf* b = btf__parse(path.c_str(), nullptr);
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(btf__type_cnt(a) == btf__type_cnt(b));
+  CHECK(btf__find_by_name_kind(b, "task_struct", BTF_KIND_STRUCT) > 0);
+  btf__free(a);
+  btf__free(b);
+}
+
+TEST_CASE("the sections are the ones cilium/ebpf needs: .BTF, a symbol table, the note") {
+  test::TempDir dir;
+  auto raw = small_btf();
+  std::string path = write_image(dir, "v", btf_elf_image(raw, {"5.4.0-26-generic", sha256_hex(raw)}));
+  elf_version(EV_CURRENT);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  Elf* elf = elf_begin(fd, ELF_C_READ, nullptr);
+  REQUIRE(elf);
+  size_t shstrndx = 0;
+  REQUIRE(elf_getshdrstrndx(elf, &shstrndx) == 0);
+  std::set<std::string> names;
+  for (Elf_Scn* scn = nullptr; (scn = elf_nextscn(elf, scn));) {
+    GElf_Shdr sh;
+    REQUIRE(gelf_getshdr(scn, &sh));
+    std::string name = elf_strptr(elf, shstrndx, sh.sh_name);
+    names.insert(name);
+    if (name == ".symtab") {
+      CHECK(sh.sh_type == SHT_SYMTAB);
+      CHECK(sh.sh_size == sh.sh_entsize);  // the null symbol only
+    }
+    if (name == ".BTF") CHECK(sh.sh_size == raw.size());
+  }
+  CHECK(names == std::set<std::string>{".BTF", ".note.btfd", ".symtab", ".strtab", ".shstrtab"});
+  GElf_Ehdr eh;
+  REQUIRE(gelf_getehdr(elf, &eh));
+  CHECK(eh.e_type == ET_REL);
+  CHECK(eh.e_phnum == 0);
+  elf_end(elf);
+  ::close(fd);
+}
+
+TEST_CASE("ownership: btfd's image carries its marker; other files are named foreign with a reason") {
+  test::TempDir dir;
+  auto raw = small_btf();
+  std::string sha = sha256_hex(raw);
+  auto ours = ownership_of(write_image(dir, "ours", btf_elf_image(raw, {"6.1.0-18-amd64", sha})));
+  REQUIRE(ours.marker);
+  CHECK(ours.marker->release == "6.1.0-18-amd64");
+  CHECK(ours.marker->btf_sha256 == sha);
+
+  // Raw BTF (what /sys/kernel/btf/vmlinux holds) is not btfd's file.
+  auto raw_o = ownership_of(write_image(dir, "raw", std::string(raw.begin(), raw.end())));
+  CHECK_FALSE(raw_o.marker);
+  CHECK(raw_o.not_ours == "not an ELF file");
+  CHECK_FALSE(ownership_of(write_image(dir, "empty", "")).marker);
+
+  // A real ELF with .BTF and more sections (this test program itself, or any
+  // binary) is a "real vmlinux" to leave alone.
+  auto self = read_file("/proc/self/exe", 1u << 30);
+  REQUIRE(self.ok());
+  auto exe = ownership_of(write_image(dir, "exe", std::string(self->begin(), self->end())));
+  CHECK_FALSE(exe.marker);
+  CHECK(exe.not_ours.find("real vmlinux") != std::string::npos);
+
+  // The image with its note's owner changed is not btfd's any more.
+  std::string forged = btf_elf_image(raw, {"6.1.0-18-amd64", sha});
+  auto at = forged.find("btfd");
+  REQUIRE(at != std::string::npos);
+  forged[at] = 'x';
+  auto f = ownership_of(write_image(dir, "forged", forged));
+  CHECK_FALSE(f.marker);
+  CHECK(f.not_ours == "an ELF file without btfd's note");
+
+  // A damaged note (release with a slash) is refused, not parsed.
+  std::string damaged = btf_elf_image(raw, {"6.1.0-18-amd64", sha});
+  auto rel = damaged.find("release=6.1.0");
+  REQUIRE(rel != std::string::npos);
+  damaged[rel + 9] = '/';
+  CHECK(ownership_of(write_image(dir, "damaged", damaged)).not_ours == "an ELF file whose btfd note is damaged");
+
+  // Cut short: section headers past the end.
+  std::string cut = btf_elf_image(raw, {"6.1.0-18-amd64", sha});
+  cut.resize(cut.size() - 10);
+  CHECK_FALSE(ownership_of(write_image(dir, "cut", cut)).marker);
+}
+
+TEST_CASE("a directory or FIFO is not read as btfd's file") {
+  test::TempDir dir;
+  auto d = open_file(dir.path(), O_RDONLY | O_DIRECTORY);
+  REQUIRE(d.ok());
+  auto o = read_ownership(d->get());
+  REQUIRE(o.ok());
+  CHECK(o->not_ours == "not a regular file");
+}
