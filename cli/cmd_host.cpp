@@ -18,14 +18,20 @@ int cmd_host(const Globals& g, std::vector<std::string>& args) {
   if (!explicit_config && !err.empty()) return usage_error(g, err);
   if (!args.empty()) return usage_error(g, "unexpected argument \"" + args[0] + "\"");
   auto host = btfd::detect_host(root);
-  if (!host) return report_error(g, host.error());
+  if (!host) {
+    // A local problem (exit 1), said with the root the user gave.
+    btfd::Error e = host.error();
+    e.code = btfd::Errc::io;
+    if (!root.empty()) e.message = "--host-root " + root + ": " + e.message;
+    return report_error(g, e);
+  }
   // The archive path as btfd would ask for it: the same distro table, with
-  // btfd.conf's [Distro] lines when the file is there.
+  // btfd.conf's [Distro] lines (and its drop-ins') when the file is there.
   btfd::server::Config cfg = btfd::server::default_config();
-  if (auto text = btfd::read_text_file(config, 1 << 20); text) {
-    if (auto st = btfd::server::apply_config_text(cfg, *text, config); !st) return report_error(g, st.error());
-  } else if (explicit_config || text.error().code != btfd::Errc::not_found) {
-    return report_error(g, text.error());
+  if (auto st = btfd::server::load_config_files(cfg, config, explicit_config); !st) {
+    btfd::Error e = st.error();
+    if (e.code == btfd::Errc::not_found) e.code = btfd::Errc::io;  // a local file: exit 1, never 4
+    return report_error(g, e);
   }
   if (auto st = btfd::server::load_distro_table(cfg); !st) return report_error(g, st.error());
   const auto& id = host->identity;
@@ -33,14 +39,18 @@ int cmd_host(const Globals& g, std::vector<std::string>& args) {
   if (!key) return report_error(g, key.error());
   std::string hub_path = key->kernel.hub_path() + ".btf.tar.xz";
   bool native = !host->native_btf_path.empty();
+  if (g.quiet) return kExitOk;
   if (g.json) {
-    print_json(g, {{"distro_id", id.distro_id},
-                   {"distro_version", id.distro_version},
-                   {"arch", id.arch},
-                   {"release", id.release},
-                   {"hub_path", hub_path},
-                   {"exact", key->exact},
-                   {"native_btf", native ? nlohmann::json(host->native_btf_path) : nlohmann::json()}});
+    // The host as `btfctl status --json` (io.btfd.Status) shows it: "host"
+    // named as the archive names it, "host_exact", "native_btf" (a bool);
+    // then what only this command knows.
+    const auto& k = key->kernel;
+    print_json(g, {{"host", {{"distro", k.distro_id}, {"version", k.distro_version}, {"arch", k.arch}, {"release", k.release}}},
+                   {"host_exact", key->exact},
+                   {"native_btf", native},
+                   {"native_btf_path", native ? nlohmann::json(host->native_btf_path) : nlohmann::json()},
+                   {"os_release", {{"distro", id.distro_id}, {"version", id.distro_version}}},
+                   {"hub_path", hub_path}});
     return kExitOk;
   }
   std::printf("kernel:      %s\n", id.to_string().c_str());

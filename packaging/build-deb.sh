@@ -17,10 +17,14 @@ for f in ./usr/sbin/btfd ./usr/bin/btfctl ./lib/systemd/system/btfd.socket ./lib
          ./lib/systemd/system/btfd-admin.socket ./usr/lib/sysusers.d/btfd.conf \
          ./lib/systemd/system/btfd-refresh.timer ./usr/libexec/btfd/btfd-fetch \
          ./etc/kernel/postinst.d/btfd ./usr/share/man/man8/btfd.8.gz ./usr/include/btfd/libbtfd.h \
-         ./usr/lib/systemd/system-preset/90-btfd.preset ./usr/share/doc/libbtfd-dev/examples/agent.c; do
+         ./usr/lib/systemd/system-preset/90-btfd.preset ./usr/share/doc/libbtfd-dev/examples/agent.c \
+         ./etc/btfd/btfd.conf; do
   grep -q "^$f" "$out/filelist.txt" || { echo "missing from the packages: $f"; exit 1; }
 done
 grep -q 'libbtfd.so.1' "$out/filelist.txt"
+# The shipped configuration is a conffile: a site's edits survive upgrades.
+dpkg-deb --ctrl-tarfile "$out"/btfd_*.deb | tar -xO ./conffiles | grep -qx /etc/btfd/btfd.conf ||
+  { echo "/etc/btfd/btfd.conf is not a conffile"; exit 1; }
 if command -v lintian >/dev/null; then
   lintian --fail-on error --suppress-tags bad-distribution-in-changes-file "$out"/*.deb
 fi

@@ -35,7 +35,8 @@ systemd-nspawn --register=no --keep-unit -q -D "$machine" /bin/sh -ec '
   apt-get install -y -q /root/libbtfd1_*.deb /root/btfd_*.deb >/root/apt.log 2>&1 || { tail -20 /root/apt.log; exit 1; }
   useradd -m alice
   useradd -m -G btfd-admin bob
-  mkdir -p /etc/btfd && printf "[Hub]\nMirrors=file:///srv/hub\n" >/etc/btfd/btfd.conf
+  # A drop-in, as sites should configure btfd (the shipped btfd.conf stays as it is).
+  printf "[Hub]\nMirrors=file:///srv/hub\n" >/etc/btfd/btfd.conf.d/50-test.conf
 ' || { echo "container-test: install failed"; exit 1; }
 systemd-nspawn --register=no --keep-unit -q -b -D "$machine" >"$work/boot.log" 2>&1 &
 nspawn_pid=$!
@@ -65,5 +66,19 @@ check "a plain user may not GarbageCollect" sh -c 'runuser -u alice -- btfctl gc
 check "a btfd-admin member may, through the admin socket" runuser -u bob -- btfctl gc
 check "a non-member cannot connect to the admin socket" sh -c '! runuser -u alice -- btfctl --socket /run/btfd/admin.sock status'
 check "verify re-hashes the installed cache" runuser -u bob -- btfctl verify
+check "the shipped btfd.conf is installed unmodified, as a conffile" sh -c '
+  dpkg-query -W -f="\${Conffiles}" btfd | grep -q "/etc/btfd/btfd.conf [0-9a-f]" && dpkg --verify btfd'
+check "a file:// mirror under /tmp is refused at start-up, naming PrivateTmp=" sh -c '
+  printf "[Hub]\nMirrors=file:///tmp/hub\n" >/etc/btfd/btfd.conf.d/90-tmp.conf
+  systemctl stop btfd.service
+  btfctl status >/dev/null 2>&1 || true
+  for i in $(seq 50); do
+    journalctl -u btfd.service --no-pager | grep -q "which btfd.service hides (PrivateTmp=yes)" && ok=1 && break
+    sleep 0.1
+  done
+  rm /etc/btfd/btfd.conf.d/90-tmp.conf
+  systemctl reset-failed btfd.service btfd.socket; systemctl restart btfd.socket
+  [ "${ok:-}" = 1 ]'
+check "btfd serves again once the drop-in is gone" btfctl get
 [ $fail -eq 0 ] || { in_ct journalctl -u btfd.service --no-pager | tail -20; exit 1; }
 echo "container test: ok"

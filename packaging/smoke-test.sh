@@ -18,6 +18,16 @@ done
 for u in sockets.target.wants/btfd.socket sockets.target.wants/btfd-admin.socket timers.target.wants/btfd-refresh.timer; do
   [ -L "/etc/systemd/system/$u" ] || { echo "${u#*/} is not enabled after install"; exit 1; }
 done
+# The shipped configuration: installed, every key at its default (uncommented
+# or not, the same configuration), with the drop-in directory beside it.
+[ -f /etc/btfd/btfd.conf ] && [ -d /etc/btfd/btfd.conf.d ] || { echo "/etc/btfd/btfd.conf(.d) not installed"; exit 1; }
+empty=$(mktemp)
+diff <(/usr/sbin/btfd --dump-config) <(/usr/sbin/btfd --config "$empty" --dump-config) ||
+  { echo "the shipped btfd.conf is not the defaults"; exit 1; }
+sed 's/^#\([A-Z][A-Za-z]*=\)/\1/' /etc/btfd/btfd.conf > "$empty.uncommented"
+diff <(/usr/sbin/btfd --config "$empty.uncommented" --dump-config) <(/usr/sbin/btfd --config "$empty" --dump-config) ||
+  { echo "the shipped btfd.conf, uncommented, is not the defaults"; exit 1; }
+rm -f "$empty" "$empty.uncommented"
 # The admin socket's group exists (postinst), so btfd-admin.socket can start.
 getent group btfd-admin >/dev/null || { echo "the btfd-admin group was not created"; exit 1; }
 tmp=$(mktemp -d)

@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
+#include <set>
+#include <sstream>
 
 #include "server/config.hpp"
 #include "util/fd.hpp"
@@ -136,4 +142,133 @@ TEST_CASE("[Distro]: a table file, then Map= and Alias= lines on top") {
   auto bad = finish_config(f);
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().message.find("bad.conf:1") != std::string::npos);
+}
+
+namespace {
+bool keys_known(const std::string& name) {
+  auto all = config_key_names();
+  return std::find(all.begin(), all.end(), name) != all.end();
+}
+// The shipped /etc/btfd/btfd.conf as meson generated it for this build.
+std::string shipped_config() {
+  auto text = read_text_file(test::build_root() + "/systemd/btfd.conf");
+  REQUIRE_MESSAGE(text.ok(), "the generated btfd.conf is missing");
+  return *text;
+}
+}  // namespace
+
+TEST_CASE("the shipped btfd.conf names every key, and uncommented it is exactly the defaults") {
+  const std::string text = shipped_config();
+  Config as_shipped = default_config();
+  REQUIRE(apply_config_text(as_shipped, text, "btfd.conf").ok());
+  CHECK(dump_config(as_shipped) == dump_config(default_config()));
+
+  // "#Key=value" lines under a section are the keys; every other comment is prose.
+  std::string uncommented, section;
+  std::set<std::string> named;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("[")) section = line.substr(1, line.find(']') - 1);
+    size_t eq = line.find('=');
+    bool key_line = line.size() > 2 && line[0] == '#' && std::isupper(static_cast<unsigned char>(line[1])) &&
+                    eq != std::string::npos && line.find(' ') > eq;
+    if (key_line) {
+      named.insert(section + "." + line.substr(1, eq - 1));
+      line = line.substr(1);
+    }
+    uncommented += line + "\n";
+  }
+  std::string missing, unknown;
+  for (const auto& k : config_key_names())
+    if (!named.count(k)) missing += " " + k;
+  for (const auto& k : named)
+    if (!keys_known(k)) unknown += " " + k;
+  CHECK_MESSAGE(missing.empty(), "keys btfd knows but the shipped btfd.conf lacks:" << missing);
+  CHECK_MESSAGE(unknown.empty(), "keys in the shipped btfd.conf that btfd does not know:" << unknown);
+  Config c = default_config();
+  auto st = apply_config_text(c, uncommented, "btfd.conf (uncommented)");
+  REQUIRE_MESSAGE(st.ok(), (st.ok() ? "" : st.error().message));
+  CHECK(dump_config(c) == dump_config(default_config()));
+}
+
+TEST_CASE("sizes read systemd's spellings and are written back exactly") {
+  CHECK(*parse_size("1GiB") == 1ull << 30);
+  CHECK(*parse_size("512M") == 512ull << 20);
+  CHECK(*parse_size("512MiB") == 512ull << 20);
+  CHECK(*parse_size("3K") == 3072);
+  CHECK(*parse_size("100B") == 100);
+  auto bad = parse_size("1GB");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message.find("\"1GB\" is not a size") != std::string::npos);
+  CHECK_FALSE(parse_size("G").ok());
+  CHECK_FALSE(parse_size("17179869184T").ok());
+  for (uint64_t v : {0ull, 1ull, 1023ull, 1024ull, 1536ull, 64ull << 20, 1ull << 30, 3ull << 40})
+    CHECK(*parse_size(format_size(v)) == v);
+  CHECK(format_size(1ull << 30) == "1G");
+}
+
+TEST_CASE("a bad value names file:line, the key and what is allowed") {
+  Config c = default_config();
+  auto level = apply_config_text(c, "[Daemon]\n\nLogLevel=loud\n", "/etc/btfd/btfd.conf");
+  REQUIRE_FALSE(level.ok());
+  CHECK(level.error().message ==
+        "/etc/btfd/btfd.conf:3: Daemon.LogLevel: \"loud\" is not one of error, warning, notice, info, debug");
+  auto workers = apply_config_text(c, "[Daemon]\nWorkers=70000\n", "x.conf");
+  REQUIRE_FALSE(workers.ok());
+  CHECK(workers.error().message == "x.conf:2: Daemon.Workers: 70000 is out of range (1 to 65536)");
+  auto flag = apply_config_text(c, "[Hub]\nVerifyChecksums=maybe\n", "x.conf");
+  REQUIRE_FALSE(flag.ok());
+  CHECK(flag.error().message == "x.conf:2: Hub.VerifyChecksums: \"maybe\" is not yes or no");
+}
+
+TEST_CASE("drop-ins in FILE.d apply in name order on top of the file") {
+  test::TempDir dir;
+  const std::string conf = dir / "btfd.conf";
+  test::write_text(conf, "[Daemon]\nWorkers=2\nIdleExitSec=10\n");
+  REQUIRE(::mkdir((conf + ".d").c_str(), 0755) == 0);
+  test::write_text(conf + ".d/20-late.conf", "[Daemon]\nWorkers=5\n");
+  test::write_text(conf + ".d/10-early.conf", "[Daemon]\nWorkers=3\n[Cache]\nMaxSize=2GiB\n");
+  test::write_text(conf + ".d/30-ignored.txt", "not a drop-in\n");
+  Config c = default_config();
+  REQUIRE(load_config_files(c, conf, true).ok());
+  CHECK(c.workers == 5);
+  CHECK(c.idle_exit_sec == 10);
+  CHECK(c.cache_budget == 2ull << 30);
+
+  // Drop-ins apply even without the main file (a site that never edits it).
+  test::TempDir other;
+  REQUIRE(::mkdir((other / "btfd.conf.d").c_str(), 0755) == 0);
+  test::write_text(other / "btfd.conf.d/site.conf", "[Daemon]\nWorkers=7\n");
+  Config d = default_config();
+  REQUIRE(load_config_files(d, other / "btfd.conf", false).ok());
+  CHECK(d.workers == 7);
+  CHECK_FALSE(load_config_files(d, other / "btfd.conf", true).ok());
+
+  // A bad drop-in is named with its line.
+  test::write_text(conf + ".d/40-bad.conf", "[Daemon]\nWorkers=zero\n");
+  auto bad = load_config_files(c, conf, true);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message.starts_with(conf + ".d/40-bad.conf:2: Daemon.Workers:"));
+}
+
+TEST_CASE("an empty assignment resets a repeatable key") {
+  Config c = default_config();
+  REQUIRE(apply_config_text(c, "[Distro]\nAlias=rocky rhel\nAlias=alma rhel\nMap=foo * bar/1\n", "a.conf").ok());
+  CHECK(c.distro_lines.size() == 3);
+  REQUIRE(apply_config_text(c, "[Distro]\nAlias=\n", "b.conf").ok());
+  REQUIRE(c.distro_lines.size() == 1);
+  CHECK(c.distro_lines[0] == "map foo * bar/1");
+}
+
+TEST_CASE("under the unit, a local mirror the sandbox hides is refused with the reason") {
+  const std::string hides = "/tmp:PrivateTmp=yes /home:ProtectHome=yes";
+  auto tmp = check_mirror_visible("file:///tmp/hub", hides);
+  REQUIRE_FALSE(tmp.ok());
+  CHECK(tmp.error().message.find("is under /tmp, which btfd.service hides (PrivateTmp=yes)") != std::string::npos);
+  auto home = check_mirror_visible("/home/alice/btfhub", hides);
+  REQUIRE_FALSE(home.ok());
+  CHECK(home.error().message.find("ProtectHome=yes") != std::string::npos);
+  CHECK(check_mirror_visible("/srv/btfhub", hides).ok());
+  CHECK(check_mirror_visible("/tmpfoo/hub", hides).ok());  // a prefix of a name is not the directory
+  CHECK(check_mirror_visible("https://example.org/tmp/hub", hides).ok());
 }
