@@ -32,20 +32,44 @@ Result<UniqueFd> staging_file(const std::string& dir_opt) {
 
 constexpr uint64_t kMaxSums = 16ull << 20;
 
-// Checks the staged archive against the mirror's SHA256SUMS, if it has one.
-Result<bool> verify_checksum(const AttemptRequest& req, int archive_fd, FetchFailure* failure) {
+// The mirror's SHA256SUMS: from the cache when the mirror says it has not
+// changed, else downloaded (and cached); nullopt when the mirror has none.
+Result<std::optional<std::string>> mirror_sums(const AttemptRequest& req, FetchFailure* failure) {
+  std::optional<std::pair<Validators, std::string>> cached;
+  std::string cache_path;
+  if (!req.sums_cache.empty()) {
+    cache_path = sums_cache_path(req.sums_cache, req.sums_url);
+    if (auto file = read_text_file(cache_path, kMaxSums + 4096)) cached = parse_sums_cache(*file);
+  }
   BTFD_TRY(UniqueFd sums_fd, staging_file(req.temp_dir));
   DownloadLimits limits = req.download;
   limits.max_bytes = kMaxSums;
   FetchFailure f = FetchFailure::fatal;
-  auto dl = download(req.sums_url, sums_fd.get(), limits, {}, &f);
+  auto dl = download(req.sums_url, sums_fd.get(), limits, {}, &f, req.transport, cached ? &cached->first : nullptr);
   if (!dl) {
-    if (f == FetchFailure::not_found) return false;  // this mirror publishes no checksums
+    if (f == FetchFailure::not_found) {  // this mirror publishes no checksums (any more)
+      if (!cache_path.empty()) ::unlink(cache_path.c_str());
+      return std::optional<std::string>();
+    }
     *failure = f;
     return std::move(dl).error().wrap("checksums");
   }
-  BTFD_TRY(auto text, pread_all(sums_fd.get(), kMaxSums));
-  auto want = find_checksum(std::string_view(reinterpret_cast<const char*>(text.data()), text.size()), req.sums_entry);
+  if (dl->not_modified && cached) return std::optional<std::string>(std::move(cached->second));
+  BTFD_TRY(auto bytes, pread_all(sums_fd.get(), kMaxSums));
+  std::string text(bytes.begin(), bytes.end());
+  // The cache only saves a transfer: failing to write it costs nothing else.
+  if (!cache_path.empty() && !dl->validators.empty() && mkdir_p(req.sums_cache, 0755)) {
+    std::string file = format_sums_cache(dl->validators, text);
+    (void)write_file_atomic(cache_path, std::span(reinterpret_cast<const uint8_t*>(file.data()), file.size()), 0644);
+  }
+  return std::optional<std::string>(std::move(text));
+}
+
+// Checks the staged archive against the mirror's SHA256SUMS, if it has one.
+Result<bool> verify_checksum(const AttemptRequest& req, int archive_fd, FetchFailure* failure) {
+  BTFD_TRY(auto text, mirror_sums(req, failure));
+  if (!text) return false;
+  auto want = find_checksum(*text, req.sums_entry);
   if (!want) return false;
   BTFD_TRY(Digest got, sha256_fd(archive_fd));
   if (to_hex(got) != *want) {
@@ -57,6 +81,28 @@ Result<bool> verify_checksum(const AttemptRequest& req, int archive_fd, FetchFai
 }
 
 }  // namespace
+
+std::string sums_cache_path(const std::string& dir, const std::string& sums_url) {
+  return dir + "/" + sha256_hex(std::span(reinterpret_cast<const uint8_t*>(sums_url.data()), sums_url.size())) + ".sums";
+}
+
+std::string format_sums_cache(const Validators& v, std::string_view text) {
+  return "btfd-sums 1\n" + v.etag + "\n" + v.last_modified + "\n" + std::string(text);
+}
+
+std::optional<std::pair<Validators, std::string>> parse_sums_cache(std::string_view file) {
+  std::string_view lines[3];
+  for (auto& l : lines) {
+    size_t nl = file.find('\n');
+    if (nl == std::string_view::npos) return std::nullopt;
+    l = file.substr(0, nl);
+    file.remove_prefix(nl + 1);
+  }
+  if (lines[0] != "btfd-sums 1") return std::nullopt;
+  Validators v{std::string(lines[1]), std::string(lines[2])};
+  if (v.empty()) return std::nullopt;
+  return std::pair{std::move(v), std::string(file)};
+}
 
 std::optional<std::string> find_checksum(std::string_view sums, std::string_view entry) {
   while (!sums.empty()) {
@@ -81,7 +127,7 @@ Result<AttemptResult> attempt_in_process(const AttemptRequest& req, int out_fd, 
                                          FetchFailure* failure) {
   *failure = FetchFailure::fatal;
   BTFD_TRY(UniqueFd staging, staging_file(req.temp_dir));
-  BTFD_TRY(DownloadResult dl, download(req.url, staging.get(), req.download, progress, failure));
+  BTFD_TRY(DownloadResult dl, download(req.url, staging.get(), req.download, progress, failure, req.transport));
   bool verified = false;
   if (!req.sums_url.empty()) {
     BTFD_TRY(verified, verify_checksum(req, staging.get(), failure));

@@ -26,6 +26,11 @@ struct AttemptRequest {
   // different digest is not.
   std::string sums_url;
   std::string sums_entry;
+  Transport transport;  // proxy, CA, client certificate, credentials for this mirror
+  // A directory where SHA256SUMS files are kept between tries with their
+  // validators, so that the next try asks "changed since?" and a fleet does
+  // not download the same list for every kernel ("" = always download it).
+  std::string sums_cache;
 };
 
 struct AttemptResult {
@@ -37,6 +42,13 @@ struct AttemptResult {
 // The digest SHA256SUMS text gives for entry ("<hex>  [./]path" or "<hex> *path"
 // lines), if it lists it.
 std::optional<std::string> find_checksum(std::string_view sums, std::string_view entry);
+
+// The cache file of one SHA256SUMS URL: "btfd-sums 1\n<etag>\n<last-modified>\n" then
+// the list. One file, replaced atomically, so validators always match the text.
+std::string sums_cache_path(const std::string& dir, const std::string& sums_url);
+std::string format_sums_cache(const Validators& v, std::string_view text);
+// The validators and the list, or nothing for a missing or malformed file.
+std::optional<std::pair<Validators, std::string>> parse_sums_cache(std::string_view file);
 
 // On failure *failure says whether another try (transient), another mirror
 // (not_found, fatal) or nothing helps.

@@ -259,7 +259,15 @@ AttemptFn fetch_helper_attempt(std::string helper_path, std::chrono::millisecond
 
 std::vector<std::string> helper_args(const std::string& helper_path, const AttemptRequest& req) {
   const auto& d = req.download;
-  return {helper_path,
+  const Transport& t = req.transport;
+  // Paths and host names only: a credential is read by the helper from its
+  // file, so it never appears in an argument list (or /proc/PID/cmdline).
+  std::vector<std::string> transport = {"--ca-file=" + t.ca_file, "--client-cert=" + t.client_cert,
+                                        "--client-key=" + t.client_key, "--auth=" + t.auth,
+                                        "--auth-file=" + t.auth_file, "--sums-cache=" + req.sums_cache};
+  if (t.proxy) transport.push_back("--proxy=" + *t.proxy);
+  if (t.no_proxy) transport.push_back("--no-proxy=" + *t.no_proxy);
+  std::vector<std::string> args = {helper_path,
           "--url=" + req.url,
           "--release=" + req.release,
           "--temp-dir=" + req.temp_dir,
@@ -273,6 +281,8 @@ std::vector<std::string> helper_args(const std::string& helper_path, const Attem
           "--max-output-bytes=" + std::to_string(req.extract.max_output_bytes),
           "--max-entries=" + std::to_string(req.extract.max_entries),
           "--parent=" + std::to_string(::getpid())};
+  args.insert(args.end() - 1, transport.begin(), transport.end());
+  return args;
 }
 
 Result<AttemptRequest> parse_helper_args(int argc, char** argv) {
@@ -296,6 +306,17 @@ Result<AttemptRequest> parse_helper_args(int argc, char** argv) {
     else if (key == "max-redirects") ok = parse_num(val, &req.download.max_redirects);
     else if (key == "max-output-bytes") ok = parse_num(val, &req.extract.max_output_bytes);
     else if (key == "max-entries") ok = parse_num(val, &req.extract.max_entries);
+    else if (key == "proxy") req.transport.proxy = std::string(val);
+    else if (key == "no-proxy") req.transport.no_proxy = std::string(val);
+    else if (key == "ca-file") req.transport.ca_file = val;
+    else if (key == "client-cert") req.transport.client_cert = val;
+    else if (key == "client-key") req.transport.client_key = val;
+    else if (key == "auth") {
+      req.transport.auth = val;
+      ok = val.empty() || val == "bearer" || val == "basic";
+    }
+    else if (key == "auth-file") req.transport.auth_file = val;
+    else if (key == "sums-cache") req.sums_cache = val;
     else if (key == "parent") continue;  // read by the helper's main
     else return make_error(Errc::invalid_argument, "unknown option \"--" + std::string(key) + "\"");
     if (!ok) return make_error(Errc::invalid_argument, "bad value for --" + std::string(key));

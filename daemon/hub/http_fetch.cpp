@@ -4,6 +4,8 @@
 #include <curl/curl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <memory>
 #include <mutex>
 
@@ -42,6 +44,39 @@ int on_progress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t, cu
   return 0;
 }
 
+// ETag and Last-Modified of the final reply (a redirect's are dropped), kept
+// only when short and printable: they are echoed back in a later request.
+size_t on_header(char* ptr, size_t size, size_t nmemb, void* user) {
+  auto* v = static_cast<Validators*>(user);
+  size_t n = size * nmemb;
+  std::string_view line(ptr, n);
+  if (line.rfind("HTTP/", 0) == 0) {
+    *v = {};
+    return n;
+  }
+  size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return n;
+  std::string name(line.substr(0, colon));
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == '\n' || value.back() == '\r' || value.back() == ' ')) value.remove_suffix(1);
+  bool printable = value.size() <= 256 && std::all_of(value.begin(), value.end(), [](char c) {
+                     return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
+                   });
+  if (!printable) return n;
+  if (name == "etag") v->etag = value;
+  else if (name == "last-modified") v->last_modified = value;
+  return n;
+}
+
+// Names the setting a TLS failure most likely calls for.
+std::string tls_hint(const std::string& detail) {
+  if (detail.find("certificate required") != std::string::npos || detail.find("handshake failure") != std::string::npos)
+    return " (the mirror requires a client certificate: ClientCertificate=, ClientKey=)";
+  return "";
+}
+
 void global_init_once() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -49,10 +84,32 @@ void global_init_once() {
 
 }  // namespace
 
+Result<std::string> read_credentials(const Transport& t) {
+  if (t.auth.empty()) return std::string();
+  auto text = read_text_file(t.auth_file, 4096);
+  if (!text) return std::move(text).error().wrap("credentials file");
+  std::string s = std::move(*text);
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  bool clean = std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x20; });
+  std::string problem = s.empty() ? "is empty" : !clean ? "holds more than one line or control characters" : "";
+  if (problem.empty() && t.auth == "basic" && s.find(':') == std::string::npos) problem = "is not \"user:password\"";
+  if (!problem.empty()) {
+    ::explicit_bzero(s.data(), s.size());
+    return make_error(Errc::invalid_argument, "credentials file \"" + t.auth_file + "\" " + problem);
+  }
+  return s;
+}
+
 Result<DownloadResult> download(const std::string& url, int out_fd, const DownloadLimits& limits,
-                                const ProgressFn& progress, FetchFailure* failure) {
+                                const ProgressFn& progress, FetchFailure* failure, const Transport& transport,
+                                const Validators* if_changed) {
   global_init_once();
   *failure = FetchFailure::fatal;
+  BTFD_TRY(std::string secret, read_credentials(transport));
+  struct Wipe {
+    std::string& s;
+    ~Wipe() { ::explicit_bzero(s.data(), s.size()); }
+  } wipe{secret};
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
   if (!curl) return make_error(Errc::internal, "cannot create a curl handle");
   Sink sink{out_fd, 0, limits.max_bytes, false, {}, &progress};
@@ -80,7 +137,52 @@ Result<DownloadResult> download(const std::string& url, int out_fd, const Downlo
   curl_easy_setopt(c, CURLOPT_XFERINFODATA, &sink);
   curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-  // Proxy variables (http_proxy, https_proxy, no_proxy) are honoured by libcurl itself.
+  // Unless btfd.conf sets them, libcurl honours http_proxy, https_proxy and
+  // no_proxy (absent under systemd); "" turns the proxy off.
+  if (transport.proxy) curl_easy_setopt(c, CURLOPT_PROXY, transport.proxy->c_str());
+  if (transport.no_proxy) curl_easy_setopt(c, CURLOPT_NOPROXY, transport.no_proxy->c_str());
+  if (!transport.ca_file.empty()) {
+    curl_easy_setopt(c, CURLOPT_CAINFO, transport.ca_file.c_str());
+    curl_easy_setopt(c, CURLOPT_PROXY_CAINFO, transport.ca_file.c_str());
+  }
+  if (!transport.client_cert.empty()) {
+    curl_easy_setopt(c, CURLOPT_SSLCERT, transport.client_cert.c_str());
+    curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+  }
+  if (!transport.client_key.empty()) curl_easy_setopt(c, CURLOPT_SSLKEY, transport.client_key.c_str());
+  // libcurl sends these to the mirror's host only, never to a host a redirect names.
+  std::string user, password;
+  struct WipeUser {
+    std::string &u, &p;
+    ~WipeUser() {
+      ::explicit_bzero(u.data(), u.size());
+      ::explicit_bzero(p.data(), p.size());
+    }
+  } wipe_user{user, password};
+  if (transport.auth == "bearer") {
+    curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
+    curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, secret.c_str());
+  } else if (transport.auth == "basic") {
+    size_t colon = secret.find(':');
+    user = secret.substr(0, colon);
+    password = secret.substr(colon + 1);
+    curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+    curl_easy_setopt(c, CURLOPT_USERNAME, user.c_str());
+    curl_easy_setopt(c, CURLOPT_PASSWORD, password.c_str());
+  }
+  Validators got;
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &got);
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr, curl_slist_free_all);
+  bool conditional = if_changed && !if_changed->empty() && url.rfind("http", 0) == 0;
+  if (conditional) {
+    curl_slist* h = nullptr;
+    if (!if_changed->etag.empty()) h = curl_slist_append(h, ("If-None-Match: " + if_changed->etag).c_str());
+    if (!if_changed->last_modified.empty())
+      h = curl_slist_append(h, ("If-Modified-Since: " + if_changed->last_modified).c_str());
+    headers.reset(h);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  }
 
   CURLcode rc = curl_easy_perform(c);
   long status = 0;
@@ -103,13 +205,33 @@ Result<DownloadResult> download(const std::string& url, int out_fd, const Downlo
     case CURLE_URL_MALFORMAT:
       return make_error(Errc::invalid_argument, "\"" + url + "\": " + detail);
     case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CACERT_BADFILE:
-      return make_error(Errc::unreachable, "\"" + url + "\": TLS verification failed (" + detail + ")");
+      return make_error(Errc::unreachable, "\"" + url + "\": TLS verification failed (" + detail +
+                                               "; a site CA is set with CAFile=)");
+    case CURLE_SSL_CERTPROBLEM:
+      return make_error(Errc::unreachable, "\"" + url + "\": the client certificate or key cannot be used (" + detail + ")");
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+      if (std::string hint = tls_hint(detail); !hint.empty())
+        return make_error(Errc::unreachable, "\"" + url + "\": TLS handshake refused" + hint + " (" + detail + ")");
+      *failure = FetchFailure::transient;
+      return make_error(Errc::unreachable, "\"" + url + "\": " + detail);
     default:
       *failure = FetchFailure::transient;
       return make_error(Errc::unreachable, "\"" + url + "\": " + detail);
   }
+  if (status == 304 && conditional) {
+    *failure = FetchFailure::none;
+    return DownloadResult{0, status, true, std::move(got)};
+  }
+  if (status == 401 || status == 403) {
+    return make_error(Errc::unreachable, "\"" + url + "\": HTTP " + std::to_string(status) +
+                                             (transport.auth.empty() ? " (the mirror requires credentials: BearerTokenFile= or BasicAuthFile=)"
+                                                                     : " (the mirror refused the credentials)"));
+  }
+  if (status == 407)
+    return make_error(Errc::unreachable, "\"" + url + "\": HTTP 407 (the proxy requires authentication)");
   if (status == 404 || status == 410) {
     *failure = FetchFailure::not_found;
     return make_error(Errc::not_found, "\"" + url + "\": HTTP " + std::to_string(status));
@@ -121,7 +243,7 @@ Result<DownloadResult> download(const std::string& url, int out_fd, const Downlo
   if (status != 0 && (status < 200 || status >= 300))
     return make_error(Errc::unreachable, "\"" + url + "\": HTTP " + std::to_string(status));
   *failure = FetchFailure::none;
-  return DownloadResult{sink.written, status};
+  return DownloadResult{sink.written, status, false, std::move(got)};
 }
 
 }  // namespace btfd::hub

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "util/result.hpp"
@@ -32,14 +33,45 @@ enum class FetchFailure {
   payload,     // the transfer worked but what came is unusable (bad archive or BTF)
 };
 
+// How a mirror is reached (btfd.conf [Hub], or a [Mirror "URL"] section's
+// keys on top). The daemon runs without a user's environment, so a site's
+// proxy and CA come from here, not from http_proxy or SSL_CERT_FILE.
+struct Transport {
+  std::optional<std::string> proxy;  // unset: libcurl's default (the environment); "": no proxy
+  std::optional<std::string> no_proxy;  // hosts that bypass the proxy, comma-separated ("*": all)
+  std::string ca_file;      // PEM bundle trusted instead of the system's
+  std::string client_cert;  // PEM client certificate, for mirrors that require one (mTLS)
+  std::string client_key;   // its private key (PEM)
+  std::string auth;         // "", "bearer" or "basic"
+  std::string auth_file;    // the token, or "user:password"; read at each request, never logged
+
+  bool operator==(const Transport&) const = default;
+};
+
+// The validators of a cached copy, sent as If-None-Match / If-Modified-Since
+// (conditional GET) and read back from the reply.
+struct Validators {
+  std::string etag, last_modified;
+  bool empty() const { return etag.empty() && last_modified.empty(); }
+};
+
 struct DownloadResult {
   uint64_t bytes = 0;
   long http_status = 0;
+  bool not_modified = false;  // 304: the cached copy is current; nothing was written
+  Validators validators;      // the reply's ETag and Last-Modified, when it sent them
 };
 
 // Downloads url into out_fd (which must be empty and seekable). On failure the
 // Error says what happened and *failure classifies it for retry decisions.
+// With if_changed, the request is conditional (HTTP only).
 Result<DownloadResult> download(const std::string& url, int out_fd, const DownloadLimits& limits,
-                                const ProgressFn& progress, FetchFailure* failure);
+                                const ProgressFn& progress, FetchFailure* failure, const Transport& transport = {},
+                                const Validators* if_changed = nullptr);
+
+// The credentials a Transport names, read from its file: at most 4 KiB, one
+// line, no control characters, "user:password" for basic. Errors name the
+// file, never its contents.
+Result<std::string> read_credentials(const Transport& t);
 
 }  // namespace btfd::hub

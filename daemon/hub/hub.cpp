@@ -52,8 +52,14 @@ void Hub::record(size_t index, bool ok, const Error* error, FetchFailure failure
 
 Result<FetchResult> Hub::fetch_from(size_t index, const KernelIdentity& id, int out_fd, const ProgressFn& progress,
                                     FetchFailure* failure) {
-  AttemptRequest req{archive_url(opts_.mirrors[index], id), id.release, opts_.download, opts_.extract, opts_.temp_dir,
-                     "", ""};
+  AttemptRequest req;
+  req.url = archive_url(opts_.mirrors[index], id);
+  req.release = id.release;
+  req.download = opts_.download;
+  req.extract = opts_.extract;
+  req.temp_dir = opts_.temp_dir;
+  if (index < opts_.transports.size()) req.transport = opts_.transports[index];
+  req.sums_cache = opts_.sums_cache;
   if (opts_.verify_checksums) {
     req.sums_url = mirror_base_url(opts_.mirrors[index]) + "/SHA256SUMS";
     req.sums_entry = id.hub_path() + ".btf.tar.xz";
@@ -123,8 +129,9 @@ Result<FetchResult> Hub::fetch(const KernelIdentity& id, int out_fd, const Progr
   if (bad_payload) return *bad_payload;
   if (unreachable) {
     Error e = *network;
+    // The message says which mirror and why; the error's name
+    // (HubUnreachable) already says "unreachable", so it is not repeated.
     e.code = e.code == Errc::timeout ? Errc::timeout : Errc::unreachable;
-    e.message = "hub unreachable: " + e.message;
     return e;
   }
   return make_error(Errc::not_in_hub, "no mirror has BTF for " + id.to_string() + " (" +

@@ -27,6 +27,8 @@ struct Options {
   long breaker_cooldown_ms = 60000;
   std::string temp_dir;            // where downloads are staged (O_TMPFILE); "" = $TMPDIR or /var/tmp
   bool verify_checksums = true;    // check archives against a mirror's SHA256SUMS when it has one
+  std::vector<Transport> transports;  // per mirror, in the order of mirrors (missing: the defaults)
+  std::string sums_cache;          // SHA256SUMS kept with their validators (AttemptRequest::sums_cache)
 };
 
 struct FetchResult {

@@ -59,7 +59,10 @@ Run run(const std::string& helper, long timeout_ms = 5000) {
   TempDir out_dir;
   UniqueFd out(::open((out_dir / "out").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   REQUIRE(out);
-  AttemptRequest req{"http://127.0.0.1:1/x.btf.tar.xz", "5.4.0-1", {}, {}, out_dir.path(), "", ""};
+  AttemptRequest req;
+  req.url = "http://127.0.0.1:1/x.btf.tar.xz";
+  req.release = "5.4.0-1";
+  req.temp_dir = out_dir.path();
   req.download.total_timeout_ms = timeout_ms;
   Run r;
   r.result = fetch_helper_attempt(helper, 300ms)(req, out.get(), [&](const Progress& p) { r.progress.push_back(p); },
@@ -144,8 +147,12 @@ TEST_CASE("garbage, silence, a hang and a missing helper are errors, never succe
 }
 
 TEST_CASE("the helper's arguments round-trip") {
-  AttemptRequest req{"https://mirror.example/x.btf.tar.xz", "5.4.0-26-generic", {}, {}, "/var/cache/btfd",
-                     "https://mirror.example/SHA256SUMS", "ubuntu/20.04/x86_64/5.4.0-26-generic.btf.tar.xz"};
+  AttemptRequest req;
+  req.url = "https://mirror.example/x.btf.tar.xz";
+  req.release = "5.4.0-26-generic";
+  req.temp_dir = "/var/cache/btfd";
+  req.sums_url = "https://mirror.example/SHA256SUMS";
+  req.sums_entry = "ubuntu/20.04/x86_64/5.4.0-26-generic.btf.tar.xz";
   req.download.max_bytes = 12345;
   req.extract.max_entries = 3;
   auto args = helper_args("/usr/libexec/btfd/btfd-fetch", req);
@@ -163,6 +170,72 @@ TEST_CASE("the helper's arguments round-trip") {
   char bad0[] = "btfd-fetch", bad1[] = "--max-bytes=lots";
   char* bad[] = {bad0, bad1};
   CHECK_FALSE(parse_helper_args(2, bad).ok());
+  CHECK_FALSE(back->transport.proxy);  // unset stays unset: libcurl's default
+  CHECK_FALSE(back->transport.no_proxy);
+}
+
+TEST_CASE("the helper's arguments carry the mirror's transport, and name credentials only by file") {
+  AttemptRequest req;
+  req.url = "https://mirror.example/x.btf.tar.xz";
+  req.release = "5.4.0-26-generic";
+  req.transport.proxy = "";  // set, to nothing: no proxy even if the environment names one
+  req.transport.no_proxy = "localhost,.internal";
+  req.transport.ca_file = "/etc/btfd/site-ca.pem";
+  req.transport.client_cert = "/etc/btfd/client.pem";
+  req.transport.client_key = "/run/credentials/btfd.service/client-key";
+  req.transport.auth = "bearer";
+  req.transport.auth_file = "/run/credentials/btfd.service/hub-token";
+  req.sums_cache = "/var/cache/btfd/sums";
+  auto args = helper_args("btfd-fetch", req);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  auto back = parse_helper_args(static_cast<int>(argv.size()), argv.data());
+  REQUIRE(back.ok());
+  CHECK(back->transport == req.transport);
+  CHECK(back->sums_cache == req.sums_cache);
+  REQUIRE(back->transport.proxy);
+  CHECK(back->transport.proxy->empty());
+  std::string bad_auth = "--auth=digest";
+  char prog[] = "btfd-fetch";
+  char* bad[] = {prog, bad_auth.data()};
+  CHECK_FALSE(parse_helper_args(2, bad).ok());
+}
+
+TEST_CASE("credentials files: one line, trimmed; errors name the file, never its contents") {
+  TempDir dir;
+  Transport t;
+  t.auth = "bearer";
+  t.auth_file = dir / "token";
+  btfd::test::write_text(t.auth_file, "s3cret-token\n");
+  auto ok = read_credentials(t);
+  REQUIRE(ok.ok());
+  CHECK(*ok == "s3cret-token");
+  btfd::test::write_text(t.auth_file, "s3cret\ninjected: header\n");
+  auto two = read_credentials(t);
+  REQUIRE_FALSE(two.ok());
+  CHECK(two.error().message.find(t.auth_file) != std::string::npos);
+  CHECK(two.error().message.find("s3cret") == std::string::npos);
+  t.auth = "basic";
+  btfd::test::write_text(t.auth_file, "no-colon-password\n");
+  auto basic = read_credentials(t);
+  REQUIRE_FALSE(basic.ok());
+  CHECK(basic.error().message.find("no-colon-password") == std::string::npos);
+  t.auth_file = dir / "missing";
+  CHECK_FALSE(read_credentials(t).ok());
+}
+
+TEST_CASE("the SHA256SUMS cache keeps validators and text in one file") {
+  Validators v{"\"abc\"", "Tue, 24 Nov 2026 09:00:00 GMT"};
+  std::string text = std::string(64, 'a') + "  ./ubuntu/20.04/x86_64/x.btf.tar.xz\n";
+  auto back = parse_sums_cache(format_sums_cache(v, text));
+  REQUIRE(back);
+  CHECK(back->first.etag == v.etag);
+  CHECK(back->first.last_modified == v.last_modified);
+  CHECK(back->second == text);
+  CHECK_FALSE(parse_sums_cache("btfd-sums 2\nx\ny\n"));
+  CHECK_FALSE(parse_sums_cache("btfd-sums 1\n\n\nno validators"));
+  CHECK_FALSE(parse_sums_cache("btfd-sums 1\n"));
+  CHECK(sums_cache_path("/c", "https://a/SHA256SUMS") != sums_cache_path("/c", "https://b/SHA256SUMS"));
 }
 
 TEST_CASE("SHA256SUMS lines are found by path, in sha256sum's text and binary forms") {
