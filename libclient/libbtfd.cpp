@@ -5,13 +5,14 @@
 
 #include <bpf/libbpf.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <mutex>
-#include <set>
 #include <string>
 
 #include "btfd-config.h"
@@ -22,6 +23,8 @@
 
 struct btfd_client {
   btfd::proto::Client conn;
+  std::string socket_path;  // to connect again after a timeout closed the connection
+  int timeout_ms;           // 0: none
 };
 
 namespace {
@@ -29,9 +32,9 @@ namespace {
 int from_error_name(const std::string& name) { return btfd::proto::error_info(name).libbtfd_code; }
 
 int from_error(const btfd::Error& e) {
+  if (e.code == btfd::Errc::timeout) return BTFD_ERR_TIMEOUT;
   if (e.code == btfd::Errc::unreachable) return BTFD_ERR_UNREACHABLE;
   if (e.sys_errno) return -e.sys_errno;
-  if (e.code == btfd::Errc::timeout) return -ETIMEDOUT;
   if (e.code == btfd::Errc::too_large) return BTFD_ERR_TOO_LARGE;
   return BTFD_ERR_PROTOCOL;
 }
@@ -40,35 +43,141 @@ void copy(char* dst, size_t cap, const std::string& src) {
   std::snprintf(dst, cap, "%s", src.c_str());
 }
 
-// Paths btfd_ensure_core_btf() created, so that clean never frees a caller's string.
+std::string default_socket(const char* socket_path) {
+  if (socket_path && *socket_path) return socket_path;
+  const char* env = std::getenv("BTFD_SOCKET");
+  return env && *env ? env : BTFD_DEFAULT_SOCKET;
+}
+
+// $BTFD_TIMEOUT_MSEC when it is a whole number of milliseconds (0: none), else
+// the built-in default: a library has no one to tell about a malformed value.
+int default_timeout_ms() {
+  const char* env = std::getenv("BTFD_TIMEOUT_MSEC");
+  if (env && *env) {
+    char* end = nullptr;
+    errno = 0;
+    long v = std::strtol(env, &end, 10);
+    if (errno == 0 && *end == '\0' && v >= 0 && v <= INT32_MAX) return static_cast<int>(v);
+  }
+  return BTFD_DEFAULT_TIMEOUT_MSEC;
+}
+
+int open_connection(btfd_client* client) {
+  // The connect is bounded like a call (SO_SNDTIMEO); the per-read wait is
+  // left unbounded since the call's own deadline covers it.
+  auto c = btfd::proto::Client::connect(client->socket_path, client->timeout_ms > 0 ? client->timeout_ms : -1);
+  if (!c) return from_error(c.error());
+  client->conn = std::move(c).value();
+  client->conn.set_timeout_ms(-1);
+  client->conn.set_call_timeout_ms(client->timeout_ms);
+  return 0;
+}
+
+int connect_with(const std::string& socket_path, int timeout_ms, btfd_client** client) {
+  auto* c = new btfd_client{{}, socket_path, timeout_ms};
+  if (int err = open_connection(c)) {
+    delete c;
+    return err;
+  }
+  *client = c;
+  return 0;
+}
+
+// The descriptors behind the /proc/self/fd paths the helpers set, by the path
+// string they allocated, so that clean never frees or closes a caller's.
 std::mutex g_mu;
-std::set<const char*> g_owned;
+std::map<const char*, int> g_owned;
+
+// Hands btf_fd over to opts as /proc/self/fd/N: libbpf opens that path at
+// load time and gets the bytes btfd passed, wherever btfd's cache lives (a
+// container sees none of it) and without a copy on disk.
+int publish(struct bpf_object_open_opts* opts, int btf_fd) {
+  std::string path = "/proc/self/fd/" + std::to_string(btf_fd);
+  char* owned = ::strdup(path.c_str());
+  if (!owned) {
+    ::close(btf_fd);
+    return -ENOMEM;
+  }
+  {
+    std::lock_guard lock(g_mu);
+    g_owned.emplace(owned, btf_fd);
+  }
+  opts->btf_custom_path = owned;
+  return 0;
+}
+
+bool kernel_has_btf() {
+  const char* force = std::getenv("BTFD_FORCE");
+  if (force && std::strcmp(force, "1") == 0) return false;
+  return ::access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+}
+
+// The helpers' options after defaults; fails on a size this library cannot
+// honour (fields it does not know set to non-zero), as libbpf's opts do.
+struct CoreOptions {
+  std::string socket_path;
+  int timeout_ms;
+};
+
+int resolve(const struct btfd_core_opts* o, CoreOptions* out) {
+  constexpr size_t kMinSize = offsetof(btfd_core_opts, timeout_msec) + sizeof(int);
+  btfd_core_opts known{};
+  if (o) {
+    if (o->sz < kMinSize) return -EINVAL;
+    auto* bytes = reinterpret_cast<const unsigned char*>(o);
+    for (size_t i = sizeof known; i < o->sz; ++i)
+      if (bytes[i]) return -EOPNOTSUPP;
+    std::memcpy(&known, o, o->sz < sizeof known ? o->sz : sizeof known);
+    if (known.timeout_msec < 0) return -EINVAL;
+  }
+  out->socket_path = default_socket(known.socket_path);
+  out->timeout_ms = known.timeout_msec > 0 ? known.timeout_msec : default_timeout_ms();
+  return 0;
+}
+
+// The helpers' common part: BTF for this host, minimized for object_fd when
+// it is >= 0, set as opts->btf_custom_path.
+int ensure_with(struct bpf_object_open_opts* opts, int object_fd, const CoreOptions& o) {
+  btfd_client* c = nullptr;
+  int err = connect_with(o.socket_path, o.timeout_ms, &c);
+  if (err) return err;
+  struct btfd_result r;
+  err = btfd_get_btf(c, nullptr, object_fd >= 0 ? &object_fd : nullptr, object_fd >= 0 ? 1 : 0, &r);
+  btfd_close(c);
+  if (err) return err;
+  return publish(opts, r.fd);  // the descriptor is the path's now
+}
+
+// What every helper checks first: nothing to do when the kernel has BTF or
+// the caller chose a path.
+bool nothing_to_do(const struct bpf_object_open_opts* opts) { return opts->btf_custom_path || kernel_has_btf(); }
 
 }  // namespace
 
 BTFD_EXPORT int btfd_connect(const char* socket_path, btfd_client** client) try {
   if (!client) return -EINVAL;
   *client = nullptr;
-  std::string path = socket_path ? socket_path : "";
-  if (path.empty()) {
-    const char* env = std::getenv("BTFD_SOCKET");
-    path = env && *env ? env : BTFD_DEFAULT_SOCKET;
-  }
-  auto c = btfd::proto::Client::connect(path, 300000);
-  if (!c) return from_error(c.error());
-  *client = new btfd_client{std::move(c).value()};
-  return 0;
+  return connect_with(default_socket(socket_path), default_timeout_ms(), client);
 } catch (...) {
   return -ENOMEM;
 }
 
 BTFD_EXPORT void btfd_close(btfd_client* client) { delete client; }
 
+BTFD_EXPORT int btfd_set_timeout(btfd_client* client, int timeout_msec) {
+  if (!client || timeout_msec < 0) return -EINVAL;
+  client->timeout_ms = timeout_msec;
+  client->conn.set_call_timeout_ms(timeout_msec);
+  return 0;
+}
+
 BTFD_EXPORT int btfd_get_btf(btfd_client* client, const struct btfd_kernel* kernel, const int* object_fds,
                             size_t n_objects, struct btfd_result* result) try {
   if (!client || !result || (n_objects && !object_fds)) return -EINVAL;
   std::memset(result, 0, sizeof *result);
   result->fd = -1;
+  if (!client->conn.connected())  // an earlier call timed out
+    if (int err = open_connection(client)) return err;
   nlohmann::json params = nlohmann::json::object();
   if (kernel) {
     nlohmann::json k = nlohmann::json::object();
@@ -109,66 +218,50 @@ BTFD_EXPORT void btfd_result_release(struct btfd_result* result) {
 }
 
 BTFD_EXPORT const char* btfd_strerror(int err) {
-  switch (err) {
-    case 0: return "success";
-    case BTFD_ERR_UNREACHABLE: return "btfd is not reachable (is btfd.socket enabled?)";
-    case BTFD_ERR_NOT_IN_HUB: return "no BTF exists for this kernel";
-    case BTFD_ERR_HUB_UNREACHABLE: return "the BTF hub could not be reached; try again later";
-    case BTFD_ERR_INVALID_OBJECT: return "not a valid CO-RE BPF object";
-    case BTFD_ERR_INVALID_KERNEL: return "malformed kernel identity";
-    case BTFD_ERR_PERMISSION: return "permission denied by btfd";
-    case BTFD_ERR_TOO_LARGE: return "a btfd limit was exceeded";
-    case BTFD_ERR_BUSY: return "btfd is busy; try again";
-    case BTFD_ERR_STORE: return "btfd's cache failed";
-    case BTFD_ERR_PROTOCOL: return "unexpected answer from btfd";
-    case BTFD_ERR_INTERNAL: return "internal error in btfd";
-    case BTFD_ERR_HUB_REJECTED: return "a BTF hub mirror served something btfd refuses";
-    default: return err < 0 && err > -4096 ? std::strerror(-err) : "unknown error";
-  }
+  if (err == 0) return "success";
+  if (const char* s = btfd::proto::libbtfd_summary(err)) return s;
+  return err < 0 && err > -4096 ? std::strerror(-err) : "unknown error";
 }
 
 BTFD_EXPORT int btfd_ensure_core_btf(struct bpf_object_open_opts* opts) try {
   if (!opts) return -EINVAL;
-  if (opts->btf_custom_path) return 0;
-  const char* force = std::getenv("BTFD_FORCE");
-  bool forced = force && std::strcmp(force, "1") == 0;
-  if (!forced && ::access("/sys/kernel/btf/vmlinux", R_OK) == 0) return 0;
-  btfd_client* c = nullptr;
-  int err = btfd_connect(nullptr, &c);
-  if (err) return err;
-  struct btfd_result r;
-  err = btfd_get_btf(c, nullptr, nullptr, 0, &r);
-  btfd_close(c);
-  if (err) return err;
-  // btfd's cache path may not exist in this mount namespace: copy the bytes
-  // from the descriptor into a private file.
-  const char* tmpdir = std::getenv("TMPDIR");
-  std::string tmpl = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/btfd-vmlinux-XXXXXX";
-  int out = ::mkostemp(tmpl.data(), O_CLOEXEC);
-  if (out < 0) {
-    err = -errno;
-    btfd_result_release(&r);
-    return err;
-  }
-  auto bytes = btfd::pread_all(r.fd, r.size + 1);
-  btfd_result_release(&r);
-  if (!bytes || !btfd::write_all(out, *bytes)) {
-    ::close(out);
-    ::unlink(tmpl.c_str());
-    return -EIO;
-  }
-  ::close(out);
-  char* path = ::strdup(tmpl.c_str());
-  if (!path) {
-    ::unlink(tmpl.c_str());
-    return -ENOMEM;
-  }
-  {
-    std::lock_guard lock(g_mu);
-    g_owned.insert(path);
-  }
-  opts->btf_custom_path = path;
-  return 0;
+  if (nothing_to_do(opts)) return 0;
+  CoreOptions o;
+  if (int err = resolve(nullptr, &o)) return err;
+  return ensure_with(opts, -1, o);
+} catch (...) {
+  return -ENOMEM;
+}
+
+BTFD_EXPORT int btfd_ensure_core_btf_for_file(struct bpf_object_open_opts* opts, const char* object_path,
+                                             const struct btfd_core_opts* core_opts) try {
+  if (!opts || !object_path || !*object_path) return -EINVAL;
+  CoreOptions o;
+  if (int err = resolve(core_opts, &o)) return err;
+  if (nothing_to_do(opts)) return 0;
+  int fd = ::open(object_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return -errno;
+  int err = ensure_with(opts, fd, o);
+  ::close(fd);
+  return err;
+} catch (...) {
+  return -ENOMEM;
+}
+
+BTFD_EXPORT int btfd_ensure_core_btf_for_mem(struct bpf_object_open_opts* opts, const void* object, size_t size,
+                                            const struct btfd_core_opts* core_opts) try {
+  if (!opts || !object || size == 0) return -EINVAL;
+  CoreOptions o;
+  if (int err = resolve(core_opts, &o)) return err;
+  if (nothing_to_do(opts)) return 0;
+  // btfd reads objects from descriptors only; a memfd holds the bytes
+  // without a file anywhere, sealed so that they are final when btfd reads.
+  btfd::UniqueFd fd(::memfd_create("btfd-object", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!fd) return -errno;
+  auto written = btfd::write_all(fd.get(), std::span(static_cast<const uint8_t*>(object), size));
+  if (!written) return written.error().sys_errno ? -written.error().sys_errno : -EIO;
+  if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) return -errno;
+  return ensure_with(opts, fd.get(), o);
 } catch (...) {
   return -ENOMEM;
 }
@@ -178,8 +271,8 @@ BTFD_EXPORT void btfd_clean_core_btf(struct bpf_object_open_opts* opts) {
   std::lock_guard lock(g_mu);
   auto it = g_owned.find(opts->btf_custom_path);
   if (it == g_owned.end()) return;  // not ours
-  ::unlink(*it);
-  std::free(const_cast<char*>(*it));
+  ::close(it->second);
+  std::free(const_cast<char*>(it->first));
   g_owned.erase(it);
   opts->btf_custom_path = nullptr;
 }

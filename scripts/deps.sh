@@ -11,6 +11,7 @@ packages=(
   libsystemd-dev nlohmann-json3-dev doctest-dev scdoc
   # tests: BPF objects, references, loopback hub, archive tools, socket activation
   clang llvm libclang-rt-14-dev bpftool pahole python3 xz-utils gzip tar curl systemd
+  python3-yaml  # checks docs/examples/daemonset.yaml
   iproute2 util-linux
   # the Go client (clients/go): Go 1.19 and cilium/ebpf 0.9.1, built offline
   golang-go golang-github-cilium-ebpf-dev

@@ -23,6 +23,13 @@ constexpr std::array kTable = {
     ErrorInfo{errors::kInterfaceNotFound, Errc::protocol, BTFD_ERR_PROTOCOL, "btfd does not know the interface"},
     ErrorInfo{errors::kInvalidParameter, Errc::invalid_argument, BTFD_ERR_PROTOCOL, "a parameter is missing or malformed"},
 };
+// Failures a client finds by itself: no wire name. Looked up before kTable, so
+// that BTFD_ERR_PROTOCOL reads as the client's view of the many names it covers.
+constexpr std::array kClientSide = {
+    ErrorInfo{"", Errc::unreachable, BTFD_ERR_UNREACHABLE, "btfd is not reachable (is btfd.socket enabled?)"},
+    ErrorInfo{"", Errc::protocol, BTFD_ERR_PROTOCOL, "unexpected answer from btfd"},
+    ErrorInfo{"", Errc::timeout, BTFD_ERR_TIMEOUT, "btfd did not answer within the client's timeout"},
+};
 constexpr ErrorInfo kUnknown{"", Errc::protocol, BTFD_ERR_PROTOCOL, "unexpected answer from btfd"};
 
 // Which name a failure code is answered with.
@@ -54,6 +61,14 @@ const ErrorInfo& error_info(std::string_view name) {
   for (const auto& e : kTable)
     if (name == e.name) return e;
   return kUnknown;
+}
+
+const char* libbtfd_summary(int libbtfd_code) {
+  for (const auto& e : kClientSide)
+    if (e.libbtfd_code == libbtfd_code) return e.summary;
+  for (const auto& e : kTable)
+    if (e.libbtfd_code == libbtfd_code) return e.summary;
+  return nullptr;
 }
 
 const char* error_name(Errc code) {

@@ -39,5 +39,9 @@ const ErrorInfo& error_info(std::string_view name);
 // The name btfd answers for a failure with this code. Callers that know the
 // domain (an object, the store, the hub) re-code errors before they get here.
 const char* error_name(Errc code);
+// btfd_strerror()'s text for a libbtfd code: the wire rows' summaries plus the
+// failures only a client sees (btfd unreachable, an answer it cannot read, no
+// answer in time); nullptr for a code that is not a BTFD_ERR_* value.
+const char* libbtfd_summary(int libbtfd_code);
 
 }  // namespace btfd::proto

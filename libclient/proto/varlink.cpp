@@ -3,11 +3,13 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <optional>
 
 namespace btfd::proto {
@@ -166,6 +168,19 @@ nlohmann::json error_reply(const std::string& name, nlohmann::json parameters) {
   return {{"error", name}, {"parameters", std::move(parameters)}};
 }
 
+namespace {
+void set_send_timeout(int fd, int ms) {
+  struct timeval tv {ms / 1000, (ms % 1000) * 1000};
+  (void)::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+int64_t now_ms() {
+  struct timespec ts {};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+}  // namespace
+
 Result<Client> Client::connect(const std::string& path, int timeout_ms) {
   struct sockaddr_un sa {};
   sa.sun_family = AF_UNIX;
@@ -176,7 +191,14 @@ Result<Client> Client::connect(const std::string& path, int timeout_ms) {
   Client c;
   c.fd_.reset(fd);
   c.timeout_ms_ = timeout_ms;
-  if (::connect(fd, reinterpret_cast<struct sockaddr*>(&sa), sizeof sa) < 0) {
+  if (timeout_ms > 0) set_send_timeout(fd, timeout_ms);
+  int r;
+  do r = ::connect(fd, reinterpret_cast<struct sockaddr*>(&sa), sizeof sa);
+  while (r < 0 && errno == EINTR);
+  if (r < 0 && errno == EAGAIN && timeout_ms > 0)
+    return make_error(Errc::timeout, "btfd at \"" + path + "\" did not accept the connection within " +
+                                         std::to_string(timeout_ms) + " ms");
+  if (r < 0) {
     Error e = sys_error(errno, "cannot connect to btfd at \"" + path + "\"");
     e.code = Errc::unreachable;
     return e;
@@ -184,12 +206,26 @@ Result<Client> Client::connect(const std::string& path, int timeout_ms) {
   return c;
 }
 
+void Client::set_call_timeout_ms(int ms) {
+  call_timeout_ms_ = ms > 0 ? ms : 0;
+  if (fd_) set_send_timeout(fd_.get(), call_timeout_ms_);  // 0: sends block for ever again
+}
+
 Result<Message> Client::call(const std::string& method, const nlohmann::json& parameters, std::span<const int> fds,
                              bool more, const std::function<void(const Message&)>& on_reply) {
+  if (!fd_) return make_error(Errc::unreachable, "the connection to btfd was closed after a timeout");
   nlohmann::json call = {{"method", method}, {"parameters", parameters}};
   if (more) call["more"] = true;
   std::vector<uint8_t> buf(64 * 1024);
+  const int64_t deadline = call_timeout_ms_ > 0 ? now_ms() + call_timeout_ms_ : 0;
+  auto timed_out = [&] {
+    fd_.reset();  // a late reply must not answer the next call
+    reader_ = FrameReader(kMaxReplyBytes);
+    return make_error(Errc::timeout, "btfd did not answer within " + std::to_string(call_timeout_ms_) + " ms");
+  };
   if (auto st = send_message(fd_.get(), encode(call), fds); !st) {
+    // A blocking send that gave up (SO_SNDTIMEO): btfd reads nothing.
+    if (deadline && st.error().code == Errc::busy) return timed_out();
     // btfd may have refused the connection with a reply (Busy) and closed it
     // before the call went out: that reply says more than "broken pipe".
     std::vector<UniqueFd> got;
@@ -209,10 +245,17 @@ Result<Message> Client::call(const std::string& method, const nlohmann::json& pa
       if (on_reply) on_reply(*msg);
       continue;
     }
+    int wait_ms = timeout_ms_;
+    if (deadline) {
+      int64_t left = deadline - now_ms();
+      if (left <= 0) return timed_out();
+      if (wait_ms < 0 || left < wait_ms) wait_ms = static_cast<int>(left);
+    }
     struct pollfd p {fd_.get(), POLLIN, 0};
-    int r = ::poll(&p, 1, timeout_ms_);
+    int r = ::poll(&p, 1, wait_ms);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return sys_error(errno, "poll");
+    if (r == 0 && deadline && deadline - now_ms() <= 0) return timed_out();
     if (r == 0) return make_error(Errc::timeout, "btfd did not answer within " + std::to_string(timeout_ms_ / 1000) + " s");
     std::vector<UniqueFd> got;
     ssize_t n = recv_with_fds(fd_.get(), buf, &got);

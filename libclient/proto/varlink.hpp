@@ -84,17 +84,28 @@ nlohmann::json error_reply(const std::string& name, nlohmann::json parameters = 
 // Blocking client connection, used by libbtfd and btfctl.
 class Client {
  public:
+  // timeout_ms also bounds connect() itself: a btfd whose listen backlog is
+  // full leaves a blocking connect() waiting (SO_SNDTIMEO bounds it).
   static Result<Client> connect(const std::string& socket_path, int timeout_ms = 30000);
   // Sends a call. With more=true, on_reply sees every reply until one without
   // "continues". Returns the final reply (which may be an error reply).
   Result<Message> call(const std::string& method, const nlohmann::json& parameters, std::span<const int> fds = {},
                        bool more = false, const std::function<void(const Message&)>& on_reply = {});
+  // How long to wait for each piece of a reply (btfctl: progress keeps a long
+  // prefetch alive); -1: for ever.
   void set_timeout_ms(int ms) { timeout_ms_ = ms; }
+  // Bounds each whole call, sending included (libbtfd: an agent's way out of a
+  // stuck btfd or mirror); 0: no bound. A call that runs out of time fails with
+  // Errc::timeout and closes the connection, since a late reply would be read
+  // as the next call's.
+  void set_call_timeout_ms(int ms);
+  bool connected() const { return static_cast<bool>(fd_); }
 
  private:
   UniqueFd fd_;
   FrameReader reader_{kMaxReplyBytes};
   int timeout_ms_ = 30000;
+  int call_timeout_ms_ = 0;
 };
 
 }  // namespace btfd::proto

@@ -2,17 +2,22 @@
 /*
  * libbtfd: ask btfd for kernel BTF. C ABI; compiles as C99 and C++.
  *
- * Typical agent use (libbpf):
+ * Typical agent use (libbpf): BTF minimized for the agent's own object.
  *
  *     LIBBPF_OPTS(bpf_object_open_opts, opts);
- *     int err = btfd_ensure_core_btf(&opts);   // no-op when the kernel has BTF
+ *     // no-op when the kernel has BTF; NULL: default socket and timeout
+ *     int err = btfd_ensure_core_btf_for_file(&opts, "agent.bpf.o", NULL);
  *     if (err) fprintf(stderr, "btfd: %s\n", btfd_strerror(err));
  *     obj = bpf_object__open_file("agent.bpf.o", &opts);
- *     ...
+ *     ...load...
  *     btfd_clean_core_btf(&opts);
  *
  * All functions return 0 or a negative error code: -errno for system errors, or
  * one of the BTFD_ERR_* values below. btfd_strerror() describes either kind.
+ * Every call that talks to btfd is bounded by a timeout (btfd_set_timeout(),
+ * struct btfd_core_opts, $BTFD_TIMEOUT_MSEC); only the calls that ask for BTF
+ * (btfd_get_btf() and the btfd_ensure_core_btf*() helpers) may wait for a
+ * download from the hub.
  */
 #ifndef LIBBTFD_H
 #define LIBBTFD_H
@@ -36,8 +41,13 @@ enum btfd_error {
 	BTFD_ERR_STORE = -1008,           /* btfd's cache failed (disk full, read-only) */
 	BTFD_ERR_PROTOCOL = -1009,        /* unexpected answer from btfd */
 	BTFD_ERR_INTERNAL = -1010,        /* a bug */
-	BTFD_ERR_HUB_REJECTED = -1011     /* a mirror served something btfd refuses */
+	BTFD_ERR_HUB_REJECTED = -1011,    /* a mirror served something btfd refuses */
+	BTFD_ERR_TIMEOUT = -1012          /* btfd did not answer in time (since 1.1) */
 };
+
+/* The timeout of every call when neither the caller nor $BTFD_TIMEOUT_MSEC sets
+ * one: long enough for btfd to download a kernel's BTF from a slow mirror. */
+#define BTFD_DEFAULT_TIMEOUT_MSEC 300000
 
 typedef struct btfd_client btfd_client;
 
@@ -61,7 +71,9 @@ struct btfd_result {
 	int minimized;        /* minimized for the given objects */
 };
 
-/* Connects to btfd. socket_path NULL means $BTFD_SOCKET, else the default socket. */
+/* Connects to btfd. socket_path NULL means $BTFD_SOCKET, else the default socket.
+ * The client's timeout starts as $BTFD_TIMEOUT_MSEC (milliseconds; 0: none),
+ * else BTFD_DEFAULT_TIMEOUT_MSEC; it bounds the connect itself too. */
 int btfd_connect(const char *socket_path, btfd_client **client);
 void btfd_close(btfd_client *client);
 
@@ -75,12 +87,39 @@ void btfd_result_release(struct btfd_result *result);
 const char *btfd_strerror(int err);
 
 struct bpf_object_open_opts;
-/* Sets opts->btf_custom_path to this host's BTF from btfd, written to a private
- * temporary file. Does nothing (returns 0) when /sys/kernel/btf/vmlinux exists,
- * unless $BTFD_FORCE is "1", or when btf_custom_path is already set. */
+/* Sets opts->btf_custom_path to this host's BTF from btfd: "/proc/self/fd/N",
+ * the descriptor btfd passed, kept open (O_CLOEXEC) until btfd_clean_core_btf();
+ * no file is written. Does nothing (returns 0) when /sys/kernel/btf/vmlinux
+ * exists, unless $BTFD_FORCE is "1", or when btf_custom_path is already set. */
 int btfd_ensure_core_btf(struct bpf_object_open_opts *opts);
-/* Undoes btfd_ensure_core_btf(): removes the file and clears btf_custom_path. */
+/* Undoes the btfd_ensure_core_btf*() calls: closes the descriptor and clears
+ * btf_custom_path. A path the caller set is left alone. */
 void btfd_clean_core_btf(struct bpf_object_open_opts *opts);
+
+/* Since 1.1. */
+
+/* Bounds every later call on client to timeout_msec milliseconds, connecting
+ * again included (0: no bound; negative: -EINVAL). A call that runs out of
+ * time returns BTFD_ERR_TIMEOUT and closes the connection; the next call on the
+ * client connects again. */
+int btfd_set_timeout(btfd_client *client, int timeout_msec);
+
+/* Options of the btfd_ensure_core_btf_for_*() helpers; NULL means all defaults.
+ * Set sz to sizeof(struct btfd_core_opts) and every field you do not use to 0. */
+struct btfd_core_opts {
+	size_t sz;               /* sizeof(struct btfd_core_opts) */
+	const char *socket_path; /* NULL: $BTFD_SOCKET, else the default socket */
+	int timeout_msec;        /* 0: $BTFD_TIMEOUT_MSEC, else BTFD_DEFAULT_TIMEOUT_MSEC */
+};
+
+/* As btfd_ensure_core_btf(), with BTF minimized for the BPF object at
+ * object_path (read here and passed to btfd as a descriptor). */
+int btfd_ensure_core_btf_for_file(struct bpf_object_open_opts *opts, const char *object_path,
+				  const struct btfd_core_opts *core_opts);
+/* The same for an object in memory (as bpf_object__open_mem() takes it),
+ * passed to btfd through a sealed memfd. */
+int btfd_ensure_core_btf_for_mem(struct bpf_object_open_opts *opts, const void *object, size_t size,
+				 const struct btfd_core_opts *core_opts);
 
 #ifdef __cplusplus
 }
