@@ -272,3 +272,48 @@ TEST_CASE("under the unit, a local mirror the sandbox hides is refused with the 
   CHECK(check_mirror_visible("/tmpfoo/hub", hides).ok());  // a prefix of a name is not the directory
   CHECK(check_mirror_visible("https://example.org/tmp/hub", hides).ok());
 }
+
+namespace {
+Result<bool> run_flags(Config& c, std::vector<std::string> args, int* exit_code) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  return apply_flags(c, static_cast<int>(args.size()), argv.data(), exit_code);
+}
+}  // namespace
+
+TEST_CASE("--help and --version answer even when the configuration is broken") {
+  test::TempDir dir;
+  test::write_text(dir / "broken.conf", "[Daemon]\nWorkers=lots\n");
+  for (const char* flag : {"--version", "--help", "-h"}) {
+    Config c = default_config();
+    int exit_code = -1;
+    auto go = run_flags(c, {"btfd", "--config", dir / "broken.conf", flag}, &exit_code);
+    REQUIRE_MESSAGE(go.ok(), flag);
+    CHECK_FALSE(*go);
+    CHECK(exit_code == 0);
+  }
+  Config c = default_config();
+  int exit_code = -1;
+  auto go = run_flags(c, {"btfd", "--config", dir / "broken.conf", "--socket", dir / "s"}, &exit_code);
+  REQUIRE_FALSE(go.ok());
+  CHECK(go.error().message == dir / "broken.conf" + ":2: Daemon.Workers: \"lots\" is not a number");
+}
+
+TEST_CASE("under the unit (BTFD_UNIT_HIDES set) a mirror in /tmp stops btfd at start-up; by hand it is fine") {
+  test::TempDir dir;  // under /tmp (or TMPDIR)
+  test::write_text(dir / "empty.conf", "");
+  const std::string mirror = "file://" + dir.path();
+  Config by_hand = default_config();
+  int exit_code = -1;
+  REQUIRE(::unsetenv("BTFD_UNIT_HIDES") == 0);
+  auto ok = run_flags(by_hand, {"btfd", "--config", dir / "empty.conf", "--mirror", mirror}, &exit_code);
+  REQUIRE_MESSAGE(ok.ok(), (ok.ok() ? "" : ok.error().message));
+  std::string top = dir.path().substr(0, dir.path().find('/', 1));  // "/tmp"
+  REQUIRE(::setenv("BTFD_UNIT_HIDES", (top + ":PrivateTmp=yes").c_str(), 1) == 0);
+  Config unit = default_config();
+  auto refused = run_flags(unit, {"btfd", "--config", dir / "empty.conf", "--mirror", mirror}, &exit_code);
+  ::unsetenv("BTFD_UNIT_HIDES");
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message.find("which btfd.service hides (PrivateTmp=yes)") != std::string::npos);
+}
