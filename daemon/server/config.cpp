@@ -1,20 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "server/config.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 
 #include <cstdio>
 #include <cstring>
 #include <functional>
 #include <map>
+#include <optional>
 
 #include "btfd-config.h"
 #include "hub/mirror.hpp"
+#include "transparent/transparent_file.hpp"
 #include "util/fd.hpp"
 
 namespace btfd::server {
 namespace {
+
+constexpr size_t kMaxConfigFile = 1 << 20;
+constexpr size_t kMaxDropIns = 256;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -34,72 +46,170 @@ Result<uint64_t> parse_uint(std::string_view t) {
 }
 
 using Setter = std::function<Status(Config&, std::string_view)>;
+using Getter = std::function<std::string(const Config&)>;
 
-Setter size_key(uint64_t Config::*field) {
-  return [field](Config& c, std::string_view v) -> Status {
-    BTFD_TRY(c.*field, parse_size(v));
-    return {};
-  };
+// A btfd.conf key: how to set it from text, and how to write its current value
+// back in the same syntax (btfd --dump-config, and the test that the shipped
+// btfd.conf, uncommented, is exactly the defaults).
+struct Key {
+  Setter set;
+  Getter get;
+  Key(Setter s, Getter g = {}) : set(std::move(s)), get(std::move(g)) {}
+};
+
+Key size_key(uint64_t Config::*field) {
+  return {[field](Config& c, std::string_view v) -> Status {
+            BTFD_TRY(c.*field, parse_size(v));
+            return {};
+          },
+          [field](const Config& c) { return format_size(c.*field); }};
 }
-Setter uint_key(uint64_t Config::*field) {
-  return [field](Config& c, std::string_view v) -> Status {
-    BTFD_TRY(c.*field, parse_uint(v));
-    return {};
-  };
+Key uint_key(uint64_t Config::*field) {
+  return {[field](Config& c, std::string_view v) -> Status {
+            BTFD_TRY(c.*field, parse_uint(v));
+            return {};
+          },
+          [field](const Config& c) { return std::to_string(c.*field); }};
 }
-Setter unsigned_key(unsigned Config::*field) {
-  return [field](Config& c, std::string_view v) -> Status {
-    BTFD_TRY(uint64_t n, parse_uint(v));
-    if (n == 0 || n > 65536) return make_error(Errc::invalid_argument, "value out of range");
-    c.*field = static_cast<unsigned>(n);
-    return {};
-  };
+Key unsigned_key(unsigned Config::*field) {
+  return {[field](Config& c, std::string_view v) -> Status {
+            BTFD_TRY(uint64_t n, parse_uint(v));
+            if (n == 0 || n > 65536)
+              return make_error(Errc::invalid_argument, std::to_string(n) + " is out of range (1 to 65536)");
+            c.*field = static_cast<unsigned>(n);
+            return {};
+          },
+          [field](const Config& c) { return std::to_string(c.*field); }};
 }
-Setter bool_key(bool Config::*field) {
-  return [field](Config& c, std::string_view v) -> Status {
-    // systemd's spellings
-    if (v == "yes" || v == "true" || v == "on" || v == "1") c.*field = true;
-    else if (v == "no" || v == "false" || v == "off" || v == "0") c.*field = false;
-    else return make_error(Errc::invalid_argument, "expected yes or no");
-    return {};
-  };
+Key bool_key(bool Config::*field) {
+  return {[field](Config& c, std::string_view v) -> Status {
+            // systemd's spellings
+            if (v == "yes" || v == "true" || v == "on" || v == "1") c.*field = true;
+            else if (v == "no" || v == "false" || v == "off" || v == "0") c.*field = false;
+            else return make_error(Errc::invalid_argument, "\"" + std::string(v) + "\" is not yes or no");
+            return {};
+          },
+          [field](const Config& c) { return std::string(c.*field ? "yes" : "no"); }};
 }
-Setter string_key(std::string Config::*field) {
-  return [field](Config& c, std::string_view v) -> Status {
-    c.*field = std::string(v);
-    return {};
-  };
+Key string_key(std::string Config::*field) {
+  return {[field](Config& c, std::string_view v) -> Status {
+            c.*field = std::string(v);
+            return {};
+          },
+          [field](const Config& c) { return c.*field; }};
 }
-Setter list_key(std::vector<std::string> Config::*field) {
-  return [field](Config& c, std::string_view v) -> Status {
-    (c.*field).clear();
-    while (!v.empty()) {
-      v = trim(v);
-      size_t sp = v.find_first_of(" \t");
-      if (!v.substr(0, sp).empty()) (c.*field).emplace_back(v.substr(0, sp));
-      if (sp == std::string_view::npos) break;
-      v.remove_prefix(sp);
-    }
-    return {};
-  };
+// One of a fixed set of words (the allowed ones are named in the error).
+Key choice_key(std::string Config::*field, std::vector<std::string> allowed) {
+  return {[field, allowed](Config& c, std::string_view v) -> Status {
+            for (const auto& a : allowed)
+              if (v == a) {
+                c.*field = a;
+                return {};
+              }
+            std::string list;
+            for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+            return make_error(Errc::invalid_argument, "\"" + std::string(v) + "\" is not one of " + list);
+          },
+          [field](const Config& c) { return c.*field; }};
+}
+Key list_key(std::vector<std::string> Config::*field) {
+  return {[field](Config& c, std::string_view v) -> Status {
+            (c.*field).clear();
+            while (!v.empty()) {
+              v = trim(v);
+              size_t sp = v.find_first_of(" \t");
+              if (!v.substr(0, sp).empty()) (c.*field).emplace_back(v.substr(0, sp));
+              if (sp == std::string_view::npos) break;
+              v.remove_prefix(sp);
+            }
+            return {};
+          },
+          [field](const Config& c) {
+            std::string out;
+            for (const auto& e : c.*field) out += (out.empty() ? "" : " ") + e;
+            return out;
+          }};
 }
 
-// Map= and Alias= add lines to the table; each keeps the file's syntax.
-Setter table_line_key(const char* keyword) {
-  return [keyword](Config& c, std::string_view v) -> Status {
-    std::string line = std::string(keyword) + " " + std::string(v);
-    BTFD_TRY_VOID(DistroMap::parse(line, keyword));
-    c.distro_lines.push_back(std::move(line));
-    return {};
-  };
+// Map= and Alias= add lines to the table; each keeps the file's syntax. An
+// empty assignment drops the lines set so far (systemd's rule for lists).
+Key table_line_key(const char* keyword) {
+  return {[keyword](Config& c, std::string_view v) -> Status {
+            if (v.empty()) {
+              std::erase_if(c.distro_lines, [&](const std::string& l) { return l.rfind(keyword, 0) == 0; });
+              return {};
+            }
+            std::string line = std::string(keyword) + " " + std::string(v);
+            BTFD_TRY_VOID(DistroMap::parse(line, keyword));
+            c.distro_lines.push_back(std::move(line));
+            return {};
+          },
+          [keyword](const Config& c) {
+            std::string out;
+            for (const auto& l : c.distro_lines)
+              if (l.rfind(keyword, 0) == 0) out += (out.empty() ? "" : "\n") + l.substr(std::strlen(keyword) + 1);
+            return out;
+          }};
 }
 
-const std::map<std::string, Setter>& keys() {
-  static const std::map<std::string, Setter> k = {
+// The keys of [Hub] that a [Mirror "PREFIX"] section may set for its mirrors.
+struct NetworkKey {
+  const char* name;
+  std::string MirrorNetwork::*field;
+};
+constexpr NetworkKey kNetworkKeys[] = {
+    {"Proxy", &MirrorNetwork::proxy},
+    {"NoProxy", &MirrorNetwork::no_proxy},
+    {"CAFile", &MirrorNetwork::ca_file},
+    {"ClientCertificate", &MirrorNetwork::client_cert},
+    {"ClientKey", &MirrorNetwork::client_key},
+    {"BearerTokenFile", &MirrorNetwork::bearer_token_file},
+    {"BasicAuthFile", &MirrorNetwork::basic_auth_file},
+};
+Key network_key(std::string MirrorNetwork::*field) {
+  return {[field](Config& c, std::string_view v) -> Status {
+            c.network.*field = std::string(v);
+            return {};
+          },
+          [field](const Config& c) { return c.network.*field; }};
+}
+
+// [Mirror "PREFIX"] -> PREFIX, or nothing for any other section.
+std::optional<std::string> mirror_section(std::string_view section) {
+  constexpr std::string_view head = "Mirror \"";
+  if (section.size() <= head.size() + 1 || section.substr(0, head.size()) != head || section.back() != '"')
+    return std::nullopt;
+  return std::string(section.substr(head.size(), section.size() - head.size() - 1));
+}
+
+Status set_mirror_key(Config& cfg, const std::string& prefix, std::string_view name, std::string_view value) {
+  auto key = std::find_if(std::begin(kNetworkKeys), std::end(kNetworkKeys),
+                          [&](const NetworkKey& k) { return name == k.name; });
+  if (key == std::end(kNetworkKeys)) {
+    std::string list;
+    for (const auto& k : kNetworkKeys) list += (list.empty() ? "" : ", ") + std::string(k.name);
+    return make_error(Errc::invalid_argument, "unknown key \"" + std::string(name) + "\" (a [Mirror] section takes " + list + ")");
+  }
+  auto it = std::find_if(cfg.mirror_network.begin(), cfg.mirror_network.end(),
+                         [&](const auto& m) { return m.first == prefix; });
+  if (it == cfg.mirror_network.end()) it = cfg.mirror_network.insert(it, {prefix, {}});
+  it->second.*(key->field) = std::string(value);
+  return {};
+}
+
+const std::map<std::string, Key>& keys() {
+  static const std::map<std::string, Key> k = {
+      {"Hub.Proxy", network_key(&MirrorNetwork::proxy)},
+      {"Hub.NoProxy", network_key(&MirrorNetwork::no_proxy)},
+      {"Hub.CAFile", network_key(&MirrorNetwork::ca_file)},
+      {"Hub.ClientCertificate", network_key(&MirrorNetwork::client_cert)},
+      {"Hub.ClientKey", network_key(&MirrorNetwork::client_key)},
+      {"Hub.BearerTokenFile", network_key(&MirrorNetwork::bearer_token_file)},
+      {"Hub.BasicAuthFile", network_key(&MirrorNetwork::basic_auth_file)},
       {"Daemon.Socket", string_key(&Config::socket_path)},
       {"Daemon.IdleExitSec", uint_key(&Config::idle_exit_sec)},
       {"Daemon.Workers", unsigned_key(&Config::workers)},
-      {"Daemon.LogLevel", string_key(&Config::log_level)},
+      {"Daemon.LogLevel", choice_key(&Config::log_level, {"error", "warning", "notice", "info", "debug"})},
       {"Daemon.HostRoot", string_key(&Config::host_root)},
       {"Cache.Directory", string_key(&Config::cache_dir)},
       {"Cache.MaxSize", size_key(&Config::cache_budget)},
@@ -113,11 +223,12 @@ const std::map<std::string, Setter>& keys() {
       {"Hub.VerifyChecksums", bool_key(&Config::verify_checksums)},
       {"Daemon.AdminSocket", string_key(&Config::admin_socket)},
       {"Hub.MaxKernelSize", size_key(&Config::max_kernel_size)},
-      {"Distro.Table", [](Config& c, std::string_view v) -> Status {
-         c.distro_table = std::string(v);
-         c.distro_table_required = true;
-         return {};
-       }},
+      {"Distro.Table", {[](Config& c, std::string_view v) -> Status {
+                          c.distro_table = std::string(v);
+                          c.distro_table_required = true;
+                          return {};
+                        },
+                        [](const Config& c) { return c.distro_table; }}},
       {"Distro.Map", table_line_key("map")},
       {"Distro.Alias", table_line_key("alias")},
       {"Limits.MaxConnections", unsigned_key(&Config::max_connections)},
@@ -140,6 +251,13 @@ const std::map<std::string, Setter>& keys() {
       {"Upgrade.RetrySec", uint_key(&Config::prefetch_retry_sec)},
       {"Upgrade.ModuleDirectories", list_key(&Config::module_dirs)},
       {"Upgrade.BootDirectory", string_key(&Config::boot_dir)},
+      {"Transparent.Enable", bool_key(&Config::transparent_enable)},
+      {"Transparent.Path", {[](Config& c, std::string_view v) -> Status {
+                              BTFD_TRY_VOID(transparent::validate_path_template(v));
+                              c.transparent_path = std::string(v);
+                              return {};
+                            },
+                            [](const Config& c) { return c.transparent_path; }}},
   };
   return k;
 }
@@ -148,27 +266,75 @@ const std::map<std::string, Setter>& keys() {
 
 Result<uint64_t> parse_size(std::string_view text) {
   text = trim(text);
-  uint64_t mult = 1;
-  if (!text.empty()) {
-    switch (text.back()) {
-      case 'K': case 'k': mult = 1ull << 10; break;
-      case 'M': case 'm': mult = 1ull << 20; break;
-      case 'G': case 'g': mult = 1ull << 30; break;
-      case 'T': case 't': mult = 1ull << 40; break;
-      default: break;
+  // systemd's size suffixes (base 1024): K, M, G, T, optionally spelled KiB...
+  static const struct {
+    const char* suffix;
+    int shift;
+  } suffixes[] = {{"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"TiB", 40}, {"K", 10}, {"M", 20}, {"G", 30},
+                  {"T", 40},   {"k", 10},   {"m", 20},   {"g", 30},   {"t", 40},  {"B", 0}};
+  std::string_view digits = text;
+  int shift = 0;
+  for (const auto& s : suffixes) {
+    std::string_view suf = s.suffix;
+    if (digits.size() > suf.size() && digits.ends_with(suf)) {
+      digits.remove_suffix(suf.size());
+      shift = s.shift;
+      break;
     }
-    if (mult != 1) text.remove_suffix(1);
   }
-  BTFD_TRY(uint64_t n, parse_uint(text));
-  if (n > UINT64_MAX / mult) return make_error(Errc::invalid_argument, "size too large");
-  return n * mult;
+  auto n = parse_uint(trim(digits));
+  if (!n)
+    return make_error(Errc::invalid_argument,
+                      "\"" + std::string(text) + "\" is not a size (bytes, or with K, M, G, T: 512M, 1G, 1GiB)");
+  if (*n > (UINT64_MAX >> shift)) return make_error(Errc::invalid_argument, "\"" + std::string(text) + "\" is too large");
+  return *n << shift;
+}
+
+std::string format_size(uint64_t bytes) {
+  static const char* units[] = {"", "K", "M", "G", "T"};
+  int u = 0;
+  while (u < 4 && bytes != 0 && bytes % 1024 == 0) bytes /= 1024, ++u;
+  return std::to_string(bytes) + units[u];
+}
+
+std::vector<std::string> config_key_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, key] : keys()) names.push_back(name);
+  return names;
+}
+
+std::string dump_config(const Config& cfg) {
+  // Grouped by section, in the table's (sorted) order.
+  std::string out, section;
+  for (const auto& [name, key] : keys()) {
+    size_t dot = name.find('.');
+    std::string sec = name.substr(0, dot);
+    if (sec != section) {
+      out += (section.empty() ? "[" : "\n[") + sec + "]\n";
+      section = sec;
+    }
+    std::string value = key.get ? key.get(cfg) : "";
+    // Repeatable keys (one value a line) are written one assignment each.
+    size_t start = 0;
+    do {
+      size_t nl = value.find('\n', start);
+      out += name.substr(dot + 1) + "=" + value.substr(start, nl == std::string::npos ? nl : nl - start) + "\n";
+      start = nl == std::string::npos ? nl : nl + 1;
+    } while (start != std::string::npos);
+  }
+  for (const auto& [prefix, net] : cfg.mirror_network) {
+    out += "\n[Mirror \"" + prefix + "\"]\n";
+    for (const auto& k : kNetworkKeys)
+      if (!(net.*(k.field)).empty()) out += std::string(k.name) + "=" + net.*(k.field) + "\n";
+  }
+  return out;
 }
 
 Config default_config() {
   Config c;
   c.cache_dir = BTFD_DEFAULT_CACHE_DIR;
   c.distro_table = BTFD_DEFAULT_DISTRO_TABLE;
-  (void)list_key(&Config::mirrors)(c, BTFD_DEFAULT_HUB);  // space separated, tried in order
+  (void)list_key(&Config::mirrors).set(c, BTFD_DEFAULT_HUB);  // space separated, tried in order
   return c;
 }
 
@@ -189,17 +355,161 @@ Status apply_config_text(Config& cfg, std::string_view text, const std::string& 
     }
     size_t eq = line.find('=');
     if (eq == std::string_view::npos) return make_error(Errc::invalid_argument, where() + "expected Key=Value");
+    if (auto prefix = mirror_section(section)) {
+      if (auto st = set_mirror_key(cfg, *prefix, trim(line.substr(0, eq)), trim(line.substr(eq + 1))); !st)
+        return make_error(Errc::invalid_argument, where() + "[" + section + "]: " + st.error().message);
+      continue;
+    }
     std::string key = section + "." + std::string(trim(line.substr(0, eq)));
     auto it = keys().find(key);
     if (it == keys().end()) return make_error(Errc::invalid_argument, where() + "unknown key \"" + key + "\"");
-    if (auto st = it->second(cfg, trim(line.substr(eq + 1))); !st)
+    if (auto st = it->second.set(cfg, trim(line.substr(eq + 1))); !st)
       return make_error(Errc::invalid_argument, where() + key + ": " + st.error().message);
   }
   return {};
 }
 
+Status load_config_files(Config& cfg, const std::string& path, bool required) {
+  auto text = read_text_file(path, kMaxConfigFile);
+  if (text) {
+    BTFD_TRY_VOID(apply_config_text(cfg, *text, path));
+  } else if (required || text.error().code != Errc::not_found) {
+    return std::move(text).error();
+  }
+  // Drop-ins (systemd style): FILE.d/*.conf in name order, each on top of the last.
+  const std::string dir = path + ".d";
+  UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dfd) {
+    if (errno == ENOENT || errno == ENOTDIR) return {};
+    return make_error(Errc::io, "cannot read \"" + dir + "\": " + std::strerror(errno));
+  }
+  std::vector<std::string> names;
+  DIR* d = ::fdopendir(dfd.release());
+  if (!d) return make_error(Errc::io, "cannot read \"" + dir + "\": " + std::strerror(errno));
+  while (struct dirent* e = ::readdir(d)) {
+    std::string_view n = e->d_name;
+    if (n.size() > 5 && n.ends_with(".conf") && n[0] != '.') names.emplace_back(n);
+  }
+  ::closedir(d);
+  if (names.size() > kMaxDropIns) {
+    return make_error(Errc::invalid_argument, "\"" + dir + "\" holds " + std::to_string(names.size()) +
+                                                  " drop-ins; btfd reads at most " + std::to_string(kMaxDropIns));
+  }
+  std::sort(names.begin(), names.end());
+  for (const auto& n : names) {
+    BTFD_TRY(std::string t, read_text_file(dir + "/" + n, kMaxConfigFile));
+    BTFD_TRY_VOID(apply_config_text(cfg, t, dir + "/" + n));
+  }
+  return {};
+}
+
+Status check_mirror_visible(const std::string& mirror, std::string_view hidden) {
+  std::string url = hub::mirror_base_url(mirror);
+  if (url.rfind("file://", 0) != 0) return {};
+  std::string path = url.substr(7);
+  // "PREFIX:WHY PREFIX:WHY ...", as btfd.service sets it next to the settings it names.
+  while (!hidden.empty()) {
+    hidden = trim(hidden);
+    size_t sp = hidden.find_first_of(" \t");
+    std::string_view item = hidden.substr(0, sp);
+    hidden = sp == std::string_view::npos ? std::string_view{} : hidden.substr(sp);
+    size_t colon = item.find(':');
+    std::string prefix(item.substr(0, colon));
+    std::string why(colon == std::string_view::npos ? "the unit's sandbox" : item.substr(colon + 1));
+    if (prefix.empty()) continue;
+    if (path == prefix || path.rfind(prefix + "/", 0) == 0)
+      return make_error(Errc::invalid_argument,
+                        "mirror \"" + mirror + "\" is under " + prefix + ", which btfd.service hides (" + why +
+                            "): move the mirror elsewhere, e.g. /srv/btfhub or /var/lib/btfhub");
+  }
+  return {};
+}
+
+namespace {
+
+// A file a network key names: absolute, or a relative name that is one of the
+// unit's credentials (LoadCredential=NAME:PATH puts it in $CREDENTIALS_DIRECTORY,
+// readable by btfd's dynamic user while the source stays root's). It must be
+// readable now; its contents are never read here.
+Result<std::string> network_file(const char* key, const std::string& value, const char* credentials_dir) {
+  if (value.empty()) return value;
+  std::string path = value;
+  if (value[0] != '/') {
+    if (value.find('/') != std::string::npos || value == "." || value == "..")
+      return make_error(Errc::invalid_argument, std::string(key) + "=" + value +
+                                                    ": not an absolute path nor a credential name (LoadCredential=)");
+    if (!credentials_dir || !*credentials_dir)
+      return make_error(Errc::invalid_argument, std::string(key) + "=" + value +
+                                                    ": a relative name is a systemd credential, but CREDENTIALS_DIRECTORY "
+                                                    "is not set (add LoadCredential=" + value + ":PATH to btfd.service)");
+    path = std::string(credentials_dir) + "/" + value;
+  }
+  if (::access(path.c_str(), R_OK) != 0)
+    return sys_error(errno, std::string(key) + "=" + value + ": \"" + path + "\" cannot be read");
+  return path;
+}
+
+bool prefix_matches(const std::string& prefix, const std::string& mirror) {
+  return mirror.rfind(prefix, 0) == 0 || hub::mirror_base_url(mirror).rfind(prefix, 0) == 0;
+}
+
+Result<hub::Transport> transport_of(const MirrorNetwork& net, const char* credentials_dir) {
+  hub::Transport t;
+  if (!net.proxy.empty()) {
+    size_t sep = net.proxy.find("://");
+    static const std::string_view schemes[] = {"http", "https", "socks4", "socks4a", "socks5", "socks5h"};
+    if (sep != std::string::npos &&
+        std::find(std::begin(schemes), std::end(schemes), std::string_view(net.proxy).substr(0, sep)) == std::end(schemes))
+      return make_error(Errc::invalid_argument, "Proxy=" + net.proxy + ": the scheme is not http, https, socks4, socks4a, socks5 or socks5h");
+    t.proxy = net.proxy;
+  }
+  if (!net.no_proxy.empty()) t.no_proxy = net.no_proxy;
+  BTFD_TRY(t.ca_file, network_file("CAFile", net.ca_file, credentials_dir));
+  BTFD_TRY(t.client_cert, network_file("ClientCertificate", net.client_cert, credentials_dir));
+  BTFD_TRY(t.client_key, network_file("ClientKey", net.client_key, credentials_dir));
+  if (!t.client_key.empty() && t.client_cert.empty())
+    return make_error(Errc::invalid_argument, "ClientKey= is set without ClientCertificate=");
+  if (!net.bearer_token_file.empty() && !net.basic_auth_file.empty())
+    return make_error(Errc::invalid_argument, "BearerTokenFile= and BasicAuthFile= are both set: a mirror takes one");
+  if (!net.bearer_token_file.empty()) {
+    t.auth = "bearer";
+    BTFD_TRY(t.auth_file, network_file("BearerTokenFile", net.bearer_token_file, credentials_dir));
+  } else if (!net.basic_auth_file.empty()) {
+    t.auth = "basic";
+    BTFD_TRY(t.auth_file, network_file("BasicAuthFile", net.basic_auth_file, credentials_dir));
+  }
+  return t;
+}
+
+}  // namespace
+
+Result<std::vector<hub::Transport>> mirror_transports(const Config& cfg, const char* credentials_dir) {
+  for (const auto& [prefix, net] : cfg.mirror_network) {
+    if (std::none_of(cfg.mirrors.begin(), cfg.mirrors.end(), [&](const std::string& m) { return prefix_matches(prefix, m); }))
+      return make_error(Errc::invalid_argument, "[Mirror \"" + prefix + "\"] matches none of the mirrors (Hub.Mirrors)");
+  }
+  std::vector<hub::Transport> out;
+  for (const auto& m : cfg.mirrors) {
+    MirrorNetwork net = cfg.network;
+    const std::pair<std::string, MirrorNetwork>* best = nullptr;
+    for (const auto& section : cfg.mirror_network)
+      if (prefix_matches(section.first, m) && (!best || section.first.size() > best->first.size())) best = &section;
+    if (best) {
+      for (const auto& k : kNetworkKeys)
+        if (!(best->second.*(k.field)).empty()) net.*(k.field) = best->second.*(k.field);
+    }
+    auto t = transport_of(net, credentials_dir);
+    if (!t) return std::move(t).error().wrap("mirror \"" + m + "\"" + (best ? " ([Mirror \"" + best->first + "\"])" : ""));
+    out.push_back(std::move(*t));
+  }
+  return out;
+}
+
 Status finish_config(Config& cfg) {
+  if (const char* hidden = std::getenv("BTFD_UNIT_HIDES"))
+    for (const auto& m : cfg.mirrors) BTFD_TRY_VOID(check_mirror_visible(m, hidden));
   for (const auto& m : cfg.mirrors) BTFD_TRY_VOID(hub::validate_mirror(m));
+  BTFD_TRY(cfg.transports, mirror_transports(cfg, std::getenv("CREDENTIALS_DIRECTORY")));
   return load_distro_table(cfg);
 }
 
@@ -240,13 +550,14 @@ static void usage() {
       "  --modules-dir DIR      modules directory to watch for new kernels (repeatable)\n"
       "  --boot-dir DIR         boot directory to watch for new kernels\n"
       "  --log-level LEVEL      error, warning, notice, info, debug\n"
+      "  --dump-config          print the configuration in effect (files, drop-ins, flags) and exit\n"
       "  --version              print the version and exit\n");
 }
 
 Result<bool> apply_flags(Config& cfg, int argc, char** argv, int* exit_code) {
   enum {
     kConfig = 256, kSocket, kCacheDir, kBudget, kMirror, kConnect, kTimeout, kIdle, kHostRoot, kWorkers, kGroup,
-    kLog, kVersion, kHelp, kModules, kBoot, kAdmin
+    kLog, kVersion, kHelp, kModules, kBoot, kAdmin, kDump
   };
   static const struct option opts[] = {
       {"config", required_argument, nullptr, kConfig},    {"socket", required_argument, nullptr, kSocket},
@@ -256,24 +567,32 @@ Result<bool> apply_flags(Config& cfg, int argc, char** argv, int* exit_code) {
       {"host-root", required_argument, nullptr, kHostRoot}, {"workers", required_argument, nullptr, kWorkers},
       {"allow-group", required_argument, nullptr, kGroup}, {"log-level", required_argument, nullptr, kLog},
       {"modules-dir", required_argument, nullptr, kModules}, {"boot-dir", required_argument, nullptr, kBoot},
-      {"admin-socket", required_argument, nullptr, kAdmin},
+      {"admin-socket", required_argument, nullptr, kAdmin}, {"dump-config", no_argument, nullptr, kDump},
       {"version", no_argument, nullptr, kVersion},        {"help", no_argument, nullptr, kHelp},
       {nullptr, 0, nullptr, 0},
   };
-  // First pass: the config file, so that flags override it whatever their order.
+  // First pass: --help and --version answer whatever the configuration holds
+  // (even a broken one), then the config file, so that flags override it
+  // whatever their order.
   std::string config_path = BTFD_DEFAULT_CONFIG;
-  bool explicit_config = false;
+  bool explicit_config = false, dump = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    if (a == "--") break;
+    if (a == "--help" || a == "-h") {
+      usage();
+      *exit_code = 0;
+      return false;
+    }
+    if (a == "--version") {
+      std::printf("btfd %s\n", BTFD_VERSION);
+      *exit_code = 0;
+      return false;
+    }
     if (a == "--config" && i + 1 < argc) config_path = argv[++i], explicit_config = true;
     else if (a.rfind("--config=", 0) == 0) config_path = a.substr(9), explicit_config = true;
   }
-  auto text = read_text_file(config_path, 1 << 20);
-  if (text) {
-    BTFD_TRY_VOID(apply_config_text(cfg, *text, config_path));
-  } else if (explicit_config || text.error().code != Errc::not_found) {
-    return std::move(text).error();
-  }
+  BTFD_TRY_VOID(load_config_files(cfg, config_path, explicit_config));
   bool mirrors_from_flags = false;
   optind = 1;
   int c;
@@ -295,13 +614,14 @@ Result<bool> apply_flags(Config& cfg, int argc, char** argv, int* exit_code) {
         mirrors_from_flags = true;
         cfg.mirrors.push_back(v);
         break;
-      case kConnect: st = keys().at("Hub.ConnectTimeoutMSec")(cfg, v); break;
-      case kTimeout: st = keys().at("Hub.TimeoutMSec")(cfg, v); break;
-      case kIdle: st = keys().at("Daemon.IdleExitSec")(cfg, v); break;
+      case kConnect: st = keys().at("Hub.ConnectTimeoutMSec").set(cfg, v); break;
+      case kTimeout: st = keys().at("Hub.TimeoutMSec").set(cfg, v); break;
+      case kIdle: st = keys().at("Daemon.IdleExitSec").set(cfg, v); break;
       case kHostRoot: cfg.host_root = v; break;
-      case kWorkers: st = keys().at("Daemon.Workers")(cfg, v); break;
+      case kWorkers: st = keys().at("Daemon.Workers").set(cfg, v); break;
       case kGroup: cfg.allow_group = v; break;
-      case kLog: cfg.log_level = v; break;
+      case kLog: st = keys().at("Daemon.LogLevel").set(cfg, v); break;
+      case kDump: dump = true; break;
       case kModules: {
         static bool first = true;
         if (first) cfg.module_dirs.clear();
@@ -338,6 +658,11 @@ Result<bool> apply_flags(Config& cfg, int argc, char** argv, int* exit_code) {
     }
   }
   BTFD_TRY_VOID(finish_config(cfg));
+  if (dump) {
+    std::fputs(dump_config(cfg).c_str(), stdout);
+    *exit_code = 0;
+    return false;
+  }
   return true;
 }
 

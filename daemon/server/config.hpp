@@ -10,10 +10,20 @@
 #include <string>
 #include <vector>
 
+#include "hub/http_fetch.hpp"
 #include "kernel/distro_map.hpp"
 #include "util/result.hpp"
 
 namespace btfd::server {
+
+// How mirrors are reached: [Hub] for all, a [Mirror "URL-PREFIX"] section for the
+// mirrors whose URL starts with the prefix (the longest prefix wins). Each key
+// is a path or a host list; "" leaves it to the level below. Credentials are
+// files: a relative name is one of the unit's credentials ($CREDENTIALS_DIRECTORY,
+// systemd's LoadCredential=).
+struct MirrorNetwork {
+  std::string proxy, no_proxy, ca_file, client_cert, client_key, bearer_token_file, basic_auth_file;
+};
 
 struct Config {
   // [Daemon]
@@ -38,6 +48,9 @@ struct Config {
   // mistake (a mirror down, a typo since fixed) can cost.
   uint64_t negative_ttl_sec = 3600;
   uint64_t max_kernel_size = 128ull << 20;  // unpacked; the largest real kernel BTF is ~44 MB
+  MirrorNetwork network;                                         // [Hub] Proxy=, CAFile=, ...
+  std::vector<std::pair<std::string, MirrorNetwork>> mirror_network;  // [Mirror "PREFIX"], in file order
+  std::vector<hub::Transport> transports;  // per mirror, resolved by finish_config
   // [Distro] The os-release -> archive directory table: the file (the installed
   // one by default; the built-in copy when it is absent), then btfd.conf's
   // Map= and Alias= lines ("map ..." / "alias ..." in the file's format) on top.
@@ -70,10 +83,16 @@ struct Config {
   uint64_t prefetch_retry_sec = 5;   // first delay before retrying a failed prefetch; doubles, 5 tries
   std::vector<std::string> module_dirs{"/lib/modules", "/usr/lib/modules"};
   std::string boot_dir = "/boot";
+  // [Transparent] Off by default. btfctl transparent (root: the kernel hooks,
+  // btfd-transparent.service) installs btfd's BTF where unmodified libbpf and
+  // cilium/ebpf look; the daemon never writes there.
+  bool transparent_enable = false;
+  std::string transparent_path = "/lib/modules/%v/vmlinux-%v";  // transparent/transparent_file.hpp says why
 };
 
 Config default_config();
-// Applies a config file's text; unknown sections/keys are errors naming the line.
+// Applies a config file's text; unknown sections/keys are errors naming the line
+// and, for a bad value, the allowed values or range.
 Status apply_config_text(Config& cfg, std::string_view text, const std::string& origin);
 // Parses argv; returns false and sets *exit_code when the program should exit
 // (--help, --version, bad flag).
@@ -82,9 +101,27 @@ Result<bool> apply_flags(Config& cfg, int argc, char** argv, int* exit_code);
 // mirror's scheme and, for local ones, that the directory exists (apply_flags
 // calls it; remote mirrors are not contacted, so an offline host still starts).
 Status finish_config(Config& cfg);
+// Each mirror's Transport: [Hub]'s network keys with the longest matching
+// [Mirror "PREFIX"] on top, credential names resolved in credentials_dir (the
+// unit's $CREDENTIALS_DIRECTORY), every file checked readable. A section that
+// matches no mirror is an error (a typo would silently send no credentials).
+Result<std::vector<hub::Transport>> mirror_transports(const Config& cfg, const char* credentials_dir);
 // The distro table part alone (btfctl host shows the archive path with it).
 Status load_distro_table(Config& cfg);
-// "64M", "1G", "4096" -> bytes.
+// "4096", "64M", "1G", "1GiB" -> bytes (systemd's suffixes, base 1024).
 Result<uint64_t> parse_size(std::string_view text);
+// Bytes back to the shortest exact form parse_size reads: 1073741824 -> "1G".
+std::string format_size(uint64_t bytes);
+// The main file (an error if missing only when `required`), then PATH.d/*.conf
+// in name order; each error names file:line.
+Status load_config_files(Config& cfg, const std::string& path, bool required);
+// Every key "Section.Key" btfd.conf knows, and the configuration written back in
+// btfd.conf syntax (btfd --dump-config).
+std::vector<std::string> config_key_names();
+std::string dump_config(const Config& cfg);
+// Under btfd.service, BTFD_UNIT_HIDES ("PREFIX:WHY ...") names what the sandbox
+// hides (PrivateTmp=, ProtectHome=): a local mirror there would look empty, so it
+// is refused at start-up with the reason.
+Status check_mirror_visible(const std::string& mirror, std::string_view hidden);
 
 }  // namespace btfd::server
