@@ -13,6 +13,7 @@ packages=(
   clang llvm libclang-rt-14-dev bpftool pahole python3 xz-utils gzip tar curl systemd
   python3-yaml  # checks docs/examples/daemonset.yaml
   iproute2 util-linux
+  openssl  # the hub-network test makes its CA and certificates at test time
   # the Go client (clients/go): Go 1.19 and cilium/ebpf 0.9.1, built offline
   golang-go golang-github-cilium-ebpf-dev
   # packaging: .deb and .rpm builds, lintian
