@@ -484,13 +484,13 @@ Result<RelocValue> relo_value(const Spec& s, uint32_t kind) {
   return v;
 }
 
-std::string format_spec(const Spec& s) {
+std::string format_access(const Spec& s) {
   const struct btf_type* root = s.btf->type_by_id(s.root_type_id);
   static const char* const kinds[] = {"void", "int", "ptr", "array", "struct", "union", "enum", "fwd", "typedef",
                                       "volatile", "const", "restrict", "func", "func_proto", "var", "datasec",
                                       "float", "decl_tag", "type_tag", "enum64"};
   int k = root ? btf_kind(root) : 0;
-  std::string out = "[" + std::to_string(s.root_type_id) + "] " + (k < 20 ? kinds[k] : "?") + " ";
+  std::string out = std::string(k < 20 ? kinds[k] : "?") + " ";
   auto n = root ? name_of(s.btf, root->name_off) : std::string_view();
   out += n.empty() ? "<anon>" : std::string(n);
   if (is_enum_kind(s.kind) && !s.spec.empty()) return out + "::" + (s.spec[0].name ? s.spec[0].name : "?");
@@ -499,6 +499,12 @@ std::string format_spec(const Spec& s) {
     if (s.spec[i].name) out += std::string(".") + s.spec[i].name;
     else out += "[" + std::to_string(s.spec[i].idx) + "]";
   }
+  return out;
+}
+
+std::string format_spec(const Spec& s) {
+  std::string out = "[" + std::to_string(s.root_type_id) + "] " + format_access(s);
+  if (!is_field_kind(s.kind)) return out;
   out += " (";
   for (size_t i = 0; i < s.raw.size(); ++i) out += (i ? ":" : "") + std::to_string(s.raw[i]);
   out += " @ offset " + std::to_string(s.bit_offset / 8);

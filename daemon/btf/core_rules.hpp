@@ -67,5 +67,8 @@ Result<RelocValue> relo_value(const Spec& spec, uint32_t kind);
 
 // "[5] struct task_struct.real_parent (0:95 @ offset 1280)"
 std::string format_spec(const Spec& spec);
+// The same without the type id and the offsets: "struct task_struct.real_parent",
+// "enum bpf_map_type::BPF_MAP_TYPE_RINGBUF", "struct file" (what a report names).
+std::string format_access(const Spec& spec);
 
 }  // namespace btfd::btf

@@ -39,6 +39,7 @@ struct RelocContext {
   const ObjectFile& obj;
   const CoreRelo& relo;
   std::string section;
+  bool report_ambiguity = false;
   std::string where() const {
     // Both come from the client's object: not necessarily UTF-8.
     return "\"" + valid_utf8(obj.name) + "\": section '" + valid_utf8(section) + "' relo #" + std::to_string(relo.index);
@@ -61,6 +62,7 @@ Status process_relo(const KernelBtf& kernel, RelocContext& ctx,
   auto local_spec = parse_local_spec(local, r.type_id, access, r.kind);
   if (!local_spec) return std::move(local_spec).error().wrap(ctx.where());
   report.local_spec = format_spec(*local_spec);
+  report.access = format_access(*local_spec);
   if (r.kind == BPF_CORE_TYPE_ID_LOCAL) {
     report.skipped = true;
     return {};
@@ -94,19 +96,27 @@ Status process_relo(const KernelBtf& kernel, RelocContext& ctx,
     if (m == 0) continue;
     auto val = relo_value(targ, r.kind);
     if (!val) return std::move(val).error().wrap(ctx.where());
+    std::string ambiguity;
     if (matched.empty()) {
       first_spec = targ;
       first_val = *val;
     } else if (targ.bit_offset != first_spec.bit_offset) {
-      return make_error(Errc::ambiguous, ctx.where() + ": field offset ambiguity: " +
-                                             std::to_string(first_spec.bit_offset / 8) + " != " +
-                                             std::to_string(targ.bit_offset / 8) + " (candidates [" +
-                                             std::to_string(matched.front()) + "] and [" + std::to_string(cand) + "])");
+      ambiguity = "field offset ambiguity: " + std::to_string(first_spec.bit_offset / 8) + " != " +
+                  std::to_string(targ.bit_offset / 8) + " (candidates [" + std::to_string(matched.front()) + "] and [" +
+                  std::to_string(cand) + "])";
     } else if (val->poison != first_val.poison || val->value != first_val.value) {
-      return make_error(Errc::ambiguous, ctx.where() + ": relocation decision ambiguity: " +
-                                             std::to_string(first_val.value) + " != " + std::to_string(val->value) +
-                                             " (candidates [" + std::to_string(matched.front()) + "] and [" +
-                                             std::to_string(cand) + "])");
+      ambiguity = "relocation decision ambiguity: " + std::to_string(first_val.value) + " != " +
+                  std::to_string(val->value) + " (candidates [" + std::to_string(matched.front()) + "] and [" +
+                  std::to_string(cand) + "])";
+    }
+    if (!ambiguity.empty()) {
+      if (!ctx.report_ambiguity) return make_error(Errc::ambiguous, ctx.where() + ": " + ambiguity);
+      // libbpf stops at the first disagreeing candidate too.
+      report.ambiguity = std::move(ambiguity);
+      report.candidates = static_cast<uint32_t>(cands.size());
+      report.matches = static_cast<uint32_t>(matched.size() + 1);
+      report.target_spec = format_spec(first_spec);
+      return {};
     }
     matched.push_back(cand);
     if (is_field_kind(r.kind)) BTFD_TRY_VOID(marker.mark_field_path(targ));
@@ -241,7 +251,8 @@ Result<KernelBtf::NameFilter> lookup_names(std::span<const ObjectInput> objects)
   return names;
 }
 
-Result<MinimizeResult> minimize(const KernelBtf& kernel, std::span<const ObjectInput> objects) {
+Result<MinimizeResult> minimize(const KernelBtf& kernel, std::span<const ObjectInput> objects,
+                                const MinimizeOptions& options) {
   Marker marker(kernel.btf());
   MinimizeResult result;
   for (const ObjectInput& in : objects) {
@@ -249,7 +260,7 @@ Result<MinimizeResult> minimize(const KernelBtf& kernel, std::span<const ObjectI
     std::unordered_map<uint32_t, std::vector<uint32_t>> cand_cache;  // per object, as libbpf
     for (const CoreRelo& r : obj.relos) {
       const char* sec = obj.view.name_by_offset(r.sec_name_off);
-      RelocContext ctx{obj, r, sec ? sec : "?"};
+      RelocContext ctx{obj, r, sec ? sec : "?", options.report_ambiguity};
       if (!sec) return make_error(Errc::invalid_argument, ctx.where() + ": section name offset is invalid");
       RelocReport rep;
       rep.object = obj.name;
@@ -260,6 +271,7 @@ Result<MinimizeResult> minimize(const KernelBtf& kernel, std::span<const ObjectI
       result.relocs.push_back(std::move(rep));
     }
   }
+  if (!options.emit) return result;
   marker.keep_pointer_size_hint();
   BTFD_TRY(result.btf, emit(kernel.btf(), marker, &result.types));
   return result;

@@ -27,10 +27,23 @@ struct RelocReport {
   uint32_t insn = 0;         // instruction index in the section
   std::string kind;          // libbpf's name, e.g. "byte_off"
   std::string local_spec;    // "[5] struct task_struct.real_parent (0:95 @ offset 1280)"
+  std::string access;        // the local spec without ids and offsets: "struct task_struct.real_parent"
   std::string target_spec;   // first matching candidate's spec, or "" when none matched
   uint32_t candidates = 0;   // candidates examined
   uint32_t matches = 0;      // candidates that matched (all of them are kept)
   bool skipped = false;      // TYPE_ID_LOCAL: needs no target BTF
+  // With MinimizeOptions::report_ambiguity: libbpf's ambiguity error for this
+  // relocation (libbpf fails the object's load on it), else "".
+  std::string ambiguity;
+};
+
+struct MinimizeOptions {
+  // false: relocate and report only, no BTF is emitted (btfctl check).
+  bool emit = true;
+  // true: an ambiguous relocation is reported in RelocReport::ambiguity and the
+  // run goes on (a compatibility report lists it); false: it fails the run, as
+  // there is no BTF that would make libbpf load the object.
+  bool report_ambiguity = false;
 };
 
 struct MinimizeResult {
@@ -42,7 +55,8 @@ struct MinimizeResult {
 // The essential names minimize() will look up in the kernel for these objects
 // (what a one-shot run indexes); fails as minimize() would on a bad object.
 Result<KernelBtf::NameFilter> lookup_names(std::span<const ObjectInput> objects);
-Result<MinimizeResult> minimize(const KernelBtf& kernel, std::span<const ObjectInput> objects);
+Result<MinimizeResult> minimize(const KernelBtf& kernel, std::span<const ObjectInput> objects,
+                                const MinimizeOptions& options = {});
 nlohmann::json report_to_json(const std::vector<RelocReport>& relocs);
 
 }  // namespace btfd::btf
