@@ -14,6 +14,7 @@ int cmd_gc(const Globals&, std::vector<std::string>&);
 int cmd_verify(const Globals&, std::vector<std::string>&);
 int cmd_prefetch(const Globals&, std::vector<std::string>&);
 int cmd_refresh(const Globals&, std::vector<std::string>&);
+int cmd_check(const Globals&, std::vector<std::string>&);
 
 const std::vector<Command>& command_table() {
   static const std::vector<Command> table = {
@@ -30,6 +31,11 @@ const std::vector<Command>& command_table() {
       {"verify", "", "Re-hash every cached blob; damaged ones are dropped (refetched when next asked).", cmd_verify},
       {"minimize", "KERNEL_BTF OBJECT... -o OUT [--report]",
        "Minimize a kernel BTF for CO-RE objects, locally (like bpftool gen min_core_btf).", cmd_minimize},
+      {"check",
+       "OBJECT... --from MIRROR|DIR [--distro ID] [--version V] [--arch A] [--release-glob GLOB] [--html FILE] "
+       "[-j N]",
+       "Which CO-RE relocations resolve on which kernels of a btfhub-archive source, per program (local).",
+       cmd_check},
       {"host", "[--host-root DIR] [--config FILE]",
        "Show this host's kernel identity and its BTF source: native or the archive path (local, no daemon).", cmd_host},
   };

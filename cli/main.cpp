@@ -18,6 +18,19 @@ static void print_help() {
   std::printf("\nRun 'btfctl COMMAND --help' for a command's options.\n");
 }
 
+// Takes "-j" out of a command's arguments unless a number follows it.
+static bool take_short_json(std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--") break;
+    if (args[i] != "-j") continue;
+    const std::string next = i + 1 < args.size() ? args[i + 1] : "";
+    if (!next.empty() && next.find_first_not_of("0123456789") == std::string::npos) continue;
+    args.erase(args.begin() + static_cast<long>(i));
+    return true;
+  }
+  return false;
+}
+
 int main(int argc, char** argv) {
   Globals g;
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -48,8 +61,9 @@ int main(int argc, char** argv) {
   }
   std::string name = args[i];
   std::vector<std::string> rest(args.begin() + static_cast<long>(i) + 1, args.end());
-  // Global flags are also accepted after the command, bpftool-style.
-  if (take_flag(rest, "--json") || take_flag(rest, "-j")) g.json = true;
+  // Global flags are also accepted after the command, bpftool-style; there,
+  // "-j N" (a number follows) is the command's job count (check, gen), not --json.
+  if (take_flag(rest, "--json") || take_short_json(rest)) g.json = true;
   if (take_flag(rest, "--pretty")) g.json = g.pretty = true;
   if (take_flag(rest, "--quiet") || take_flag(rest, "-q")) g.quiet = true;
   if (name == "help") {

@@ -3,7 +3,7 @@
 _btfctl() {
 	local cur prev words cword
 	_init_completion || return
-	local commands="get list prefetch refresh status stats gc verify minimize host help"
+	local commands="get list prefetch refresh status stats gc verify minimize check host help"
 	local globals="--json --pretty --quiet --socket --version --help"
 	local cmd="" i
 	for ((i = 1; i < cword; i++)); do
@@ -16,6 +16,8 @@ _btfctl() {
 	case $prev in
 		--socket) _filedir; return ;;
 		--object|-o|--output|--host-root|--config) _filedir; return ;;
+		--from) _filedir -d; return ;;
+		--html) _filedir; return ;;
 	esac
 	case $cmd in
 		"") COMPREPLY=($(compgen -W "$commands $globals" -- "$cur")) ;;
@@ -23,6 +25,7 @@ _btfctl() {
 		prefetch) COMPREPLY=($(compgen -W "--distro --distro-version --arch --release --no-pin --json" -- "$cur")) ;;
 		stats) COMPREPLY=($(compgen -W "--prometheus --json" -- "$cur")) ;;
 		minimize) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-o --report --json" -- "$cur")) || _filedir ;;
+		check) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--from --distro --version --arch --release-glob --html -j --json" -- "$cur")) || _filedir ;;
 		host) COMPREPLY=($(compgen -W "--host-root --config --json" -- "$cur")) ;;
 		help) COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
 		*) COMPREPLY=($(compgen -W "--json --help" -- "$cur")) ;;
