@@ -48,7 +48,7 @@ std::string issue_text(const Issue& i) {
 std::string cell_html(const Object& obj, const Cell& cell, size_t prog) {
   // The program's own issues plus the subprogram ones that count against it.
   const std::string* name = prog < obj.programs.programs.size() ? &obj.programs.programs[prog].name : nullptr;
-  std::string failing, absent;
+  std::string failing, absent, reasons;
   size_t n_absent = 0;
   for (const Issue& i : cell.issues) {
     if (name && !i.program.empty() && i.program != *name) continue;
@@ -58,6 +58,7 @@ std::string cell_html(const Object& obj, const Cell& cell, size_t prog) {
       ++n_absent;
     } else {
       failing += li;
+      if (reasons.find(i.reason) == std::string::npos) reasons += (reasons.empty() ? "" : "; ") + i.reason;
     }
   }
   bool loads = name ? bool(cell.program_loads[prog]) : cell.loads();
@@ -65,12 +66,13 @@ std::string cell_html(const Object& obj, const Cell& cell, size_t prog) {
     return "<td class=\"fail\" title=\"" + esc(cell.error) + "\"><details><summary>error</summary><ul><li>" +
            esc(cell.error) + "</li></ul></details></td>";
   if (loads) {
-    std::string title = std::to_string(cell.relocations) + " relocations";
+    std::string title = "the object's " + std::to_string(cell.relocations) + " relocations";
     if (!n_absent) return "<td class=\"ok\" title=\"" + title + " resolve\">ok</td>";
     return "<td class=\"ok\" title=\"" + title + ", " + std::to_string(n_absent) +
            " resolve as absent (0)\"><details><summary>ok</summary><ul>" + absent + "</ul></details></td>";
   }
-  return "<td class=\"fail\"><details><summary>fails</summary><ul>" + failing + absent + "</ul></details></td>";
+  return "<td class=\"fail\" title=\"" + esc(reasons) + "\"><details><summary>fails</summary><ul>" + failing + absent +
+         "</ul></details></td>";
 }
 
 }  // namespace
