@@ -9,5 +9,13 @@ if [ "$exported" != "$listed" ]; then
   echo "exported symbols differ from $map"; exit 1
 fi
 [ -n "$exported" ] || { echo "no symbols exported"; exit 1; }
+# Each symbol keeps the version node the map gives it (a 1.0 symbol moved to a
+# later node would break every program linked against 1.0).
+versioned=$(nm -D --defined-only "$lib" | awk '$3 ~ /@@LIBBTFD_/ {split($3, a, "@@"); print a[1], a[2]}' | sort)
+mapped=$(awk '/^LIBBTFD_[0-9.]+ *\{/ {node=$1} /^[[:space:]]*btfd_[a-z_0-9]*;/ {gsub(/[[:space:];]/, ""); print $0, node}' "$map" | sort)
+if [ "$versioned" != "$mapped" ]; then
+  diff <(echo "$mapped") <(echo "$versioned") || true
+  echo "symbol versions differ from $map"; exit 1
+fi
 objdump -p "$lib" | grep -q 'SONAME.*libbtfd.so.1' || { echo "soname is not libbtfd.so.1"; exit 1; }
 echo "ok: $(echo "$exported" | wc -l) symbols"
