@@ -87,6 +87,8 @@ static hub::Options hub_options(const Config& c) {
   o.download.max_bytes = c.max_download;
   o.temp_dir = c.cache_dir;  // staging on the same file system as the store
   o.verify_checksums = c.verify_checksums;
+  o.transports = c.transports;
+  o.sums_cache = c.cache_dir + "/sums";  // SHA256SUMS with their validators (asked for conditionally)
   o.extract.max_output_bytes = c.max_kernel_size;
   return o;
 }

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// btfd.conf's network keys: [Hub] for every mirror, [Mirror "PREFIX"] on top
+// for the mirrors it matches, credentials as files (absolute, or a name in the
+// unit's credentials directory).
+#include <doctest/doctest.h>
+
+#include "server/config.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace btfd;
+using namespace btfd::server;
+namespace test = btfd::test;
+
+namespace {
+Config with(const std::string& text) {
+  Config c = default_config();
+  auto st = apply_config_text(c, text, "btfd.conf");
+  REQUIRE_MESSAGE(st.ok(), (st.ok() ? "" : st.error().message));
+  return c;
+}
+}  // namespace
+
+TEST_CASE("network keys: [Hub] applies to every mirror, the longest matching [Mirror] prefix overrides") {
+  test::TempDir dir;
+  test::write_text(dir / "ca.pem", "ca");
+  test::write_text(dir / "site.pem", "cert");
+  test::write_text(dir / "token", "t");
+  Config c = with("[Hub]\nMirrors=https://btf.internal.example/hub https://public.example/archive\n"
+                  "Proxy=http://proxy.example:3128\nNoProxy=.internal.example\n"
+                  "[Mirror \"https://btf.internal.example\"]\nCAFile=" + dir / "ca.pem" + "\nNoProxy=*\n"
+                  "[Mirror \"https://btf.internal.example/hub\"]\nClientCertificate=" + dir / "site.pem" +
+                  "\nBearerTokenFile=" + dir / "token" + "\n");
+  auto t = mirror_transports(c, nullptr);
+  REQUIRE_MESSAGE(t.ok(), (t.ok() ? "" : t.error().message));
+  REQUIRE(t->size() == 2);
+  const hub::Transport& internal = (*t)[0];
+  CHECK(internal.proxy == std::optional<std::string>("http://proxy.example:3128"));
+  CHECK(internal.no_proxy == std::optional<std::string>(".internal.example"));  // the longest section wins whole keys...
+  CHECK(internal.ca_file.empty());                                               // ...not merged with shorter ones
+  CHECK(internal.client_cert == dir / "site.pem");
+  CHECK(internal.auth == "bearer");
+  CHECK(internal.auth_file == dir / "token");
+  const hub::Transport& pub = (*t)[1];
+  CHECK(pub.proxy == std::optional<std::string>("http://proxy.example:3128"));
+  CHECK(pub.auth.empty());
+  CHECK(pub.ca_file.empty());
+  // The sections are written back by --dump-config.
+  std::string dump = dump_config(c);
+  CHECK(dump.find("[Mirror \"https://btf.internal.example/hub\"]\nClientCertificate=" + dir / "site.pem") !=
+        std::string::npos);
+  // Unset, nothing is passed on: libcurl's defaults.
+  auto plain = mirror_transports(default_config(), nullptr);
+  REQUIRE(plain.ok());
+  for (const auto& p : *plain) CHECK(p == hub::Transport{});
+}
+
+TEST_CASE("network keys: credentials by name come from the unit's credentials directory") {
+  test::TempDir dir;
+  test::write_text(dir / "hub-auth", "user:pass");
+  Config c = with("[Hub]\nMirrors=https://m.example\nBasicAuthFile=hub-auth\n");
+  auto t = mirror_transports(c, dir.path().c_str());
+  REQUIRE(t.ok());
+  CHECK((*t)[0].auth == "basic");
+  CHECK((*t)[0].auth_file == dir / "hub-auth");
+  auto no_dir = mirror_transports(c, nullptr);
+  REQUIRE_FALSE(no_dir.ok());
+  CHECK(no_dir.error().message.find("CREDENTIALS_DIRECTORY") != std::string::npos);
+  CHECK(no_dir.error().message.find("LoadCredential=hub-auth:PATH") != std::string::npos);
+}
+
+TEST_CASE("network keys: mistakes are start-up errors naming the key, the mirror and the file") {
+  test::TempDir dir;
+  test::write_text(dir / "token", "t");
+  test::write_text(dir / "key.pem", "k");
+  struct Case {
+    std::string text;
+    const char* says;
+  };
+  for (const Case& k : {
+           Case{"[Hub]\nMirrors=https://m.example\nCAFile=" + dir / "missing.pem\n", "missing.pem\" cannot be read"},
+           Case{"[Hub]\nMirrors=https://m.example\nBearerTokenFile=" + dir / "token\nBasicAuthFile=" + dir / "token\n",
+                "both set"},
+           Case{"[Hub]\nMirrors=https://m.example\nClientKey=" + dir / "key.pem\n", "without ClientCertificate="},
+           Case{"[Hub]\nMirrors=https://m.example\nProxy=ftp://proxy:21\n", "Proxy=ftp://proxy:21"},
+           Case{"[Hub]\nMirrors=https://m.example\nBearerTokenFile=../token\n", "nor a credential name"},
+           Case{"[Hub]\nMirrors=https://m.example\n[Mirror \"https://typo.example\"]\nCAFile=/x\n",
+                "[Mirror \"https://typo.example\"] matches none of the mirrors"},
+       }) {
+    CAPTURE(k.text);
+    Config c = with(k.text);
+    auto t = mirror_transports(c, nullptr);
+    REQUIRE_FALSE(t.ok());
+    CHECK(t.error().message.find(k.says) != std::string::npos);
+  }
+  Config c = default_config();
+  auto unknown = apply_config_text(c, "[Mirror \"https://m.example\"]\nMirrors=x\n", "btfd.conf");
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.error().message.find("btfd.conf:2:") != std::string::npos);
+  CHECK(unknown.error().message.find("a [Mirror] section takes Proxy") != std::string::npos);
+  auto odd = apply_config_text(c, "[Mirror]\nProxy=x\n", "btfd.conf");
+  CHECK_FALSE(odd.ok());
+}
