@@ -252,6 +252,26 @@ check(p.returncode == 2, "check without --from is a usage error (%d)" % p.return
 p = run("--json", "check", os.path.join(tmp, "report.html"), "--from", hub)
 check(p.returncode == 1 and "not an ELF" in json.loads(p.stdout)["error"]["message"], "a non-object is named: %s" % p.stdout)
 
+# Progress on a terminal only.
+import pty
+master, slave = pty.openpty()
+p = subprocess.run([btfctl, "check", obj("sample"), "--from", hub, "--distro", "ubuntu"], stdout=subprocess.PIPE,
+                   stderr=slave, timeout=300)
+os.close(slave)
+tty = b""
+while True:
+    try:
+        chunk = os.read(master, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    tty += chunk
+os.close(master)
+check(b"checking kernels: 2/2" in tty, "progress shown on a terminal: %r" % tty)
+p = run("check", obj("sample"), "--from", hub, "--distro", "ubuntu")
+check("checking kernels" not in p.stderr, "no progress when stderr is not a terminal: %r" % p.stderr)
+
 print("%d kernel x object verdicts compared with libbpf" % compared)
 check(compared == len(readable) * len(OBJECTS), "every readable kernel x object compared (%d)" % compared)
 shutil.rmtree(tmp)
