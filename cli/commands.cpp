@@ -15,6 +15,8 @@ int cmd_verify(const Globals&, std::vector<std::string>&);
 int cmd_prefetch(const Globals&, std::vector<std::string>&);
 int cmd_refresh(const Globals&, std::vector<std::string>&);
 int cmd_check(const Globals&, std::vector<std::string>&);
+int cmd_gen(const Globals&, std::vector<std::string>&);
+int cmd_import(const Globals&, std::vector<std::string>&);
 
 const std::vector<Command>& command_table() {
   static const std::vector<Command> table = {
@@ -36,6 +38,15 @@ const std::vector<Command>& command_table() {
        "[-j N]",
        "Which CO-RE relocations resolve on which kernels of a btfhub-archive source, per program (local).",
        cmd_check},
+      {"gen",
+       "OBJECT... --from MIRROR|DIR [--distro ID] [--version V] [--arch A] [--release-glob GLOB] -o OUT [--bundle] "
+       "[-j N]",
+       "Minimize every kernel of a btfhub-archive source for the objects (btfgen): a btfhub-layout tree or one "
+       "bundle (local).",
+       cmd_gen},
+      {"import", "BUNDLE",
+       "Fill btfd's cache from a bundle (btfctl gen --bundle), for hosts without a hub; needs root or the admin group.",
+       cmd_import},
       {"host", "[--host-root DIR] [--config FILE]",
        "Show this host's kernel identity and its BTF source: native or the archive path (local, no daemon).", cmd_host},
   };

@@ -45,6 +45,7 @@ const std::vector<MethodSpec>& method_table() {
       {"io.btfd.Refresh", {}, Access::privileged, &Server::m_refresh},
       {"io.btfd.GarbageCollect", {}, Access::privileged, &Server::m_gc},
       {"io.btfd.Verify", {}, Access::privileged, &Server::m_verify},
+      {"io.btfd.ImportBundle", {{"bundle", ParamType::fd_index}}, Access::privileged, &Server::m_import_bundle},
   };
   return table;
 }

@@ -18,6 +18,7 @@ const char* type_name(ParamType t) {
     case ParamType::boolean: return "a boolean";
     case ParamType::string: return "a string";
     case ParamType::fd_indexes: return "an array of descriptor indexes";
+    case ParamType::fd_index: return "a descriptor index";
     case ParamType::kernel: return "an object {distro, version, arch, release}";
   }
   return "?";
@@ -42,6 +43,9 @@ std::optional<ParamError> check_object(const nlohmann::json& obj, std::span<cons
         if (ok)
           for (const auto& v : value)
             ok = ok && (v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0));
+        break;
+      case ParamType::fd_index:
+        ok = value.is_number_unsigned() || (value.is_number_integer() && value.get<int64_t>() >= 0);
         break;
       case ParamType::kernel:
         if (!value.is_object()) break;

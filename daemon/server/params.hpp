@@ -18,6 +18,7 @@ enum class ParamType {
   boolean,
   string,
   fd_indexes,  // an array of unsigned integers (indexes into the call's descriptors)
+  fd_index,    // one unsigned integer (an index into the call's descriptors)
   kernel,      // {distro?, version?, arch?, release?}: all strings
 };
 

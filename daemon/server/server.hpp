@@ -105,6 +105,8 @@ class Server {
   void m_refresh(Connection&, Call&, const nlohmann::json&, proto::Message&);
   void m_gc(Connection&, Call&, const nlohmann::json&, proto::Message&);
   void m_verify(Connection&, Call&, const nlohmann::json&, proto::Message&);
+  // dispatch_import.cpp
+  void m_import_bundle(Connection&, Call&, const nlohmann::json&, proto::Message&);
   friend const std::vector<MethodSpec>& method_table();
   // Runs work on a worker; its result (or its error) is answered on the loop.
   bool admit_in_flight(const Connection& c, const Call& call);

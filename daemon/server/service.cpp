@@ -356,6 +356,17 @@ Result<BtfAnswer> Service::get_btf(const KernelIdentity& asked, std::vector<Clie
   // GetBtf's "refresh": an earlier "not in hub" must not answer. The lookup
   // that follows is still counted against the caller's hub budget.
   if (ask_hub_again) (void)store_->clear_negative(id);
+  // An imported bundle's entry for these objects (service_import.cpp) answers
+  // without the full kernel: on an air-gapped host there is none.
+  if (!objs.empty()) {
+    std::vector<Digest> digests;
+    for (auto& [d, _] : objs) digests.push_back(d);
+    if (auto imported = imported_answer(id, std::move(digests))) {
+      imported->exact = key.exact;
+      for (auto& [d, bytes] : objs) (void)store_->remember_object(d, bytes);
+      return std::move(*imported);
+    }
+  }
   bool fetched = false;
   BtfAnswer a;
   BTFD_TRY(auto entry, ensure_kernel(id, false, progress, &fetched, &a.blob, hub_gate));

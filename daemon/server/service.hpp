@@ -13,6 +13,8 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -75,6 +77,11 @@ class Service {
   nlohmann::json status();
   nlohmann::json mirror_stats() const;
   Result<nlohmann::json> gc();
+  // Stores a bundle's minimized BTFs (docs/bundle.md) as cache entries for the
+  // objects it was made for, after checking the whole bundle (every blob's
+  // SHA-256 and btf_validate); nothing is stored when a check fails
+  // (service_import.cpp).
+  Result<nlohmann::json> import_bundle(std::span<const uint8_t> bundle);
   // Re-hashes every blob in the cache; corrupt ones are dropped (btfctl verify,
   // and the daily refresh).
   Result<nlohmann::json> verify();
@@ -85,6 +92,8 @@ class Service {
 
  private:
   // blob (optional) receives the open BTF file when the entry was a cache hit.
+  // An imported bundle's entry for this kernel and object set, if any.
+  std::optional<BtfAnswer> imported_answer(const KernelIdentity& id, std::vector<Digest> objects);
   Result<store::KernelEntry> ensure_kernel(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress,
                                            bool* fetched, store::Blob* blob = nullptr,
                                            const std::function<Status()>& hub_gate = {});
@@ -123,6 +132,9 @@ class Service {
 };
 
 nlohmann::json identity_json(const KernelIdentity& id);
+// The kernel digest an imported bundle's entries are filed under: the kernel's
+// identity stands for the full BTF an import does not have.
+Digest bundle_kernel_digest(const KernelIdentity& id);
 // The GetBtf reply for an answer (its fd travels beside it as index 0).
 nlohmann::json answer_json(const BtfAnswer& a);
 Result<KernelIdentity> identity_from_json(const nlohmann::json& j, const KernelIdentity& host);

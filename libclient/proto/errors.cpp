@@ -19,6 +19,7 @@ constexpr std::array kTable = {
     ErrorInfo{errors::kBusy, Errc::busy, BTFD_ERR_BUSY, "btfd is overloaded; retry"},
     ErrorInfo{errors::kStoreError, Errc::io, BTFD_ERR_STORE, "btfd's cache failed (disk full, read-only)"},
     ErrorInfo{errors::kInternal, Errc::internal, BTFD_ERR_INTERNAL, "a bug in btfd"},
+    ErrorInfo{errors::kInvalidBundle, Errc::corrupt, BTFD_ERR_INVALID_BUNDLE, "not a valid btfd bundle"},
     ErrorInfo{errors::kMethodNotFound, Errc::protocol, BTFD_ERR_PROTOCOL, "btfd does not know the method"},
     ErrorInfo{errors::kInterfaceNotFound, Errc::protocol, BTFD_ERR_PROTOCOL, "btfd does not know the interface"},
     ErrorInfo{errors::kInvalidParameter, Errc::invalid_argument, BTFD_ERR_PROTOCOL, "a parameter is missing or malformed"},
@@ -29,6 +30,7 @@ constexpr std::array kClientSide = {
     ErrorInfo{"", Errc::unreachable, BTFD_ERR_UNREACHABLE, "btfd is not reachable (is btfd.socket enabled?)"},
     ErrorInfo{"", Errc::protocol, BTFD_ERR_PROTOCOL, "unexpected answer from btfd"},
     ErrorInfo{"", Errc::timeout, BTFD_ERR_TIMEOUT, "btfd did not answer within the client's timeout"},
+    ErrorInfo{"", Errc::not_found, BTFD_ERR_NOT_IN_BUNDLE, "the bundle holds no BTF for this kernel"},
 };
 constexpr ErrorInfo kUnknown{"", Errc::protocol, BTFD_ERR_PROTOCOL, "unexpected answer from btfd"};
 

@@ -21,6 +21,7 @@ inline constexpr const char* kTooLarge = "io.btfd.TooLarge";
 inline constexpr const char* kBusy = "io.btfd.Busy";
 inline constexpr const char* kStoreError = "io.btfd.StoreError";
 inline constexpr const char* kInternal = "io.btfd.Internal";
+inline constexpr const char* kInvalidBundle = "io.btfd.InvalidBundle";
 inline constexpr const char* kMethodNotFound = "org.varlink.service.MethodNotFound";
 inline constexpr const char* kInterfaceNotFound = "org.varlink.service.InterfaceNotFound";
 inline constexpr const char* kInvalidParameter = "org.varlink.service.InvalidParameter";

@@ -121,6 +121,22 @@ int btfd_ensure_core_btf_for_file(struct bpf_object_open_opts *opts, const char 
 int btfd_ensure_core_btf_for_mem(struct bpf_object_open_opts *opts, const void *object, size_t size,
 				 const struct btfd_core_opts *core_opts);
 
+/* Since 1.2: bundles (docs/bundle.md), read without btfd. */
+
+#define BTFD_ERR_INVALID_BUNDLE (-1020) /* not a valid btfd bundle (damaged, truncated, foreign) */
+#define BTFD_ERR_NOT_IN_BUNDLE (-1021)  /* the bundle holds no BTF for this kernel */
+
+/* Looks kernel up in a bundle made by `btfctl gen --bundle` and returns its
+ * minimized BTF, for an agent that ships a bundle and runs where btfd is not
+ * (try btfd_get_btf() first, then this). kernel NULL, or NULL fields, mean this
+ * host's, as btfd maps it to btfhub-archive's names. The bundle's header, index
+ * and the one BTF returned are checked against their SHA-256; a damaged bundle
+ * is BTFD_ERR_INVALID_BUNDLE. On success result->fd is a read-only descriptor
+ * of the BTF (a sealed memfd), result->path is "/proc/self/fd/N" naming it (for
+ * libbpf's btf_custom_path), source is "bundle", cached and minimized are 1;
+ * release it with btfd_result_release(). */
+int btfd_bundle_find(const char *bundle_path, const struct btfd_kernel *kernel, struct btfd_result *result);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// `btfctl gen OBJECT... --from MIRROR|DIR [filters] -o OUT [--bundle] [-j N]`:
+// btfgen for every kernel of an archive source in one run. Output: a
+// btfhub-layout tree (OUT/DISTRO/VERSION/ARCH/RELEASE.btf, the merged
+// minimized BTF for all objects, as btfhub's btfgen.sh writes it) or one
+// bundle (docs/bundle.md).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <set>
+#include <thread>
+
+#include "bundle/bundle_writer.hpp"
+#include "cli/cli.hpp"
+#include "cli/gen_run.hpp"
+#include "hub/archive_reader.hpp"
+#include "util/fd.hpp"
+
+namespace btfctl {
+namespace {
+
+// A generated file: temp + rename, so a reader never sees half of one, but no
+// fsync: a build artefact is made again rather than recovered after a crash.
+btfd::Status write_plain(const std::string& path, std::span<const uint8_t> bytes) {
+  std::string tmp = path + ".tmp";
+  BTFD_TRY(auto fd, btfd::open_file(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+  if (auto st = btfd::write_all(fd.get(), bytes); !st) {
+    ::unlink(tmp.c_str());
+    return st;
+  }
+  fd.reset();
+  if (::rename(tmp.c_str(), path.c_str()) < 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return btfd::sys_error(e, "cannot rename \"" + tmp + "\" to \"" + path + "\"");
+  }
+  return {};
+}
+
+// Names from a URL source's SHA256SUMS become paths under OUT: the bundle's
+// spelling rules keep them from leaving it.
+btfd::Status check_entry(const btfd::hub::ArchiveEntry& e) {
+  BTFD_TRY_VOID(btfd::bundle::check_key_component(e.distro, "distro"));
+  BTFD_TRY_VOID(btfd::bundle::check_key_component(e.version, "version"));
+  BTFD_TRY_VOID(btfd::bundle::check_key_component(e.arch, "arch"));
+  return btfd::bundle::check_key_component(e.release, "release");
+}
+
+}  // namespace
+
+int cmd_gen(const Globals& g, std::vector<std::string>& args) {
+  gen::Options opts;
+  std::string out, jobs, err;
+  struct Opt {
+    const char* flag;
+    std::string* value;
+  };
+  const Opt flags[] = {{"--from", &opts.source},       {"--distro", &opts.filter.distro},
+                       {"--version", &opts.filter.version}, {"--arch", &opts.filter.arch},
+                       {"--release-glob", &opts.filter.release_glob}, {"-o", &out}, {"--output", &out},
+                       {"--jobs", &jobs},              {"-j", &jobs}};
+  for (const Opt& o : flags)
+    if (!take_option(args, o.flag, o.value, &err) && !err.empty()) return usage_error(g, err);
+  bool bundle = take_flag(args, "--bundle");
+  for (const auto& a : args)
+    if (a.size() > 1 && a[0] == '-') return usage_error(g, "gen: unknown option \"" + a + "\"");
+  if (opts.source.empty()) return usage_error(g, "gen needs --from MIRROR|DIR");
+  if (out.empty()) return usage_error(g, "gen needs -o OUT (a directory, or the bundle file with --bundle)");
+  if (args.empty()) return usage_error(g, "gen needs at least one BPF object");
+  opts.jobs = std::max(1u, std::thread::hardware_concurrency());
+  if (!jobs.empty()) {
+    char* end = nullptr;
+    unsigned long n = std::strtoul(jobs.c_str(), &end, 10);
+    if (!end || *end || n == 0 || n > 1024) return usage_error(g, "-j needs a number of jobs from 1 to 1024");
+    opts.jobs = static_cast<unsigned>(n);
+  }
+  opts.max_kernel_bytes = btfd::hub::kMaxKernelBtfBytes;
+  constexpr uint64_t kMaxObject = 256ull << 20;
+  auto objects = gen::load_objects(args, kMaxObject);
+  if (!objects) return report_error(g, objects.error());
+
+  if (!bundle) {
+    if (auto st = btfd::mkdir_p(out); !st) return report_error(g, std::move(st).error().wrap("-o " + out));
+    opts.store = [&out](gen::KernelOutcome& k) -> btfd::Status {
+      BTFD_TRY_VOID(check_entry(k.entry));
+      std::string dir = out + "/" + k.entry.distro + "/" + k.entry.version + "/" + k.entry.arch;
+      BTFD_TRY_VOID(btfd::mkdir_p(dir));
+      return write_plain(dir + "/" + k.entry.release + ".btf", k.btf);
+    };
+  } else {
+    opts.store = [](gen::KernelOutcome& k) { return check_entry(k.entry); };
+  }
+  bool progress = !g.quiet && !g.json && ::isatty(STDERR_FILENO);
+  if (progress)
+    opts.on_done = [](const gen::KernelOutcome& k, size_t done, size_t total) {
+      std::fprintf(stderr, "\r\033[K[%zu/%zu] %s%s", done, total, gen::kernel_id(k.entry).c_str(),
+                   k.error.empty() ? "" : " (failed)");
+    };
+  auto outcomes = gen::run(opts, *objects);
+  if (progress) std::fprintf(stderr, "\r\033[K");
+  if (!outcomes) return report_error(g, outcomes.error());
+  if (outcomes->empty())
+    return report_error(g, btfd::make_error(btfd::Errc::not_found, "no kernel in \"" + opts.source + "\" matches"));
+
+  size_t generated = 0;
+  uint64_t bytes = 0;
+  std::set<btfd::Digest> distinct;
+  nlohmann::json failed = nlohmann::json::array();
+  for (const auto& k : *outcomes) {
+    if (!k.error.empty()) {
+      failed.push_back(nlohmann::json{{"kernel", gen::kernel_id(k.entry)}, {"error", k.error}});
+      continue;
+    }
+    ++generated;
+    bytes += k.btf.size();
+    distinct.insert(btfd::sha256(k.btf));
+  }
+  uint64_t out_size = bytes;
+  if (bundle) {
+    std::vector<btfd::Digest> digests;
+    for (const auto& o : *objects) digests.push_back(o.digest);
+    btfd::bundle::BundleBuilder builder(digests);
+    for (auto& k : *outcomes) {
+      if (!k.error.empty()) continue;
+      auto st = builder.add({k.entry.distro, k.entry.version, k.entry.arch, k.entry.release}, std::move(k.btf));
+      if (!st) return report_error(g, st.error());
+    }
+    auto file = builder.finish();
+    if (!file) return report_error(g, file.error());
+    auto st = out == "-" ? btfd::write_all(STDOUT_FILENO, *file) : btfd::write_file_atomic(out, *file);
+    if (!st) return report_error(g, std::move(st).error().wrap("-o " + out));
+    out_size = file->size();
+  }
+  if (g.json) {
+    nlohmann::json objs = nlohmann::json::array();
+    for (const auto& o : *objects) objs.push_back(nlohmann::json{{"path", o.path}, {"sha256", btfd::to_hex(o.digest)}});
+    print_json(g, {{"output", out},
+                   {"format", bundle ? "bundle" : "tree"},
+                   {"kernels", outcomes->size()},
+                   {"generated", generated},
+                   {"distinct", distinct.size()},
+                   {"btf_bytes", bytes},
+                   {"output_bytes", out_size},
+                   {"objects", objs},
+                   {"failed", failed}});
+  } else {
+    for (const auto& f : failed)
+      std::fprintf(stderr, "btfctl: error: %s: %s\n", f["kernel"].get<std::string>().c_str(),
+                   f["error"].get<std::string>().c_str());
+    if (!g.quiet)
+      std::fprintf(stderr, "%s: %zu of %zu kernels (%zu distinct BTFs), %llu bytes%s\n", out.c_str(), generated,
+                   outcomes->size(), distinct.size(), static_cast<unsigned long long>(out_size),
+                   bundle ? "" : " in files");
+    if (!failed.empty()) std::fprintf(stderr, "%zu kernels failed\n", failed.size());
+  }
+  return failed.empty() ? kExitOk : kExitFailure;
+}
+
+}  // namespace btfctl

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "cli/gen_run.hpp"
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "btf/kernel_btf.hpp"
+#include "btf/minimizer.hpp"
+#include "util/fd.hpp"
+
+namespace btfctl::gen {
+
+using btfd::Result;
+
+std::string kernel_id(const btfd::hub::ArchiveEntry& e) {
+  return e.distro + "/" + e.version + "/" + e.arch + "/" + e.release;
+}
+
+Result<std::vector<Object>> load_objects(const std::vector<std::string>& paths, uint64_t max_bytes) {
+  std::vector<Object> out;
+  for (const auto& p : paths) {
+    BTFD_TRY(auto bytes, btfd::read_file(p, max_bytes));
+    Object o{p, std::move(bytes), {}};
+    o.digest = btfd::sha256(o.bytes);
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+Result<std::vector<KernelOutcome>> run(const Options& opts, const std::vector<Object>& objects) {
+  std::vector<btfd::btf::ObjectInput> inputs;
+  for (const auto& o : objects) inputs.push_back({o.path, o.bytes});
+  // The names all objects look up, found once: each kernel indexes only these.
+  BTFD_TRY(auto names, btfd::btf::lookup_names(inputs));
+  BTFD_TRY(auto entries, btfd::hub::list_archive(opts.source, opts.filter));
+  std::vector<KernelOutcome> outcomes(entries.size());
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  size_t done = 0;
+  auto work = [&] {
+    for (size_t i = next++; i < entries.size(); i = next++) {
+      KernelOutcome& out = outcomes[i];
+      out.entry = entries[i];
+      auto result = [&]() -> Result<std::vector<uint8_t>> {
+        BTFD_TRY(auto raw, btfd::hub::read_archive_btf(opts.source, out.entry, opts.max_kernel_bytes));
+        BTFD_TRY(auto kernel, btfd::btf::KernelBtf::parse(std::move(raw), &names));
+        BTFD_TRY(auto min, btfd::btf::minimize(*kernel, inputs));
+        return std::move(min.btf);
+      }();
+      if (result) out.btf = std::move(result).value();
+      else out.error = result.error().message;
+      if (result && opts.store) {
+        if (auto st = opts.store(out); !st) out.error = st.error().message;
+      }
+      std::lock_guard lock(mu);
+      ++done;
+      if (opts.on_done) opts.on_done(out, done, entries.size());
+    }
+  };
+  unsigned n = std::max(1u, std::min<unsigned>(opts.jobs, static_cast<unsigned>(std::max<size_t>(entries.size(), 1))));
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < n; ++t) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  return outcomes;
+}
+
+}  // namespace btfctl::gen

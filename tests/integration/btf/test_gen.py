@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+# btfctl gen, bundles, btfctl import and btfd_bundle_find, on real kernels (the
+# repo's btfhub fixtures plus ../shared's sample when present) and the real
+# test objects:
+#   - a tree in btfhub's btfgen layout and a bundle from one source; a damaged
+#     archive in the source is listed as failed, exits non-zero, and every
+#     other kernel is still produced;
+#   - dedup: a kernel copied under a second release name is one blob in the bundle;
+#   - btfd_bundle_find (libbtfd, no btfd) gives the tree's bytes, and after
+#     `btfctl import` the same bytes as `btfctl get --object` on a btfd without
+#     a hub, which answers from the cache (minimized hit counted);
+#   - hostile bundles are refused with a named error by import and by libbtfd;
+#   - mode "oracle" (root: bpf(2)): libbpf's CO-RE results for every kernel x
+#     object against the tree's files and the bundle's BTF equal those
+#     against the full kernel BTF.
+import io, json, os, shutil, struct, subprocess, sys, tarfile, tempfile, hashlib
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import varlink
+from testlib import check, combined_hub_dir, finish, hub_kernels, skip_no_bpf, skip_not_root, fatal
+
+btfd, btfctl, oracle, bpfdir, bundle_find = sys.argv[1:6]
+mode = sys.argv[6] if len(sys.argv) > 6 else "main"
+if mode == "oracle" and os.geteuid() != 0:
+    skip_not_root("the libbpf oracle loads objects through bpf(2)")
+tmp = tempfile.mkdtemp(prefix="btfd-gen-test-")
+os.chmod(tmp, 0o755)
+# kinds.bpf.o is left out: its relocations are ambiguous on two fixture kernels
+# (libbpf refuses it there too), which would fail those kernels for every object.
+names = ["sample", "match_void_tm", "exists_void", "norelo"]
+objects = [os.path.join(bpfdir, n + ".bpf.o") for n in names]
+for o in objects:
+    if not os.path.isfile(o):
+        fatal("test object %s was not built" % o)
+
+def run(*args, timeout=600):
+    p = subprocess.run(list(args), capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
+
+def unpack_bytes(archive):
+    with tarfile.open(archive) as t:
+        m = [x for x in t.getmembers() if x.isfile()][0]
+        return t.extractfile(m).read()
+
+def pack(path, release, data):
+    with tarfile.open(path, "w:xz") as t:
+        info = tarfile.TarInfo(release + ".btf")
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+
+# The source: the fixtures (and ../shared's sample), one kernel copied under a
+# second release name (identical minimized output), one damaged archive.
+src = combined_hub_dir(tmp)
+# combined_hub_dir links the archives from outside it; a directory source is
+# read only inside its root (links out are not followed): copy them in.
+for root, _, files in os.walk(src):
+    for f in files:
+        path = os.path.join(root, f)
+        if f.endswith(".btf.tar.xz") and os.path.islink(path):
+            target = os.path.realpath(path)
+            os.unlink(path)
+            shutil.copyfile(target, path)
+kdir = os.path.join(src, "ubuntu/20.04/x86_64")
+pack(os.path.join(kdir, "5.4.0-26-copy.btf.tar.xz"), "5.4.0-26-copy",
+     unpack_bytes(os.path.join(kdir, "5.4.0-26-generic.btf.tar.xz")))
+open(os.path.join(kdir, "9.9.9-damaged.btf.tar.xz"), "wb").write(b"\xfd7zXZ\x00" + b"\x00" * 200)
+with open(os.path.join(src, "SHA256SUMS"), "a") as sums:
+    for r in ("5.4.0-26-copy", "9.9.9-damaged"):
+        rel = "ubuntu/20.04/x86_64/%s.btf.tar.xz" % r
+        sums.write("%s  %s\n" % (hashlib.sha256(open(os.path.join(src, rel), "rb").read()).hexdigest(), rel))
+kernels = [k for k in hub_kernels(src) if not k.endswith("9.9.9-damaged")]
+damaged = "ubuntu/20.04/x86_64/9.9.9-damaged"
+print("source: %d kernels and one damaged archive" % len(kernels))
+
+tree = os.path.join(tmp, "tree")
+bundle = os.path.join(tmp, "all.bundle")
+
+def gen_outputs():
+    rc, out, err = run(btfctl, "--json", "gen", *objects, "--from", src, "-o", tree, "-j", "2")
+    j = json.loads(out) if out.strip() else {}
+    check(rc == 1, "gen with a damaged archive exits 1: rc=%d %s" % (rc, err))
+    check([f["kernel"] for f in j.get("failed", [])] == [damaged], "only the damaged kernel is listed as failed: %s" % j.get("failed"))
+    check(j.get("generated") == len(kernels) and j.get("kernels") == len(kernels) + 1, "gen json counts: %s" % out[:300])
+    for k in kernels:
+        check(os.path.getsize(os.path.join(tree, k + ".btf")) > 0, "tree holds %s.btf" % k)
+    check(not os.path.exists(os.path.join(tree, damaged + ".btf")), "no file for the damaged kernel")
+    a = open(os.path.join(kdir.replace(src, tree), "5.4.0-26-generic.btf"), "rb").read()
+    b = open(os.path.join(kdir.replace(src, tree), "5.4.0-26-copy.btf"), "rb").read()
+    check(a == b, "a kernel and its copy minimize to the same bytes")
+    # Text mode: the failure is named on stderr.
+    rc, out, err = run(btfctl, "gen", *objects, "--from", src, "-o", os.path.join(tmp, "tree2"))
+    check(rc == 1 and damaged in err and "1 kernels failed" in err, "gen text names the failed kernel: %s" % err)
+    # Filters: without the damaged kernel the run succeeds.
+    rc, out, err = run(btfctl, "--json", "gen", *objects, "--from", src, "--distro", "ubuntu", "--release-glob", "5.4*",
+                       "-o", os.path.join(tmp, "tree3"))
+    j3 = json.loads(out) if out.strip() else {}
+    check(rc == 0 and j3.get("generated") == 2 and j3.get("kernels") == 2 and not j3.get("failed"), "filtered gen: rc=%d %s %s" % (rc, out[:300], err))
+    # The bundle.
+    rc, out, err = run(btfctl, "--json", "gen", *objects, "--from", src, "-o", bundle, "--bundle")
+    jb = json.loads(out) if out.strip() else {}
+    check(rc == 1 and [f["kernel"] for f in jb.get("failed", [])] == [damaged], "gen --bundle lists the damaged kernel: %s" % out[:300])
+    data = open(bundle, "rb").read()
+    check(data[:8] == b"BTFDBNDL", "bundle magic")
+    blobs, nkernels = struct.unpack_from("<II", data, 44)
+    distinct = len({hashlib.sha256(open(os.path.join(tree, k + ".btf"), "rb").read()).digest() for k in kernels})
+    check(nkernels == len(kernels), "bundle indexes every kernel: %d" % nkernels)
+    check(blobs == distinct and blobs < len(kernels), "identical content stored once: %d blobs, %d distinct, %d kernels" % (blobs, distinct, len(kernels)))
+    tree_bytes = sum(os.path.getsize(os.path.join(tree, k + ".btf")) for k in kernels)
+    print("tree: %d files, %d bytes; bundle: %d bytes, %d blobs" % (len(kernels), tree_bytes, len(data), blobs))
+    # Each distinct content once: the bundle is its distinct blobs plus a small
+    # header and index (the fixtures' minimized BTFs are tiny, so it need not
+    # be smaller than the tree here; bench/gen measures real sizes).
+    distinct_bytes = sum(len(open(os.path.join(tree, k + ".btf"), "rb").read()) for k in
+                         {hashlib.sha256(open(os.path.join(tree, k + ".btf"), "rb").read()).digest(): k for k in kernels}.values())
+    overhead = len(data) - distinct_bytes
+    check(0 < overhead <= 128 + 32 * len(objects) + 48 * blobs + 24 * nkernels + 200 * nkernels + 8 * blobs,
+          "bundle = distinct blobs + header and index: %d bytes over %d distinct bytes" % (len(data), distinct_bytes))
+    # Usage errors.
+    rc, _, err = run(btfctl, "gen", *objects, "-o", tree)
+    check(rc == 2 and "--from" in err, "gen without --from is a usage error: %s" % err)
+
+def bundle_lookup(path, kernel, out):
+    rc, text, err = run(bundle_find, path, *kernel.split("/"), out)
+    check(rc == 0, "bundle-find ran: %s" % err)
+    return text
+
+def main_mode():
+    gen_outputs()
+    # libbtfd reads the bundle without btfd: the tree's bytes for every kernel.
+    for k in kernels:
+        out = os.path.join(tmp, "found.btf")
+        text = bundle_lookup(bundle, k, out)
+        ok = text.startswith("rc=0:") and open(out, "rb").read() == open(os.path.join(tree, k + ".btf"), "rb").read()
+        check(ok, "btfd_bundle_find %s gives the tree's bytes: %s" % (k, text))
+        check("source=bundle" in text and "minimized=1" in text and "write=refused" in text, "result fields: %s" % text)
+    text = bundle_lookup(bundle, "ubuntu/20.04/x86_64/0.0-none", os.path.join(tmp, "none.btf"))
+    check(text.startswith("rc=-1021:") and "no BTF for this kernel" in text, "a kernel not in the bundle: %s" % text)
+    # Hostile bundles: a damaged index byte, a damaged blob, a truncated file, not a bundle.
+    data = open(bundle, "rb").read()
+    blob_off = struct.unpack_from("<Q", data, 128 + 32 * struct.unpack_from("<I", data, 40)[0])[0]
+    hostile = {"index": bytearray(data), "blob": bytearray(data), "truncated": data[:-1], "foreign": b"not a bundle" * 20}
+    hostile["index"][200] ^= 1
+    hostile["blob"][blob_off + 40] ^= 1
+    first = None
+    for name, content in hostile.items():
+        path = os.path.join(tmp, "hostile-%s.bundle" % name)
+        open(path, "wb").write(bytes(content))
+        hostile[name] = path
+    # The damaged blob is the first kernel's in the sorted index (blobs are stored in index order).
+    first = sorted(kernels)[0]
+    for name in ("index", "truncated", "foreign", "blob"):
+        text = bundle_lookup(hostile[name], first, os.path.join(tmp, "x.btf"))
+        check(text.startswith("rc=-1020:") and "not a valid btfd bundle" in text, "libbtfd refuses the %s bundle: %s" % (name, text))
+
+    # A btfd with no reachable hub (an air-gapped host): import, then get.
+    sock = os.path.join(tmp, "s")
+    d = subprocess.Popen([btfd, "--socket", sock, "--cache-dir", os.path.join(tmp, "c"), "--idle-exit", "0",
+                          "--mirror", "http://127.0.0.1:9"], stderr=subprocess.DEVNULL)
+    try:
+        varlink.wait_for_socket(sock, d)
+        ctl = lambda *a: run(btfctl, "--socket", sock, *a)
+        for name in ("index", "blob", "truncated", "foreign"):
+            rc, out, err = ctl("import", hostile[name])
+            check(rc == 1 and "InvalidBundle" in err, "import refuses the %s bundle: rc=%d %s" % (name, rc, err))
+        rc, out, err = ctl("--json", "import", os.path.join(tmp, "missing.bundle"))
+        check(rc == 1, "import of a missing file fails locally: %s" % out)
+        rc, out, err = ctl("--json", "import", bundle)
+        j = json.loads(out) if out.strip() else {}
+        check(rc == 0 and j.get("kernels") == len(kernels) and len(j.get("objects", [])) == len(objects), "import: rc=%d %s %s" % (rc, out, err))
+        def minimized_hits():
+            rc, out, _ = ctl("--json", "stats")
+            def find(j):
+                if isinstance(j, dict):
+                    if "minimized_hits" in j: return j["minimized_hits"]
+                    for v in j.values():
+                        r = find(v)
+                        if r is not None: return r
+                return None
+            return find(json.loads(out)) if rc == 0 else None
+        before = minimized_hits()
+        for k in kernels:
+            distro, version, arch, release = k.split("/")
+            got = os.path.join(tmp, "got.btf")
+            args = ["--json", "get", "--distro", distro, "--distro-version", version, "--arch", arch, "--release", release]
+            for o in objects:
+                args += ["--object", o]
+            rc, out, err = ctl(*args, "-o", got)
+            j = json.loads(out) if out.strip() else {}
+            check(rc == 0 and j.get("cached") is True and j.get("source") == "bundle",
+                  "get --object %s after import is a cache hit: rc=%d %s %s" % (k, rc, out[:300], err))
+            if rc == 0:
+                found = os.path.join(tmp, "found.btf")
+                bundle_lookup(bundle, k, found)
+                check(open(got, "rb").read() == open(found, "rb").read(), "%s: libbtfd's bundle bytes equal btfctl get's" % k)
+        after = minimized_hits()
+        check(after - before == len(kernels), "minimized hits counted: %s -> %s" % (before, after))
+        # One object of the set alone is served from the same entry.
+        k = kernels[0].split("/")
+        rc, out, err = ctl("--json", "get", "--distro", k[0], "--distro-version", k[1], "--arch", k[2], "--release", k[3],
+                           "--object", objects[0])
+        check(rc == 0 and json.loads(out).get("cached") is True, "a single object of the bundle's set hits: %s %s" % (out[:200], err))
+        # Without the import this kernel would need the (unreachable) hub.
+        rc, out, err = ctl("get", "--distro", k[0], "--distro-version", k[1], "--arch", k[2], "--release", k[3])
+        check(rc == 1 and "HubUnreachable" in err, "the full kernel is not there (no hub): rc=%d %s" % (rc, err))
+        # The import is admin only.
+        if os.geteuid() == 0:
+            nobody = 65534
+            p = subprocess.run(["setpriv", "--reuid=%d" % nobody, "--regid=%d" % nobody, "--clear-groups", btfctl,
+                                "--socket", sock, "import", bundle], capture_output=True, text=True, timeout=60)
+            check(p.returncode == 1 and "PermissionDenied" in p.stderr, "import as nobody is refused: %s" % p.stderr)
+    finally:
+        d.terminate()
+        d.wait(timeout=30)
+
+def oracle_lines(o, target):
+    import re
+    out = subprocess.run([oracle, o, target], capture_output=True, text=True, timeout=120).stdout
+    kinds, results = {}, []
+    for line in out.splitlines():
+        m = re.search(r"prog '([^']*)': relo #(\d+): (.*)", line)
+        if not m:
+            if "ambiguity" in line: results.append(("ambiguity", line.split("libbpf: ")[-1]))
+            continue
+        key, rest = (m.group(1), int(m.group(2))), m.group(3)
+        k = re.match(r"<(\w+)>", rest)
+        if k and key not in kinds: kinds[key] = k.group(1)
+        if re.match(r"(patched|substituting|no matching|.*ambiguity)", rest):
+            if kinds.get(key) == "target_type_id":
+                rest = re.sub(r"imm\d* \d+ -> \d+", "imm <type id>", rest)
+            results.append((key, rest))
+    return results
+
+def oracle_mode():
+    gen_outputs()
+    full_dir = os.path.join(tmp, "full")
+    os.makedirs(full_dir)
+    if not oracle_lines(objects[0], os.path.join(tree, kernels[0] + ".btf")):
+        skip_no_bpf("libbpf could not load an object to relocate it")
+    compared = 0
+    for k in kernels:
+        full = os.path.join(full_dir, k.replace("/", "_") + ".btf")
+        open(full, "wb").write(unpack_bytes(os.path.join(src, k + ".btf.tar.xz")))
+        from_bundle = os.path.join(tmp, "bundle-" + k.replace("/", "_") + ".btf")
+        text = bundle_lookup(bundle, k, from_bundle)
+        check(text.startswith("rc=0:"), "%s in the bundle: %s" % (k, text))
+        for o in objects:
+            want = oracle_lines(o, full)
+            # norelo has no relocations: its results are empty on every kernel.
+            check(bool(want) != o.endswith("norelo.bpf.o"), "%s x %s: the oracle's results: %s" % (os.path.basename(o), k, want))
+            for what, target in (("tree", os.path.join(tree, k + ".btf")), ("bundle", from_bundle)):
+                got = oracle_lines(o, target)
+                check(got == want, "%s x %s (%s): results differ\n  full: %s\n  ours: %s" % (os.path.basename(o), k, what, want, got))
+            compared += len(want)
+    print("%d kernels x %d objects: %d relocation results compared, tree and bundle" % (len(kernels), len(objects), compared))
+
+try:
+    main_mode() if mode == "main" else oracle_mode()
+finally:
+    shutil.rmtree(tmp, ignore_errors=True)
+finish()
