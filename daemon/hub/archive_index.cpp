@@ -267,6 +267,8 @@ bool ArchiveFilter::matches(const ArchiveEntry& e) const {
   return release_glob.empty() || ::fnmatch(release_glob.c_str(), e.release.c_str(), 0) == 0;
 }
 
+std::optional<ArchiveEntry> archive_entry_from_path(std::string_view rel_path) { return entry_from_path(rel_path); }
+
 bool is_url_source(const std::string& source) {
   return source.rfind("http://", 0) == 0 || source.rfind("https://", 0) == 0 || source.rfind("file://", 0) == 0;
 }

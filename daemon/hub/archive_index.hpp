@@ -7,6 +7,8 @@
 // process, so it lives in its own library, which btfd does not link.
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -40,6 +42,10 @@ Result<std::vector<ArchiveEntry>> list_archive(const std::string& source, const 
 Result<std::vector<uint8_t>> read_archive_btf(const std::string& source, const ArchiveEntry& e, uint64_t max_size);
 
 // --- Beyond the shared contract: what btfctl mirror needs. ---
+
+// The entry a layout path names ("<distro>/<version>/<arch>/<release>.btf.tar.xz",
+// each part a plain name), or nothing.
+std::optional<ArchiveEntry> archive_entry_from_path(std::string_view rel_path);
 
 // True when source names a URL (http://, https://, file://), false for a directory.
 bool is_url_source(const std::string& source);

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#pragma once
+// The destination of `btfctl mirror sync|export`: a btfhub-archive layout
+// directory with a SHA256SUMS, written so that a killed run leaves nothing
+// half-written in sight (each archive goes to a hidden temp file beside its
+// place, is checked, then renamed; SHA256SUMS is replaced atomically every few
+// files and at the end), and a second run copies only what changed.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "util/fd.hpp"
+#include "util/result.hpp"
+
+namespace btfctl::mirror {
+
+class Tree {
+ public:
+  // Creates dest if needed and takes its lock (one writer at a time: busy otherwise).
+  static btfd::Result<std::unique_ptr<Tree>> open(const std::string& dest);
+
+  // The digest of dest/rel: as SHA256SUMS records it for a file that is there,
+  // else hashed now (a file a killed run renamed before SHA256SUMS was saved);
+  // "" when there is none.
+  std::string digest_of(const std::string& rel);
+
+  struct Put {
+    std::string sha256;
+    uint64_t size = 0;
+    bool changed = false;  // false: the same bytes were there already (nothing replaced)
+  };
+  // fill writes the file into a temp fd; check reads it back (from offset 0);
+  // only then is it renamed over dest/rel.
+  btfd::Result<Put> put(const std::string& rel, const std::function<btfd::Status(int fd)>& fill,
+                        const std::function<btfd::Status(int fd)>& check);
+
+  // A directory alias such as debian/buster -> 10 (a relative symlink), kept if one is there.
+  btfd::Status link(const std::string& link_rel, const std::string& target_rel);
+
+  // Writes SHA256SUMS: every archive present, aliases included (so that a
+  // kernel asked for by its alias is checked too), sorted, atomically.
+  btfd::Status save_sums();
+
+  const std::string& root() const { return root_; }
+
+ private:
+  Tree(std::string root, btfd::UniqueFd lock) : root_(std::move(root)), lock_(std::move(lock)) {}
+  std::string root_;
+  btfd::UniqueFd lock_;
+  std::map<std::string, std::string> sums_;  // rel path -> hex digest
+  unsigned unsaved_ = 0;
+};
+
+// A btfhub-archive tarball holding one "<release>.btf", written to out_fd the
+// same way every time (fixed owner, mode and time), so unchanged BTF gives
+// an unchanged archive and digest.
+btfd::Status pack_btf_archive(int out_fd, const std::string& release, std::span<const uint8_t> btf);
+
+// Copies in_fd (from offset 0) to out_fd.
+btfd::Status copy_fd(int in_fd, int out_fd);
+
+}  // namespace btfctl::mirror
