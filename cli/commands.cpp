@@ -50,13 +50,7 @@ const std::vector<Command>& command_table() {
        cmd_import},
       {"mirror", "sync SOURCE DEST [--distro ID] [--version V] [--arch A] [--release-glob GLOB] | export DEST",
        "Build a site mirror (btfhub layout + SHA256SUMS) from an archive, incrementally, or from btfd's cache.",
-       cmd_mirror,
-       "  sync SOURCE DEST      copy the matching archives of SOURCE (URL or directory) into DEST, checked as btfd\n"
-       "                        checks a download; only what changed; a killed run resumes\n"
-       "  --distro ID           only kernels of this distro (also --version V, --arch A)\n"
-       "  --release-glob GLOB   only releases matching this fnmatch(3) pattern\n"
-       "  export DEST           write the kernels btfd's cache holds into DEST (through btfd)\n"
-       "Serve DEST with any web server or bucket, or as a file:// mirror (btfd.conf [Hub] Mirrors=)."},
+       cmd_mirror},
       {"host", "[--host-root DIR] [--config FILE]",
        "Show this host's kernel identity and its BTF source: native or the archive path (local, no daemon).", cmd_host},
   };
