@@ -105,6 +105,7 @@ static int run_ensure(const char *mode, const char *object)
 	printf("ensure: %d (%s)\n", err, btfd_strerror(err));
 	if (err || !opts.btf_custom_path) {
 		check(0, "the helper set btf_custom_path");
+		free(bytes);
 		return 1;
 	}
 	printf("btf_custom_path: %s\n", opts.btf_custom_path);
