@@ -23,6 +23,18 @@ int main(void)
 		fprintf(stderr, "NULL arguments must fail\n");
 		return 1;
 	}
+	/* 1.1: the helpers' options as C99 designated initializers, the timeout calls. */
+	{
+		struct btfd_core_opts core = {.sz = sizeof(core), .timeout_msec = BTFD_DEFAULT_TIMEOUT_MSEC};
+
+		if (btfd_set_timeout(NULL, 1000) >= 0 || core.socket_path != NULL ||
+		    btfd_ensure_core_btf_for_file(NULL, "x.o", &core) >= 0 ||
+		    btfd_ensure_core_btf_for_mem(NULL, "x", 1, &core) >= 0 ||
+		    strstr(btfd_strerror(BTFD_ERR_TIMEOUT), "timeout") == NULL) {
+			fprintf(stderr, "the 1.1 calls misbehave\n");
+			return 1;
+		}
+	}
 	puts("ok");
 	return 0;
 }
