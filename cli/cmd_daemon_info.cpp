@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "cli/daemon_call.hpp"
+#include "cli/transparent_host.hpp"
 
 namespace btfctl {
 
@@ -41,8 +42,13 @@ int cmd_status(const Globals& g, std::vector<std::string>& args) {
   auto r = call_daemon(g, "io.btfd.Status", nlohmann::json::object());
   if (!r) return report_error(g, r.error());
   const auto& s = r->json["parameters"]["status"];
+  // Transparent mode's files, read from this host's file system (btfd cannot see
+  // whether root installed them through its sandbox, and need not).
+  const nlohmann::json transparent = transparent_files();
   if (g.json) {
-    print_json(g, s);
+    nlohmann::json out = s;
+    out["transparent"] = transparent;
+    print_json(g, out);
     return kExitOk;
   }
   std::printf("btfd %s, up %llds\n", s.value("version", "?").c_str(), static_cast<long long>(s.value("uptime_sec", 0LL)));
@@ -68,6 +74,8 @@ int cmd_status(const Globals& g, std::vector<std::string>& args) {
               static_cast<unsigned long long>(pf.value("runs", 0ull)),
               static_cast<unsigned long long>(pf.value("failures", 0ull)),
               static_cast<unsigned long long>(pf.value("kernels_seen", 0ull)));
+  for (const auto& t : transparent)
+    std::printf("transparent: %s at %s\n", t.value("release", "").c_str(), t.value("path", "").c_str());
   return kExitOk;
 }
 

@@ -14,6 +14,7 @@ int cmd_gc(const Globals&, std::vector<std::string>&);
 int cmd_verify(const Globals&, std::vector<std::string>&);
 int cmd_prefetch(const Globals&, std::vector<std::string>&);
 int cmd_refresh(const Globals&, std::vector<std::string>&);
+int cmd_transparent(const Globals&, std::vector<std::string>&);
 int cmd_check(const Globals&, std::vector<std::string>&);
 int cmd_gen(const Globals&, std::vector<std::string>&);
 int cmd_import(const Globals&, std::vector<std::string>&);
@@ -53,6 +54,9 @@ const std::vector<Command>& command_table() {
        cmd_mirror},
       {"host", "[--host-root DIR] [--config FILE]",
        "Show this host's kernel identity and its BTF source: native or the archive path (local, no daemon).", cmd_host},
+      {"transparent", "install|remove|status [--release R | --all] [--if-enabled] [--config FILE]",
+       "Install or remove a kernel's BTF where unmodified libbpf and cilium/ebpf look (root), or show the files.",
+       cmd_transparent},
   };
   return table;
 }

@@ -16,7 +16,8 @@ for pkg in "$out"/*.deb; do echo "== $(basename "$pkg")"; dpkg-deb -c "$pkg" | a
 for f in ./usr/sbin/btfd ./usr/bin/btfctl ./lib/systemd/system/btfd.socket ./lib/systemd/system/btfd.service \
          ./lib/systemd/system/btfd-admin.socket ./usr/lib/sysusers.d/btfd.conf \
          ./lib/systemd/system/btfd-refresh.timer ./usr/libexec/btfd/btfd-fetch \
-         ./etc/kernel/postinst.d/btfd ./usr/share/man/man8/btfd.8.gz ./usr/include/btfd/libbtfd.h \
+         ./etc/kernel/postinst.d/btfd ./etc/kernel/postrm.d/btfd ./usr/libexec/btfd/btfd-kernel-removed \
+         ./lib/systemd/system/btfd-transparent.service ./usr/share/man/man8/btfd.8.gz ./usr/include/btfd/libbtfd.h \
          ./usr/lib/systemd/system-preset/90-btfd.preset ./usr/share/doc/libbtfd-dev/examples/agent.c \
          ./etc/btfd/btfd.conf; do
   grep -q "^$f" "$out/filelist.txt" || { echo "missing from the packages: $f"; exit 1; }
