@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "cli/gen_run.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -35,11 +36,17 @@ Result<std::vector<KernelOutcome>> run(const Options& opts, const std::vector<Ob
   BTFD_TRY(auto names, btfd::btf::lookup_names(inputs));
   BTFD_TRY(auto entries, btfd::hub::list_archive(opts.source, opts.filter));
   std::vector<KernelOutcome> outcomes(entries.size());
+  // Largest archives first: the run ends when its slowest kernel does, so the
+  // big ones must not start last (sizes are 0, so the order is kept, for URLs).
+  std::vector<size_t> order(entries.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return entries[a].size > entries[b].size; });
   std::atomic<size_t> next{0};
   std::mutex mu;
   size_t done = 0;
   auto work = [&] {
-    for (size_t i = next++; i < entries.size(); i = next++) {
+    for (size_t n = next++; n < entries.size(); n = next++) {
+      size_t i = order[n];
       KernelOutcome& out = outcomes[i];
       out.entry = entries[i];
       auto result = [&]() -> Result<std::vector<uint8_t>> {

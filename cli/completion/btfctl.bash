@@ -3,7 +3,7 @@
 _btfctl() {
 	local cur prev words cword
 	_init_completion || return
-	local commands="get list prefetch refresh status stats gc verify minimize check host help"
+	local commands="get list prefetch refresh status stats gc verify minimize check gen import host help"
 	local globals="--json --pretty --quiet --socket --version --help"
 	local cmd="" i
 	for ((i = 1; i < cword; i++)); do
@@ -25,6 +25,8 @@ _btfctl() {
 		prefetch) COMPREPLY=($(compgen -W "--distro --distro-version --arch --release --no-pin --json" -- "$cur")) ;;
 		stats) COMPREPLY=($(compgen -W "--prometheus --json" -- "$cur")) ;;
 		minimize) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-o --report --json" -- "$cur")) || _filedir ;;
+		gen) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--from --distro --version --arch --release-glob -o --bundle -j --json" -- "$cur")) || _filedir ;;
+		import) _filedir ;;
 		check) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--from --distro --version --arch --release-glob --html -j --json" -- "$cur")) || _filedir ;;
 		host) COMPREPLY=($(compgen -W "--host-root --config --json" -- "$cur")) ;;
 		help) COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;

@@ -135,6 +135,25 @@ method Verify() -> (
   bytes: int
 )
 
+# Fill the cache from a bundle (btfctl gen --bundle, docs/bundle.md) on a host
+# without a hub: its minimized BTFs become cache entries for the objects it was
+# made for, so GetBtf with those objects is a cache hit (source "bundle"). The
+# bundle is checked whole before anything is stored. Needs root or the configured group.
+method ImportBundle(
+  # Index of the bundle's descriptor among the call's descriptors (a regular
+  # file or memfd; btfd never opens paths). At most 1 GiB.
+  bundle: int
+) -> (
+  # Kernels in the bundle.
+  kernels: int,
+  # Distinct BTFs (identical ones are stored once).
+  blobs: int,
+  # sha256 (hex) of each object the bundle was made for.
+  objects: []string,
+  # Cache entries written (per kernel: the object set and each object alone).
+  entries: int
+)
+
 # No mirror has BTF for this kernel (cached as a miss for a while).
 error KernelNotInHub (message: string)
 # No mirror could be reached or each timed out; not cached as a miss: retry later.
@@ -159,6 +178,9 @@ error TooLarge (message: string)
 error Busy (message: string)
 # The cache could not be read or written (disk full, read-only, damaged).
 error StoreError (message: string)
+# ImportBundle: the bundle is damaged, truncated, of an unknown format version
+# or not a bundle, or one of its BTFs fails validation. Nothing is stored.
+error InvalidBundle (message: string)
 # A bug.
 error Internal (message: string)
 )";
