@@ -11,7 +11,7 @@
 # --json follows the schema in btfctl(1); exit codes; -j changes nothing.
 import html.parser, json, os, re, shutil, subprocess, sys, tarfile, tempfile, hashlib
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from testlib import check, finish, hub_dir, hub_kernels, skip_not_root, skip_no_bpf
+from testlib import check, finish, hub_dir, hub_kernels, serve_dir, skip_not_root, skip_no_bpf
 
 oracle, btfctl, bpfdir, btf_edit = sys.argv[1:5]
 if os.geteuid() != 0:
@@ -251,6 +251,14 @@ p = run("check", obj("sample"))
 check(p.returncode == 2, "check without --from is a usage error (%d)" % p.returncode)
 p = run("--json", "check", os.path.join(tmp, "report.html"), "--from", hub)
 check(p.returncode == 1 and "not an ELF" in json.loads(p.stdout)["error"]["message"], "a non-object is named: %s" % p.stdout)
+
+# A mirror URL (loopback HTTP, listed through its SHA256SUMS) gives the same report.
+srv, url = serve_dir(hub)
+p = run("--json", "check", *objs, "--from", url + "/", "-j", "2")
+srv.shutdown()
+web = json.loads(p.stdout) if p.stdout.startswith("{") else {}
+check(p.returncode == 1 and web.get("kernels") == doc["kernels"] and web.get("objects") == doc["objects"],
+      "checking over HTTP gives the directory's report (%d: %s)" % (p.returncode, p.stderr or p.stdout[:300]))
 
 # Progress on a terminal only.
 import pty
