@@ -57,4 +57,14 @@ grep -qx 'OnCalendar=daily' "$timer"
 grep -qx 'Persistent=true' "$timer"
 grep -q '^RandomizedDelaySec=' "$timer"
 grep -qx 'WantedBy=timers.target' "$timer"
+# Transparent mode's root oneshot: after each refresh, writing only the modules
+# directories (btfd.service itself stays read-only on the system).
+transparent=$dir/btfd-transparent.service
+exposure "$transparent" 1.5
+grep -qx 'Type=oneshot' "$transparent"
+grep -q '^ExecStart=/.*/btfctl --quiet transparent install --all --if-enabled$' "$transparent"
+grep -qx 'ProtectSystem=strict' "$transparent"
+grep -qx 'ReadWritePaths=-/lib/modules -/usr/lib/modules' "$transparent"
+grep -qx 'Wants=btfd-transparent.service' "$refresh"
+if grep -qE '^ReadWritePaths=' "$service"; then echo "btfd.service must not write outside its cache"; exit 1; fi
 echo ok
