@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "cli/gen_run.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <mutex>
 #include <thread>
 
 #include "btf/kernel_btf.hpp"
 #include "btf/minimizer.hpp"
+#include "hub/archive_reader.hpp"
 #include "util/fd.hpp"
 
 namespace btfctl::gen {
@@ -50,9 +54,20 @@ Result<std::vector<KernelOutcome>> run(const Options& opts, const std::vector<Ob
       KernelOutcome& out = outcomes[i];
       out.entry = entries[i];
       auto result = [&]() -> Result<std::vector<uint8_t>> {
-        BTFD_TRY(auto raw, btfd::hub::read_archive_btf(opts.source, out.entry, opts.max_kernel_bytes));
-        BTFD_TRY(auto kernel, btfd::btf::KernelBtf::parse(std::move(raw), &names));
-        BTFD_TRY(auto min, btfd::btf::minimize(*kernel, inputs));
+        // Unpacked (streamed) into an unnamed file that KernelBtf maps: the
+        // kernel is written once, validated once and never copied, where
+        // read_archive_btf() would copy it twice and validate it twice.
+        BTFD_TRY(btfd::UniqueFd archive, btfd::hub::fetch_archive(opts.source, out.entry, btfd::hub::kMaxArchiveBytes));
+        btfd::UniqueFd raw(::memfd_create("btfd-gen-kernel", MFD_CLOEXEC));
+        if (!raw) return btfd::sys_error(errno, "memfd_create");
+        btfd::hub::ExtractLimits limits;
+        limits.max_output_bytes = opts.max_kernel_bytes;
+        auto size = btfd::hub::extract_btf(archive.get(), out.entry.release, raw.get(), limits);
+        if (!size) return std::move(size).error().wrap("\"" + out.entry.rel_path + "\"");
+        archive.reset();
+        auto kernel = btfd::btf::KernelBtf::load(raw.get(), opts.max_kernel_bytes, &names);
+        if (!kernel) return std::move(kernel).error().wrap("\"" + out.entry.rel_path + "\"");
+        BTFD_TRY(auto min, btfd::btf::minimize(**kernel, inputs));
         return std::move(min.btf);
       }();
       if (result) out.btf = std::move(result).value();
