@@ -3,7 +3,7 @@
 _btfctl() {
 	local cur prev words cword
 	_init_completion || return
-	local commands="get list prefetch refresh status stats gc verify minimize check gen import transparent host help"
+	local commands="get list prefetch refresh status stats gc verify minimize check gen import transparent mirror host help"
 	local globals="--json --pretty --quiet --socket --version --help"
 	local cmd="" i
 	for ((i = 1; i < cword; i++)); do
@@ -30,6 +30,7 @@ _btfctl() {
 		check) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--from --distro --version --arch --release-glob --html -j --json" -- "$cur")) || _filedir ;;
 		transparent) COMPREPLY=($(compgen -W "install remove status --release --all --if-enabled --config --json" -- "$cur")) ;;
 		host) COMPREPLY=($(compgen -W "--host-root --config --json" -- "$cur")) ;;
+		mirror) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--distro --version --arch --release-glob --json" -- "$cur")) || { [[ $prev == mirror ]] && COMPREPLY=($(compgen -W "sync export" -- "$cur")) || _filedir -d; } ;;
 		help) COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
 		*) COMPREPLY=($(compgen -W "--json --help" -- "$cur")) ;;
 	esac
