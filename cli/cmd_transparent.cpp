@@ -9,6 +9,7 @@
 #include "btfd-config.h"
 #include "cli/daemon_call.hpp"
 #include "cli/transparent_host.hpp"
+#include "util/sha256.hpp"
 
 namespace btfctl {
 namespace {
@@ -53,6 +54,10 @@ Outcome install_one(const Globals& g, const btfd::server::Config& cfg, const std
   if (p.value("source", "") == "native") return Outcome{release, "native", path, "btfd serves the kernel's own BTF", {}, 0};
   auto bytes = btfd::pread_all(reply->fds[0].get(), kMaxBtf);
   if (!bytes) return failed(release, path, bytes.error());
+  // The daily oneshot finds most files current: leave them as they are.
+  if (k->file.state == tp::FileState::ours && k->file.release == release &&
+      k->file.btf_sha256 == btfd::sha256_hex(*bytes))
+    return Outcome{release, "unchanged", path, {}, {}, k->file.size};
   auto done = tp::install_file(path, *bytes, release);
   if (!done) return failed(release, path, done.error());
   return Outcome{release, "installed", path, {}, {}, done->size};
@@ -89,7 +94,7 @@ int report(const Globals& g, const std::vector<Outcome>& outs, bool single) {
     print_json(g, {{"kernels", arr}});
   } else if (!g.quiet) {
     for (const auto& o : outs) {
-      std::string detail = o.outcome == "installed" ? o.path + " (" + human_size(o.size) + ")"
+      std::string detail = o.outcome == "installed" || o.outcome == "unchanged" ? o.path + " (" + human_size(o.size) + ")"
                            : o.outcome == "removed" || o.outcome == "absent" ? o.path
                                                                              : o.message;
       std::printf("%-40s %-10s %s\n", o.release.c_str(), o.outcome.c_str(), detail.c_str());

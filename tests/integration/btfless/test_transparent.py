@@ -174,6 +174,9 @@ try:
     rc, out = run(ctl + ["--json", "transparent", "install", "--all", "--if-enabled", "--config", conf_on])
     outcomes = {k["release"]: k["outcome"] for k in json.loads(out).get("kernels", [])} if rc == 0 else {}
     check(outcomes == {R: "installed", R2: "installed"}, "--all installs every kernel from the cache (%d): %s" % (rc, out))
+    rc, out = run(ctl + ["--json", "transparent", "install", "--all", "--if-enabled", "--config", conf_on])
+    outcomes = {k["release"]: k["outcome"] for k in json.loads(out).get("kernels", [])} if rc == 0 else {}
+    check(outcomes == {R: "unchanged", R2: "unchanged"}, "a second run leaves current files alone: %s" % out)
     path2 = "/lib/modules/%s/vmlinux-%s" % (R2, R2)
     check(status_of(R2).get("btf_sha256") == sha, "the second kernel's file")
     rc, out = run(ctl + ["--json", "status"])
