@@ -10,7 +10,8 @@ out=$root/packaging/out
 export DEBIAN_FRONTEND=noninteractive
 apt-get install -y --no-install-recommends "$out"/btfd_*.deb "$out"/libbtfd1_*.deb "$out"/libbtfd-dev_*.deb >/dev/null
 for f in /usr/sbin/btfd /usr/bin/btfctl /usr/libexec/btfd/btfd-fetch /lib/systemd/system/btfd.socket \
-         /lib/systemd/system/btfd-admin.socket /etc/kernel/postinst.d/btfd; do
+         /lib/systemd/system/btfd-admin.socket /etc/kernel/postinst.d/btfd /etc/kernel/postrm.d/btfd \
+         /lib/systemd/system/btfd-transparent.service; do
   [ -e "$f" ] || { echo "not installed: $f"; exit 1; }
 done
 # Enabled on install, as the packaging promises (the kernel hooks and the
