@@ -5,7 +5,8 @@
 # bpf(2), so a poisoned instruction meets the real verifier. Kernels: the repo's
 # btfhub fixtures plus three generated from one of them with libbpf's btf__ API
 # (task_struct.real_parent renamed away; a flavored task_struct___dup that makes
-# task_struct.real_parent ambiguous; a BTF without task_struct, which cannot be read as
+# task_struct.real_parent ambiguous; struct file and mm_struct renamed away, where
+# type_size and target_type_id resolve to 0; a BTF without task_struct, which cannot be read as
 # a kernel). Also: the summary names the missing field and groups its kernels;
 # the HTML is well-formed, self-contained and has every kernel and program;
 # --json follows the schema in btfctl(1); exit codes; -j changes nothing.
@@ -42,6 +43,7 @@ base = raw["ubuntu/20.04/x86_64/5.11.0-1028-gcp"]
 NORP = "testos/1/x86_64/5.11.0-norp"        # task_struct.real_parent renamed away
 AMBIG = "testos/1/x86_64/5.11.0-ambig"      # task_struct___dup { real_parent at 0 }
 BROKEN = "testos/2/x86_64/0.0.0-notask"     # no struct task_struct: not a kernel BTF
+NOTYPES = "testos/1/x86_64/5.11.0-notypes"  # no struct file, no struct mm_struct
 edits = {NORP: ["rename", "task_struct", "real_parent", "parent_renamed"],
          AMBIG: ["flavor", "task_struct", "real_parent", "task_struct___dup"]}
 for kid, args in edits.items():
@@ -56,7 +58,13 @@ data = open(base, "rb").read()
 check(data.count(b"\0task_struct\0") == 1, "the fixture names task_struct once")
 raw[BROKEN] = os.path.join(tmp, "notask.btf")
 open(raw[BROKEN], "wb").write(data.replace(b"\0task_struct\0", b"\0task_strucX\0", 1))
-for kid in (NORP, AMBIG, BROKEN):
+# NOTYPES: struct file and struct mm_struct renamed in the string section:
+# kinds' type_size and target_type_id on them resolve to 0, and libbpf loads it.
+for name in (b"file", b"mm_struct"):
+    check(data.count(b"\0" + name + b"\0") == 1, "the fixture names %s once" % name)
+raw[NOTYPES] = os.path.join(tmp, "notypes.btf")
+open(raw[NOTYPES], "wb").write(data.replace(b"\0file\0", b"\0filX\0", 1).replace(b"\0mm_struct\0", b"\0mm_strucX\0", 1))
+for kid in (NORP, AMBIG, BROKEN, NOTYPES):
     pack(raw[kid], hub, kid)
 sums = []
 for k in hub_kernels(hub):
@@ -178,6 +186,10 @@ amb = cell(AMBIG, "check_progs")
 # relocation prunes task_struct's candidates to those with a pid first.)
 check({p["name"]: p["loads"] for p in amb["programs"] if p["name"] != "has_parent"} == {"read_parent": False, "read_pid": True},
       "on %s read_parent meets the ambiguity, read_pid loads: %s" % (AMBIG, amb["programs"]))
+nt = cell(NOTYPES, "kinds")
+check(nt["loads"] and {(u["kind"], u["access"], u["result"]) for u in nt["unresolved"]} >=
+      {("type_size", "struct file", "absent"), ("target_type_id", "struct mm_struct", "absent")},
+      "type_size and target_type_id of a missing type resolve to 0, as libbpf's: %s" % nt["unresolved"])
 summ = {o["name"]: o for o in doc["objects"]}
 check(summ["sample"]["kernels_checked"] == len(readable) and summ["sample"]["kernels_loading"] == len(readable) - 2,
       "sample loads on all but two kernels: %s" % summ["sample"])
