@@ -3,11 +3,11 @@
 # `check` (loads / which programs fail) equals libbpf's own: the oracle relocates
 # the object against that kernel's BTF (btf_custom_path) and loads it through
 # bpf(2), so a poisoned instruction meets the real verifier. Kernels: the repo's
-# btfhub fixtures plus three generated from one of them with libbpf's btf__ API
-# (task_struct.real_parent renamed away; a flavored task_struct___dup that makes
-# task_struct.real_parent ambiguous; struct file and mm_struct renamed away, where
-# type_size and target_type_id resolve to 0; a BTF without task_struct, which cannot be read as
-# a kernel). Also: the summary names the missing field and groups its kernels;
+# btfhub fixtures plus four generated from one of them: with libbpf's btf__ API,
+# task_struct.real_parent renamed away, and a flavored task_struct___dup that makes
+# task_struct.real_parent ambiguous; by renaming in the string section, struct
+# file and mm_struct gone (type_size and target_type_id resolve to 0), and a BTF
+# without task_struct, which cannot be read as a kernel. Also: the summary names the missing field and groups its kernels;
 # the HTML is well-formed, self-contained and has every kernel and program;
 # --json follows the schema in btfctl(1); exit codes; -j changes nothing.
 import html.parser, json, os, re, shutil, subprocess, sys, tarfile, tempfile, hashlib
