@@ -2,7 +2,8 @@
 # btfctl gen, bundles, btfctl import and btfd_bundle_find, on real kernels (the
 # repo's btfhub fixtures plus ../shared's sample when present) and the real
 # test objects:
-#   - a tree in btfhub's btfgen layout and a bundle from one source; a damaged
+#   - a tree in btfhub's btfgen layout (from a directory and from a loopback
+#     mirror URL: the same bytes) and a bundle from one source; a damaged
 #     archive in the source is listed as failed, exits non-zero, and every
 #     other kernel is still produced;
 #   - dedup: a kernel copied under a second release name is one blob in the bundle;
@@ -16,7 +17,7 @@
 import io, json, os, shutil, struct, subprocess, sys, tarfile, tempfile, hashlib
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import varlink
-from testlib import check, combined_hub_dir, finish, hub_kernels, skip_no_bpf, skip_not_root, fatal
+from testlib import check, combined_hub_dir, finish, hub_kernels, serve_dir, skip_no_bpf, skip_not_root, fatal
 
 btfd, btfctl, oracle, bpfdir, bundle_find = sys.argv[1:6]
 mode = sys.argv[6] if len(sys.argv) > 6 else "main"
@@ -86,6 +87,20 @@ def gen_outputs():
     a = open(os.path.join(kdir.replace(src, tree), "5.4.0-26-generic.btf"), "rb").read()
     b = open(os.path.join(kdir.replace(src, tree), "5.4.0-26-copy.btf"), "rb").read()
     check(a == b, "a kernel and its copy minimize to the same bytes")
+    # The same source as a mirror URL (listed through its SHA256SUMS, each
+    # archive downloaded and checked against it): the same files.
+    srv, url = serve_dir(src)
+    try:
+        tree_url = os.path.join(tmp, "tree-url")
+        rc, out, err = run(btfctl, "--json", "gen", *objects, "--from", url, "-o", tree_url, "-j", "2")
+        ju = json.loads(out) if out.strip() else {}
+        check(rc == 1 and [f["kernel"] for f in ju.get("failed", [])] == [damaged], "gen --from URL: rc=%d %s %s" % (rc, out[:300], err))
+        for k in kernels:
+            same = os.path.exists(os.path.join(tree_url, k + ".btf")) and \
+                open(os.path.join(tree_url, k + ".btf"), "rb").read() == open(os.path.join(tree, k + ".btf"), "rb").read()
+            check(same, "gen --from URL gives the directory's bytes for %s" % k)
+    finally:
+        srv.shutdown()
     # Text mode: the failure is named on stderr.
     rc, out, err = run(btfctl, "gen", *objects, "--from", src, "-o", os.path.join(tmp, "tree2"))
     check(rc == 1 and damaged in err and "1 kernels failed" in err, "gen text names the failed kernel: %s" % err)
