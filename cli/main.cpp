@@ -14,7 +14,7 @@ static void print_help() {
   std::printf(
       "Usage: btfctl [--json] [--pretty] [--quiet] [--socket PATH] COMMAND [ARGS...]\n"
       "       btfctl help [COMMAND]\n       btfctl --version\n\nCommands:\n");
-  for (const auto& c : command_table()) std::printf("  %-10s %s\n", c.name, c.summary);
+  for (const auto& c : command_table()) std::printf("  %-11s %s\n", c.name, c.summary);
   std::printf("\nRun 'btfctl COMMAND --help' for a command's options.\n");
 }
 
