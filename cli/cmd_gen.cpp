@@ -69,6 +69,7 @@ int cmd_gen(const Globals& g, std::vector<std::string>& args) {
   if (opts.source.empty()) return usage_error(g, "gen needs --from MIRROR|DIR");
   if (out.empty()) return usage_error(g, "gen needs -o OUT (a directory, or the bundle file with --bundle)");
   if (args.empty()) return usage_error(g, "gen needs at least one BPF object");
+  if (out == "-" && !bundle) return usage_error(g, "gen writes a tree to a directory: -o - needs --bundle");
   opts.jobs = std::max(1u, std::thread::hardware_concurrency());
   if (!jobs.empty()) {
     char* end = nullptr;

@@ -132,6 +132,11 @@ def gen_outputs():
     # Usage errors.
     rc, _, err = run(btfctl, "gen", *objects, "-o", tree)
     check(rc == 2 and "--from" in err, "gen without --from is a usage error: %s" % err)
+    rc, _, err = run(btfctl, "gen", *objects, "--from", src, "-o", "-")
+    check(rc == 2 and "needs --bundle" in err, "a tree to standard output is a usage error: %s" % err)
+    # A bundle to standard output: the same bytes as the file.
+    p = subprocess.run([btfctl, "--quiet", "gen", *objects, "--from", src, "-o", "-", "--bundle"], capture_output=True, timeout=600)
+    check(p.returncode == 1 and p.stdout == open(bundle, "rb").read(), "gen --bundle -o - writes the bundle to stdout")
 
 def bundle_lookup(path, kernel, out):
     rc, text, err = run(bundle_find, path, *kernel.split("/"), out)
