@@ -225,11 +225,15 @@ Result<DownloadResult> download(const std::string& url, int out_fd, const Downlo
     *failure = FetchFailure::none;
     return DownloadResult{0, status, true, std::move(got)};
   }
-  if (status == 401 || status == 403) {
-    return make_error(Errc::unreachable, "\"" + url + "\": HTTP " + std::to_string(status) +
+  if (status == 401) {
+    return make_error(Errc::unreachable, "\"" + url + "\": HTTP 401" +
                                              (transport.auth.empty() ? " (the mirror requires credentials: BearerTokenFile= or BasicAuthFile=)"
                                                                      : " (the mirror refused the credentials)"));
   }
+  if (status == 403)
+    return make_error(Errc::unreachable, "\"" + url + "\": HTTP 403 (forbidden by the mirror, or by the proxy" +
+                                             (transport.proxy && !transport.proxy->empty() ? " " + *transport.proxy : "") +
+                                             ": check its credentials, Proxy= and NoProxy=)");
   if (status == 407)
     return make_error(Errc::unreachable, "\"" + url + "\": HTTP 407 (the proxy requires authentication)");
   if (status == 404 || status == 410) {

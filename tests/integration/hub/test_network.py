@@ -242,6 +242,12 @@ check(("CONNECT", "%s:%d" % (HOSTNAME, mtls_port)) in proxied[before:], "CONNECT
 before = len(proxied)
 r = run("[Hub]\nMirrors=%s\nProxy=%s\nNoProxy=127.0.0.1\n" % (plain, PROXY))
 check(fetched(r) and len(proxied) == before, "NoProxy= host fetched directly: %s %s" % (r, proxied[before:]))
+# NoProxy= needed: the proxy refuses "localhost"; listed, the mirror is reached directly.
+local = "http://localhost:%d" % plain_port
+r = run("[Hub]\nMirrors=%s\nProxy=%s\n" % (local, PROXY))
+check(failed(r, "HubUnreachable", "HTTP 403", "NoProxy="), "the proxy refuses localhost: %s" % r)
+r = run("[Hub]\nMirrors=%s\nProxy=%s\nNoProxy=localhost\n" % (local, PROXY))
+check(fetched(r), "NoProxy=localhost reaches it directly: %s" % r)
 # A per-mirror NoProxy=* for one mirror leaves the others proxied.
 before = len(proxied)
 p = start('[Hub]\nMirrors=%s %s\nProxy=%s\n[Mirror "%s"]\nNoProxy=*\n' % (plain, named_plain, PROXY, plain))
