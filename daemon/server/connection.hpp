@@ -21,6 +21,8 @@ inline constexpr size_t kMaxQueuedReplies = 8;
 inline constexpr size_t kBackpressureBytes = 1 << 20;
 // A single connection's unread replies may never exceed this (a listing fits).
 inline constexpr size_t kMaxOutBytesPerConnection = 8 << 20;
+// GetBtf's "names": one per object at most, each at most this long (NAME_MAX).
+inline constexpr size_t kMaxObjectName = 255;
 
 struct Server::Connection {
   struct Out {

@@ -34,7 +34,11 @@ const std::vector<MethodSpec>& method_table() {
       {"org.varlink.service.GetInfo", {}, Access::anyone, &Server::m_get_info},
       {"org.varlink.service.GetInterfaceDescription", {{"interface", ParamType::string}}, Access::anyone,
        &Server::m_get_interface},
-      {"io.btfd.GetBtf", {{"kernel", ParamType::kernel}, {"objects", ParamType::fd_indexes}, {"refresh", ParamType::boolean}},
+      {"io.btfd.GetBtf",
+       {{"kernel", ParamType::kernel},
+        {"objects", ParamType::fd_indexes},
+        {"names", ParamType::strings},
+        {"refresh", ParamType::boolean}},
        Access::anyone,
        &Server::m_get_btf},
       {"io.btfd.ListKernels", {}, Access::anyone, &Server::m_list},
@@ -147,12 +151,16 @@ void Server::fail(const Call& call, const char* name, const std::string& message
 // operator sees "not in hub", hub trouble and bad objects without asking the
 // client. Any user can make requests fail, so these lines are rate-limited
 // (60 a minute in all), and Busy answers and malformed calls are not logged.
-void Server::fail(const Call& call, const Error& e) {
+void Server::fail(const Call& call, const Error& e, std::optional<size_t> object) {
   const char* name = proto::error_name(e.code);
   if (e.code != Errc::busy && failure_log_.try_acquire(0))
     log_notice("%s from pid %d (uid %u) failed: %s: %s", call.method, static_cast<int>(call.pid), call.uid,
                name + std::string_view(name).rfind('.') + 1, e.message.c_str());
-  fail(call, name, e.message, e.code == Errc::not_in_hub ? "not_in_hub" : "error");
+  // An error about one of the call's objects says which (its index in
+  // "objects"), so a client can name it as its user knows it.
+  json extra = json::object();
+  if (object) extra["object"] = *object;
+  fail(call, name, e.message, e.code == Errc::not_in_hub ? "not_in_hub" : "error", std::move(extra));
 }
 
 void Server::handle_message(Connection& c, proto::Message msg) {
@@ -207,7 +215,7 @@ void Server::handle_message(Connection& c, proto::Message msg) {
     (this->*spec->handler)(c, call, params, msg);
   } catch (const std::exception& e) {
     log_error("%s threw: %s", spec->name, e.what());
-    if (conns_.count(call.conn)) fail(call, errors::kInternal, std::string("internal error in ") + spec->name, "error");
+    if (conns_.count(call.conn)) fail(call, errors::kInternal, std::string(spec->name) + " failed unexpectedly (btfd's log has the details)", "error");
   }
 }
 
@@ -230,7 +238,7 @@ void Server::run_on_worker(Connection& c, Call call, std::function<Result<json>(
       r = work(call);
     } catch (const std::exception& e) {
       log_error("%s threw: %s", call.method, e.what());
-      r = make_error(Errc::internal, std::string("internal error in ") + call.method);
+      r = make_error(Errc::internal, std::string(call.method) + " failed unexpectedly (btfd's log has the details)");
     }
     pool_->post([this, call, r = std::move(*r)]() mutable {
       --inflight_;
@@ -280,6 +288,23 @@ void Server::m_get_btf(Connection& c, Call& call, const json& params, proto::Mes
       objects.push_back(std::move(msg.fds[idx]));
     }
   }
+  // "names": the objects' file names, for ListKernels only. Client text:
+  // bounded here, reduced to a printable base name in read_objects.
+  std::vector<std::string> names;
+  if (const json* n = param(params, "names")) {
+    if (n->size() > objects.size())
+      return fail(call, errors::kInvalidParameter,
+                  std::to_string(n->size()) + " names for " + std::to_string(objects.size()) + " objects", "invalid",
+                  {{"parameter", "names"}});
+    for (size_t i = 0; i < n->size(); ++i) {
+      const std::string& name = (*n)[i].get_ref<const std::string&>();
+      if (name.size() > kMaxObjectName)
+        return fail(call, errors::kInvalidParameter,
+                    "longer than " + std::to_string(kMaxObjectName) + " bytes", "invalid",
+                    {{"parameter", "names[" + std::to_string(i) + "]"}});
+      names.push_back(name);
+    }
+  }
   if (objects.empty()) {
     // Fast path: a verified cache hit is answered right here, without a thread hop.
     if (auto a = service_.try_cached(*kid)) {
@@ -290,7 +315,26 @@ void Server::m_get_btf(Connection& c, Call& call, const json& params, proto::Mes
     }
   }
   if (!admit_in_flight(c, call)) return;
-  read_objects(c, call, *kid, std::move(objects), param_bool(params, "refresh", false));
+  read_objects(c, call, *kid, std::move(objects), std::move(names), param_bool(params, "refresh", false));
+}
+
+// A call made with "more" (Prefetch, GetBtf) hears how a download goes:
+// {state: "progress", downloaded, total} replies, at most five a second,
+// before its final reply. Called on a worker; the replies are sent on the loop.
+hub::ProgressFn Server::progress_replies(const Call& call) {
+  if (!call.more || call.oneway) return {};
+  auto last = std::make_shared<Clock::time_point>();
+  return [this, conn = call.conn, seq = call.seq, last](const hub::Progress& p) {
+    auto now = Clock::now();
+    if (now - *last < std::chrono::milliseconds(200)) return;
+    *last = now;
+    pool_->post([this, conn, seq, p] {
+      // Progress is advisory: shown only while no earlier reply is due.
+      auto it = conns_.find(conn);
+      if (it == conns_.end() || it->second->head_seq != seq) return;
+      send(conn, proto::reply({{"state", "progress"}, {"downloaded", p.downloaded}, {"total", p.total}}, true));
+    });
+  };
 }
 
 void Server::m_prefetch(Connection& c, Call& call, const json& params, proto::Message&) {
@@ -298,22 +342,7 @@ void Server::m_prefetch(Connection& c, Call& call, const json& params, proto::Me
   if (!kid) return fail(call, errors::kInvalidKernel, kid.error().message, "invalid");
   bool pin = param_bool(params, "pin", true);
   run_on_worker(c, call, [this, kid = *kid, pin](Call& running) -> Result<json> {
-    hub::ProgressFn progress;
-    if (running.more && !running.oneway) {
-      auto last = std::make_shared<Clock::time_point>();
-      progress = [this, conn = running.conn, seq = running.seq, last](const hub::Progress& p) {
-        auto now = Clock::now();
-        if (now - *last < std::chrono::milliseconds(200)) return;
-        *last = now;
-        pool_->post([this, conn, seq, p] {
-          // Progress is advisory: shown only while no earlier reply is due.
-          auto it = conns_.find(conn);
-          if (it == conns_.end() || it->second->head_seq != seq) return;
-          send(conn, proto::reply({{"state", "progress"}, {"downloaded", p.downloaded}, {"total", p.total}}, true));
-        });
-      };
-    }
-    BTFD_TRY(auto r, service_.prefetch(kid, pin, progress));
+    BTFD_TRY(auto r, service_.prefetch(kid, pin, progress_replies(running)));
     return json{{"state", "done"}, {"result", std::move(r)}};
   });
 }

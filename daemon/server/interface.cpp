@@ -22,12 +22,17 @@ type Kernel (
 
 # BTF for a kernel (default: this host), minimized for the objects if any are given.
 # Objects are passed as file descriptors beside the call (SCM_RIGHTS); the
-# reply's BTF is an fd beside the reply.
+# reply's BTF is an fd beside the reply. Called with "more", a download first
+# streams progress replies carrying only state, downloaded and total (shown
+# only while no earlier call's reply is due); the last reply is the answer.
 method GetBtf(
   # The kernel; null means this host.
   kernel: ?Kernel,
   # Indexes into the fds sent with this call, one per BPF object.
   objects: ?[]int,
+  # The objects' file names (base names), in the order of objects, at most one
+  # per object and 255 bytes each; remembered for ListKernels, nothing else.
+  names: ?[]string,
   # Ask the hub again even if it said "not in hub" before (a cached kernel is
   # still answered from the cache). Counts against the caller's hub budget.
   refresh: ?bool
@@ -52,7 +57,13 @@ method GetBtf(
   # The kernel the BTF describes.
   kernel: Kernel,
   # Per-relocation report when minimized.
-  relocations: ?[]object
+  relocations: ?[]object,
+  # "progress" on progress replies (calls with "more"); absent on the answer.
+  state: ?string,
+  # Bytes downloaded so far (progress replies).
+  downloaded: ?int,
+  # Total bytes to download, 0 if unknown (progress replies).
+  total: ?int
 )
 
 # Cached kernels, minimized entries and remembered objects.
@@ -61,7 +72,8 @@ method ListKernels() -> (
   kernels: []object,
   # Minimized BTF entries.
   minimized: []object,
-  # Objects clients asked about, kept to pre-minimize new kernels.
+  # Objects clients asked about, kept to pre-minimize new kernels: sha256,
+  # size, last_requested and name (the file name a client last gave, or "").
   objects: []object
 )
 
@@ -163,15 +175,17 @@ error HubUnreachable (message: string)
 # validation or over the size cap. Nothing is stored.
 error HubRejected (message: string)
 # An object is not a valid BPF ELF with BTF, its relocations cannot be resolved,
-# or it could not be read (a pipe that did not deliver it whole in time).
-error InvalidObject (message: string)
+# or it could not be read (a pipe that did not deliver it whole in time). object
+# is the object's index in the call's objects; the message begins "object #N".
+error InvalidObject (message: string, object: ?int)
 # The kernel identity is malformed.
 error InvalidKernel (message: string)
 # The caller may not use this method.
 error PermissionDenied (message: string)
 # A limit was exceeded (object size, objects per request or per client, message
-# size); the message names the limit.
-error TooLarge (message: string)
+# size); the message names the limit. object: as in InvalidObject, when the
+# limit is one object's.
+error TooLarge (message: string, object: ?int)
 # A budget is used up: connections (per user or in total), descriptors held,
 # object bytes held, calls in flight on the connection, or hub lookups per
 # minute for this user. Retry later.

@@ -10,6 +10,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "btf/utf8.hpp"
 #include "server/connection.hpp"
 #include "util/log.hpp"
 
@@ -22,9 +23,21 @@ namespace {
 // A FUSE file's reads are answered by whoever mounted it: possibly the client,
 // possibly never. Such a read cannot be bounded, so it is not started.
 constexpr long kFuseMagic = 0x65735546;
+
+// A client's name for its object, as btfd keeps and shows it: the part after
+// the last '/', control characters replaced, valid UTF-8 (the length was
+// bounded by the dispatcher). Client bytes: never trusted to be printable.
+std::string printable_base_name(std::string_view name) {
+  if (auto slash = name.rfind('/'); slash != std::string_view::npos) name.remove_prefix(slash + 1);
+  std::string out(name);
+  for (char& ch : out)
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = '?';
+  return btf::valid_utf8(out);
+}
 }  // namespace
 
-void Server::read_objects(Connection& c, Call call, KernelIdentity kid, std::vector<UniqueFd> fds, bool ask_hub_again) {
+void Server::read_objects(Connection& c, Call call, KernelIdentity kid, std::vector<UniqueFd> fds,
+                          std::vector<std::string> names, bool ask_hub_again) {
   auto p = std::make_unique<PendingObjects>();
   p->server = this;
   p->id = next_id_++;
@@ -40,12 +53,14 @@ void Server::read_objects(Connection& c, Call call, KernelIdentity kid, std::vec
   ++inflight_;
   PendingObjects& pr = *p;
   pending_objects_.emplace(p->id, std::move(p));
-  auto refuse = [&](Errc code, const std::string& message) { object_read_done(pr, make_error(code, message)); };
+  size_t i = 0;
+  auto refuse = [&](Errc code, const std::string& message) { object_read_done(pr, make_error(code, message), i); };
   pr.objects.resize(fds.size());
   pr.slots.resize(fds.size());
-  for (size_t i = 0; i < fds.size(); ++i) {
+  for (i = 0; i < fds.size(); ++i) {
     ClientObject& o = pr.objects[i];
     o.label = "object #" + std::to_string(i);
+    if (i < names.size()) o.name = printable_base_name(names[i]);
     struct stat st {};
     if (::fstat(fds[i].get(), &st) < 0) return refuse(Errc::invalid_argument, o.label + ": cannot fstat it");
     if (S_ISREG(st.st_mode)) {
@@ -121,7 +136,10 @@ int Server::on_object_io(sd_event_source* src, int fd, uint32_t, void* pending) 
     error = make_error(Errc::internal, std::string("reading an object: ") + e.what());
   }
   if (error) {
-    self->object_read_done(*p, std::move(error));
+    // Only an error about this object names it (not the per-client total).
+    std::optional<size_t> about;
+    if (error->message.rfind(o.label, 0) == 0) about = i;
+    self->object_read_done(*p, std::move(error), about);
     return 0;
   }
   if (eof) {
@@ -139,17 +157,18 @@ int Server::on_object_deadline(sd_event_source*, uint64_t, void* pending) {
   auto* p = static_cast<PendingObjects*>(pending);
   size_t first = 0;
   while (first < p->slots.size() && p->slots[first].done) ++first;
+  if (first >= p->objects.size()) first = 0;
   p->server->object_read_done(*p, make_error(Errc::invalid_argument,
-                                             p->objects[first < p->objects.size() ? first : 0].label +
-                                                 " was not read whole within " +
+                                             p->objects[first].label + " was not read whole within " +
                                                  std::to_string(p->server->cfg_.object_read_sec) +
-                                                 " s (a pipe must deliver the object and close)"));
+                                                 " s (a pipe must deliver the object and close)"),
+                              first);
   return 0;
 }
 
 // Ends the reading phase: on error the call is answered and everything it
 // held is given back; otherwise the objects (and what they hold) go to a worker.
-void Server::object_read_done(PendingObjects& p, std::optional<Error> error) {
+void Server::object_read_done(PendingObjects& p, std::optional<Error> error, std::optional<size_t> object) {
   auto it = pending_objects_.find(p.id);
   if (it == pending_objects_.end()) return;
   std::unique_ptr<PendingObjects> owned = std::move(it->second);
@@ -163,7 +182,7 @@ void Server::object_read_done(PendingObjects& p, std::optional<Error> error) {
     // Objects are the client's: whatever went wrong reading them is about them.
     if (error->code != Errc::too_large && error->code != Errc::busy && error->code != Errc::internal)
       error->code = Errc::invalid_argument;
-    fail(p.call, *error);
+    fail(p.call, *error, object);
     maybe_exit();
     return;
   }
@@ -187,13 +206,15 @@ void Server::cancel_pending_objects(uint64_t conn_id) {
 void Server::run_get_btf(Call call, KernelIdentity kid, std::vector<ClientObject> objects, uint64_t reserved,
                          size_t fds, std::function<Status()> gate, bool ask_hub_again) {
   auto objs = std::make_shared<std::vector<ClientObject>>(std::move(objects));
-  pool_->submit([this, call, kid = std::move(kid), objs, reserved, fds, gate = std::move(gate), ask_hub_again]() mutable {
+  pool_->submit([this, call, kid = std::move(kid), objs, reserved, fds, gate = std::move(gate), ask_hub_again,
+                 progress = progress_replies(call)]() mutable {
     std::optional<Result<BtfAnswer>> r;
+    std::optional<size_t> failed_object;
     try {
-      r = service_.get_btf(kid, std::move(*objs), {}, gate, ask_hub_again);
+      r = service_.get_btf(kid, std::move(*objs), progress, gate, ask_hub_again, &failed_object);
     } catch (const std::exception& e) {
       log_error("GetBtf threw: %s", e.what());
-      r = make_error(Errc::internal, "internal error in io.btfd.GetBtf");
+      r = make_error(Errc::internal, "io.btfd.GetBtf failed unexpectedly (btfd's log has the details)");
     }
     objs.reset();
     auto answer_fds = std::make_shared<std::vector<UniqueFd>>();
@@ -205,13 +226,14 @@ void Server::run_get_btf(Call call, KernelIdentity kid, std::vector<ClientObject
     } else {
       error = std::move(*r).error();
     }
-    pool_->post([this, call, reserved, fds, result = std::move(result), error = std::move(error), answer_fds]() mutable {
+    pool_->post([this, call, reserved, fds, result = std::move(result), error = std::move(error), answer_fds,
+                 failed_object]() mutable {
       object_quota_.give_back(call.uid, reserved);
       fd_quota_.give_back(call.uid, fds);
       --inflight_;
       auto it = conns_.find(call.conn);
       if (it != conns_.end()) --it->second->inflight;
-      if (error) fail(call, *error);
+      if (error) fail(call, *error, failed_object);
       else answer(call, std::move(*result), std::move(*answer_fds));
       // Large objects were just freed: hand the memory back now rather than
       // keeping a peak a client chose.

@@ -19,6 +19,7 @@ const char* type_name(ParamType t) {
     case ParamType::string: return "a string";
     case ParamType::fd_indexes: return "an array of descriptor indexes";
     case ParamType::fd_index: return "a descriptor index";
+    case ParamType::strings: return "an array of strings";
     case ParamType::kernel: return "an object {distro, version, arch, release}";
   }
   return "?";
@@ -43,6 +44,11 @@ std::optional<ParamError> check_object(const nlohmann::json& obj, std::span<cons
         if (ok)
           for (const auto& v : value)
             ok = ok && (v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0));
+        break;
+      case ParamType::strings:
+        ok = value.is_array();
+        if (ok)
+          for (const auto& v : value) ok = ok && v.is_string();
         break;
       case ParamType::fd_index:
         ok = value.is_number_unsigned() || (value.is_number_integer() && value.get<int64_t>() >= 0);

@@ -19,6 +19,7 @@ enum class ParamType {
   string,
   fd_indexes,  // an array of unsigned integers (indexes into the call's descriptors)
   fd_index,    // one unsigned integer (an index into the call's descriptors)
+  strings,     // an array of strings (lengths are the handler's to bound)
   kernel,      // {distro?, version?, arch?, release?}: all strings
 };
 

@@ -115,14 +115,18 @@ class Server {
   void answer(const Call& call, nlohmann::json result, std::vector<UniqueFd> fds = {});
   void fail(const Call& call, const char* name, const std::string& message, const char* outcome,
             nlohmann::json extra = nlohmann::json::object());
-  void fail(const Call& call, const Error& e);
+  // object: the index of the call's object the error is about, if any.
+  void fail(const Call& call, const Error& e, std::optional<size_t> object = std::nullopt);
   void finish_call(const Call& call, const char* outcome);
+  hub::ProgressFn progress_replies(const Call& call);
   bool privileged(const Connection& c) const;
   std::function<Status()> hub_gate(const Connection& c) const;
 
   // object_reads.cpp
-  void read_objects(Connection& c, Call call, KernelIdentity kid, std::vector<UniqueFd> fds, bool ask_hub_again);
-  void object_read_done(PendingObjects& p, std::optional<Error> error);
+  void read_objects(Connection& c, Call call, KernelIdentity kid, std::vector<UniqueFd> fds,
+                    std::vector<std::string> names, bool ask_hub_again);
+  // object: which object the error is about, if one is.
+  void object_read_done(PendingObjects& p, std::optional<Error> error, std::optional<size_t> object = std::nullopt);
   std::optional<Error> reserve_object_bytes(PendingObjects& p, uint64_t n);
   void cancel_pending_objects(uint64_t conn_id);
   void run_get_btf(Call call, KernelIdentity kid, std::vector<ClientObject> objects, uint64_t reserved_bytes,

@@ -266,6 +266,9 @@ uint64_t Service::hot_bytes() const {
   return total;
 }
 
+// How the minimizer (and a stored report) names a client's object.
+static std::string minimizer_name(const Digest& d) { return "object " + to_hex(d).substr(0, 12); }
+
 // A regular file the client passed (pipes were read by the loop already):
 // never more than the size it had when the call was admitted.
 Result<std::vector<uint8_t>> Service::read_object(ClientObject& o) {
@@ -297,7 +300,7 @@ Result<store::Blob> Service::minimized_for(const store::KernelEntry& e,
       mine = [&]() -> Result<store::Blob> {
         BTFD_TRY(auto kernel, hot_kernel(e));
         std::vector<btf::ObjectInput> inputs;
-        for (auto& [d, bytes] : objs) inputs.push_back({"object " + to_hex(d).substr(0, 12), bytes});
+        for (auto& [d, bytes] : objs) inputs.push_back({minimizer_name(d), bytes});
         auto result = btf::minimize(*kernel, inputs);
         if (!result) {
           // Whatever minimize() rejects came from the client's objects.
@@ -340,18 +343,37 @@ std::optional<BtfAnswer> Service::try_cached(const KernelIdentity& asked) {
   return a;
 }
 
+// The minimizer names an object by its digest (minimized_for: the name is
+// shared by coalesced calls, which may list the objects in another order):
+// an error about one is renamed to this call's label, and its index returned.
+static std::optional<size_t> blame_object(Error& e, const std::vector<ClientObject>& objects,
+                                          const std::vector<std::pair<Digest, std::vector<uint8_t>>>& objs) {
+  for (size_t i = 0; i < objs.size() && i < objects.size(); ++i) {
+    std::string shown = "\"" + minimizer_name(objs[i].first) + "\"";
+    if (e.message.rfind(shown, 0) == 0) {
+      e.message = objects[i].label + e.message.substr(shown.size());
+      return i;
+    }
+  }
+  return std::nullopt;
+}
+
 Result<BtfAnswer> Service::get_btf(const KernelIdentity& asked, std::vector<ClientObject> objects,
                                    const hub::ProgressFn& progress, const std::function<Status()>& hub_gate,
-                                   bool ask_hub_again) {
+                                   bool ask_hub_again, std::optional<size_t>* failed_object) {
   BTFD_TRY(ArchiveKey key, archive_key(asked));
   const KernelIdentity& id = key.kernel;
   // Read the objects first: a bad object should not cost a hub download.
   std::vector<std::pair<Digest, std::vector<uint8_t>>> objs;
-  for (auto& o : objects) {
-    BTFD_TRY(auto bytes, read_object(o));
-    o.fd.reset();
-    Digest d = sha256(bytes);
-    objs.emplace_back(d, std::move(bytes));
+  for (size_t i = 0; i < objects.size(); ++i) {
+    auto bytes = read_object(objects[i]);
+    if (!bytes) {
+      if (failed_object) *failed_object = i;
+      return std::move(bytes).error();
+    }
+    objects[i].fd.reset();
+    Digest d = sha256(*bytes);
+    objs.emplace_back(d, std::move(bytes).value());
   }
   // GetBtf's "refresh": an earlier "not in hub" must not answer. The lookup
   // that follows is still counted against the caller's hub budget.
@@ -363,7 +385,8 @@ Result<BtfAnswer> Service::get_btf(const KernelIdentity& asked, std::vector<Clie
     for (auto& [d, _] : objs) digests.push_back(d);
     if (auto imported = imported_answer(id, std::move(digests))) {
       imported->exact = key.exact;
-      for (auto& [d, bytes] : objs) (void)store_->remember_object(d, bytes);
+      for (size_t i = 0; i < objs.size(); ++i)
+        (void)store_->remember_object(objs[i].first, objs[i].second, objects[i].name);
       return std::move(*imported);
     }
   }
@@ -383,10 +406,17 @@ Result<BtfAnswer> Service::get_btf(const KernelIdentity& asked, std::vector<Clie
     return a;
   }
   bool computed = false;
-  BTFD_TRY(a.blob, minimized_for(entry, objs, &computed, &a.relocations));
+  auto blob = minimized_for(entry, objs, &computed, &a.relocations);
+  if (!blob) {
+    Error e = std::move(blob).error();
+    auto blamed = blame_object(e, objects, objs);
+    if (failed_object) *failed_object = blamed;
+    return e;
+  }
+  a.blob = std::move(blob).value();
   a.minimized = true;
   a.cached = !fetched && !computed;
-  for (auto& [d, bytes] : objs) (void)store_->remember_object(d, bytes);
+  for (size_t i = 0; i < objs.size(); ++i) (void)store_->remember_object(objs[i].first, objs[i].second, objects[i].name);
   return a;
 }
 
@@ -505,7 +535,8 @@ Result<nlohmann::json> Service::list() {
                          {"size", m.size}, {"last_used", m.last_used}});
   }
   for (const auto& o : l.objects)
-    objects.push_back({{"sha256", to_hex(o.digest)}, {"size", o.size}, {"last_requested", o.last_requested}});
+    objects.push_back({{"sha256", to_hex(o.digest)}, {"size", o.size}, {"last_requested", o.last_requested},
+                       {"name", o.name}});
   return nlohmann::json{{"kernels", kernels}, {"minimized", minimized}, {"objects", objects}};
 }
 

@@ -41,7 +41,8 @@ struct BtfAnswer {
 // An object a client passed: bytes already read (a pipe, read by the loop)
 // or a regular file to read on the worker, at most size_limit bytes.
 struct ClientObject {
-  std::string label;  // "object #N": how errors name it
+  std::string label;  // "object #N" (N: its index in the call's "objects"): how errors name it
+  std::string name;   // the file name the client gave (sanitised; may be empty), for ListKernels
   UniqueFd fd;
   uint64_t size_limit = 0;
   std::vector<uint8_t> bytes;
@@ -56,10 +57,12 @@ class Service {
   // it, like every identity it is given, to the archive's key itself.
   const HostInfo& host() const { return host_; }
   // objects: what the client passed (never paths). hub_gate, when set, is
-  // asked before a miss goes to the hub (a per-client rate limit).
+  // asked before a miss goes to the hub (a per-client rate limit). When an
+  // error is about one object, *failed_object (if given) receives its index
+  // in `objects` and the message begins with that object's label.
   Result<BtfAnswer> get_btf(const KernelIdentity& id, std::vector<ClientObject> objects,
                             const hub::ProgressFn& progress = {}, const std::function<Status()>& hub_gate = {},
-                            bool ask_hub_again = false);
+                            bool ask_hub_again = false, std::optional<size_t>* failed_object = nullptr);
   // A cache hit answered without blocking (no hashing, no fetching): for the
   // event loop's fast path. nullopt means "take the worker path".
   std::optional<BtfAnswer> try_cached(const KernelIdentity& id);

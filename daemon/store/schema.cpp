@@ -14,6 +14,8 @@
 //   version 3: negative entries name the mirror list that answered (a
 //              fingerprint): "not in hub" from one list says nothing about
 //              another. Older rows, from an unknown list, are dropped.
+//   version 4: objects remember the file name a client last gave them
+//              (GetBtf "names"), so ListKernels can show more than a digest.
 #include "store/schema.hpp"
 
 #include <string>
@@ -72,6 +74,10 @@ CREATE INDEX negative_expiry ON negative(retry_after);
     R"sql(
 DELETE FROM negative;
 ALTER TABLE negative ADD COLUMN mirrors TEXT NOT NULL DEFAULT '';
+)sql",
+    // 3 -> 4
+    R"sql(
+ALTER TABLE objects ADD COLUMN name TEXT NOT NULL DEFAULT '';
 )sql",
 };
 

@@ -425,14 +425,15 @@ Result<std::optional<Blob>> Store::find_minimized(const Digest& kernel, std::vec
   return std::optional<Blob>(std::move(blob).value());
 }
 
-Status Store::remember_object(const Digest& digest, std::span<const uint8_t> bytes) {
+Status Store::remember_object(const Digest& digest, std::span<const uint8_t> bytes, const std::string& name) {
   if (sha256(bytes) != digest) return make_error(Errc::invalid_argument, "object digest does not match its bytes");
   std::string hex = to_hex(digest);
   bool have = false;
   {
     std::lock_guard lock(mu_);
-    BTFD_TRY(Stmt s, db_.prepare("UPDATE objects SET last_requested=?2 WHERE digest=?1"));
-    BTFD_TRY_VOID(s.bind(1, hex).bind(2, now_()).run());
+    BTFD_TRY(Stmt s, db_.prepare("UPDATE objects SET last_requested=?2, name=CASE WHEN ?3 = '' THEN name ELSE ?3 END "
+                                 "WHERE digest=?1"));
+    BTFD_TRY_VOID(s.bind(1, hex).bind(2, now_()).bind(3, name).run());
     have = sqlite3_changes(db_.raw()) > 0;
   }
   if (have) return {};
@@ -441,8 +442,8 @@ Status Store::remember_object(const Digest& digest, std::span<const uint8_t> byt
   Status st = [&]() -> Status {
     BTFD_TRY(Transaction tx, Transaction::begin(db_));
     BTFD_TRY_VOID(register_blob_locked(p));
-    BTFD_TRY(Stmt s, db_.prepare("INSERT OR REPLACE INTO objects(digest, last_requested) VALUES (?1, ?2)"));
-    BTFD_TRY_VOID(s.bind(1, hex).bind(2, now_()).run());
+    BTFD_TRY(Stmt s, db_.prepare("INSERT OR REPLACE INTO objects(digest, last_requested, name) VALUES (?1, ?2, ?3)"));
+    BTFD_TRY_VOID(s.bind(1, hex).bind(2, now_()).bind(3, name).run());
     return tx.commit();
   }();
   if (!st) {
@@ -545,7 +546,7 @@ Result<Listing> Store::list() {
   }
   {
     BTFD_TRY(Stmt s, db_.prepare(
-                         "SELECT o.digest, b.size, o.last_requested FROM objects o "
+                         "SELECT o.digest, b.size, o.last_requested, o.name FROM objects o "
                          "JOIN blobs b ON b.digest = o.digest ORDER BY o.last_requested DESC"));
     for (;;) {
       BTFD_TRY(bool row, s.step());
@@ -554,7 +555,8 @@ Result<Listing> Store::list() {
       BTFD_TRY(e.digest, digest_from_hex(s.text(0)));
       e.size = static_cast<uint64_t>(s.int64(1));
       e.last_requested = s.int64(2);
-      l.objects.push_back(e);
+      e.name = s.text(3);
+      l.objects.push_back(std::move(e));
     }
   }
   return l;

@@ -120,6 +120,7 @@ struct ObjectEntry {
   Digest digest{};
   uint64_t size = 0;
   int64_t last_requested = 0;
+  std::string name;  // the file name a client last gave it ("" if none)
 };
 
 struct Listing {
@@ -179,7 +180,9 @@ class Store {
                              std::string report_json);
   Result<std::optional<Blob>> find_minimized(const Digest& kernel, std::vector<Digest> objects);
 
-  Status remember_object(const Digest& digest, std::span<const uint8_t> bytes);
+  // name: the file name the client gave (already sanitised by the caller);
+  // a non-empty one replaces the remembered name.
+  Status remember_object(const Digest& digest, std::span<const uint8_t> bytes, const std::string& name = "");
   Result<std::vector<std::pair<Digest, std::vector<uint8_t>>>> recent_objects(int64_t since_unix);
 
   // Records "the hub has no BTF for id" until retry_after_unix. Expired entries

@@ -112,6 +112,40 @@ TEST_CASE("objects are remembered with their bytes and request time") {
   CHECK_FALSE(s->remember_object(sha256(obj), two).ok());  // digest must match the bytes
 }
 
+TEST_CASE("objects remember the name a client gave; schema 4 adds it to an older index") {
+  test::TempDir dir;
+  auto obj = bytes_of("ELF object");
+  {
+    auto s = open_store(dir.path());
+    REQUIRE(s->remember_object(sha256(obj), obj, "probe.bpf.o").ok());
+    REQUIRE(s->remember_object(sha256(obj), obj).ok());  // no name: the old one stays
+    auto l = s->list();
+    REQUIRE(l.ok());
+    REQUIRE(l->objects.size() == 1);
+    CHECK(l->objects[0].name == "probe.bpf.o");
+    REQUIRE(s->remember_object(sha256(obj), obj, "renamed.o").ok());  // a new name replaces it
+    l = s->list();
+    REQUIRE(l.ok());
+    CHECK(l->objects[0].name == "renamed.o");
+  }
+  {
+    // Back to what version 3 left: objects without names.
+    auto db = Db::open(dir / "index.sqlite");
+    REQUIRE(db.ok());
+    REQUIRE(db->exec("ALTER TABLE objects DROP COLUMN name").ok());
+    REQUIRE(db->exec("PRAGMA user_version = 3").ok());
+  }
+  auto s = open_store(dir.path());
+  auto l = s->list();
+  REQUIRE(l.ok());
+  REQUIRE(l->objects.size() == 1);
+  CHECK(l->objects[0].name.empty());
+  REQUIRE(s->remember_object(sha256(obj), obj, "again.o").ok());
+  l = s->list();
+  REQUIRE(l.ok());
+  CHECK(l->objects[0].name == "again.o");
+}
+
 TEST_CASE("negative entries expire and are cleared by a real entry") {
   test::TempDir dir;
   auto s = open_store(dir.path());
