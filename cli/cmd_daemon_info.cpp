@@ -2,6 +2,7 @@
 // The read-mostly commands: list, status, stats, gc.
 #include <cstdio>
 #include <ctime>
+#include <map>
 
 #include "cli/daemon_call.hpp"
 #include "cli/transparent_host.hpp"
@@ -16,24 +17,48 @@ static std::string when(int64_t t) {
   return buf;
 }
 
+static void print_stats_text(const nlohmann::json& stats);
+
 int cmd_list(const Globals& g, std::vector<std::string>& args) {
   if (!args.empty()) return usage_error(g, "unexpected argument \"" + args[0] + "\"");
   auto r = call_daemon(g, "io.btfd.ListKernels", nlohmann::json::object());
   if (!r) return report_error(g, r.error());
   const auto& p = r->json["parameters"];
+  if (g.quiet) return kExitOk;
   if (g.json) {
     print_json(g, p);
     return kExitOk;
   }
+  // Objects by the file name a client gave (btfd keeps the last one), else
+  // by digest: minimized entries list their objects that way too.
+  std::map<std::string, std::string> names;
+  for (const auto& o : p["objects"]) {
+    std::string name = o.value("name", "");
+    if (!name.empty()) names[o.value("sha256", "")] = name;
+  }
+  auto object_name = [&](const std::string& digest) {
+    auto it = names.find(digest);
+    return it != names.end() ? it->second : digest.substr(0, 16);
+  };
   std::printf("%-50s %-7s %10s %-16s %s\n", "KERNEL", "SOURCE", "SIZE", "LAST USED", "PINNED");
   for (const auto& k : p["kernels"])
     std::printf("%-50s %-7s %10s %-16s %s\n", kernel_string(k["kernel"]).c_str(), k.value("source", "").c_str(),
                 human_size(k.value("size", 0ull)).c_str(), when(k.value("last_used", int64_t{0})).c_str(),
                 k.value("pinned", false) ? "yes" : "no");
   std::printf("\n%zu minimized entries, %zu remembered objects\n", p["minimized"].size(), p["objects"].size());
-  for (const auto& o : p["objects"])
-    std::printf("  object %s  %s  last requested %s\n", o.value("sha256", "").substr(0, 16).c_str(),
-                human_size(o.value("size", 0ull)).c_str(), when(o.value("last_requested", int64_t{0})).c_str());
+  for (const auto& m : p["minimized"]) {
+    std::string objs;
+    for (const auto& d : m.value("objects", nlohmann::json::array()))
+      if (d.is_string()) objs += (objs.empty() ? "" : ", ") + object_name(d.get<std::string>());
+    std::printf("  minimized %s  %s  for %s\n", m.value("sha256", "").substr(0, 16).c_str(),
+                human_size(m.value("size", 0ull)).c_str(), objs.c_str());
+  }
+  for (const auto& o : p["objects"]) {
+    std::string digest = o.value("sha256", ""), name = o.value("name", "");
+    std::printf("  object %s  %s  %s  last requested %s\n", name.empty() ? "-" : name.c_str(),
+                digest.substr(0, 16).c_str(), human_size(o.value("size", 0ull)).c_str(),
+                when(o.value("last_requested", int64_t{0})).c_str());
+  }
   return kExitOk;
 }
 
@@ -42,6 +67,7 @@ int cmd_status(const Globals& g, std::vector<std::string>& args) {
   auto r = call_daemon(g, "io.btfd.Status", nlohmann::json::object());
   if (!r) return report_error(g, r.error());
   const auto& s = r->json["parameters"]["status"];
+  if (g.quiet) return kExitOk;
   // Transparent mode's files, read from this host's file system (btfd cannot see
   // whether root installed them through its sandbox, and need not).
   const nlohmann::json transparent = transparent_files();
@@ -85,21 +111,44 @@ int cmd_stats(const Globals& g, std::vector<std::string>& args) {
   auto r = call_daemon(g, "io.btfd.Stats", {{"prometheus", prom}});
   if (!r) return report_error(g, r.error());
   const auto& p = r->json["parameters"];
+  if (g.quiet) return kExitOk;
   if (prom) {
     std::fputs(p.value("text", "").c_str(), stdout);
     return kExitOk;
   }
-  print_json(Globals{true, false, !g.json, ""}, p["stats"]);
+  if (g.json) {
+    print_json(g, p["stats"]);
+    return kExitOk;
+  }
+  print_stats_text(p["stats"]);
   return kExitOk;
 }
+
+// `stats` as text: btfd's counters, one "name: value" line each, nested
+// objects indented under their name (the counters' names are btfd's; JSON
+// with --json). Arrays of numbers (histogram buckets) stay on one line.
+static void print_stats_value(const std::string& name, const nlohmann::json& v, int depth) {
+  std::string indent(static_cast<size_t>(depth) * 2, ' ');
+  if (v.is_object()) {
+    if (!name.empty()) std::printf("%s%s:\n", indent.c_str(), name.c_str());
+    for (const auto& [k, sub] : v.items()) print_stats_value(k, sub, name.empty() ? depth : depth + 1);
+    return;
+  }
+  std::string text = v.is_string() ? v.get<std::string>()
+                                   : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::printf("%s%s: %s\n", indent.c_str(), name.c_str(), text.c_str());
+}
+
+static void print_stats_text(const nlohmann::json& stats) { print_stats_value("", stats, 0); }
 
 int cmd_gc(const Globals& g, std::vector<std::string>& args) {
   if (!args.empty()) return usage_error(g, "unexpected argument \"" + args[0] + "\"");
   auto r = call_daemon(g, "io.btfd.GarbageCollect", nlohmann::json::object());
   if (!r) return report_error(g, r.error());
   const auto& p = r->json["parameters"];
+  if (g.quiet) return kExitOk;
   if (g.json) print_json(g, p);
-  else if (!g.quiet)
+  else
     std::printf("removed %llu entries and %llu blobs, freed %s\n",
                 static_cast<unsigned long long>(p.value("removed_entries", 0ull)),
                 static_cast<unsigned long long>(p.value("removed_blobs", 0ull)),
@@ -112,8 +161,9 @@ int cmd_verify(const Globals& g, std::vector<std::string>& args) {
   auto r = call_daemon(g, "io.btfd.Verify", nlohmann::json::object());
   if (!r) return report_error(g, r.error());
   const auto& p = r->json["parameters"];
+  if (g.quiet) return kExitOk;
   if (g.json) print_json(g, p);
-  else if (!g.quiet)
+  else
     std::printf("checked %llu blobs (%s), %llu damaged and dropped\n",
                 static_cast<unsigned long long>(p.value("checked", 0ull)), human_size(p.value("bytes", 0ull)).c_str(),
                 static_cast<unsigned long long>(p.value("corrupt", 0ull)));

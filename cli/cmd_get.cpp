@@ -1,49 +1,66 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // `btfctl get`: BTF for this host or a given kernel, optionally minimized for
-// objects (opened here and passed to btfd as descriptors).
+// objects (opened here and passed to btfd as descriptors, with their base
+// names so `list` can show them).
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
+#include <functional>
 
 #include "cli/daemon_call.hpp"
 #include "util/fd.hpp"
 
 namespace btfctl {
 
-// --distro/--distro-version/--arch/--release into a Kernel object (null: this host).
-bool kernel_options(const Globals& g, std::vector<std::string>& args, nlohmann::json* kernel, int* rc) {
-  static const std::pair<const char*, const char*> flags[] = {
-      {"--distro", "distro"}, {"--distro-version", "version"}, {"--arch", "arch"}, {"--release", "release"}};
-  *kernel = nlohmann::json();
-  for (auto [flag, field] : flags) {
-    std::string v, err;
-    if (take_option(args, flag, &v, &err)) {
-      if (kernel->is_null()) *kernel = nlohmann::json::object();
-      (*kernel)[field] = v;
-    } else if (!err.empty()) {
-      *rc = usage_error(g, err);
-      return false;
-    }
-  }
-  return true;
+namespace {
+
+// btfd names the object an error is about by its index ("object": N, and a
+// message beginning "object #N"): say it as the user did, --object PATH.
+btfd::Error object_error(const nlohmann::json& reply, const std::vector<std::string>& paths, nlohmann::json* extra) {
+  btfd::Error e = reply_error(reply);
+  const auto& p = reply["parameters"];
+  if (!p.is_object() || !p.contains("object") || !p["object"].is_number_unsigned()) return e;
+  auto index = p["object"].get<uint64_t>();
+  if (index >= paths.size()) return e;
+  std::string label = "object #" + std::to_string(index), text = p.value("message", "");
+  if (text.rfind(label, 0) == 0) text = text.substr(label.size());
+  else text = ": " + text;
+  std::string name = reply["error"].get<std::string>();
+  e.message = name.substr(name.rfind('.') + 1) + ": --object " + paths[index] + text;
+  (*extra)["object"] = paths[index];
+  return e;
 }
+
+std::string base_name(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  std::string b = slash == std::string::npos ? path : path.substr(slash + 1);
+  return b.size() > 255 ? b.substr(0, 255) : b;  // btfd takes at most 255 bytes
+}
+
+}  // namespace
 
 int cmd_get(const Globals& g, std::vector<std::string>& args) {
   nlohmann::json kernel;
   int rc = 0;
   if (!kernel_options(g, args, &kernel, &rc)) return rc;
   std::string out, err, obj;
-  if (!take_option(args, "-o", &out, &err) && !err.empty()) return usage_error(g, err);
+  if (!take_option(args, "-o", &out, &err) && !take_option(args, "--output", &out, &err) && !err.empty())
+    return usage_error(g, err);
+  if (out == "-" && g.json) return usage_error(g, "-o - and --json both write to standard output");
   std::vector<btfd::UniqueFd> objects;
+  std::vector<std::string> paths;
   while (take_option(args, "--object", &obj, &err)) {
     auto fd = btfd::open_file(obj, O_RDONLY);
     if (!fd) {
       btfd::Error e = fd.error();
       e.code = btfd::Errc::io;  // a missing local file is not "no BTF for this kernel"
-      return report_error(g, e);
+      e.message = "--object " + obj + ": " + (e.sys_errno ? std::strerror(e.sys_errno) : e.message);
+      return report_error(g, e, {{"object", obj}});
     }
     objects.push_back(std::move(fd).value());
+    paths.push_back(obj);
   }
   if (!err.empty()) return usage_error(g, err);
   bool refresh = take_flag(args, "--refresh");
@@ -55,40 +72,58 @@ int cmd_get(const Globals& g, std::vector<std::string>& args) {
   std::vector<int> fds;
   if (!objects.empty()) {
     params["objects"] = nlohmann::json::array();
+    params["names"] = nlohmann::json::array();
     for (size_t i = 0; i < objects.size(); ++i) {
       params["objects"].push_back(i);
+      params["names"].push_back(base_name(paths[i]));
       fds.push_back(objects[i].get());
     }
   }
-  auto reply = call_daemon(g, "io.btfd.GetBtf", params, fds);
+  // A download can take seconds: on a terminal, show it as prefetch does.
+  ProgressDisplay progress(g, false);
+  auto reply = call_daemon_raw(g, "io.btfd.GetBtf", params, fds, progress.wanted(), std::ref(progress));
+  progress.finish();
   if (!reply) return report_error(g, reply.error());
+  if (reply->json.contains("error")) {
+    nlohmann::json extra = {{"name", reply->json["error"]}};
+    btfd::Error e = object_error(reply->json, paths, &extra);
+    return report_error(g, e, extra);
+  }
   const auto& p = reply->json["parameters"];
   if (reply->fds.empty()) return report_error(g, btfd::make_error(btfd::Errc::protocol, "btfd sent no BTF descriptor"));
   if (!out.empty()) {
     auto bytes = btfd::pread_all(reply->fds[0].get(), 1ull << 31);
     if (!bytes) return report_error(g, bytes.error());
-    if (auto st = btfd::write_file_atomic(out, *bytes); !st) return report_error(g, st.error());
+    if (auto st = write_output(out, *bytes); !st) return report_error(g, st.error());
   }
-  std::string source = p.value("cached", false) ? "cache (" + p.value("source", "?") + ")" : p.value("source", "?");
+  // The cache file is btfd's: a path the caller cannot open is no answer
+  // (-o FILE is the way to get the bytes then).
+  std::string path = p.value("path", "");
+  bool readable = !path.empty() && ::access(path.c_str(), R_OK) == 0;
+  if (g.quiet) return kExitOk;
   if (g.json) {
     nlohmann::json j = p;
     j.erase("fd");
+    if (!readable) j["path"] = nullptr;
     if (!out.empty()) j["output"] = out;
     print_json(g, j);
     return kExitOk;
   }
-  if (g.quiet) {
-    std::printf("%s\n", out.empty() ? p.value("path", "").c_str() : out.c_str());
-    return kExitOk;
-  }
-  std::printf("kernel:    %s\n", kernel_string(p["kernel"]).c_str());
-  std::printf("btf:       %s\n", out.empty() ? p.value("path", "").c_str() : out.c_str());
-  std::printf("size:      %s (%llu bytes)\n", human_size(p.value("size", 0ull)).c_str(),
-              static_cast<unsigned long long>(p.value("size", 0ull)));
-  std::printf("source:    %s\n", source.c_str());
-  std::printf("minimized: %s\n", p.value("minimized", false) ? "yes, for the given objects" : "no (full kernel BTF)");
-  std::printf("exact:     %s\n", p.value("exact", false) ? "yes" : "no");
-  std::printf("sha256:    %s\n", p.value("sha256", "").c_str());
+  // With -o -, standard output is the BTF: the summary goes to stderr.
+  FILE* to = out == "-" ? stderr : stdout;
+  std::string btf = out == "-"       ? "standard output"
+                    : !out.empty()   ? out
+                    : readable       ? path
+                                     : "in btfd's cache, not readable by you: use -o FILE";
+  std::string source = p.value("cached", false) ? "cache (" + p.value("source", "?") + ")" : p.value("source", "?");
+  std::fprintf(to, "kernel:    %s\n", kernel_string(p["kernel"]).c_str());
+  std::fprintf(to, "btf:       %s\n", btf.c_str());
+  std::fprintf(to, "size:      %s (%llu bytes)\n", human_size(p.value("size", 0ull)).c_str(),
+               static_cast<unsigned long long>(p.value("size", 0ull)));
+  std::fprintf(to, "source:    %s\n", source.c_str());
+  std::fprintf(to, "minimized: %s\n", p.value("minimized", false) ? "yes, for the given objects" : "no (full kernel BTF)");
+  std::fprintf(to, "exact:     %s\n", p.value("exact", false) ? "yes" : "no");
+  std::fprintf(to, "sha256:    %s\n", p.value("sha256", "").c_str());
   return kExitOk;
 }
 

@@ -18,6 +18,7 @@ int cmd_minimize(const Globals& g, std::vector<std::string>& args) {
   bool report = take_flag(args, "--report");
   if (args.size() < 2) return usage_error(g, "minimize needs a kernel BTF and at least one object");
   if (out.empty() && !report) return usage_error(g, "minimize needs -o OUT (or --report)");
+  if (out == "-" && (g.json || report)) return usage_error(g, "-o - writes the BTF to standard output: no --json or --report with it");
   constexpr size_t kMaxKernel = 1ull << 30, kMaxObject = 256ull << 20;
   std::vector<std::vector<uint8_t>> storage;
   std::vector<btfd::btf::ObjectInput> objects;
@@ -37,8 +38,9 @@ int cmd_minimize(const Globals& g, std::vector<std::string>& args) {
   auto result = btfd::btf::minimize(**kernel, objects);
   if (!result) return report_error(g, result.error());
   if (!out.empty()) {
-    if (auto st = btfd::write_file_atomic(out, result->btf); !st) return report_error(g, st.error());
+    if (auto st = write_output(out, result->btf); !st) return report_error(g, st.error());
   }
+  if (g.quiet) return kExitOk;
   if (g.json) {
     nlohmann::json j = {{"output", out.empty() ? nlohmann::json() : nlohmann::json(out)},
                         {"size", result->btf.size()},
@@ -55,7 +57,7 @@ int cmd_minimize(const Globals& g, std::vector<std::string>& args) {
                   r.candidates);
     }
   }
-  if (!g.quiet && !out.empty())
+  if (!out.empty() && out != "-")
     std::fprintf(stderr, "wrote %s: %zu bytes, %u types\n", out.c_str(), result->btf.size(), result->types);
   return kExitOk;
 }

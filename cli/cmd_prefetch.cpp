@@ -1,15 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // `btfctl prefetch`: fetch a kernel's BTF ahead of time (e.g. from a kernel
 // install hook) with a progress bar on a terminal, plain lines otherwise.
-#include <unistd.h>
-
 #include <cstdio>
 
 #include "cli/daemon_call.hpp"
 
 namespace btfctl {
-
-bool kernel_options(const Globals& g, std::vector<std::string>& args, nlohmann::json* kernel, int* rc);
 
 int cmd_prefetch(const Globals& g, std::vector<std::string>& args) {
   nlohmann::json kernel;
@@ -19,22 +15,14 @@ int cmd_prefetch(const Globals& g, std::vector<std::string>& args) {
   if (!args.empty()) return usage_error(g, "unexpected argument \"" + args[0] + "\"");
   nlohmann::json params = {{"pin", !no_pin}};
   if (!kernel.is_null()) params["kernel"] = kernel;
-  bool tty = ::isatty(STDERR_FILENO) && !g.quiet && !g.json;
-  auto r = call_daemon(g, "io.btfd.Prefetch", params, {}, true, [&](const btfd::proto::Message& m) {
-    if (g.quiet || g.json) return;
-    const auto& p = m.json["parameters"];
-    uint64_t done = p.value("downloaded", 0ull), total = p.value("total", 0ull);
-    if (tty && total) {
-      int width = 40, fill = static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * width);
-      std::fprintf(stderr, "\r[%-*s] %s / %s", width, std::string(static_cast<size_t>(fill), '#').c_str(),
-                   human_size(done).c_str(), human_size(total).c_str());
-    } else if (!tty) {
-      std::fprintf(stderr, "downloaded %s\n", human_size(done).c_str());
-    }
-  });
-  if (tty) std::fprintf(stderr, "\n");
+  // Off a terminal, one line per progress reply: the kernel hooks' logs show
+  // a slow download happening.
+  ProgressDisplay progress(g, true);
+  auto r = call_daemon(g, "io.btfd.Prefetch", params, {}, progress.wanted(), std::ref(progress));
+  progress.finish();
   if (!r) return report_error(g, r.error());
   const auto& res = r->json["parameters"]["result"];
+  if (g.quiet) return kExitOk;
   if (g.json) {
     print_json(g, res);
   } else if (!g.quiet) {

@@ -3,8 +3,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-
+#include <cstdio>
 #include <cstdlib>
 
 #include "btfd-config.h"
@@ -38,10 +39,10 @@ std::string socket_for(const Globals& g, const std::string& method) {
 }
 }  // namespace
 
-btfd::Result<btfd::proto::Message> call_daemon(const Globals& g, const std::string& method,
-                                               const nlohmann::json& params, std::span<const int> fds, bool more,
-                                               const std::function<void(const btfd::proto::Message&)>& on_reply,
-                                               int timeout_ms) {
+btfd::Result<btfd::proto::Message> call_daemon_raw(const Globals& g, const std::string& method,
+                                                   const nlohmann::json& params, std::span<const int> fds, bool more,
+                                                   const std::function<void(const btfd::proto::Message&)>& on_reply,
+                                                   int timeout_ms) {
   auto connected = btfd::proto::Client::connect(socket_for(g, method), timeout_ms);
   if (!connected) {
     btfd::Error e = std::move(connected).error();
@@ -51,18 +52,63 @@ btfd::Result<btfd::proto::Message> call_daemon(const Globals& g, const std::stri
     return e;
   }
   auto client = std::move(connected).value();
-  BTFD_TRY(auto msg, client.call(method, params, fds, more, on_reply));
-  if (!msg.json.contains("error")) return msg;
-  std::string name = msg.json["error"].is_string() ? msg.json["error"].get<std::string>() : "?";
-  std::string text = msg.json.contains("parameters") && msg.json["parameters"].is_object()
-                         ? msg.json["parameters"].value("message", "")
-                         : "";
+  return client.call(method, params, fds, more, on_reply);
+}
+
+btfd::Result<btfd::proto::Message> call_daemon(const Globals& g, const std::string& method,
+                                               const nlohmann::json& params, std::span<const int> fds, bool more,
+                                               const std::function<void(const btfd::proto::Message&)>& on_reply,
+                                               int timeout_ms) {
+  BTFD_TRY(auto msg, call_daemon_raw(g, method, params, fds, more, on_reply, timeout_ms));
+  if (msg.json.contains("error")) return reply_error(msg.json);
+  return msg;
+}
+
+btfd::Error reply_error(const nlohmann::json& reply) {
+  std::string name = reply.contains("error") && reply["error"].is_string() ? reply["error"].get<std::string>() : "?";
+  const nlohmann::json* p = reply.contains("parameters") && reply["parameters"].is_object() ? &reply["parameters"] : nullptr;
+  auto text_of = [&](const char* field) {
+    return p && p->contains(field) && (*p)[field].is_string() ? (*p)[field].get<std::string>() : std::string();
+  };
+  std::string text = text_of("message"), parameter = text_of("parameter");
   btfd::Errc code = btfd::proto::error_info(name).code;
-  std::string short_name = name.substr(name.rfind('.') + 1);
-  btfd::Error err = btfd::make_error(code, short_name + (text.empty() ? "" : ": " + text));
+  std::string shown = name.substr(name.rfind('.') + 1);
+  if (!parameter.empty()) shown += " \"" + parameter + "\"";
+  btfd::Error err = btfd::make_error(code, shown + (text.empty() ? "" : ": " + text));
   // Hub trouble is not "btfd unreachable": keep exit code 1 for it.
   if (code == btfd::Errc::unreachable) err.code = btfd::Errc::io;
   return err;
+}
+
+ProgressDisplay::ProgressDisplay(const Globals& g, bool lines_off_terminal) {
+  if (g.quiet || g.json) return;
+  bar_ = ::isatty(STDERR_FILENO);
+  lines_ = !bar_ && lines_off_terminal;
+}
+
+void ProgressDisplay::operator()(const btfd::proto::Message& m) {
+  if (!m.json.contains("parameters") || !m.json["parameters"].is_object()) return;
+  const auto& p = m.json["parameters"];
+  if (p.value("state", "") != "progress") return;
+  uint64_t done = p.value("downloaded", 0ull), total = p.value("total", 0ull);
+  if (bar_) {
+    if (total) {
+      int width = 40;
+      int fill = static_cast<int>(static_cast<double>(std::min(done, total)) / static_cast<double>(total) * width);
+      std::fprintf(stderr, "\r[%-*s] %s / %s", width, std::string(static_cast<size_t>(fill), '#').c_str(),
+                   human_size(done).c_str(), human_size(total).c_str());
+    } else {
+      std::fprintf(stderr, "\rdownloaded %s", human_size(done).c_str());
+    }
+    drawn_ = true;
+  } else if (lines_) {
+    std::fprintf(stderr, "downloaded %s\n", human_size(done).c_str());
+  }
+}
+
+void ProgressDisplay::finish() {
+  if (drawn_) std::fprintf(stderr, "\n");
+  drawn_ = false;
 }
 
 std::string human_size(uint64_t b) {

@@ -64,12 +64,17 @@ int main(int argc, char** argv) {
   // Global flags are also accepted after the command, bpftool-style; there,
   // "-j N" (a number follows) is the command's job count (check, gen), not --json.
   if (take_flag(rest, "--json") || take_short_json(rest)) g.json = true;
-  if (take_flag(rest, "--pretty")) g.json = g.pretty = true;
+  if (take_flag(rest, "--pretty") || take_flag(rest, "-p")) g.json = g.pretty = true;
   if (take_flag(rest, "--quiet") || take_flag(rest, "-q")) g.quiet = true;
   if (name == "help") {
+    if (wants_help(rest)) {
+      std::printf("Usage: btfctl help [COMMAND]\n\nList the commands, or show one command's arguments and options.\n");
+      return kExitOk;
+    }
+    if (rest.size() > 1) return usage_error(g, "help takes one command name");
     if (!rest.empty()) {
       const Command* c = find_command(rest[0]);
-      if (!c) return usage_error(g, "unknown command \"" + rest[0] + "\"");
+      if (!c) return usage_error(g, unknown_command_message(rest[0]));
       print_command_help(*c);
     } else {
       print_help();
@@ -77,7 +82,7 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   const Command* c = find_command(name);
-  if (!c) return usage_error(g, "unknown command \"" + name + "\"");
+  if (!c) return usage_error(g, unknown_command_message(name));
   if (wants_help(rest)) {
     print_command_help(*c);
     return kExitOk;
