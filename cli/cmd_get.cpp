@@ -63,6 +63,13 @@ int cmd_get(const Globals& g, std::vector<std::string>& args) {
     paths.push_back(obj);
   }
   if (!err.empty()) return usage_error(g, err);
+  // Descriptors travel with one message, at most 16 (btfd may take fewer:
+  // MaxObjectsPerRequest=, and says so).
+  if (paths.size() > btfd::proto::kMaxFdsPerMessage)
+    return report_error(g, btfd::make_error(btfd::Errc::too_large,
+                                            std::to_string(paths.size()) + " objects; btfd takes at most " +
+                                                std::to_string(btfd::proto::kMaxFdsPerMessage) +
+                                                " per request (the descriptors of one message)"));
   bool refresh = take_flag(args, "--refresh");
   if (!args.empty()) return usage_error(g, "unexpected argument \"" + args[0] + "\"");
   nlohmann::json params = nlohmann::json::object();

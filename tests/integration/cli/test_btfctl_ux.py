@@ -114,6 +114,10 @@ c.close()
 check(r.get("error") == "io.btfd.InvalidObject" and r["parameters"].get("object") == 1
       and r["parameters"]["message"].startswith("object #1"), "GetBtf's error carries the object's index: %s" % r)
 
+rc, out, err, _ = run(sock, "get", *kernel, *(["--object", obj] * 17))
+err_of(rc, out, err)
+check(rc == 1 and "17 objects; btfd takes at most 16" in err, "a limit names itself: rc=%d %r" % (rc, err))
+
 # 3. No doubled prefixes: a hub that cannot be reached, a permission denial.
 dead = start_btfd("dead", "http://127.0.0.1:9/")
 rc, out, err, _ = run(dead, "get", "--release", "9.9-unreachable")
