@@ -59,6 +59,14 @@ constexpr const char* kMinimizeOptions =
 constexpr const char* kHostOptions =
     "  --host-root DIR       read os-release and /sys from DIR instead of /\n"
     "  --config FILE         btfd.conf whose [Distro] lines to apply (default: the installed one)\n";
+constexpr const char* kCheckOptions =
+    "  OBJECT...             BPF objects (ELF with .BTF and .BTF.ext)\n"
+    "  --from SRC            btfhub-archive directory or mirror URL (http, https, file)\n"
+    "  --distro ID           only kernels of this distro (also --version V, --arch A)\n"
+    "  --release-glob GLOB   only releases matching this fnmatch(3) pattern\n"
+    "  --html FILE           also write a self-contained HTML report (kernels x programs)\n"
+    "  -j, --jobs N          kernels checked in parallel (default: all cores)\n"
+    "Exit 0 when every program loads on every kernel; 1 when one fails somewhere or a kernel cannot be read.\n";
 
 const std::vector<Command>& command_table() {
   static const std::vector<Command> table = {
@@ -79,7 +87,7 @@ const std::vector<Command>& command_table() {
        "OBJECT... --from MIRROR|DIR [--distro ID] [--version V] [--arch A] [--release-glob GLOB] [--html FILE] "
        "[-j N]",
        "Which CO-RE relocations resolve on which kernels of a btfhub-archive source, per program (local).",
-       cmd_check},
+       cmd_check, kCheckOptions},
       {"import", "BUNDLE",
        "Fill btfd's cache from a bundle (btfctl gen --bundle), for hosts without a hub; needs root or the admin group.",
        cmd_import},
