@@ -37,25 +37,28 @@ method GetBtf(
   # still answered from the cache). Counts against the caller's hub budget.
   refresh: ?bool
 ) -> (
+  # The fields up to "kernel" are on the answer, always; they are optional
+  # only because progress replies (calls with "more") carry just "state",
+  # "downloaded" and "total".
   # Index of the BTF's fd among the fds sent with this reply (always 0).
-  fd: int,
+  fd: ?int,
   # Path of the immutable cache file holding the same bytes.
-  path: string,
+  path: ?string,
   # sha256 of the BTF, hex.
-  sha256: string,
+  sha256: ?string,
   # Size in bytes.
-  size: int,
+  size: ?int,
   # Where the kernel's BTF came from: native, hub or file.
-  source: string,
+  source: ?string,
   # True when nothing had to be fetched or computed.
-  cached: bool,
+  cached: ?bool,
   # False when a site alias (btfd.conf [Distro] Alias=) served another
   # distro's kernel for the one requested.
-  exact: bool,
+  exact: ?bool,
   # True when the BTF is minimized for the objects.
-  minimized: bool,
+  minimized: ?bool,
   # The kernel the BTF describes.
-  kernel: Kernel,
+  kernel: ?Kernel,
   # Per-relocation report when minimized.
   relocations: ?[]object,
   # "progress" on progress replies (calls with "more"); absent on the answer.
