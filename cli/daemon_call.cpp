@@ -26,7 +26,7 @@ namespace {
 // Methods btfd allows only to root, the allowed group or connections through
 // the admin socket (daemon/server/dispatch.cpp's table marks them).
 constexpr const char* kPrivileged[] = {"io.btfd.Prefetch", "io.btfd.Refresh", "io.btfd.GarbageCollect",
-                                       "io.btfd.Verify"};
+                                       "io.btfd.Verify", "io.btfd.ImportBundle"};
 
 // Under the shipped units, members of the btfd-admin group reach privileged
 // methods through the admin socket; use it when it is ours to use.

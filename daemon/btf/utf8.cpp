@@ -40,4 +40,39 @@ std::string valid_utf8(std::string_view s) {
   return out;
 }
 
+namespace {
+// Code point of a well-formed sequence of length n at s[i].
+uint32_t decode(std::string_view s, size_t i, size_t n) {
+  auto b = [&](size_t k) { return static_cast<uint32_t>(static_cast<uint8_t>(s[i + k])); };
+  if (n == 1) return b(0);
+  if (n == 2) return (b(0) & 0x1f) << 6 | (b(1) & 0x3f);
+  if (n == 3) return (b(0) & 0x0f) << 12 | (b(1) & 0x3f) << 6 | (b(2) & 0x3f);
+  return (b(0) & 0x07) << 18 | (b(1) & 0x3f) << 12 | (b(2) & 0x3f) << 6 | (b(3) & 0x3f);
+}
+// Characters that steer a terminal or reorder text rather than show: C0, DEL,
+// C1 (U+009B is a one-byte CSI on many terminals), and Unicode's bidi and
+// invisible format controls.
+bool is_control(uint32_t cp) {
+  return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c || (cp >= 0x200b && cp <= 0x200f) ||
+         (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2069) || cp == 0xfeff;
+}
+}  // namespace
+
+std::string printable_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    size_t n = sequence_len(s, i);
+    if (n == 0) {
+      out += "\xef\xbf\xbd";
+      ++i;
+      continue;
+    }
+    if (is_control(decode(s, i, n))) out += '?';
+    else out.append(s, i, n);
+    i += n;
+  }
+  return out;
+}
+
 }  // namespace btfd::btf

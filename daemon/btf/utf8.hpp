@@ -15,4 +15,9 @@ namespace btfd::btf {
 // replaced by U+FFFD. Valid input comes back unchanged.
 std::string valid_utf8(std::string_view s);
 
+// valid_utf8(s) with every control character replaced by '?': C0, DEL, C1 and
+// the bidi/invisible format controls. For client-chosen text that other users
+// see printed (object names in ListKernels).
+std::string printable_utf8(std::string_view s);
+
 }  // namespace btfd::btf

@@ -25,14 +25,11 @@ namespace {
 constexpr long kFuseMagic = 0x65735546;
 
 // A client's name for its object, as btfd keeps and shows it: the part after
-// the last '/', control characters replaced, valid UTF-8 (the length was
+// the last '/', control characters (C0, C1, bidi) replaced, valid UTF-8 (the length was
 // bounded by the dispatcher). Client bytes: never trusted to be printable.
 std::string printable_base_name(std::string_view name) {
   if (auto slash = name.rfind('/'); slash != std::string_view::npos) name.remove_prefix(slash + 1);
-  std::string out(name);
-  for (char& ch : out)
-    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = '?';
-  return btf::valid_utf8(out);
+  return btf::printable_utf8(name);
 }
 }  // namespace
 

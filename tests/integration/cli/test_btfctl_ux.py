@@ -272,7 +272,7 @@ with open(nasty, "ab") as f:
 c = varlink.Conn(sock)
 kern = {"distro": "ubuntu", "version": "20.04", "arch": "x86_64", "release": "5.4.0-26-generic"}
 with open(nasty, "rb") as f:
-    r, _ = c.call("io.btfd.GetBtf", {"kernel": kern, "objects": [0], "names": ["../../etc/\x1b[31mevil\nname\x7f"]},
+    r, _ = c.call("io.btfd.GetBtf", {"kernel": kern, "objects": [0], "names": ["../../etc/\x1b[31mevil\nname\x7f\u009b\u202e"]},
                   fds=[f.fileno()])
     check("error" not in r, "a hostile name is accepted, sanitised: %s" % r)
     r, _ = c.call("io.btfd.GetBtf", {"kernel": kern, "objects": [0], "names": ["x" * 256]}, fds=[f.fileno()])
@@ -286,7 +286,8 @@ with open(nasty, "rb") as f:
     r, _ = c.call("io.btfd.ListKernels", {})
 c.close()
 stored = [o.get("name") for o in r["parameters"]["objects"]]
-check("?[31mevil?name?" in stored, "the hostile name is kept as a printable base name: %s" % stored)
+# C1 (U+009B, a one-byte CSI) and bidi overrides (U+202E) are controls too.
+check("?[31mevil?name???" in stored, "the hostile name is kept as a printable base name: %s" % stored)
 
 # 7. A user who cannot read btfd's cache: no path, -o instead (as nobody).
 if os.geteuid() == 0:

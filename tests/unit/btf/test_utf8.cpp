@@ -34,3 +34,16 @@ TEST_CASE("whatever the bytes, the result dumps as strict JSON") {
   nlohmann::json raw = all;
   CHECK_THROWS((void)raw.dump());  // the check above can fail
 }
+
+TEST_CASE("printable text: controls that steer a terminal or reorder text become '?'") {
+  using btfd::btf::printable_utf8;
+  CHECK(printable_utf8("sample.bpf.o") == "sample.bpf.o");
+  CHECK(printable_utf8("caf\xc3\xa9.o") == "caf\xc3\xa9.o");            // é stays
+  CHECK(printable_utf8("a\x1b[2Jb") == "a?[2Jb");                       // ESC
+  CHECK(printable_utf8("a\x7f" "b") == "a?b");                          // DEL
+  CHECK(printable_utf8("a\xc2\x9b" "31mb") == "a?31mb");                // U+009B, C1 CSI
+  CHECK(printable_utf8("evil\xe2\x80\xaeo.fpb") == "evil?o.fpb");       // U+202E RLO
+  CHECK(printable_utf8("x\xe2\x81\xa6y") == "x?y");                     // U+2066 LRI
+  CHECK(printable_utf8("x\xef\xbb\xbfy") == "x?y");                     // U+FEFF
+  CHECK(printable_utf8("bad\xff") == "bad\xef\xbf\xbd");                // invalid byte
+}
