@@ -116,7 +116,15 @@ const std::vector<Command>& command_table() {
        "Show this host's kernel identity and its BTF source: native or the archive path (local, no daemon).", cmd_host, kHostOptions},
       {"transparent", "install|remove|status [--release R | --all] [--if-enabled] [--config FILE]",
        "Install or remove a kernel's BTF where unmodified libbpf and cilium/ebpf look (root), or show the files.",
-       cmd_transparent},
+       cmd_transparent,
+       "  install               write kernel R's BTF from btfd as btfd's ELF file at [Transparent] Path=\n"
+       "  remove                delete btfd's file of kernel R (a file that is not btfd's is left alone)\n"
+       "  status                each kernel, its path, what is there (absent, installed, foreign), native BTF\n"
+       "  --release R           the kernel (default: the running one)\n"
+       "  --all                 install for every installed kernel (btfd-transparent.service)\n"
+       "  --if-enabled          install nothing unless btfd.conf says [Transparent] Enable=yes (the hooks)\n"
+       "  --config FILE         btfd.conf to read (default: the installed one)\n"
+       "install and remove need root (the files are root's); btfd itself never writes them.\n"},
   };
   return table;
 }
