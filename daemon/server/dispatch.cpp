@@ -366,6 +366,19 @@ void Server::m_stats(Connection&, Call& call, const json& params, proto::Message
                    {"btfd_held_descriptors", fd_quota_.used()},
                    {"btfd_held_object_bytes", object_quota_.used()},
                    {"btfd_queued_reply_bytes", reply_bytes_}};
+    // Per mirror, labelled by its base URL (since btfd started): across a
+    // fleet, which mirror answers, lacks kernels, fails or is skipped.
+    static const std::pair<const char*, const char*> per_mirror[] = {
+        {"btfd_mirror_requests", "requests"}, {"btfd_mirror_not_found", "not_found"},
+        {"btfd_mirror_errors", "errors"},     {"btfd_mirror_timeouts", "timeouts"},
+        {"btfd_mirror_skipped", "skipped"},   {"btfd_mirror_bytes", "bytes"},
+        {"btfd_mirror_healthy", "healthy"}};
+    for (const auto& m : out["stats"]["mirrors"]) {
+      for (auto [metric, field] : per_mirror) {
+        const json& v = m.contains(field) ? m[field] : json(0);
+        gauges[metric][m.value("base", "")] = v.is_boolean() ? json(v.get<bool>() ? 1 : 0) : v;
+      }
+    }
     out["text"] = stats_.to_prometheus(gauges);
   }
   answer(call, std::move(out));
@@ -384,16 +397,3 @@ void Server::m_verify(Connection& c, Call& call, const json&, proto::Message&) {
 }
 
 }  // namespace btfd::server
-    // Per mirror, labelled by its base URL (since btfd started): across a
-    // fleet, which mirror answers, lacks kernels, fails or is skipped.
-    static const std::pair<const char*, const char*> per_mirror[] = {
-        {"btfd_mirror_requests", "requests"}, {"btfd_mirror_not_found", "not_found"},
-        {"btfd_mirror_errors", "errors"},     {"btfd_mirror_timeouts", "timeouts"},
-        {"btfd_mirror_skipped", "skipped"},   {"btfd_mirror_bytes", "bytes"},
-        {"btfd_mirror_healthy", "healthy"}};
-    for (const auto& m : out["stats"]["mirrors"]) {
-      for (auto [metric, field] : per_mirror) {
-        const json& v = m.contains(field) ? m[field] : json(0);
-        gauges[metric][m.value("base", "")] = v.is_boolean() ? json(v.get<bool>() ? 1 : 0) : v;
-      }
-    }
