@@ -402,6 +402,59 @@ Result<Blob> Store::put_minimized(const Digest& kernel, std::vector<Digest> obje
   return Blob{std::move(fd), blobs_.path_of(p.digest), p.digest, p.size};
 }
 
+Result<uint64_t> Store::put_minimized_many(const std::vector<std::span<const uint8_t>>& btfs,
+                                           std::vector<MinimizedRow> rows, const std::string& report_json) {
+  for (const auto& r : rows)
+    if (r.blob >= btfs.size()) return make_error(Errc::invalid_argument, "minimized row names no blob");
+  uint64_t total = 0;
+  for (const auto& b : btfs) total += b.size();
+  BTFD_TRY_VOID(fits_budget(total, "the minimized BTFs"));
+  std::vector<Published> published;
+  std::vector<std::string> hexes;
+  auto release = [&] {
+    std::vector<std::string> retired;
+    {
+      std::lock_guard lock(mu_);
+      release_if_unreferenced_locked(hexes, &retired);
+    }
+    unlink_retired(retired);
+  };
+  for (const auto& b : btfs) {
+    auto p = blobs_.write(b);
+    if (!p) {
+      release();
+      return std::move(p).error();
+    }
+    hexes.push_back(to_hex(p->digest));
+    published.push_back(*p);
+  }
+  {
+    std::lock_guard lock(mu_);
+    Status st = [&]() -> Status {
+      BTFD_TRY(Transaction tx, Transaction::begin(db_));
+      for (const auto& p : published) BTFD_TRY_VOID(register_blob_locked(p));
+      for (auto& r : rows) {
+        std::string key = objects_key(r.objects);
+        // Prepared once (the Db caches it); released and reset per row.
+        BTFD_TRY(Stmt s, db_.prepare(
+                             "INSERT OR REPLACE INTO minimized(kernel_digest, objects_key, objects, digest, report, "
+                             "created_at, last_used) VALUES (?1,?2,?3,?4,?5,?6,?6)"));
+        BTFD_TRY_VOID(s.bind(1, to_hex(r.kernel)).bind(2, key).bind(3, join_digests(r.objects))
+                          .bind(4, hexes[r.blob]).bind(5, report_json).bind(6, now_()).run());
+      }
+      return tx.commit();
+    }();
+    if (!st) {
+      std::vector<std::string> retired;
+      release_if_unreferenced_locked(hexes, &retired);
+      unlink_retired(retired);  // an error path
+      return std::move(st).error().wrap("cannot record minimized BTFs");
+    }
+  }
+  gc_if_over_budget();
+  return static_cast<uint64_t>(rows.size());
+}
+
 Result<std::optional<Blob>> Store::find_minimized(const Digest& kernel, std::vector<Digest> objects) {
   std::string key = objects_key(objects);
   Digest d{};

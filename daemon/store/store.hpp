@@ -179,6 +179,18 @@ class Store {
   Result<Blob> put_minimized(const Digest& kernel, std::vector<Digest> objects, std::span<const uint8_t> btf,
                              std::string report_json);
   Result<std::optional<Blob>> find_minimized(const Digest& kernel, std::vector<Digest> objects);
+  // Many minimized entries at once (a bundle import): each distinct blob is
+  // published once, then every row goes in one transaction, so either all
+  // entries are recorded or none (the blobs of a failed call are released).
+  // rows[i].blob indexes btfs. The caller bounds rows.size(): the lock is
+  // held for the whole transaction.
+  struct MinimizedRow {
+    Digest kernel;
+    std::vector<Digest> objects;
+    size_t blob;
+  };
+  Result<uint64_t> put_minimized_many(const std::vector<std::span<const uint8_t>>& btfs,
+                                      std::vector<MinimizedRow> rows, const std::string& report_json);
 
   // name: the file name the client gave (already sanitised by the caller);
   // a non-empty one replaces the remembered name.

@@ -362,3 +362,49 @@ TEST_CASE("an entry larger than the whole budget is refused with the setting to 
   REQUIRE_FALSE(m.ok());
   CHECK(m.error().code == Errc::no_space);
 }
+
+TEST_CASE("put_minimized_many publishes each blob once and records every row") {
+  test::TempDir dir;
+  auto s = open_store(dir.path());
+  Digest k1 = sha256(bytes_of("k1")), k2 = sha256(bytes_of("k2")), o1 = sha256(bytes_of("o1")),
+         o2 = sha256(bytes_of("o2"));
+  auto a = bytes_of("BTF A"), b = bytes_of("BTF B");
+  std::vector<std::span<const uint8_t>> blobs{a, b};
+  std::vector<Store::MinimizedRow> rows{{k1, {o1, o2}, 0}, {k1, {o1}, 0}, {k1, {o2}, 0},
+                                        {k2, {o1, o2}, 1}, {k2, {o1}, 1}, {k2, {o2}, 1}};
+  auto n = s->put_minimized_many(blobs, rows, "{}");
+  REQUIRE_MESSAGE(n.ok(), (n.ok() ? "" : n.error().message));
+  CHECK(*n == 6);
+  auto u = s->usage();
+  CHECK(u.minimized == 6);
+  CHECK(u.blobs == 2);
+  CHECK(count_files(dir / "blobs") == 2);
+  auto hit = s->find_minimized(k2, {o2});
+  REQUIRE(hit.ok());
+  REQUIRE(hit->has_value());
+  CHECK(read_fd((*hit)->fd.get()) == "BTF B");
+  auto hit1 = s->find_minimized(k1, {o2, o1});
+  REQUIRE(hit1.ok());
+  REQUIRE(hit1->has_value());
+  CHECK(read_fd((*hit1)->fd.get()) == "BTF A");
+}
+
+TEST_CASE("put_minimized_many stores nothing when a row is bad or the blobs do not fit") {
+  test::TempDir dir;
+  auto s = open_store(dir.path(), 64);
+  Digest k = sha256(bytes_of("k")), o = sha256(bytes_of("o"));
+  auto a = bytes_of("small");
+  std::vector<std::span<const uint8_t>> blobs{a};
+  auto bad = s->put_minimized_many(blobs, {{k, {o}, 0}, {k, {}, 1}}, "{}");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().code == Errc::invalid_argument);
+  std::vector<uint8_t> big(100, 'x');
+  std::vector<std::span<const uint8_t>> two{a, big};
+  auto full = s->put_minimized_many(two, {{k, {o}, 0}, {k, {}, 1}}, "{}");
+  REQUIRE_FALSE(full.ok());
+  CHECK(full.error().code == Errc::no_space);
+  auto u = s->usage();
+  CHECK(u.minimized == 0);
+  CHECK(u.blobs == 0);
+  CHECK(count_files(dir / "blobs") == 0);
+}
