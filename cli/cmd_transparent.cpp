@@ -43,6 +43,9 @@ Outcome install_one(const Globals& g, const btfd::server::Config& cfg, const std
   auto k = inspect_kernel(cfg, release);
   if (!k) return failed(release, "", k.error());
   const std::string& path = k->file.path;
+  // Whatever the outcome, a killed run's temp file goes (install_file removes
+  // them too; the outcomes below that write nothing need it here).
+  if (auto temps = tp::remove_leftover_temps(path); !temps) return failed(release, path, temps.error());
   if (k->native_btf) return Outcome{release, "native", path, "the kernel has BTF of its own", {}, 0};
   // A foreign file: install_file refuses before writing, with the message that says why.
   if (k->file.state == tp::FileState::foreign)
@@ -68,14 +71,15 @@ Outcome remove_one(const btfd::server::Config& cfg, const std::string& release) 
   std::string path = tp::expand_path_template(cfg.transparent_path, release, cfg.host_root);
   auto removed = tp::remove_file(path);
   if (!removed) return failed(release, path, removed.error());
-  if (!*removed) return Outcome{release, "absent", path, {}, {}, 0};
-  // The kernel package removed its files before this hook: if btfd's file was
-  // all that kept the kernel's own directory, it goes too (otherwise the
-  // kernel would still look installed). rmdir only removes an empty one.
+  if (!removed->file && removed->temps == 0) return Outcome{release, "absent", path, {}, {}, 0};
+  // The kernel package removed its files before this hook: if btfd's file (or
+  // a killed install's temp file) was all that kept the kernel's own
+  // directory, it goes too (otherwise the kernel would still look installed).
+  // rmdir only removes an empty one.
   auto slash = path.rfind('/');
   std::string dir = path.substr(0, slash);
   if (dir.size() > release.size() && dir.ends_with("/" + release)) ::rmdir(dir.c_str());
-  return Outcome{release, "removed", path, {}, {}, 0};
+  return Outcome{release, removed->file ? "removed" : "absent", path, {}, {}, 0};
 }
 
 // Prints the outcomes; one kernel's failure is reported as an error (JSON error

@@ -50,14 +50,33 @@ struct FileInfo {
 Result<FileInfo> inspect_file(const std::string& path);
 
 // Writes btf for release to path as btfd's ELF image: temp file in the same
-// directory, fsync, rename, fsync of the directory; mode 0644. Replaces only
-// btfd's own file; a foreign file there is left alone (Errc::permission, the
-// message says why). The directory must exist: the modules directory of an
-// installed kernel (creating it would make the kernel look installed).
+// directory, fsync, rename, fsync of the directory; mode 0644. The BTF must pass
+// btf::validate_btf (the project's one check of untrusted BTF) and hold types:
+// root writes it where every eBPF tool on the host reads it, so bytes from btfd
+// are not trusted either (Errc::corrupt, nothing written). Replaces only btfd's
+// own file; a foreign file there is left alone (Errc::permission, the message
+// says why). The directory must exist: the modules directory of an installed
+// kernel (creating it would make the kernel look installed). Removes the
+// leftover temp files of path first (remove_leftover_temps).
 Result<FileInfo> install_file(const std::string& path, std::span<const uint8_t> btf, std::string_view release);
 
-// Removes btfd's file at path; false when there is none. A foreign file is
-// left alone (Errc::permission).
-Result<bool> remove_file(const std::string& path);
+struct Removed {
+  bool file = false;  // btfd's file was there and is gone
+  size_t temps = 0;   // leftover temp files removed with it
+};
+// Removes btfd's file at path and its leftover temp files. A foreign file is
+// left alone (Errc::permission; its leftover temps go all the same).
+Result<Removed> remove_file(const std::string& path);
+
+// Removes what an install killed before its rename (the kernel hook's timeout,
+// a stopped oneshot) left beside path: the temp files write_file_atomic names
+// "<file>.tmp.<decimal>" (util/fd.hpp is_atomic_temp_name), and only regular
+// files with exactly such a name: not a symbolic link or a directory, not a
+// similar name, nothing else in the directory. Returns how many went; a
+// missing directory has none. install_file and remove_file do it too, under
+// the lock that keeps them from removing a temp file another btfctl is still
+// writing (an exclusive flock(2) on the directory, taken by every install and
+// remove).
+Result<size_t> remove_leftover_temps(const std::string& path);
 
 }  // namespace btfd::transparent

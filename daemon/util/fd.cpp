@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <limits>
 #include <random>
 
 namespace btfd {
@@ -124,11 +125,27 @@ Status fsync_dir(const std::string& dir) {
   return {};
 }
 
+// The temp file's suffix: ".tmp." and a random unsigned int in decimal
+// (is_atomic_temp_name() recognises exactly these names).
+constexpr std::string_view kAtomicTempInfix = ".tmp.";
+constexpr size_t kAtomicTempMaxDigits = std::numeric_limits<unsigned int>::digits10 + 1;
+
+bool is_atomic_temp_name(std::string_view entry, std::string_view target) {
+  if (target.empty() || !entry.starts_with(target)) return false;
+  std::string_view rest = entry.substr(target.size());
+  if (!rest.starts_with(kAtomicTempInfix)) return false;
+  std::string_view digits = rest.substr(kAtomicTempInfix.size());
+  if (digits.empty() || digits.size() > kAtomicTempMaxDigits) return false;
+  for (char c : digits)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
 Status write_file_atomic(const std::string& path, std::span<const uint8_t> data, mode_t mode) {
   auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
   std::random_device rd;
-  std::string tmp = path + ".tmp." + std::to_string(rd());
+  std::string tmp = path + std::string(kAtomicTempInfix) + std::to_string(rd());
   {
     BTFD_TRY(UniqueFd fd, open_file(tmp, O_WRONLY | O_CREAT | O_EXCL, mode));
     Status st = write_all(fd.get(), data);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "util/result.hpp"
@@ -59,6 +60,11 @@ Status write_all(int fd, std::string_view text);
 
 // Durable replace: temp file in the same directory, fsync, rename, fsync the directory.
 Status write_file_atomic(const std::string& path, std::span<const uint8_t> data, mode_t mode = 0644);
+// Whether a directory entry is named as write_file_atomic names its temp files
+// for the file called `target` in that directory: "<target>.tmp.<decimal>". A
+// writer killed before its rename leaves one; callers that own `target` use
+// this to find and remove them.
+bool is_atomic_temp_name(std::string_view entry, std::string_view target);
 
 Status fsync_dir(const std::string& dir);
 Status mkdir_p(const std::string& path, mode_t mode = 0755);
