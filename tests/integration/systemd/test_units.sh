@@ -65,6 +65,9 @@ grep -qx 'Type=oneshot' "$transparent"
 grep -q '^ExecStart=/.*/btfctl --quiet transparent install --all --if-enabled$' "$transparent"
 grep -qx 'ProtectSystem=strict' "$transparent"
 grep -qx 'ReadWritePaths=-/lib/modules -/usr/lib/modules' "$transparent"
+# Bounded: a oneshot's default start timeout is infinity (the reason is commented).
+grep -qx 'TimeoutStartSec=5min' "$transparent"
+grep -B1 '^TimeoutStartSec=' "$transparent" | grep -q '^#'
 grep -qx 'Wants=btfd-transparent.service' "$refresh"
 if grep -qE '^ReadWritePaths=' "$service"; then echo "btfd.service must not write outside its cache"; exit 1; fi
 echo ok
