@@ -18,8 +18,9 @@
 #  5. a foreign file at the path is left alone by install and remove, named;
 #  6. btfd-transparent.service's command (--all) installs for every installed
 #     kernel from btfd's cache (a second kernel btfd's watcher prefetched), and
-#     the postrm hook removes a kernel's directory once btfd's file was all
-#     that was left in it; btfctl status lists the files;
+#     the postrm hook removes a kernel's directory once btfd's file (and a
+#     killed install's temp file) was all that was left in it; a run deletes
+#     a killed run's temp file and nothing else; btfctl status lists the files;
 #  7. cilium/ebpf parses btfd's file when it holds a pre-6.0 kernel's BTF.
 import hashlib, json, os, shutil, subprocess, sys, tarfile, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -174,16 +175,33 @@ try:
     rc, out = run(ctl + ["--json", "transparent", "install", "--all", "--if-enabled", "--config", conf_on])
     outcomes = {k["release"]: k["outcome"] for k in json.loads(out).get("kernels", [])} if rc == 0 else {}
     check(outcomes == {R: "installed", R2: "installed"}, "--all installs every kernel from the cache (%d): %s" % (rc, out))
+    # A run killed mid-write (the hook's timeout, a stopped oneshot) left its
+    # temp file; the next run deletes it, and only it: not a similar name, not
+    # a link with its name (nor the link's target).
+    mods = os.path.dirname(path)
+    leftover = path + ".tmp.3735928559"
+    open(leftover, "wb").write(b"\0" * (1 << 20))
+    similar = [path + ".tmp.keep", path + ".tmp.123456789012", os.path.join(mods, "vmlinux.tmp.1")]
+    for f in similar:
+        open(f, "w").write("someone else's\n")
+    os.symlink(similar[0], path + ".tmp.77")
     rc, out = run(ctl + ["--json", "transparent", "install", "--all", "--if-enabled", "--config", conf_on])
     outcomes = {k["release"]: k["outcome"] for k in json.loads(out).get("kernels", [])} if rc == 0 else {}
     check(outcomes == {R: "unchanged", R2: "unchanged"}, "a second run leaves current files alone: %s" % out)
+    check(not os.path.exists(leftover), "the killed run's temp file is gone")
+    check(all(open(f).read() == "someone else's\n" for f in similar), "files with similar names stay")
+    check(os.path.islink(path + ".tmp.77"), "a link with a temp file's name stays")
+    for f in similar + [path + ".tmp.77"]:
+        os.unlink(f)
     path2 = "/lib/modules/%s/vmlinux-%s" % (R2, R2)
     check(status_of(R2).get("btf_sha256") == sha, "the second kernel's file")
     rc, out = run(ctl + ["--json", "status"])
     files = json.loads(out).get("transparent", []) if rc == 0 else []
     check(sorted(f.get("release") for f in files) == sorted([R, R2]), "btfctl status lists both: %s" % files)
     # Removing the second kernel: its package's files go, then the hook; btfd's
-    # file was all that kept the directory, so it goes too.
+    # file (and a killed install's temp file beside it) was all that kept the
+    # directory, so it goes too.
+    open(path2 + ".tmp.42", "wb").write(b"\0" * 4096)
     rc, out = run(["sh", postrm, R2], env=dict(env, BTFD_CONFIG=conf_on))
     check(rc == 0 and not os.path.exists(os.path.dirname(path2)), "postrm removes the file and the emptied directory: %s" % out)
     rc, out = run(ctl + ["transparent", "remove", "--release", R, "--config", conf_on])
