@@ -243,6 +243,7 @@ const std::map<std::string, Key>& keys() {
       {"Limits.MessageTimeoutSec", uint_key(&Config::message_timeout_sec)},
       {"Limits.HubLookupsPerMinute", uint_key(&Config::hub_lookups_per_minute)},
       {"Limits.MaxObjectsPerRequest", unsigned_key(&Config::max_objects)},
+      {"Limits.MaxImportEntries", uint_key(&Config::max_import_entries)},
       {"Limits.MaxObjectSize", size_key(&Config::max_object_size)},
       {"Limits.MaxInFlightPerConnection", unsigned_key(&Config::max_inflight_per_connection)},
       {"Limits.ConnectionIdleSec", uint_key(&Config::connection_idle_sec)},

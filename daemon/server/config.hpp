@@ -62,6 +62,9 @@ struct Config {
   unsigned max_connections = 256;
   unsigned max_connections_per_user = 64;
   unsigned max_objects = 16;
+  // Cache entries one bundle import may create (kernels x (objects + 1)); each
+  // costs an index row of up to ~1.2 KiB, and all go in one transaction.
+  uint64_t max_import_entries = 65536;
   uint64_t max_object_size = 64ull << 20;
   uint64_t max_object_bytes_per_user = 128ull << 20;  // objects being read or minimized
   uint64_t max_object_bytes = 256ull << 20;

@@ -4,6 +4,7 @@
 // checked whole (structure, every checksum, every BTF) and stored as cache
 // entries for the objects it was made for. Admin only: it fills the cache.
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include "server/connection.hpp"
 #include "server/params.hpp"
@@ -19,6 +20,9 @@ namespace {
 // a large agent is a few tens of MB; the whole bundle is held in memory while
 // it is checked.
 constexpr uint64_t kMaxBundleBytes = 1ull << 30;
+// A FUSE file's reads are answered by whoever mounted it, possibly never: a
+// worker reading it could be pinned for good (as for objects: object_reads.cpp).
+constexpr long kFuseMagic = 0x65735546;
 }  // namespace
 
 void Server::m_import_bundle(Connection& c, Call& call, const json& params, proto::Message& msg) {
@@ -39,9 +43,16 @@ void Server::m_import_bundle(Connection& c, Call& call, const json& params, prot
                 "bundle of " + std::to_string(st.st_size) + " bytes; btfd imports at most " +
                     std::to_string(kMaxBundleBytes),
                 "invalid");
+  struct statfs fs {};
+  if (::fstatfs(fd->get(), &fs) == 0 && fs.f_type == kFuseMagic)
+    return fail(call, errors::kInvalidBundle, "the bundle is on a FUSE file system, which btfd does not read from",
+                "invalid");
+  if (import_running_)
+    return fail(call, errors::kBusy, "another bundle is being imported; btfd imports one at a time", "busy");
   if (!admit_in_flight(c, call)) return;
   ++c.inflight;
   ++inflight_;
+  import_running_ = true;
   uint64_t size = static_cast<uint64_t>(st.st_size);
   pool_->submit([this, call, fd, size]() mutable {
     std::optional<Result<json>> r;
@@ -62,6 +73,7 @@ void Server::m_import_bundle(Connection& c, Call& call, const json& params, prot
     }
     pool_->post([this, call, r = std::move(*r)]() mutable {
       --inflight_;
+      import_running_ = false;
       auto it = conns_.find(call.conn);
       if (it != conns_.end()) --it->second->inflight;
       if (r) {

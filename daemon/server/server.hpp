@@ -152,6 +152,9 @@ class Server {
   std::map<uint64_t, std::unique_ptr<PendingObjects>> pending_objects_;
   uint64_t next_id_ = 1;
   size_t inflight_ = 0;
+  // One ImportBundle at a time, daemon-wide: each holds its whole bundle (up
+  // to 1 GiB) in memory and a worker; a second gets io.btfd.Busy.
+  bool import_running_ = false;
   // Budgets (loop thread only, except hub_lookups_).
   Quota conn_quota_;
   Quota fd_quota_;

@@ -12,7 +12,7 @@
 # --json follows the schema in btfctl(1); exit codes; -j changes nothing.
 import html.parser, json, os, re, shutil, subprocess, sys, tarfile, tempfile, hashlib
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from testlib import check, finish, hub_dir, hub_kernels, serve_dir, skip_not_root, skip_no_bpf
+from testlib import check, finish, hub_dir, hub_kernels, serve_dir, skip_not_root, skip_no_bpf, fatal
 
 oracle, btfctl, bpfdir, btf_edit = sys.argv[1:5]
 if os.geteuid() != 0:
@@ -89,7 +89,10 @@ def libbpf_verdict(o, kid):
     return int(m.group(1)), bad, p.stdout
 
 probe = libbpf_verdict("sample", "ubuntu/20.04/x86_64/5.11.0-1028-gcp")
-if probe is None or probe[0] == -1 and "Operation not permitted" in probe[2]:
+if probe is None:
+    # No "load:" line: the oracle crashed or changed format. A failure, not a skip.
+    fatal("the oracle did not report a load result for the probe object")
+if probe[0] == -1 and "Operation not permitted" in probe[2]:
     shutil.rmtree(tmp)
     skip_no_bpf("libbpf could not load an object")
 
