@@ -64,11 +64,14 @@ BTFD_EXPORT int btfd_bundle_find(const char* bundle_path, const struct btfd_kern
   btfd::KernelIdentity id;
   bool exact = true;
   if (int err = resolve_kernel(kernel, &id, &exact)) return err;
-  auto fd = btfd::open_file(bundle_path, O_RDONLY);
+  // O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer; only
+  // a regular file is read, and only once that is known, in blocking mode.
+  auto fd = btfd::open_file(bundle_path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
   if (!fd) return fd.error().sys_errno ? -fd.error().sys_errno : -EIO;
   struct stat st {};
   if (::fstat(fd->get(), &st) < 0) return -errno;
   if (!S_ISREG(st.st_mode)) return BTFD_ERR_INVALID_BUNDLE;
+  if (int fl = ::fcntl(fd->get(), F_GETFL); fl < 0 || ::fcntl(fd->get(), F_SETFL, fl & ~O_NONBLOCK) < 0) return -errno;
   uint64_t size = static_cast<uint64_t>(st.st_size);
   auto prefix = btfd::bundle::read_index(fd->get(), size);
   if (!prefix) return from_bundle_error(prefix.error());

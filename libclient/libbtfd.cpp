@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -242,11 +243,15 @@ BTFD_EXPORT int btfd_ensure_core_btf_for_file(struct bpf_object_open_opts* opts,
   CoreOptions o;
   if (int err = resolve(core_opts, &o)) return err;
   if (nothing_to_do(opts)) return 0;
-  int fd = ::open(object_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return -errno;
-  int err = ensure_with(opts, fd, o);
-  ::close(fd);
-  return err;
+  // O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer; an
+  // object file is a regular file, read in blocking mode once that is known.
+  btfd::UniqueFd fd(::open(object_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (!fd) return -errno;
+  struct stat st {};
+  if (::fstat(fd.get(), &st) < 0) return -errno;
+  if (!S_ISREG(st.st_mode)) return BTFD_ERR_INVALID_OBJECT;
+  if (int fl = ::fcntl(fd.get(), F_GETFL); fl < 0 || ::fcntl(fd.get(), F_SETFL, fl & ~O_NONBLOCK) < 0) return -errno;
+  return ensure_with(opts, fd.get(), o);
 } catch (...) {
   return -ENOMEM;
 }

@@ -154,6 +154,16 @@ def main_mode():
         ok = text.startswith("rc=0:") and open(out, "rb").read() == open(os.path.join(tree, k + ".btf"), "rb").read()
         check(ok, "btfd_bundle_find %s gives the tree's bytes: %s" % (k, text))
         check("source=bundle" in text and "minimized=1" in text and "write=refused" in text, "result fields: %s" % text)
+    # A FIFO named as the bundle: refused at once, the open does not wait for a writer.
+    fifo = os.path.join(tmp, "bundle.fifo")
+    os.mkfifo(fifo)
+    try:
+        p = subprocess.run([bundle_find, fifo, *kernels[0].split("/"), os.path.join(tmp, "fifo.btf")],
+                           capture_output=True, text=True, timeout=20)
+        check(p.stdout.startswith("rc=-1020:"), "btfd_bundle_find refuses a FIFO: %s %s" % (p.stdout, p.stderr))
+    except subprocess.TimeoutExpired:
+        check(False, "btfd_bundle_find hangs on a FIFO")
+    os.unlink(fifo)
     text = bundle_lookup(bundle, "ubuntu/20.04/x86_64/0.0-none", os.path.join(tmp, "none.btf"))
     check(text.startswith("rc=-1021:") and "no BTF for this kernel" in text, "a kernel not in the bundle: %s" % text)
     # Hostile bundles: a damaged index byte, a damaged blob, a truncated file, not a bundle.

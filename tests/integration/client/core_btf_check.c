@@ -183,6 +183,14 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && (!strcmp(argv[1], "file") || !strcmp(argv[1], "mem") || !strcmp(argv[1], "full")))
 		return run_ensure(argv[1], argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "file-only")) {
+		/* Only the helper's own open (the object may be a FIFO: never read here). */
+		LIBBPF_OPTS(bpf_object_open_opts, opts);
+		int err = btfd_ensure_core_btf_for_file(&opts, argv[2], NULL);
+		printf("ensure: %d (%s)\n", err, btfd_strerror(err));
+		btfd_clean_core_btf(&opts);
+		return 0;
+	}
 	if (argc == 8 && !strcmp(argv[1], "get-kernel"))
 		return run_get_kernel(argv + 1);
 	if (argc == 4 && !strcmp(argv[1], "helper-timeout"))

@@ -77,6 +77,18 @@ try:
     stray = [os.path.join(r, f) for r, _, fs in os.walk(cache) for f in fs if "vmlinux" in f or f.startswith("btfd-")]
     check(not stray, "no copy in btfd's cache directory: %s" % stray)
 
+    # A FIFO named as the object: refused at once (BTFD_ERR_INVALID_OBJECT),
+    # the open does not wait for a writer that never comes.
+    fifo = os.path.join(tmp, "object.fifo")
+    os.mkfifo(fifo)
+    try:
+        p = subprocess.run([tool, "file-only", fifo], env=dict(os.environ, BTFD_SOCKET=sock, BTFD_FORCE="1"),
+                           capture_output=True, text=True, timeout=20)
+        check(p.returncode == 0 and "ensure: -1003 " in p.stdout, "a FIFO object is refused: %s %s" % (p.stdout, p.stderr))
+    except subprocess.TimeoutExpired:
+        check(False, "btfd_ensure_core_btf_for_file hangs on a FIFO")
+    os.unlink(fifo)
+
     # btfd unreachable: a named error, nothing set.
     p, v = run(["file", obj], BTFD_SOCKET=os.path.join(tmp, "nobody.sock"), BTFD_FORCE="1")
     check(p.returncode == 1 and v.get("ensure", "").startswith("-1000 ") and "not reachable" in v.get("ensure", ""),
