@@ -21,22 +21,11 @@
 namespace btfctl {
 namespace {
 
-// A generated file: temp + rename, so a reader never sees half of one, but no
-// fsync: a build artefact is made again rather than recovered after a crash.
+// A generated file: written under an unpredictable temp name created with
+// O_EXCL (a symlink planted in a shared output directory is never followed)
+// and renamed into place, so a reader never sees half of one.
 btfd::Status write_plain(const std::string& path, std::span<const uint8_t> bytes) {
-  std::string tmp = path + ".tmp";
-  BTFD_TRY(auto fd, btfd::open_file(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644));
-  if (auto st = btfd::write_all(fd.get(), bytes); !st) {
-    ::unlink(tmp.c_str());
-    return st;
-  }
-  fd.reset();
-  if (::rename(tmp.c_str(), path.c_str()) < 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    return btfd::sys_error(e, "cannot rename \"" + tmp + "\" to \"" + path + "\"");
-  }
-  return {};
+  return btfd::write_file_atomic(path, bytes, 0644);
 }
 
 // Names from a URL source's SHA256SUMS become paths under OUT: the bundle's

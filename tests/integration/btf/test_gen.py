@@ -94,7 +94,17 @@ def gen_outputs():
     srv, url = serve_dir(src)
     try:
         tree_url = os.path.join(tmp, "tree-url")
+        # A symlink planted at the temp name older btfctl used (<file>.tmp) in
+        # a shared output directory: gen must not write through it.
+        victim = os.path.join(tmp, "victim")
+        open(victim, "w").write("precious")
+        planted_dir = kdir.replace(src, tree_url)
+        os.makedirs(planted_dir)
+        planted = os.path.join(planted_dir, "5.4.0-26-generic.btf.tmp")
+        os.symlink(victim, planted)
         rc, out, err = run(btfctl, "--json", "gen", *objects, "--from", url, "-o", tree_url, "-j", "2")
+        check(open(victim).read() == "precious" and os.path.islink(planted), "gen does not follow a planted temp-name symlink")
+        os.unlink(planted)
         ju = json.loads(out) if out.strip() else {}
         check(rc == 1 and [f["kernel"] for f in ju.get("failed", [])] == [damaged], "gen --from URL: rc=%d %s %s" % (rc, out[:300], err))
         for k in kernels:
