@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "btfd-config.h"
+#include "hub/mirror.hpp"
 #include "util/fd.hpp"
 
 namespace btfd::hub {
@@ -232,10 +233,12 @@ Result<DownloadResult> download(const std::string& url, int out_fd, const Downlo
   }
   if (status == 403)
     return make_error(Errc::unreachable, "\"" + url + "\": HTTP 403 (forbidden by the mirror, or by the proxy" +
-                                             (transport.proxy && !transport.proxy->empty() ? " " + *transport.proxy : "") +
+                                             (transport.proxy && !transport.proxy->empty() ? " " + url_without_userinfo(*transport.proxy) : "") +
                                              ": check its credentials, Proxy= and NoProxy=)");
   if (status == 407)
-    return make_error(Errc::unreachable, "\"" + url + "\": HTTP 407 (the proxy requires authentication)");
+    return make_error(Errc::unreachable, "\"" + url + "\": HTTP 407 (the proxy requires authentication, which btfd does not "
+                                             "support: let btfd's host through at the proxy, or reach the mirror "
+                                             "directly with NoProxy=)");
   if (status == 404 || status == 410) {
     *failure = FetchFailure::not_found;
     return make_error(Errc::not_found, "\"" + url + "\": HTTP " + std::to_string(status));

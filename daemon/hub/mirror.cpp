@@ -42,6 +42,10 @@ std::string mirror_problem(const std::string& mirror) {
   if (!s) return "unsupported scheme (use https://, http://, file:// or an absolute directory)";
   if (!s->local) {
     if (mirror.size() == s->prefix.size()) return "no host";
+    if (!url_userinfo(mirror).empty())
+      return "credentials in the URL (user:password@) are refused, as they would show in process lists, logs, "
+             "errors and Stats: put them in a file named by BasicAuthFile= (or BearerTokenFile=) in a "
+             "[Mirror \"URL\"] section";
     return "";
   }
   std::string path = local_path(mirror, *s);
@@ -55,7 +59,7 @@ std::string mirror_problem(const std::string& mirror) {
 Status validate_mirror(const std::string& mirror) {
   std::string problem = mirror_problem(mirror);
   if (problem.empty()) return {};
-  return make_error(Errc::invalid_argument, "mirror \"" + mirror + "\": " + problem);
+  return make_error(Errc::invalid_argument, "mirror \"" + url_without_userinfo(mirror) + "\": " + problem);
 }
 
 std::string mirror_base_url(const std::string& mirror) {
@@ -63,6 +67,21 @@ std::string mirror_base_url(const std::string& mirror) {
   while (m.size() > 1 && m.back() == '/') m.pop_back();
   if (!m.empty() && m[0] == '/') return "file://" + m;
   return m;
+}
+
+std::string_view url_userinfo(std::string_view url) {
+  size_t sep = url.find("://");
+  std::string_view rest = sep == std::string_view::npos ? url : url.substr(sep + 3);
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  size_t at = authority.rfind('@');
+  return at == std::string_view::npos ? std::string_view() : authority.substr(0, at + 1);
+}
+
+std::string url_without_userinfo(std::string_view url) {
+  std::string_view info = url_userinfo(url);
+  if (info.empty()) return std::string(url);
+  size_t at = static_cast<size_t>(info.data() - url.data());
+  return std::string(url.substr(0, at)) + "***@" + std::string(url.substr(at + info.size()));
 }
 
 }  // namespace btfd::hub

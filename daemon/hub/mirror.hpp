@@ -8,6 +8,7 @@
 // here: a host that starts offline must still start.
 
 #include <string>
+#include <string_view>
 
 #include "util/result.hpp"
 
@@ -23,5 +24,12 @@ std::string mirror_problem(const std::string& mirror);
 
 // Plain directory paths become file:// URLs; URLs are returned unchanged.
 std::string mirror_base_url(const std::string& mirror);
+
+// The "user:password@" of a URL's authority (a scheme is optional: proxies are
+// often written host:port), or "" when it has none. btfd refuses such URLs:
+// a URL reaches argv, logs, errors sent to clients and Stats.
+std::string_view url_userinfo(std::string_view url);
+// The URL with its userinfo replaced by "***@", for the error that refuses it.
+std::string url_without_userinfo(std::string_view url);
 
 }  // namespace btfd::hub

@@ -450,8 +450,15 @@ Result<std::string> network_file(const char* key, const std::string& value, cons
   return path;
 }
 
-bool prefix_matches(const std::string& prefix, const std::string& mirror) {
-  return mirror.rfind(prefix, 0) == 0 || hub::mirror_base_url(mirror).rfind(prefix, 0) == 0;
+// A prefix matches whole path segments only: "https://mirror.corp" matches
+// "https://mirror.corp" and "https://mirror.corp/hub", never
+// "https://mirror.corp.evil.org/..." (which would get the section's credentials).
+bool prefix_matches(std::string prefix, const std::string& mirror) {
+  while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+  auto under = [&](const std::string& url) {
+    return url.rfind(prefix, 0) == 0 && (url.size() == prefix.size() || url[prefix.size()] == '/' || prefix.back() == '/');
+  };
+  return under(mirror) || under(hub::mirror_base_url(mirror));
 }
 
 Result<hub::Transport> transport_of(const MirrorNetwork& net, const char* credentials_dir) {
@@ -461,7 +468,15 @@ Result<hub::Transport> transport_of(const MirrorNetwork& net, const char* creden
     static const std::string_view schemes[] = {"http", "https", "socks4", "socks4a", "socks5", "socks5h"};
     if (sep != std::string::npos &&
         std::find(std::begin(schemes), std::end(schemes), std::string_view(net.proxy).substr(0, sep)) == std::end(schemes))
-      return make_error(Errc::invalid_argument, "Proxy=" + net.proxy + ": the scheme is not http, https, socks4, socks4a, socks5 or socks5h");
+      return make_error(Errc::invalid_argument, "Proxy=" + hub::url_without_userinfo(net.proxy) +
+                                                    ": the scheme is not http, https, socks4, socks4a, socks5 or socks5h");
+    // The proxy URL reaches btfd-fetch's argv (ps shows it) and error texts.
+    if (!hub::url_userinfo(net.proxy).empty())
+      return make_error(Errc::invalid_argument,
+                        "Proxy=" + hub::url_without_userinfo(net.proxy) +
+                            ": credentials in the proxy URL (user:password@) are refused, as they would show in "
+                            "process lists and logs; btfd does not support proxy authentication: let btfd's host "
+                            "through at the proxy, or reach the mirror directly with NoProxy=");
     t.proxy = net.proxy;
   }
   if (!net.no_proxy.empty()) t.no_proxy = net.no_proxy;
@@ -486,6 +501,9 @@ Result<hub::Transport> transport_of(const MirrorNetwork& net, const char* creden
 
 Result<std::vector<hub::Transport>> mirror_transports(const Config& cfg, const char* credentials_dir) {
   for (const auto& [prefix, net] : cfg.mirror_network) {
+    if (!hub::url_userinfo(prefix).empty())
+      return make_error(Errc::invalid_argument, "[Mirror \"" + hub::url_without_userinfo(prefix) +
+                                                    "\"]: credentials in the URL are refused: use BasicAuthFile=");
     if (std::none_of(cfg.mirrors.begin(), cfg.mirrors.end(), [&](const std::string& m) { return prefix_matches(prefix, m); }))
       return make_error(Errc::invalid_argument, "[Mirror \"" + prefix + "\"] matches none of the mirrors (Hub.Mirrors)");
   }

@@ -39,6 +39,15 @@ TEST_CASE("mirrors: https, http, file:// and absolute directories; anything else
     CHECK(st.error().message.find(b.says) != std::string::npos);
     CHECK(st.error().message.find(b.mirror) != std::string::npos);
   }
+  // Credentials in the URL: refused without repeating them.
+  auto creds = validate_mirror("https://alice:s3cret@mirror.example/hub");
+  REQUIRE_FALSE(creds.ok());
+  CHECK(creds.error().message.find("https://***@mirror.example/hub") != std::string::npos);
+  CHECK(creds.error().message.find("BasicAuthFile=") != std::string::npos);
+  CHECK(creds.error().message.find("s3cret") == std::string::npos);
+  CHECK(url_userinfo("alice:pw@proxy:3128") == "alice:pw@");
+  CHECK(url_userinfo("http://proxy:3128/a@b").empty());
+  CHECK(url_userinfo(dir.path() + "/a@b").empty());
   test::write_text(dir / "file", "x");
   CHECK(validate_mirror(dir / "file").error().message.find("not a directory") != std::string::npos);
 }

@@ -100,3 +100,60 @@ TEST_CASE("network keys: mistakes are start-up errors naming the key, the mirror
   auto odd = apply_config_text(c, "[Mirror]\nProxy=x\n", "btfd.conf");
   CHECK_FALSE(odd.ok());
 }
+
+TEST_CASE("network keys: credentials in a mirror or proxy URL are refused, and the refusal does not repeat them") {
+  struct Case {
+    std::string text;
+    const char* says;
+  };
+  for (const Case& k : {
+           Case{"[Hub]\nMirrors=https://m.example\nProxy=http://alice:s3cret@proxy.example:3128\n",
+                "Proxy=http://***@proxy.example:3128: credentials in the proxy URL"},
+           Case{"[Hub]\nMirrors=https://m.example\nProxy=alice:s3cret@proxy.example:3128\n",
+                "btfd does not support proxy authentication"},
+           Case{"[Hub]\nMirrors=https://m.example\n[Mirror \"https://m.example\"]\nProxy=socks5://alice:s3cret@p:1080\n",
+                "NoProxy="},
+           Case{"[Hub]\nMirrors=https://alice:s3cret@m.example\n[Mirror \"https://alice:s3cret@m.example\"]\nCAFile=/x\n",
+                "[Mirror \"https://***@m.example\"]: credentials in the URL are refused: use BasicAuthFile="},
+       }) {
+    CAPTURE(k.text);
+    Config c = with(k.text);
+    auto t = mirror_transports(c, nullptr);
+    REQUIRE_FALSE(t.ok());
+    CHECK(t.error().message.find(k.says) != std::string::npos);
+    CHECK(t.error().message.find("s3cret") == std::string::npos);
+  }
+  // The mirror itself: refused at start-up (finish_config -> validate_mirror), pointing at BasicAuthFile=.
+  Config c = with("[Hub]\nMirrors=https://alice:s3cret@m.example/hub\n");
+  auto st = finish_config(c);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.error().message.find("mirror \"https://***@m.example/hub\"") != std::string::npos);
+  CHECK(st.error().message.find("BasicAuthFile=") != std::string::npos);
+  CHECK(st.error().message.find("s3cret") == std::string::npos);
+  // An "@" in a path or query is not userinfo.
+  Config ok = with("[Hub]\nMirrors=https://m.example/a@b\nProxy=http://proxy.example:3128/x@y\n");
+  CHECK(mirror_transports(ok, nullptr).ok());
+}
+
+TEST_CASE("network keys: a [Mirror] prefix matches whole path segments, not a longer host name") {
+  test::TempDir dir;
+  test::write_text(dir / "token", "t");
+  Config c = with("[Hub]\nMirrors=https://mirror.corp.evil.org/hub https://mirror.corp https://mirror.corp/hub/ "
+                  "https://mirror.corp/hubble\n"
+                  "[Mirror \"https://mirror.corp\"]\nBearerTokenFile=" + dir / "token\n"
+                  "[Mirror \"https://mirror.corp/hub/\"]\nCAFile=" + dir / "token\n");
+  auto t = mirror_transports(c, nullptr);
+  REQUIRE_MESSAGE(t.ok(), (t.ok() ? "" : t.error().message));
+  REQUIRE(t->size() == 4);
+  CHECK((*t)[0].auth.empty());  // mirror.corp.evil.org gets nothing
+  CHECK((*t)[1].auth == "bearer");
+  CHECK((*t)[2].ca_file == dir / "token");  // "https://mirror.corp/hub/" matches with or without the slash
+  CHECK((*t)[2].auth.empty());
+  CHECK((*t)[3].auth == "bearer");  // /hubble is under mirror.corp but not under /hub/
+  CHECK((*t)[3].ca_file.empty());
+  // A section for a longer host name alone matches nothing.
+  Config evil = with("[Hub]\nMirrors=https://mirror.corp.evil.org/hub\n[Mirror \"https://mirror.corp\"]\nCAFile=/x\n");
+  auto none = mirror_transports(evil, nullptr);
+  REQUIRE_FALSE(none.ok());
+  CHECK(none.error().message.find("matches none of the mirrors") != std::string::npos);
+}
