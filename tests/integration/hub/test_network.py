@@ -277,6 +277,15 @@ conf = os.path.join(tmp, "cred.conf"); open(conf, "w").write("[Hub]\nMirrors=%s\
 out = subprocess.run([btfd, "--config", conf, "--socket", sock, "--cache-dir", os.path.join(tmp, "c0")],
                      capture_output=True, text=True, timeout=20, env=base_env)
 check(out.returncode != 0 and "LoadCredential=" in out.stderr, "credential name without CREDENTIALS_DIRECTORY: %s" % out.stderr)
+# Credentials inside a URL would reach argv, logs, errors and Stats: btfd refuses to start, without repeating them.
+for conf_text, says in (("[Hub]\nMirrors=http://%s:%s@127.0.0.1:%d\n" % (USER, PASSWORD, basic_port), "BasicAuthFile="),
+                        ("[Hub]\nMirrors=%s\nProxy=http://%s:%s@127.0.0.1:3128\n" % (basic, USER, PASSWORD),
+                         "does not support proxy authentication")):
+    open(conf, "w").write(conf_text)
+    out = subprocess.run([btfd, "--config", conf, "--socket", sock, "--cache-dir", os.path.join(tmp, "c0")],
+                         capture_output=True, text=True, timeout=20, env=base_env)
+    check(out.returncode != 0 and says in out.stderr and "***@" in out.stderr and PASSWORD not in out.stderr,
+          "credentials in a URL are refused at start-up: %s" % out.stderr)
 
 # 4. Conditional SHA256SUMS (bearer mirror: ETag; basic mirror: Last-Modified), and secrets kept out of logs and stats.
 def sums_statuses(name):
