@@ -326,7 +326,7 @@ func TestEveryErrorIsTyped(t *testing.T) {
 	})
 	c := dialT(t, s)
 	sentinels := []*Error{ErrKernelNotInHub, ErrHubUnreachable, ErrHubRejected, ErrInvalidObject,
-		ErrInvalidKernel, ErrPermissionDenied, ErrTooLarge, ErrBusy, ErrStoreError, ErrInternal,
+		ErrInvalidKernel, ErrPermissionDenied, ErrTooLarge, ErrBusy, ErrStoreError, ErrInternal, ErrInvalidBundle,
 		ErrMethodNotFound, ErrInterfaceNotFound, ErrInvalidParameter}
 	if len(sentinels) != len(errorTable) {
 		t.Fatalf("%d sentinels for %d table rows", len(sentinels), len(errorTable))

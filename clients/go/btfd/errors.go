@@ -43,6 +43,9 @@ var (
 	ErrStoreError = &Error{Name: "io.btfd.StoreError"}
 	// ErrInternal: a bug in btfd.
 	ErrInternal = &Error{Name: "io.btfd.Internal"}
+	// ErrInvalidBundle: a bundle given to ImportBundle is damaged, truncated or
+	// not a btfd bundle.
+	ErrInvalidBundle = &Error{Name: "io.btfd.InvalidBundle"}
 	// ErrMethodNotFound: btfd does not know the method.
 	ErrMethodNotFound = &Error{Name: "org.varlink.service.MethodNotFound"}
 	// ErrInterfaceNotFound: btfd does not know the interface.
@@ -89,6 +92,8 @@ const (
 	CodeInternal = -1010
 	// CodeHubRejected (BTFD_ERR_HUB_REJECTED): HubRejected.
 	CodeHubRejected = -1011
+	// CodeInvalidBundle (BTFD_ERR_INVALID_BUNDLE): InvalidBundle.
+	CodeInvalidBundle = -1020
 )
 
 // errorTable is libclient/proto/errors.cpp's table: name, libbtfd code, text.
@@ -107,6 +112,7 @@ var errorTable = []struct {
 	{"io.btfd.Busy", CodeBusy, "btfd is overloaded; retry"},
 	{"io.btfd.StoreError", CodeStore, "btfd's cache failed (disk full, read-only)"},
 	{"io.btfd.Internal", CodeInternal, "a bug in btfd"},
+	{"io.btfd.InvalidBundle", CodeInvalidBundle, "not a valid btfd bundle"},
 	{"org.varlink.service.MethodNotFound", CodeProtocol, "btfd does not know the method"},
 	{"org.varlink.service.InterfaceNotFound", CodeProtocol, "btfd does not know the interface"},
 	{"org.varlink.service.InvalidParameter", CodeProtocol, "a parameter is missing or malformed"},

@@ -33,7 +33,8 @@ func TestErrorTableMatchesTheCTable(t *testing.T) {
 		names[m[1]] = m[2]
 	}
 	codes := map[string]int{} // BTFD_ERR_NOT_IN_HUB -> -1001
-	for _, m := range regexp.MustCompile(`(BTFD_ERR_\w+) = (-\d+)`).FindAllStringSubmatch(read("libclient/include/btfd/libbtfd.h"), -1) {
+	// Enum members ("BTFD_ERR_X = -1001") and later additions ("#define BTFD_ERR_X (-1020)").
+	for _, m := range regexp.MustCompile(`(BTFD_ERR_\w+)(?: = |\s+\()(-\d+)`).FindAllStringSubmatch(read("libclient/include/btfd/libbtfd.h"), -1) {
 		codes[m[1]], _ = strconv.Atoi(m[2])
 	}
 	rows := regexp.MustCompile(`ErrorInfo\{errors::(k\w+), Errc::\w+, (BTFD_ERR_\w+),`).FindAllStringSubmatch(read("libclient/proto/errors.cpp"), -1)
