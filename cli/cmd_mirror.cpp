@@ -108,12 +108,11 @@ int mirror_sync(const Globals& g, std::vector<std::string>& args) {
       if (!fd) { refuse(fd.error()); continue; }
       archive = std::move(*fd);
     }
-    auto put = (*tree)->put(e.rel_path, [&](int out) { return mirror::copy_fd(archive.get(), out); }, check_as_btfd(e));
+    // archive is a private copy (fetch_archive), so the digest is that of the
+    // bytes copied; put compares it again before anything is renamed into DEST.
+    auto put = (*tree)->put(
+        e.rel_path, [&](int out) { return mirror::copy_fd(archive.get(), out); }, check_as_btfd(e), e.sha256);
     if (!put) { refuse(put.error()); continue; }
-    if (put->sha256 != e.sha256) {  // the source changed between hashing and copying
-      refuse(btfd::make_error(btfd::Errc::corrupt, "changed while being copied"));
-      continue;
-    }
     s.copied.push_back(e.rel_path);
     s.bytes += put->size;
   }

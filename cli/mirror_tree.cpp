@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <string_view>
 
@@ -40,6 +41,16 @@ bool is_regular(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+bool older_than(const struct timespec& a, const struct timespec& b) {
+  return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
+}
+
+// Saves between which at most this many files are renamed into place: every
+// 16 early on, then a growing share of the tree, so that the saves (each
+// writes every line) cost linear time in all. A killed run's unsaved files are
+// hashed again by the next (digest_of), so spacing saves loses nothing.
+unsigned save_interval(size_t files) { return static_cast<unsigned>(std::max<size_t>(kSaveEvery, files / 8)); }
+
 }  // namespace
 
 Result<std::unique_ptr<Tree>> Tree::open(const std::string& dest) {
@@ -52,6 +63,8 @@ Result<std::unique_ptr<Tree>> Tree::open(const std::string& dest) {
   std::unique_ptr<Tree> t(new Tree(root, std::move(lock)));
   // What an earlier run recorded; each line is trusted only while its file is there.
   std::string sums_path = root + "/SHA256SUMS";
+  struct stat sums_st {};
+  if (::stat(sums_path.c_str(), &sums_st) == 0) t->sums_mtime_ = sums_st.st_mtim;
   if (btfd::path_exists(sums_path)) {
     BTFD_TRY(std::string text, btfd::read_text_file(sums_path, btfd::hub::kMaxSumsBytes));
     std::string_view rest = text;
@@ -73,19 +86,29 @@ Result<std::unique_ptr<Tree>> Tree::open(const std::string& dest) {
 
 std::string Tree::digest_of(const std::string& rel) {
   std::string path = root_ + "/" + rel;
-  if (!is_regular(path)) return "";
-  if (auto it = sums_.find(rel); it != sums_.end()) return it->second;
-  auto fd = btfd::open_file(path, O_RDONLY);
+  auto it = sums_.find(rel);
+  if (it != sums_.end() && known_.count(rel)) return it->second;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return "";
+  // Trusted only when the file was there before SHA256SUMS was written: a run
+  // killed between its rename and its next save leaves a newer file, whose
+  // recorded digest (if any) is the old version's.
+  if (it != sums_.end() && older_than(st.st_mtim, sums_mtime_)) {
+    known_.insert(rel);
+    return it->second;
+  }
+  auto fd = btfd::open_file(path, O_RDONLY | O_NOFOLLOW);
   if (!fd) return "";
   auto d = btfd::sha256_fd(fd->get());
   if (!d) return "";
   std::string hex = btfd::to_hex(*d);
   sums_[rel] = hex;
+  known_.insert(rel);
   return hex;
 }
 
 Result<Tree::Put> Tree::put(const std::string& rel, const std::function<Status(int)>& fill,
-                            const std::function<Status(int)>& check) {
+                            const std::function<Status(int)>& check, const std::string& expected_sha256) {
   std::string dir = root_ + "/" + parent_of(rel);
   BTFD_TRY_VOID(btfd::mkdir_p(dir, 0755));
   // Hidden, so neither a reader of the tree nor btfd takes it for an archive;
@@ -103,6 +126,9 @@ Result<Tree::Put> Tree::put(const std::string& rel, const std::function<Status(i
   auto size = btfd::file_size(fd.get());
   if (!size) return fail(std::move(size).error());
   Put out{btfd::to_hex(*digest), *size, true};
+  if (!expected_sha256.empty() && out.sha256 != expected_sha256)
+    return fail(make_error(Errc::corrupt, "\"" + rel + "\" changed while being copied (got " + out.sha256 + ", expected " +
+                                              expected_sha256 + ")"));
   if (digest_of(rel) == out.sha256) {
     ::unlink(temp.c_str());
     out.changed = false;
@@ -112,7 +138,8 @@ Result<Tree::Put> Tree::put(const std::string& rel, const std::function<Status(i
   if (::rename(temp.c_str(), (root_ + "/" + rel).c_str()) != 0)
     return fail(btfd::sys_error(errno, "cannot rename \"" + temp + "\" into place"));
   sums_[rel] = out.sha256;
-  if (++unsaved_ >= kSaveEvery) BTFD_TRY_VOID(save_sums());
+  known_.insert(rel);
+  if (++unsaved_ >= save_interval(sums_.size())) BTFD_TRY_VOID(save_sums());
   return out;
 }
 
@@ -124,20 +151,31 @@ Status Tree::link(const std::string& link_rel, const std::string& target_rel) {
   BTFD_TRY_VOID(btfd::mkdir_p(root_ + "/" + parent_of(link_rel), 0755));
   if (::symlink(base_of(target_rel).c_str(), path.c_str()) != 0)
     return btfd::sys_error(errno, "cannot create the alias \"" + path + "\"");
+  aliases_.reset();  // listed again at the next save
   return {};
 }
 
 Status Tree::save_sums() {
-  std::map<std::string, std::string> listed;
-  for (const auto& [rel, hex] : sums_)
-    if (is_regular(root_ + "/" + rel)) listed.emplace(rel, hex);
-  // Aliases list the same archives under their own paths.
-  if (auto aliases = btfd::hub::list_aliases(root_)) {
-    for (const auto& a : *aliases) {
-      std::string prefix = a.target + "/";
-      for (const auto& [rel, hex] : sums_)
-        if (rel.rfind(prefix, 0) == 0 && listed.count(rel)) listed.emplace(a.link + "/" + rel.substr(prefix.size()), hex);
+  // Each entry is looked at once per run: put and digest_of saw theirs; one
+  // only read from the old SHA256SUMS is checked here, and dropped if gone.
+  for (auto it = sums_.begin(); it != sums_.end();) {
+    if (known_.count(it->first) || is_regular(root_ + "/" + it->first)) {
+      known_.insert(it->first);
+      ++it;
+    } else {
+      it = sums_.erase(it);
     }
+  }
+  std::map<std::string, std::string> listed = sums_;
+  // Aliases list the same archives under their own paths.
+  if (!aliases_) {
+    if (auto a = btfd::hub::list_aliases(root_)) aliases_ = std::move(*a);
+    else aliases_.emplace();
+  }
+  for (const auto& a : *aliases_) {
+    std::string prefix = a.target + "/";
+    for (auto it = sums_.lower_bound(prefix); it != sums_.end() && it->first.rfind(prefix, 0) == 0; ++it)
+      listed.insert_or_assign(a.link + "/" + it->first.substr(prefix.size()), it->second);  // the target's digest wins over an old line
   }
   std::string text;
   for (const auto& [rel, hex] : listed) text += hex + "  ./" + rel + "\n";

@@ -4,9 +4,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <linux/openat2.h>
 #include <limits.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -232,19 +234,59 @@ Result<std::vector<ArchiveEntry>> list_url(const std::string& source) {
   return out;
 }
 
+// Opens rel beneath the root's descriptor: the kernel refuses any component that
+// leads outside it (no window between a check and the open), and the file itself
+// may not be a link or a FIFO that blocks the open.
+Result<UniqueFd> open_beneath(int root_fd, const std::string& rel) {
+  struct open_how how {};
+  how.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  long fd;
+  do fd = ::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof(how));
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0) return sys_error(errno, "cannot open \"" + rel + "\"");
+  return UniqueFd(static_cast<int>(fd));
+}
+
 Result<UniqueFd> open_in_directory(const std::string& source, const ArchiveEntry& e, uint64_t max_bytes) {
   if (!entry_from_path(e.rel_path)) return make_error(Errc::invalid_argument, "\"" + e.rel_path + "\" is not an archive path");
   BTFD_TRY(std::string root, directory_root(source));
   std::string path = root + "/" + e.rel_path;
-  BTFD_TRY(std::string real, real_path(path));
-  if (!inside(root, real)) return make_error(Errc::permission, "\"" + path + "\" leads outside \"" + root + "\"");
-  BTFD_TRY(UniqueFd fd, open_file(real, O_RDONLY));
+  BTFD_TRY(UniqueFd root_fd, open_file(root, O_RDONLY | O_DIRECTORY));
+  auto src = open_beneath(root_fd.get(), e.rel_path);
+  if (!src && src.error().sys_errno == EXDEV) {
+    // An absolute symlink on the way (RESOLVE_BENEATH takes relative ones only):
+    // its target, if inside the root, is opened beneath the root in turn.
+    BTFD_TRY(std::string real, real_path(path));
+    if (!inside(root, real)) return make_error(Errc::permission, "\"" + path + "\" leads outside \"" + root + "\"");
+    src = open_beneath(root_fd.get(), real.substr(root == "/" ? 1 : root.size() + 1));
+  }
+  if (!src) {
+    if (src.error().sys_errno == ELOOP) return make_error(Errc::invalid_argument, "\"" + path + "\" is a symbolic link");
+    if (src.error().sys_errno == EXDEV) return make_error(Errc::permission, "\"" + path + "\" leads outside \"" + root + "\"");
+    return std::move(src).error();
+  }
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return sys_error(errno, "\"" + path + "\"");
+  if (::fstat(src->get(), &st) != 0) return sys_error(errno, "\"" + path + "\"");
   if (!S_ISREG(st.st_mode)) return make_error(Errc::invalid_argument, "\"" + path + "\" is not a regular file");
   if (static_cast<uint64_t>(st.st_size) > max_bytes)
     return make_error(Errc::too_large, "\"" + path + "\" is larger than " + std::to_string(max_bytes) + " bytes");
-  return fd;
+  // A private copy: what is hashed, checked and published is this copy, whatever
+  // happens to the source file meanwhile (it may be rewritten in place).
+  BTFD_TRY(UniqueFd copy, anonymous_file("archive"));
+  uint64_t total = 0;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(src->get(), buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error(errno, "cannot read \"" + path + "\"");
+    if (n == 0) break;
+    total += static_cast<uint64_t>(n);
+    if (total > max_bytes)
+      return make_error(Errc::too_large, "\"" + path + "\" is larger than " + std::to_string(max_bytes) + " bytes");
+    BTFD_TRY_VOID(write_all(copy.get(), std::span(reinterpret_cast<const uint8_t*>(buf), static_cast<size_t>(n))));
+  }
+  return copy;
 }
 
 Result<UniqueFd> download_entry(const std::string& source, const ArchiveEntry& e, uint64_t max_bytes) {

@@ -50,8 +50,10 @@ std::optional<ArchiveEntry> archive_entry_from_path(std::string_view rel_path);
 // True when source names a URL (http://, https://, file://), false for a directory.
 bool is_url_source(const std::string& source);
 
-// The entry's archive as an unnamed file (read from offset 0): copied from the directory
-// or downloaded, at most max_archive_bytes, and checked against e.sha256 when it is set.
+// The entry's archive as an unnamed, private file (read from offset 0): copied from the
+// directory (opened beneath the source root, never through a link at its end) or
+// downloaded, at most max_archive_bytes, and checked against e.sha256 when it is set.
+// Later changes to the source do not reach the copy.
 Result<UniqueFd> fetch_archive(const std::string& source, const ArchiveEntry& e, uint64_t max_archive_bytes);
 
 // Unpacks and validates the BTF of an archive held in archive_fd (as read_archive_btf).

@@ -6,6 +6,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include <cstring>
 #include <filesystem>
 
 #include "cli/mirror_tree.hpp"
@@ -98,4 +101,67 @@ TEST_CASE("mirror tree: put, unchanged bytes, a failed check, SHA256SUMS with al
   auto sums = *read_text_file(dest + "/SHA256SUMS");
   CHECK(sums.find("4.19.0-17-amd64") == std::string::npos);
   CHECK(sums.find("./ubuntu/20.04/x86_64/5.4.0-26-generic.btf.tar.xz\n") != std::string::npos);
+}
+
+TEST_CASE("mirror tree: a file whose digest is not the expected one is refused before it lands in the tree") {
+  TempDir dir;
+  std::string dest = dir / "site";
+  auto tree = mirror::Tree::open(dest);
+  REQUIRE(tree.ok());
+  const std::string rel = "debian/10/x86_64/4.19.0-17-amd64.btf.tar.xz";
+  auto bytes = [](std::string s) {
+    return [s](int fd) { return write_all(fd, s); };
+  };
+  std::string want = sha256_hex(std::span(reinterpret_cast<const uint8_t*>("one"), 3));
+  auto refused = (*tree)->put(rel, bytes("changed"), check_ok, want);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == Errc::corrupt);
+  CHECK_FALSE(fs::exists(dest + "/" + rel));
+  CHECK_FALSE(fs::exists(dest + "/debian/10/x86_64/.4.19.0-17-amd64.btf.tar.xz.partial"));
+  REQUIRE((*tree)->save_sums().ok());
+  CHECK(read_text_file(dest + "/SHA256SUMS")->find("4.19.0-17-amd64") == std::string::npos);
+  auto ok = (*tree)->put(rel, bytes("one"), check_ok, want);
+  REQUIRE(ok.ok());
+  CHECK(ok->changed);
+}
+
+TEST_CASE("mirror tree: a file renamed in after SHA256SUMS was saved is hashed again, an older one is trusted") {
+  TempDir dir;
+  std::string dest = dir / "site";
+  const std::string rel = "debian/10/x86_64/4.19.0-17-amd64.btf.tar.xz";
+  auto bytes = [](std::string s) {
+    return [s](int fd) { return write_all(fd, s); };
+  };
+  auto hex = [](const char* s) { return sha256_hex(std::span(reinterpret_cast<const uint8_t*>(s), std::strlen(s))); };
+  {
+    auto tree = mirror::Tree::open(dest);
+    REQUIRE(tree.ok());
+    REQUIRE((*tree)->put(rel, bytes("old"), check_ok).ok());
+    REQUIRE((*tree)->save_sums().ok());
+    // A new version renamed into place, then the run is killed before its next save.
+    auto put = (*tree)->put(rel, bytes("new"), check_ok);
+    REQUIRE(put.ok());
+    CHECK(put->changed);
+  }
+  CHECK(read_text_file(dest + "/SHA256SUMS")->find(hex("old")) != std::string::npos);  // stale
+  {
+    auto tree = mirror::Tree::open(dest);
+    REQUIRE(tree.ok());
+    CHECK((*tree)->digest_of(rel) == hex("new"));  // not the recorded "old"
+    // If the source went back to "old", the file is replaced (not called unchanged).
+    auto back = (*tree)->put(rel, bytes("old"), check_ok);
+    REQUIRE(back.ok());
+    CHECK(back->changed);
+    REQUIRE((*tree)->save_sums().ok());
+  }
+  CHECK(*read_text_file(dest + "/" + rel) == "old");
+  CHECK(read_text_file(dest + "/SHA256SUMS")->find(hex("old")) != std::string::npos);
+  // A file older than SHA256SUMS is taken at its recorded digest (not hashed: a
+  // whole mirror is not read again at every run).
+  struct timespec past[2] = {{1000000000, 0}, {1000000000, 0}};
+  btfd::test::write_text(dest + "/" + rel, "edited, with an old time");
+  REQUIRE(::utimensat(AT_FDCWD, (dest + "/" + rel).c_str(), past, 0) == 0);
+  auto tree = mirror::Tree::open(dest);
+  REQUIRE(tree.ok());
+  CHECK((*tree)->digest_of(rel) == hex("old"));
 }

@@ -220,3 +220,37 @@ TEST_CASE("archive index: a digest mismatch, a renamed archive and junk are refu
   REQUIRE_FALSE(esc.ok());
   CHECK(esc.error().code == Errc::invalid_argument);
 }
+
+TEST_CASE("archive index: a directory entry is a private copy, opened beneath the root and never through a final link") {
+  TempDir dir;
+  std::string root = make_tree(dir, "hub", false);
+  auto all = list_archive(root, {});
+  REQUIRE(all.ok());
+  ArchiveEntry e = find(*all, kU54);
+  auto before = read_file(root + "/" + kU54, 64 << 20);
+  REQUIRE(before.ok());
+  auto copy = fetch_archive(root, e, kMaxArchiveBytes);
+  REQUIRE(copy.ok());
+  // The source rewritten in place after the open: the copy keeps what was read.
+  btfd::test::write_text(root + "/" + kU54, "rewritten in place");
+  auto got = pread_all(copy->get(), 64 << 20);
+  REQUIRE(got.ok());
+  CHECK(*got == *before);
+  // A symlink where the archive should be (even to a file inside the root) is refused.
+  fs::remove(root + "/" + kU54);
+  fs::create_symlink("5.11.0-1028-gcp.btf.tar.xz", root + "/" + kU54);
+  auto link = fetch_archive(root, e, kMaxArchiveBytes);
+  REQUIRE_FALSE(link.ok());
+  CHECK(link.error().message.find("symbolic link") != std::string::npos);
+  // A directory on the way that leads outside the root is refused.
+  btfd::test::TempDir outside;
+  fs::create_directories(outside / "x86_64");
+  fs::copy_file(fixtures() + "/" + kD10, outside / "x86_64/4.19.0-17-amd64.btf.tar.xz");
+  fs::remove(root + "/debian/10/x86_64/4.19.0-17-amd64.btf.tar.xz");
+  fs::remove(root + "/debian/10/x86_64");
+  fs::create_directory_symlink(outside.path() + "/x86_64", root + "/debian/10/x86_64");
+  ArchiveEntry d10 = find(*all, kD10);
+  auto out = fetch_archive(root, d10, kMaxArchiveBytes);
+  REQUIRE_FALSE(out.ok());
+  CHECK(out.error().code == Errc::permission);
+}
