@@ -24,22 +24,6 @@ size_t sequence_len(std::string_view s, size_t i) {
 
 }  // namespace
 
-std::string valid_utf8(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) {
-    size_t n = sequence_len(s, i);
-    if (n == 0) {
-      out += "\xef\xbf\xbd";  // U+FFFD
-      ++i;
-    } else {
-      out.append(s, i, n);
-      i += n;
-    }
-  }
-  return out;
-}
-
 namespace {
 // Code point of a well-formed sequence of length n at s[i].
 uint32_t decode(std::string_view s, size_t i, size_t n) {
@@ -56,23 +40,27 @@ bool is_control(uint32_t cp) {
   return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c || (cp >= 0x200b && cp <= 0x200f) ||
          (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2069) || cp == 0xfeff;
 }
-}  // namespace
-
-std::string printable_utf8(std::string_view s) {
+// s with ill-formed bytes as U+FFFD and, when asked, controls as '?'.
+std::string rebuild(std::string_view s, bool replace_controls) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
     size_t n = sequence_len(s, i);
     if (n == 0) {
-      out += "\xef\xbf\xbd";
+      out += "\xef\xbf\xbd";  // U+FFFD
       ++i;
       continue;
     }
-    if (is_control(decode(s, i, n))) out += '?';
+    if (replace_controls && is_control(decode(s, i, n))) out += '?';
     else out.append(s, i, n);
     i += n;
   }
   return out;
 }
+}  // namespace
+
+std::string valid_utf8(std::string_view s) { return rebuild(s, false); }
+
+std::string printable_utf8(std::string_view s) { return rebuild(s, true); }
 
 }  // namespace btfd::btf
