@@ -264,7 +264,8 @@ std::vector<std::string> helper_args(const std::string& helper_path, const Attem
   // file, so it never appears in an argument list (or /proc/PID/cmdline).
   std::vector<std::string> transport = {"--ca-file=" + t.ca_file, "--client-cert=" + t.client_cert,
                                         "--client-key=" + t.client_key, "--auth=" + t.auth,
-                                        "--auth-file=" + t.auth_file, "--sums-cache=" + req.sums_cache};
+                                        "--auth-file=" + t.auth_file, "--proxy-auth-file=" + t.proxy_auth_file,
+                                        "--sums-cache=" + req.sums_cache};
   if (t.proxy) transport.push_back("--proxy=" + *t.proxy);
   if (t.no_proxy) transport.push_back("--no-proxy=" + *t.no_proxy);
   std::vector<std::string> args = {helper_path,
@@ -316,6 +317,7 @@ Result<AttemptRequest> parse_helper_args(int argc, char** argv) {
       ok = val.empty() || val == "bearer" || val == "basic";
     }
     else if (key == "auth-file") req.transport.auth_file = val;
+    else if (key == "proxy-auth-file") req.transport.proxy_auth_file = val;
     else if (key == "sums-cache") req.sums_cache = val;
     else if (key == "parent") continue;  // read by the helper's main
     else return make_error(Errc::invalid_argument, "unknown option \"--" + std::string(key) + "\"");

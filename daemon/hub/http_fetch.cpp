@@ -85,20 +85,31 @@ void global_init_once() {
 
 }  // namespace
 
-Result<std::string> read_credentials(const Transport& t) {
-  if (t.auth.empty()) return std::string();
-  auto text = read_text_file(t.auth_file, 4096);
+namespace {
+Result<std::string> read_secret_file(const std::string& auth, const std::string& file) {
+  auto text = read_text_file(file, 4096);
   if (!text) return std::move(text).error().wrap("credentials file");
   std::string s = std::move(*text);
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
   bool clean = std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x20; });
   std::string problem = s.empty() ? "is empty" : !clean ? "holds more than one line or control characters" : "";
-  if (problem.empty() && t.auth == "basic" && s.find(':') == std::string::npos) problem = "is not \"user:password\"";
+  if (problem.empty() && auth == "basic" && s.find(':') == std::string::npos) problem = "is not \"user:password\"";
   if (!problem.empty()) {
     ::explicit_bzero(s.data(), s.size());
-    return make_error(Errc::invalid_argument, "credentials file \"" + t.auth_file + "\" " + problem);
+    return make_error(Errc::invalid_argument, "credentials file \"" + file + "\" " + problem);
   }
   return s;
+}
+}  // namespace
+
+Result<std::string> read_credentials(const Transport& t) {
+  if (t.auth.empty()) return std::string();
+  return read_secret_file(t.auth, t.auth_file);
+}
+
+Result<std::string> read_proxy_credentials(const Transport& t) {
+  if (t.proxy_auth_file.empty()) return std::string();
+  return read_secret_file("basic", t.proxy_auth_file);
 }
 
 Result<DownloadResult> download(const std::string& url, int out_fd, const DownloadLimits& limits,
@@ -111,6 +122,8 @@ Result<DownloadResult> download(const std::string& url, int out_fd, const Downlo
     std::string& s;
     ~Wipe() { ::explicit_bzero(s.data(), s.size()); }
   } wipe{secret};
+  BTFD_TRY(std::string proxy_secret, read_proxy_credentials(transport));
+  Wipe wipe_proxy{proxy_secret};
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
   if (!curl) return make_error(Errc::internal, "cannot create a curl handle");
   Sink sink{out_fd, 0, limits.max_bytes, false, {}, &progress};
@@ -142,6 +155,24 @@ Result<DownloadResult> download(const std::string& url, int out_fd, const Downlo
   // no_proxy (absent under systemd); "" turns the proxy off.
   if (transport.proxy) curl_easy_setopt(c, CURLOPT_PROXY, transport.proxy->c_str());
   if (transport.no_proxy) curl_easy_setopt(c, CURLOPT_NOPROXY, transport.no_proxy->c_str());
+  // Proxy credentials come from a file only (never the proxy URL, which reaches
+  // argv and errors); libcurl sends them to the proxy, not to the mirror.
+  std::string proxy_user, proxy_password;
+  struct WipeProxyUser {
+    std::string &u, &p;
+    ~WipeProxyUser() {
+      ::explicit_bzero(u.data(), u.size());
+      ::explicit_bzero(p.data(), p.size());
+    }
+  } wipe_proxy_user{proxy_user, proxy_password};
+  if (!proxy_secret.empty()) {
+    size_t colon = proxy_secret.find(':');
+    proxy_user = proxy_secret.substr(0, colon);
+    proxy_password = proxy_secret.substr(colon + 1);
+    curl_easy_setopt(c, CURLOPT_PROXYAUTH, CURLAUTH_BASIC);
+    curl_easy_setopt(c, CURLOPT_PROXYUSERNAME, proxy_user.c_str());
+    curl_easy_setopt(c, CURLOPT_PROXYPASSWORD, proxy_password.c_str());
+  }
   if (!transport.ca_file.empty()) {
     curl_easy_setopt(c, CURLOPT_CAINFO, transport.ca_file.c_str());
     curl_easy_setopt(c, CURLOPT_PROXY_CAINFO, transport.ca_file.c_str());
@@ -236,9 +267,11 @@ Result<DownloadResult> download(const std::string& url, int out_fd, const Downlo
                                              (transport.proxy && !transport.proxy->empty() ? " " + url_without_userinfo(*transport.proxy) : "") +
                                              ": check its credentials, Proxy= and NoProxy=)");
   if (status == 407)
-    return make_error(Errc::unreachable, "\"" + url + "\": HTTP 407 (the proxy requires authentication, which btfd does not "
-                                             "support: let btfd's host through at the proxy, or reach the mirror "
-                                             "directly with NoProxy=)");
+    return make_error(Errc::unreachable, "\"" + url + "\": HTTP 407" +
+                                             (transport.proxy_auth_file.empty()
+                                                  ? " (the proxy requires authentication: put \"user:password\" in a "
+                                                    "file named by ProxyAuthFile=, or reach the mirror directly with NoProxy=)"
+                                                  : " (the proxy refused the credentials in ProxyAuthFile=)"));
   if (status == 404 || status == 410) {
     *failure = FetchFailure::not_found;
     return make_error(Errc::not_found, "\"" + url + "\": HTTP " + std::to_string(status));

@@ -44,6 +44,7 @@ struct Transport {
   std::string client_key;   // its private key (PEM)
   std::string auth;         // "", "bearer" or "basic"
   std::string auth_file;    // the token, or "user:password"; read at each request, never logged
+  std::string proxy_auth_file;  // "user:password" for the proxy (basic); read like auth_file
 
   bool operator==(const Transport&) const = default;
 };
@@ -73,5 +74,7 @@ Result<DownloadResult> download(const std::string& url, int out_fd, const Downlo
 // line, no control characters, "user:password" for basic. Errors name the
 // file, never its contents.
 Result<std::string> read_credentials(const Transport& t);
+// The proxy's "user:password" from t.proxy_auth_file ("" when unset), checked the same way.
+Result<std::string> read_proxy_credentials(const Transport& t);
 
 }  // namespace btfd::hub

@@ -165,6 +165,7 @@ constexpr NetworkKey kNetworkKeys[] = {
     {"ClientKey", &MirrorNetwork::client_key},
     {"BearerTokenFile", &MirrorNetwork::bearer_token_file},
     {"BasicAuthFile", &MirrorNetwork::basic_auth_file},
+    {"ProxyAuthFile", &MirrorNetwork::proxy_auth_file},
 };
 Key network_key(std::string MirrorNetwork::*field) {
   return {[field](Config& c, std::string_view v) -> Status {
@@ -206,6 +207,7 @@ const std::map<std::string, Key>& keys() {
       {"Hub.ClientKey", network_key(&MirrorNetwork::client_key)},
       {"Hub.BearerTokenFile", network_key(&MirrorNetwork::bearer_token_file)},
       {"Hub.BasicAuthFile", network_key(&MirrorNetwork::basic_auth_file)},
+      {"Hub.ProxyAuthFile", network_key(&MirrorNetwork::proxy_auth_file)},
       {"Daemon.Socket", string_key(&Config::socket_path)},
       {"Daemon.IdleExitSec", uint_key(&Config::idle_exit_sec)},
       {"Daemon.Workers", unsigned_key(&Config::workers)},
@@ -475,11 +477,13 @@ Result<hub::Transport> transport_of(const MirrorNetwork& net, const char* creden
       return make_error(Errc::invalid_argument,
                         "Proxy=" + hub::url_without_userinfo(net.proxy) +
                             ": credentials in the proxy URL (user:password@) are refused, as they would show in "
-                            "process lists and logs; btfd does not support proxy authentication: let btfd's host "
-                            "through at the proxy, or reach the mirror directly with NoProxy=");
+                            "process lists and logs: put \"user:password\" in a file named by ProxyAuthFile=");
     t.proxy = net.proxy;
   }
   if (!net.no_proxy.empty()) t.no_proxy = net.no_proxy;
+  BTFD_TRY(t.proxy_auth_file, network_file("ProxyAuthFile", net.proxy_auth_file, credentials_dir));
+  if (!t.proxy_auth_file.empty() && (!t.proxy || t.proxy->empty()))
+    return make_error(Errc::invalid_argument, "ProxyAuthFile= is set without Proxy=");
   BTFD_TRY(t.ca_file, network_file("CAFile", net.ca_file, credentials_dir));
   BTFD_TRY(t.client_cert, network_file("ClientCertificate", net.client_cert, credentials_dir));
   BTFD_TRY(t.client_key, network_file("ClientKey", net.client_key, credentials_dir));

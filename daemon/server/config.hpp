@@ -22,7 +22,7 @@ namespace btfd::server {
 // files: a relative name is one of the unit's credentials ($CREDENTIALS_DIRECTORY,
 // systemd's LoadCredential=).
 struct MirrorNetwork {
-  std::string proxy, no_proxy, ca_file, client_cert, client_key, bearer_token_file, basic_auth_file;
+  std::string proxy, no_proxy, ca_file, client_cert, client_key, bearer_token_file, basic_auth_file, proxy_auth_file;
 };
 
 struct Config {

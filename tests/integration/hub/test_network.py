@@ -131,7 +131,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         if not t or u.scheme != "http":
             self.send_error(403); return
         c = http.client.HTTPConnection(*t, timeout=30)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "connection")}
+        headers = {k: v for k, v in self.headers.items()
+                   if k.lower() not in ("proxy-connection", "connection", "proxy-authorization")}
         c.request("GET", u.path + ("?" + u.query if u.query else ""), headers=headers)
         r = c.getresponse(); body = r.read()
         self.send_response(r.status)
@@ -142,6 +143,22 @@ proxy_srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
 threading.Thread(target=proxy_srv.serve_forever, daemon=True).start()
 PROXY = "http://127.0.0.1:%d" % proxy_srv.server_address[1]
 
+# The same proxy, requiring basic credentials (407 without them).
+PROXY_PASSWORD = "ppw-" + os.urandom(12).hex()
+class AuthProxy(Proxy):
+    def authorized(self):
+        want = "Basic " + base64.b64encode(("fleet-proxy:" + PROXY_PASSWORD).encode()).decode()
+        if self.headers.get("Proxy-Authorization") == want: return True
+        self.send_response(407); self.send_header("Proxy-Authenticate", 'Basic realm="test"')
+        self.send_header("Content-Length", "0"); self.end_headers(); return False
+    def do_CONNECT(self):
+        if self.authorized(): super().do_CONNECT()
+    def do_GET(self):
+        if self.authorized(): super().do_GET()
+auth_proxy_srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), AuthProxy)
+threading.Thread(target=auth_proxy_srv.serve_forever, daemon=True).start()
+AUTH_PROXY = "http://127.0.0.1:%d" % auth_proxy_srv.server_address[1]
+
 mtls_port = mirror_server("mtls", tls=True)
 plain_port = mirror_server("plain")
 bearer_port = mirror_server("bearer", auth=("bearer", TOKEN), etag=True)
@@ -150,6 +167,8 @@ basic_port = mirror_server("basic", auth=("basic", USER + ":" + PASSWORD))
 token_file = os.path.join(tmp, "hub-token"); open(token_file, "w").write(TOKEN + "\n")
 basic_file = os.path.join(tmp, "hub-basic"); open(basic_file, "w").write(USER + ":" + PASSWORD + "\n")
 wrong_token = os.path.join(tmp, "wrong-token"); open(wrong_token, "w").write("not-the-token\n")
+proxy_auth = os.path.join(tmp, "proxy-auth"); open(proxy_auth, "w").write("fleet-proxy:" + PROXY_PASSWORD + "\n")
+wrong_proxy_auth = os.path.join(tmp, "wrong-proxy-auth"); open(wrong_proxy_auth, "w").write("fleet-proxy:nope\n")
 creds = os.path.join(tmp, "credentials"); os.makedirs(creds)
 shutil.copy(basic_file, os.path.join(creds, "hub-auth"))
 
@@ -248,6 +267,13 @@ r = run("[Hub]\nMirrors=%s\nProxy=%s\n" % (local, PROXY))
 check(failed(r, "HubUnreachable", "HTTP 403", "NoProxy="), "the proxy refuses localhost: %s" % r)
 r = run("[Hub]\nMirrors=%s\nProxy=%s\nNoProxy=localhost\n" % (local, PROXY))
 check(fetched(r), "NoProxy=localhost reaches it directly: %s" % r)
+# A proxy that requires credentials: 407 names ProxyAuthFile=; the file's are sent; wrong ones are named.
+r = run("[Hub]\nMirrors=%s\nProxy=%s\n" % (named_plain, AUTH_PROXY))
+check(failed(r, "HubUnreachable", "HTTP 407", "ProxyAuthFile="), "the proxy wants credentials: %s" % r)
+r = run("[Hub]\nMirrors=%s\nProxy=%s\nProxyAuthFile=%s\n" % (named_plain, AUTH_PROXY, wrong_proxy_auth))
+check(failed(r, "HubUnreachable", "HTTP 407", "refused the credentials in ProxyAuthFile="), "wrong proxy credentials: %s" % r)
+r = run("[Hub]\nMirrors=%s\nProxy=%s\nProxyAuthFile=%s\n" % (named_plain, AUTH_PROXY, proxy_auth))
+check(fetched(r), "through the proxy with ProxyAuthFile=: %s" % r)
 # A per-mirror NoProxy=* for one mirror leaves the others proxied.
 before = len(proxied)
 p = start('[Hub]\nMirrors=%s %s\nProxy=%s\n[Mirror "%s"]\nNoProxy=*\n' % (plain, named_plain, PROXY, plain))
@@ -280,7 +306,7 @@ check(out.returncode != 0 and "LoadCredential=" in out.stderr, "credential name 
 # Credentials inside a URL would reach argv, logs, errors and Stats: btfd refuses to start, without repeating them.
 for conf_text, says in (("[Hub]\nMirrors=http://%s:%s@127.0.0.1:%d\n" % (USER, PASSWORD, basic_port), "BasicAuthFile="),
                         ("[Hub]\nMirrors=%s\nProxy=http://%s:%s@127.0.0.1:3128\n" % (basic, USER, PASSWORD),
-                         "does not support proxy authentication")):
+                         "ProxyAuthFile=")):
     open(conf, "w").write(conf_text)
     out = subprocess.run([btfd, "--config", conf, "--socket", sock, "--cache-dir", os.path.join(tmp, "c0")],
                          capture_output=True, text=True, timeout=20, env=base_env)
@@ -326,7 +352,7 @@ text = stats.get("text", "")
 check('btfd_mirror_requests{mirror="%s"} ' % bearer in text and 'btfd_mirror_healthy{mirror="%s"} 1' % bearer in text,
       "per-mirror counters in the Prometheus text: %s" % [l for l in text.splitlines() if "btfd_mirror" in l])
 logged = open(log).read()
-for secret in (TOKEN, PASSWORD, base64.b64encode((USER + ":" + PASSWORD).encode()).decode()):
+for secret in (TOKEN, PASSWORD, base64.b64encode((USER + ":" + PASSWORD).encode()).decode(), PROXY_PASSWORD):
     check(secret not in logged, "a secret appears in btfd's log")
     check(secret not in json.dumps(status) and secret not in json.dumps(stats), "a secret appears in Status/Stats")
 check("fetched ubuntu/20.04/x86_64/5.4.0-26-generic" in logged or "5.4.0-26-generic" in logged, "btfd logged its fetches")

@@ -185,6 +185,7 @@ TEST_CASE("the helper's arguments carry the mirror's transport, and name credent
   req.transport.client_key = "/run/credentials/btfd.service/client-key";
   req.transport.auth = "bearer";
   req.transport.auth_file = "/run/credentials/btfd.service/hub-token";
+  req.transport.proxy_auth_file = "/run/credentials/btfd.service/proxy-auth";
   req.sums_cache = "/var/cache/btfd/sums";
   auto args = helper_args("btfd-fetch", req);
   std::vector<char*> argv;

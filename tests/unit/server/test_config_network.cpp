@@ -110,9 +110,9 @@ TEST_CASE("network keys: credentials in a mirror or proxy URL are refused, and t
            Case{"[Hub]\nMirrors=https://m.example\nProxy=http://alice:s3cret@proxy.example:3128\n",
                 "Proxy=http://***@proxy.example:3128: credentials in the proxy URL"},
            Case{"[Hub]\nMirrors=https://m.example\nProxy=alice:s3cret@proxy.example:3128\n",
-                "btfd does not support proxy authentication"},
+                "ProxyAuthFile="},
            Case{"[Hub]\nMirrors=https://m.example\n[Mirror \"https://m.example\"]\nProxy=socks5://alice:s3cret@p:1080\n",
-                "NoProxy="},
+                "Proxy=socks5://***@p:1080"},
            Case{"[Hub]\nMirrors=https://alice:s3cret@m.example\n[Mirror \"https://alice:s3cret@m.example\"]\nCAFile=/x\n",
                 "[Mirror \"https://***@m.example\"]: credentials in the URL are refused: use BasicAuthFile="},
        }) {
@@ -156,4 +156,28 @@ TEST_CASE("network keys: a [Mirror] prefix matches whole path segments, not a lo
   auto none = mirror_transports(evil, nullptr);
   REQUIRE_FALSE(none.ok());
   CHECK(none.error().message.find("matches none of the mirrors") != std::string::npos);
+}
+
+TEST_CASE("network keys: ProxyAuthFile= names a file (passed on as a path), and needs Proxy=") {
+  test::TempDir dir;
+  test::write_text(dir / "proxy-auth", "fleet:pw");
+  Config c = with("[Hub]\nMirrors=https://a.example https://b.example\nProxy=http://proxy.example:3128\n"
+                  "ProxyAuthFile=" + dir / "proxy-auth\n[Mirror \"https://b.example\"]\nProxy=\n");
+  auto t = mirror_transports(c, nullptr);
+  REQUIRE_MESSAGE(t.ok(), (t.ok() ? "" : t.error().message));
+  CHECK((*t)[0].proxy_auth_file == dir / "proxy-auth");
+  auto creds = hub::read_proxy_credentials((*t)[0]);
+  REQUIRE(creds.ok());
+  CHECK(*creds == "fleet:pw");
+  Config no_proxy = with("[Hub]\nMirrors=https://a.example\nProxyAuthFile=" + dir / "proxy-auth\n");
+  auto bad = mirror_transports(no_proxy, nullptr);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message.find("ProxyAuthFile= is set without Proxy=") != std::string::npos);
+  test::write_text(dir / "no-colon", "just-a-token");
+  hub::Transport odd;
+  odd.proxy_auth_file = dir / "no-colon";
+  auto r = hub::read_proxy_credentials(odd);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message.find("user:password") != std::string::npos);
+  CHECK(r.error().message.find("just-a-token") == std::string::npos);
 }
