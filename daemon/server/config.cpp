@@ -504,7 +504,8 @@ Result<hub::Transport> transport_of(const MirrorNetwork& net, const char* creden
 }  // namespace
 
 Result<std::vector<hub::Transport>> mirror_transports(const Config& cfg, const char* credentials_dir) {
-  for (const auto& [prefix, net] : cfg.mirror_network) {
+  for (const auto& section : cfg.mirror_network) {
+    const std::string& prefix = section.first;  // not a structured binding: clang 14 cannot capture those
     if (!hub::url_userinfo(prefix).empty())
       return make_error(Errc::invalid_argument, "[Mirror \"" + hub::url_without_userinfo(prefix) +
                                                     "\"]: credentials in the URL are refused: use BasicAuthFile=");
