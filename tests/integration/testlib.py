@@ -105,3 +105,25 @@ def serve_dir(directory, port=0, handler_base=http.server.SimpleHTTPRequestHandl
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv, "http://127.0.0.1:%d" % srv.server_address[1]
+
+
+def core_relocations(log):
+    """libbpf's CO-RE relocation results from a debug log (the core-oracle tool's
+    output): ((program, relo index), outcome) pairs, plus ambiguity lines. Type
+    ids of target_type_id relocations differ between a full and a minimized BTF
+    by design, so they are masked."""
+    import re
+    kinds, results = {}, []
+    for line in log.splitlines():
+        m = re.search(r"prog '([^']*)': relo #(\d+): (.*)", line)
+        if not m:
+            if "ambiguity" in line: results.append(("ambiguity", line.split("libbpf: ")[-1]))
+            continue
+        key, rest = (m.group(1), int(m.group(2))), m.group(3)
+        k = re.match(r"<(\w+)>", rest)
+        if k and key not in kinds: kinds[key] = k.group(1)
+        if re.match(r"(patched|substituting|no matching|.*ambiguity)", rest):
+            if kinds.get(key) == "target_type_id":
+                rest = re.sub(r"imm\d* \d+ -> \d+", "imm <type id>", rest)
+            results.append((key, rest))
+    return results

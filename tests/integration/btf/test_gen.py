@@ -17,7 +17,7 @@
 import io, json, os, re, shutil, struct, subprocess, sys, tarfile, tempfile, hashlib
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import varlink
-from testlib import check, combined_hub_dir, finish, hub_kernels, serve_dir, skip_no_bpf, skip_not_root, fatal
+from testlib import check, combined_hub_dir, core_relocations, finish, hub_kernels, serve_dir, skip_no_bpf, skip_not_root, fatal
 
 btfd, btfctl, oracle, bpfdir, bundle_find = sys.argv[1:6]
 mode = sys.argv[6] if len(sys.argv) > 6 else "main"
@@ -293,22 +293,7 @@ def oracle_run(o, target):
     return p.returncode, p.stdout + p.stderr
 
 def oracle_lines(o, target):
-    import re
-    out = oracle_run(o, target)[1]
-    kinds, results = {}, []
-    for line in out.splitlines():
-        m = re.search(r"prog '([^']*)': relo #(\d+): (.*)", line)
-        if not m:
-            if "ambiguity" in line: results.append(("ambiguity", line.split("libbpf: ")[-1]))
-            continue
-        key, rest = (m.group(1), int(m.group(2))), m.group(3)
-        k = re.match(r"<(\w+)>", rest)
-        if k and key not in kinds: kinds[key] = k.group(1)
-        if re.match(r"(patched|substituting|no matching|.*ambiguity)", rest):
-            if kinds.get(key) == "target_type_id":
-                rest = re.sub(r"imm\d* \d+ -> \d+", "imm <type id>", rest)
-            results.append((key, rest))
-    return results
+    return core_relocations(oracle_run(o, target)[1])
 
 def oracle_mode():
     gen_outputs()

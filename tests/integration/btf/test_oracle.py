@@ -9,7 +9,7 @@
 # are the same as its.
 import os, re, subprocess, sys, tarfile, tempfile, shutil
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from testlib import combined_hub_dir, hub_dir, hub_kernels, skip_not_root, skip_no_bpf
+from testlib import combined_hub_dir, core_relocations, hub_dir, hub_kernels, skip_not_root, skip_no_bpf
 
 oracle, btfctl, bpfdir, dup_kernel = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 if os.geteuid() != 0:
@@ -28,20 +28,7 @@ def unpack(archive, dst):
 
 def oracle_lines(o, target):
     out = subprocess.run([oracle, o, target], capture_output=True, text=True, timeout=120).stdout
-    kinds, results = {}, []
-    for line in out.splitlines():
-        m = re.search(r"prog '([^']*)': relo #(\d+): (.*)", line)
-        if not m:
-            if "ambiguity" in line: results.append(("ambiguity", line.split("libbpf: ")[-1]))
-            continue
-        key, rest = (m.group(1), int(m.group(2))), m.group(3)
-        k = re.match(r"<(\w+)>", rest)
-        if k and key not in kinds: kinds[key] = k.group(1)
-        if re.match(r"(patched|substituting|no matching|.*ambiguity)", rest):
-            if kinds.get(key) == "target_type_id":
-                rest = re.sub(r"imm\d* \d+ -> \d+", "imm <type id>", rest)
-            results.append((key, rest))
-    return results
+    return core_relocations(out)
 
 def minimize(tool, kernel, objs, out):
     if tool == "btfd":
