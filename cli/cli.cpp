@@ -65,6 +65,14 @@ bool take_option(std::vector<std::string>& args, const std::string& flag, std::s
       args.erase(args.begin() + static_cast<long>(i));
       return true;
     }
+    // A short option's value may be attached, getopt-style: "-j2", "-oOUT"
+    // (`btfctl gen -j$(nproc)` is how build scripts write it).
+    if (flag.size() == 2 && flag[0] == '-' && flag[1] != '-' && args[i].size() > 2 &&
+        args[i].compare(0, 2, flag) == 0) {
+      *value = args[i].substr(2);
+      args.erase(args.begin() + static_cast<long>(i));
+      return true;
+    }
   }
   return false;
 }

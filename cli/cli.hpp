@@ -49,7 +49,8 @@ int usage_error(const Globals& g, const std::string& message);
 void print_json(const Globals& g, const nlohmann::json& j);
 int exit_code_for(btfd::Errc code);
 
-// Pulls "--flag VALUE" / "--flag=VALUE" out of args; returns false if absent.
+// Pulls "--flag VALUE" / "--flag=VALUE" (and "-fVALUE" for a short flag) out
+// of args; returns false if absent.
 bool take_option(std::vector<std::string>& args, const std::string& flag, std::string* value,
                  std::string* error);
 bool take_flag(std::vector<std::string>& args, const std::string& flag);

@@ -255,8 +255,8 @@ check(text.count('class="fail"') >= 3 and 'class="err"' in text, "failing cells 
 
 # -j changes nothing; exit codes 0 (all load), 1 (no kernel matches), 2 (usage).
 p1 = run("--json", "check", *objs, "--from", hub, "-j", "1")
-p4 = run("--json", "check", *objs, "--from", hub, "-j", "4")
-check(p1.stdout == p4.stdout and p1.stdout, "-j 1 and -j 4 give the same report")
+p4 = run("--json", "check", *objs, "--from", hub, "-j4")  # attached, as in -j$(nproc)
+check(p1.stdout == p4.stdout and p1.stdout, "-j 1 and -j4 give the same report (%s)" % p4.stdout[:200])
 p = run("check", *objs, "--from", hub, "--distro", "ubuntu", "--release-glob", "5.11.*")
 check(p.returncode == 0, "every object loads on the ubuntu 5.11 fixture: exit 0 (%d, %s)" % (p.returncode, p.stdout))
 p = run("--json", "check", obj("sample"), "--from", hub, "--release-glob", "9.*")

@@ -118,7 +118,7 @@ def gen_outputs():
     check(rc == 1 and damaged in err and "1 kernels failed" in err, "gen text names the failed kernel: %s" % err)
     # Filters: without the damaged kernel the run succeeds.
     rc, out, err = run(btfctl, "--json", "gen", *objects, "--from", src, "--distro", "ubuntu", "--release-glob", "5.4*",
-                       "-o", os.path.join(tmp, "tree3"))
+                       "-o", os.path.join(tmp, "tree3"), "-j%d" % (os.cpu_count() or 1))
     j3 = json.loads(out) if out.strip() else {}
     check(rc == 0 and j3.get("generated") == 2 and j3.get("kernels") == 2 and not j3.get("failed"), "filtered gen: rc=%d %s %s" % (rc, out[:300], err))
     # The bundle.
