@@ -137,6 +137,26 @@ class BtflessHost:
             if os.path.exists(p):
                 os.unlink(p)
 
+    # -- booting another release -------------------------------------------
+    # uname(2) ignores mount and UTS namespaces for the release, but the
+    # kernel's UNAME26 personality (setarch --uname-2.6) makes it report
+    # "2.6.<60 + minor><rest>" to a process and everything it starts (Go's
+    # raw syscall included). Run under it, a program is on a host whose
+    # running kernel is that other release: the simulated "reboot" into a
+    # kernel that was installed (and prefetched) while this one ran.
+    def booted_release(self):
+        """The release a program started by booted() sees (setarch(8) asks
+        the kernel, so no formula is assumed here)."""
+        out = subprocess.run(self.booted(["uname", "-r"]), capture_output=True, text=True, check=True).stdout.strip()
+        if not out or out == self.release:
+            testlib.fatal("setarch --uname-2.6 left the release at %r" % out)
+        return out
+
+    @staticmethod
+    def booted(argv):
+        """argv, run as on the host booted into booted_release()."""
+        return ["setarch", os.uname().machine, "--uname-2.6"] + list(argv)
+
     # -- the mirror --------------------------------------------------------
     def hub_path(self, release):
         return "%s/%s/%s/%s.btf.tar.xz" % (self.distro, self.version, self.arch, release)
@@ -168,12 +188,15 @@ class BtflessHost:
         return testlib.serve_dir(directory)
 
     # -- btfd ----------------------------------------------------------------
-    def start_btfd(self, btfd, sock, cache, mirror, config=None, log=None):
+    def start_btfd(self, btfd, sock, cache, mirror, config=None, log=None, booted=False):
         """btfd on sock as the simulated host sees itself (no --host-root: the
-        namespace is the host). Returns the process once the socket answers."""
+        namespace is the host); booted: after the reboot into
+        booted_release(). Returns the process once the socket answers."""
         args = [btfd, "--socket", sock, "--idle-exit", "0", "--cache-dir", cache, "--mirror", mirror]
         if config:
             args[1:1] = ["--config", config]
+        if booted:
+            args = self.booted(args)
         p = subprocess.Popen(args, stderr=open(log or os.path.join(self.tmp, "btfd.log"), "a"))
         varlink.wait_for_socket(sock, p)
         return p

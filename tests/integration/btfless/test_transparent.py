@@ -12,7 +12,10 @@
 #     object with the BTF found at /lib/modules/R/vmlinux-R, and cilium/ebpf
 #     finds that file (0.9.1 cannot parse BTF of kernels >= 6.0, kind 19: then
 #     its error is a parse error, not "no BTF found"; step 7 shows it parses
-#     btfd's file when the BTF is one it knows);
+#     btfd's file when the BTF is one it knows); then the upgrade to a NEW
+#     release N: installed and prefetched while R runs, then a real reboot
+#     into N (uname -r says N: btfless.py's booted()), where libbpf,
+#     cilium/ebpf and a fresh btfd without a mirror find N's BTF already there;
 #  4. the postrm hook removes btfd's file; the same object then loads through
 #     libbtfd's helper with BTF minimized for it, from btfd's cache, no file;
 #  5. a foreign file at the path is left alone by install and remove, named;
@@ -58,11 +61,12 @@ if rc != 0:
 host = BtflessHost(tmp, "ubuntu-20.04").enter()
 R = host.release
 R2 = R + "-next"  # a second kernel, prefetched by btfd's watcher (step 6)
+N = host.booted_release()  # the kernel the host is upgraded to and "reboots" into (step 3)
 real = host.real_btf()
 sha = hashlib.sha256(real).hexdigest()
 path = "/lib/modules/%s/vmlinux-%s" % (R, R)  # where libbpf and cilium/ebpf look
 check(not os.path.exists(btfless.NATIVE_BTF), "native BTF hidden in the namespace")
-mirror_dir = host.make_mirror("hub", {R: real, R2: real})
+mirror_dir = host.make_mirror("hub", {R: real, R2: real, N: real})
 srv, mirror = host.serve(mirror_dir)
 conf_on, conf_off = os.path.join(tmp, "on.conf"), os.path.join(tmp, "off.conf")
 open(conf_on, "w").write("[Transparent]\nEnable=yes\n")
@@ -94,6 +98,8 @@ try:
     st = status_of(R)
     check(st.get("state") == "absent" and st.get("native_btf") is False and st.get("path") == path,
           "status before: no file, no native BTF: %s" % st)
+    rc, out = run(host.booted([plain_loader, obj]))
+    check(rc == 1 and "load: failed" in out, "booted into %s before its upgrade: libbpf finds nothing: %s" % (N, out))
 
     # 2. The kernel upgrade, first with transparent mode off: prefetch only.
     host.install_kernel(R)
@@ -125,6 +131,13 @@ try:
         time.sleep(0.1)
     c.close()
     check(seen, "btfd's watcher prefetched the second kernel")
+    # The upgrade to N, the kernel the host reboots into in step 3: its package
+    # lands while R runs, the hook prefetches and installs N's file.
+    pathN = "/lib/modules/%s/vmlinux-%s" % (N, N)
+    host.install_kernel(N)
+    rc, out = run(["sh", postinst, N], env=dict(env, BTFD_CONFIG=conf_on))
+    check(rc == 0 and status_of(N).get("state") == "installed" and status_of(N).get("btf_sha256") == sha,
+          "the upgrade hook installed %s before the reboot (%d): %s" % (pathN, rc, out))
 
     # 3. "Reboot": btfd stopped and the mirror gone; the file is what is left.
     stop(d); d = None
@@ -136,6 +149,24 @@ try:
     found = rc == 0 or ("no BTF found" not in out and "unknown kind" in out)
     check(found, "cilium/ebpf finds btfd's file (0.9.1 parses kernels < 6.0 only): %s" % out)
     print("cilium/ebpf 0.9.1 on this kernel's BTF:", out.strip())
+    # The reboot into N: uname -r says N now, for the programs and for btfd.
+    rc, out = run(host.booted(["uname", "-r"]))
+    check(out.strip() == N, "after the reboot the running kernel is %s: %s" % (N, out))
+    rc, out = run(host.booted([plain_loader, obj]))
+    check(rc == 0 and ("loading kernel BTF '%s': 0" % pathN) in out,
+          "booted into %s: unmodified libbpf loads with the BTF installed before the reboot: %s" % (N, out))
+    rc, out = run(host.booted([cilium_find]))
+    check(rc == 0 or ("no BTF found" not in out and "unknown kind" in out),
+          "booted into %s: cilium/ebpf finds the file: %s" % (N, out))
+    d = host.start_btfd(btfd, sock, cache, mirror, booted=True)  # the mirror is still gone
+    rc, out = run(host.booted(ctl + ["--json", "get"]))
+    j = json.loads(out) if rc == 0 and out.startswith("{") else {}
+    check(j.get("cached") is True, "booted into %s: btfd serves the running kernel from its cache, no mirror: %s" % (N, out))
+    rc, out = run(host.booted(ctl + ["--json", "transparent", "status", "--config", conf_on]))
+    k = json.loads(out).get("kernels", [{}])[0] if rc == 0 else {}
+    check(k.get("release") == N and k.get("state") == "installed" and k.get("path") == pathN,
+          "booted: transparent status is about the running kernel %s: %s" % (N, out))
+    stop(d); d = None
 
     # 4. The kernel removal hook takes btfd's file; libbtfd's helper still
     # loads the object, with BTF minimized for it from btfd's cache.
@@ -143,6 +174,9 @@ try:
     rc, out = run(["sh", postrm, R], env=dict(env, BTFD_CONFIG=conf_off))
     check(rc == 0 and not os.path.exists(path), "postrm hook removes btfd's file even with the mode off: %s" % out)
     check(os.path.isdir(os.path.dirname(path)), "the kernel's directory, still holding its files, stays")
+    host.remove_kernel_files(N)
+    rc, out = run(["sh", postrm, N], env=dict(env, BTFD_CONFIG=conf_on))
+    check(rc == 0 and not os.path.exists(os.path.dirname(pathN)), "N removed: its file and directory go: %s" % out)
     rc, out = run([plain_loader, obj])
     check(rc == 1 and "load: failed" in out, "without the file the unmodified program fails again: %s" % out)
     c = varlink.Conn(sock)
