@@ -157,14 +157,16 @@ def files(d):
     return [os.path.join(dp, f) for dp, _, fs in os.walk(d) for f in fs]
 
 def floor_run():
-    """The decompression floor: tar -xJf of every archive, one after the other."""
+    """The decompression floor: tar -xJf of every archive, one after the other.
+    Returns (total seconds, the slowest archive's seconds)."""
     work = os.path.join(tmp, "floor")
-    t0 = time.perf_counter()
+    t0, slowest = time.perf_counter(), 0.0
     for k in kernels:
         os.makedirs(work, exist_ok=True)
-        timed(["tar", "-xJf", os.path.join(src, k + ".btf.tar.xz"), "-C", work], "floor")
+        t, _ = timed(["tar", "-xJf", os.path.join(src, k + ".btf.tar.xz"), "-C", work], "floor")
+        slowest = max(slowest, t)
         shutil.rmtree(work)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, slowest
 
 def bench_set(name, objects):
     d = os.path.join(tmp, name)
@@ -233,7 +235,11 @@ print("%d kernels (%s), %d cores" % (len(kernels), " ".join(os.path.basename(k) 
 print("tests: %d objects (%s)" % (len(test_objects), " ".join(os.path.basename(o)[:-6] for o in test_objects)))
 print("tools: %d objects compiled with: %s" % (len(tool_objects), clang_cmd))
 
-floor = statistics.median(floor_run() for _ in range(runs))
+floors = [floor_run() for _ in range(runs)]
+floor, slowest = statistics.median(f[0] for f in floors), statistics.median(f[1] for f in floors)
+# No schedule of whole archives on ncpu cores beats the total / ncpu, nor the
+# slowest single archive (one xz stream cannot be split).
+bound = max(floor / ncpu, slowest)
 results = [bench_set("tests", test_objects), bench_set("tools", tool_objects)]
 
 med = statistics.median
@@ -246,8 +252,8 @@ for r in results:
 print("(wall: median of %d; goal <= 0.2x)" % runs)
 print("\ndecompression floor: tar -xJf of all %d archives takes %.3f s (%.3f s CPU), one stream each;" %
       (len(kernels), floor, cpu.get("floor", 0) / runs))
-print("on %d cores at best %.3f s, which bounds btfctl gen's ratio to >= %s" % (ncpu, floor / ncpu,
-      ", ".join("%.2fx (%s)" % (floor / ncpu / r["ref"], r["name"]) for r in results)))
+print("on %d cores at best max(total / %d, slowest archive %.3f s) = %.3f s, which bounds btfctl gen's ratio to >= %s" % (
+      ncpu, ncpu, slowest, bound, ", ".join("%.2fx (%s)" % (bound / r["ref"], r["name"]) for r in results)))
 print("(the loop spends %s of its wall time in tar -xJf)" %
       ", ".join("%.0f%% (%s)" % (100 * r["untar"] / r["ref"], r["name"]) for r in results))
 
