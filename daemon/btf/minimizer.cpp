@@ -10,6 +10,7 @@
 #include "btf/core_rules.hpp"
 #include "btf/marker.hpp"
 #include "btf/object_file.hpp"
+#include "btf/output_merge.hpp"
 #include "btf/utf8.hpp"
 
 namespace btfd::btf {
@@ -225,8 +226,10 @@ Result<std::vector<uint8_t>> emit(const BtfView* src, const Marker& marker, uint
                                            std::to_string(bad_name) + ", outside its string section");
     if (nid != remap[id]) return make_error(Errc::internal, "type id drift while emitting");
   }
-  *types_out = out.types();
   std::vector<uint8_t> raw = out.finish();
+  // A never-deduplicated kernel gives hundreds of identical copies of each
+  // kept type; one of each gives libbpf the same results (output_merge.cpp).
+  BTFD_TRY(raw, merge_identical_types(std::move(raw), types_out));
   // Cheap on outputs this small, and it proves the writer's bytes to libbpf.
   BtfPtr check(btf__new(raw.data(), static_cast<__u32>(raw.size())));
   if (!check) return make_error(Errc::internal, std::string("libbpf rejects the minimized BTF: ") + std::strerror(errno));
