@@ -19,6 +19,7 @@
 
 #include "btfd-config.h"
 #include "hub/mirror.hpp"
+#include "proto/varlink.hpp"
 #include "transparent/transparent_file.hpp"
 #include "util/fd.hpp"
 
@@ -57,9 +58,13 @@ struct Key {
   Key(Setter s, Getter g = {}) : set(std::move(s)), get(std::move(g)) {}
 };
 
-Key size_key(uint64_t Config::*field) {
-  return {[field](Config& c, std::string_view v) -> Status {
-            BTFD_TRY(c.*field, parse_size(v));
+Key size_key(uint64_t Config::*field, uint64_t min = 0, const char* why = "") {
+  return {[field, min, why](Config& c, std::string_view v) -> Status {
+            BTFD_TRY(uint64_t n, parse_size(v));
+            if (n < min)
+              return make_error(Errc::invalid_argument,
+                                std::string(v) + " is below the minimum " + format_size(min) + " (" + why + ")");
+            c.*field = n;
             return {};
           },
           [field](const Config& c) { return format_size(c.*field); }};
@@ -240,7 +245,8 @@ const std::map<std::string, Key>& keys() {
       {"Limits.ObjectReadSec", uint_key(&Config::object_read_sec)},
       {"Limits.MaxDescriptorsPerUser", uint_key(&Config::max_fds_per_user)},
       {"Limits.MaxDescriptors", uint_key(&Config::max_fds)},
-      {"Limits.MaxQueuedReplyBytes", size_key(&Config::max_reply_bytes)},
+      {"Limits.MaxQueuedReplyBytes",
+       size_key(&Config::max_reply_bytes, 2 * proto::kMaxReplyBytes, "two of the largest replies")},
       {"Limits.SendTimeoutSec", uint_key(&Config::send_timeout_sec)},
       {"Limits.MessageTimeoutSec", uint_key(&Config::message_timeout_sec)},
       {"Limits.HubLookupsPerMinute", uint_key(&Config::hub_lookups_per_minute)},

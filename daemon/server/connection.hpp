@@ -19,8 +19,13 @@ namespace btfd::server {
 // queued that it has not read: sd-varlink bounds its queue the same way.
 inline constexpr size_t kMaxQueuedReplies = 8;
 inline constexpr size_t kBackpressureBytes = 1 << 20;
-// A single connection's unread replies may never exceed this (a listing fits).
+// A single connection's unread replies may never exceed this; one reply of
+// the largest size (proto::kMaxReplyBytes) on an empty queue always fits.
 inline constexpr size_t kMaxOutBytesPerConnection = 8 << 20;
+// Connections through the admin socket or from root, all together (each UID
+// also within MaxConnectionsPerUser): apart from MaxConnections, so that users
+// filling that cannot lock the administrators out.
+inline constexpr size_t kAdminConnections = 32;
 // GetBtf's "names": one per object at most, each at most this long (NAME_MAX).
 inline constexpr size_t kMaxObjectName = 255;
 
@@ -40,6 +45,7 @@ struct Server::Connection {
   struct ucred cred {};
   std::vector<gid_t> groups;  // supplementary groups (SO_PEERGROUPS)
   bool admin = false;         // came through the admin socket
+  bool reserved = false;      // counted in admin_conn_quota_ (admin socket or root), not conn_quota_
   std::deque<Out> out;
   size_t out_bytes = 0;
   size_t fds_parked = 0;      // received, counted in fd_quota_, not yet handed to a call

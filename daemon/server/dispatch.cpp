@@ -358,7 +358,7 @@ void Server::m_status(Connection& c, Call& call, const json&, proto::Message&) {
 void Server::m_stats(Connection&, Call& call, const json& params, proto::Message&) {
   json out = {{"stats", stats_.to_json()}};
   out["stats"]["mirrors"] = service_.mirror_stats();
-  out["stats"]["held"] = {{"connections", conn_quota_.used()}, {"descriptors", fd_quota_.used()},
+  out["stats"]["held"] = {{"connections", conn_quota_.used() + admin_conn_quota_.used()}, {"descriptors", fd_quota_.used()},
                           {"object_bytes", object_quota_.used()}, {"reply_bytes", reply_bytes_}};
   if (param_bool(params, "prometheus", false)) {
     json gauges = {{"btfd_hot_kernels_bytes", service_.hot_bytes()},

@@ -44,6 +44,7 @@ Server::Server(Config cfg, Service& service, Stats& stats)
       service_(service),
       stats_(stats),
       conn_quota_(cfg_.max_connections_per_user, cfg_.max_connections),
+      admin_conn_quota_(cfg_.max_connections_per_user, kAdminConnections),
       fd_quota_(cfg_.max_fds_per_user, cfg_.max_fds),
       object_quota_(cfg_.max_object_bytes_per_user, cfg_.max_object_bytes),
       hub_lookups_(std::make_shared<RateLimiter>(cfg_.hub_lookups_per_minute)) {
@@ -252,22 +253,26 @@ void Server::serve(UniqueFd fd, bool admin) {
     cred.gid = static_cast<gid_t>(-1);
   }
   if (stopping_) return refuse("btfd is stopping");
-  if (!conn_quota_.try_take(cred.uid, 1)) {
+  const bool reserved = admin || cred.uid == 0;
+  Quota& quota = reserved ? admin_conn_quota_ : conn_quota_;
+  if (!quota.try_take(cred.uid, 1)) {
     ++stats_.refused_connections;
-    return refuse(conn_quota_.used_by(cred.uid) >= conn_quota_.per_uid_limit()
+    return refuse(quota.used_by(cred.uid) >= quota.per_uid_limit()
                       ? "too many connections from uid " + std::to_string(cred.uid) + " (at most " +
-                            std::to_string(conn_quota_.per_uid_limit()) + ")"
-                      : "too many connections (at most " + std::to_string(conn_quota_.total_limit()) + ")");
+                            std::to_string(quota.per_uid_limit()) + ")"
+                      : std::string("too many ") + (reserved ? "administrative " : "") + "connections (at most " +
+                            std::to_string(quota.total_limit()) + ")");
   }
   auto c = std::make_unique<Connection>();
   c->id = next_id_++;
   c->server = this;
   c->cred = cred;
   c->admin = admin;
+  c->reserved = reserved;
   c->groups = peer_groups(fd.get());
   c->fd = std::move(fd);
   if (sd_event_add_io(event_, &c->src, c->fd.get(), EPOLLIN, on_conn_io, c.get()) < 0) {
-    conn_quota_.give_back(cred.uid, 1);
+    quota.give_back(cred.uid, 1);
     return;
   }
   conns_.emplace(c->id, std::move(c));
@@ -376,14 +381,18 @@ void Server::send(uint64_t conn_id, const json& j, std::vector<UniqueFd> fds) {
   }
   o.fds = std::move(fds);
   size_t size = o.bytes.size();
+  // Only a client that leaves replies unread is cut: the first reply on an
+  // empty queue goes out whatever its size (it is at most kMaxReplyBytes).
+  if (!c.out.empty() && c.out_bytes + size > kMaxOutBytesPerConnection) {
+    log_notice("dropping a client (uid %u) that does not read its replies (%zu bytes queued)", c.cred.uid,
+               c.out_bytes);
+    close_connection(conn_id);
+    return;
+  }
   if (c.out.empty()) c.last_write = Clock::now();
   c.out_bytes += size;
   reply_bytes_ += size;
   c.out.push_back(std::move(o));
-  if (c.out_bytes > kMaxOutBytesPerConnection) {
-    close_connection(conn_id);
-    return;
-  }
   flush(c);
   // Over the total: cut the client with the most unread bytes, not
   // necessarily this one.
@@ -438,7 +447,7 @@ void Server::close_connection(uint64_t id) {
   Connection& c = *it->second;
   reply_bytes_ -= std::min(reply_bytes_, c.out_bytes);
   fd_quota_.give_back(c.cred.uid, c.fds_parked);
-  conn_quota_.give_back(c.cred.uid, 1);
+  (c.reserved ? admin_conn_quota_ : conn_quota_).give_back(c.cred.uid, 1);
   cancel_pending_objects(id);
   conns_.erase(it);
   resume_accepting();  // an fd was freed

@@ -157,6 +157,9 @@ class Server {
   bool import_running_ = false;
   // Budgets (loop thread only, except hub_lookups_).
   Quota conn_quota_;
+  // Connections through the admin socket or from root: a budget of their own,
+  // so users who fill conn_quota_ cannot lock the administrators out.
+  Quota admin_conn_quota_;
   Quota fd_quota_;
   Quota object_quota_;
   uint64_t reply_bytes_ = 0;  // unread replies queued, all connections
