@@ -219,6 +219,12 @@ TEST_CASE("a bad value names file:line, the key and what is allowed") {
   auto flag = apply_config_text(c, "[Hub]\nVerifyChecksums=maybe\n", "x.conf");
   REQUIRE_FALSE(flag.ok());
   CHECK(flag.error().message == "x.conf:2: Hub.VerifyChecksums: \"maybe\" is not yes or no");
+  // The total of unread replies must hold the largest reply, twice.
+  auto replies = apply_config_text(c, "[Limits]\nMaxQueuedReplyBytes=16M\n", "x.conf");
+  REQUIRE_FALSE(replies.ok());
+  CHECK(replies.error().message ==
+        "x.conf:2: Limits.MaxQueuedReplyBytes: 16M is below the minimum 32M (two of the largest replies)");
+  CHECK(apply_config_text(c, "[Limits]\nMaxQueuedReplyBytes=32M\n", "x.conf").ok());
 }
 
 TEST_CASE("drop-ins in FILE.d apply in name order on top of the file") {
