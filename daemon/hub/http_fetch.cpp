@@ -130,9 +130,10 @@ Result<DownloadResult> download(const std::string& url, int out_fd, const Downlo
   char errbuf[CURL_ERROR_SIZE] = "";
   CURL* c = curl.get();
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  // Only what a btfhub mirror can be; redirects may never reach file:// or others.
+  // Only what a btfhub mirror can be; redirects may never reach file:// or
+  // others, nor take an https mirror down to plain http.
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
-  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, url.rfind("https://", 0) == 0 ? "https" : "http,https");
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(c, CURLOPT_MAXREDIRS, limits.max_redirects);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);

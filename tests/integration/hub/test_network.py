@@ -53,8 +53,9 @@ openssl("req", "-x509", "-new", "-key", "other.key", "-out", "other.pem", "-days
 seen = []  # (server, method, path, status, headers) for every request any server answered
 seen_mu = threading.Lock()
 
-def mirror_server(name, tls=False, auth=None, etag=False):
-    """Serves mirror_dir; auth: None, ("bearer", token) or ("basic", "user:password")."""
+def mirror_server(name, tls=False, auth=None, etag=False, client_cert=True, redirects=None):
+    """Serves mirror_dir; auth: None, ("bearer", token) or ("basic", "user:password");
+    redirects: {prefix: function(rest of the path) -> Location}."""
     class Handler(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *a, **kw): super().__init__(*a, directory=mirror_dir, **kw)
         def log_message(self, *a): pass
@@ -63,6 +64,10 @@ def mirror_server(name, tls=False, auth=None, etag=False):
                 seen.append((name, self.command, self.path, code, dict(self.headers)))
             super().send_response(code, message)
         def do_GET(self):
+            for prefix, where in (redirects or {}).items():
+                if self.path.startswith(prefix):
+                    self.send_response(302); self.send_header("Location", where(self.path[len(prefix):]))
+                    self.send_header("Content-Length", "0"); self.end_headers(); return
             if auth:
                 want = "Bearer " + auth[1] if auth[0] == "bearer" else "Basic " + base64.b64encode(auth[1].encode()).decode()
                 if self.headers.get("Authorization") != want:
@@ -94,7 +99,8 @@ def mirror_server(name, tls=False, auth=None, etag=False):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(server_pem, server_key)
         ctx.load_verify_locations(ca_pem)
-        ctx.verify_mode = ssl.CERT_REQUIRED  # mTLS: no client certificate, no connection
+        # mTLS: no client certificate, no connection
+        ctx.verify_mode = ssl.CERT_REQUIRED if client_cert else ssl.CERT_NONE
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv.server_address[1]
@@ -161,6 +167,12 @@ AUTH_PROXY = "http://127.0.0.1:%d" % auth_proxy_srv.server_address[1]
 
 mtls_port = mirror_server("mtls", tls=True)
 plain_port = mirror_server("plain")
+# An HTTPS mirror (no client certificate) whose /down/ redirects to the plain
+# mirror over http, and /up/ to itself over https.
+redir_port = None
+redir_port = mirror_server("redirecting", tls=True, client_cert=False, redirects={
+    "/down": lambda rest: "http://127.0.0.1:%d%s" % (plain_port, rest),
+    "/up": lambda rest: "https://127.0.0.1:%d%s" % (redir_port, rest)})
 bearer_port = mirror_server("bearer", auth=("bearer", TOKEN), etag=True)
 basic_port = mirror_server("basic", auth=("basic", USER + ":" + PASSWORD))
 
@@ -241,6 +253,13 @@ try:
     check(fetched(get("5.4")), "plain mirror beside an mTLS section")
 finally:
     stop(p)
+
+# An https mirror's redirects stay on https: followed there, refused (named) to plain http.
+r = run("[Hub]\nMirrors=https://127.0.0.1:%d/up\nCAFile=%s\n" % (redir_port, ca_pem))
+check(fetched(r), "an https mirror redirecting to https is followed: %s" % r)
+r = run("[Hub]\nMirrors=https://127.0.0.1:%d/down\nCAFile=%s\n" % (redir_port, ca_pem))
+check(r.get("error", "").startswith("io.btfd.Hub") and "refused" in r.get("parameters", {}).get("message", ""),
+      "an https mirror redirecting to plain http is refused, by name: %s" % r)
 
 # 2. The proxy: the mirror's name resolves only through it (plain HTTP proxying and CONNECT).
 named_plain = "http://%s:%d" % (HOSTNAME, plain_port)
