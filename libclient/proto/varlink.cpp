@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 #include <optional>
+#include <unordered_set>
 
 namespace btfd::proto {
 
@@ -70,8 +71,24 @@ bool nested_deeper_than(std::string_view text, int limit) {
 Result<nlohmann::json> parse_message(std::string_view text) {
   if (nested_deeper_than(text, kMaxJsonDepth))
     return make_error(Errc::protocol, "message is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
-  auto j = nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  // A name given twice is refused, not settled by "the last one wins": a
+  // filter reading the first and btfd the last would disagree on the call.
+  std::vector<std::unordered_set<std::string>> keys;  // one per open object
+  std::string duplicate;
+  auto cb = [&](int, nlohmann::json::parse_event_t ev, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if (ev == E::object_start) keys.emplace_back();
+    else if (ev == E::object_end && !keys.empty()) keys.pop_back();
+    else if (ev == E::key && !keys.empty()) {
+      const std::string& k = parsed.get_ref<const std::string&>();
+      if (!keys.back().insert(k).second && duplicate.empty()) duplicate = k;
+    }
+    return true;
+  };
+  auto j = nlohmann::json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/false);
   if (j.is_discarded()) return make_error(Errc::protocol, "message is not valid JSON");
+  if (!duplicate.empty())
+    return make_error(Errc::protocol, "message names \"" + duplicate.substr(0, 64) + "\" twice in one object");
   if (!j.is_object()) return make_error(Errc::protocol, "message is not a JSON object");
   return j;
 }

@@ -138,6 +138,14 @@ TEST_CASE("nesting deeper than kMaxJsonDepth is refused before parsing; strings 
   CHECK(parse_message("{\"a\":\"" + std::string(1000, '[') + "\\\"[[[\"}").ok());
 }
 
+TEST_CASE("a name given twice in one object is refused, at any depth; the same name in two objects is not") {
+  auto top = parse_message(R"({"method":"io.btfd.Status","method":"io.btfd.Refresh"})");
+  REQUIRE_FALSE(top.ok());
+  CHECK(top.error().message == "message names \"method\" twice in one object");
+  CHECK_FALSE(parse_message(R"({"parameters":{"kernel":{"release":"a","release":"b"}}})").ok());
+  CHECK(parse_message(R"({"a":{"x":1},"b":{"x":2},"c":[{"x":1},{"x":2}]})").ok());
+}
+
 TEST_CASE("encoding never throws on invalid UTF-8") {
   nlohmann::json j = {{"name", std::string("task_struc\xff")}};
   std::string out;
