@@ -46,6 +46,9 @@ struct Server::Connection {
   std::vector<gid_t> groups;  // supplementary groups (SO_PEERGROUPS)
   bool admin = false;         // came through the admin socket
   bool reserved = false;      // counted in admin_conn_quota_ (admin socket or root), not conn_quota_
+  // The client shut down its writing side (printf ... | nc -U): what it sent
+  // is still answered, then the connection is closed.
+  bool read_closed = false;
   std::deque<Out> out;
   size_t out_bytes = 0;
   size_t fds_parked = 0;      // received, counted in fd_quota_, not yet handed to a call

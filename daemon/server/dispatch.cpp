@@ -134,6 +134,7 @@ void Server::deliver(const Call& call, std::optional<json> reply, std::vector<Un
     if (!j.is_null()) send(id, j, std::move(f));  // null: a oneway call, nothing to send
     if (!conns_.count(id)) return;
   }
+  if (answered_all(c)) close_connection(id);  // a half-closed client's last call was a oneway one
 }
 
 void Server::answer(const Call& call, json result, std::vector<UniqueFd> fds) {

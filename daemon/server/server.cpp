@@ -301,7 +301,18 @@ void Server::handle_io(Connection& c, uint32_t revents) {
     if (!backlogged(c)) process_messages(c);  // messages held back while replies were queued
     if (!conns_.count(id)) return;
   }
+  if (c.read_closed) {
+    // Nothing more to read. A hang-up now means the client closed its end
+    // too: nobody is left to answer (and epoll would report it again and again).
+    if (revents & (EPOLLHUP | EPOLLERR)) close_connection(id);
+    return;
+  }
   if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) handle_readable(c);
+}
+
+bool Server::answered_all(const Connection& c) const {
+  return c.read_closed && c.inflight == 0 && c.head_seq == c.next_seq && c.parked.empty() && c.out.empty() &&
+         !c.reader.has_message();
 }
 
 // A client that sends calls but does not read the replies stops being read
@@ -317,7 +328,15 @@ void Server::handle_readable(Connection& c) {
     std::vector<UniqueFd> fds;
     ssize_t n = proto::recv_with_fds(c.fd.get(), buf, &fds);
     if (n < 0 && errno == EAGAIN) break;
-    if (n <= 0) {  // EOF or error (e.g. too many fds): the client is gone; in-flight results are dropped
+    if (n == 0) {
+      // End of input: the client may still be reading (a half-closed
+      // socket). Its calls are answered; then flush() closes the connection.
+      c.read_closed = true;
+      if (answered_all(c)) close_connection(id);
+      else update_events(c);
+      return;
+    }
+    if (n < 0) {  // an error (e.g. too many fds): the client is gone; in-flight results are dropped
       close_connection(id);
       return;
     }
@@ -427,13 +446,17 @@ void Server::flush(Connection& c) {
     }
     c.out.pop_front();
   }
+  if (answered_all(c)) {
+    close_connection(id);
+    return;
+  }
   c.last = Clock::now();
   update_events(c);
 }
 
 void Server::update_events(Connection& c) {
   uint32_t want = 0;
-  if (!backlogged(c)) want |= EPOLLIN;
+  if (!backlogged(c) && !c.read_closed) want |= EPOLLIN;
   if (!c.out.empty()) want |= EPOLLOUT;
   if (want != c.events) {
     sd_event_source_set_io_events(c.src, want);

@@ -90,6 +90,8 @@ class Server {
   void handle_readable(Connection& c);
   void process_messages(Connection& c);
   bool backlogged(const Connection& c) const;
+  // A half-closed connection whose calls were all answered and sent.
+  bool answered_all(const Connection& c) const;
   void tick();
 
   // dispatch.cpp

@@ -48,6 +48,8 @@ class FrameReader {
   // Next complete message, if any. Malformed JSON or a non-object is an error.
   Result<std::optional<Message>> next();
   size_t buffered() const { return buf_.size(); }
+  // True when a whole message is buffered (next() would return one or an error).
+  bool has_message() const { return buf_.find('\0') != std::string::npos; }
   // Descriptors received and not yet handed out with a message.
   size_t fds_held() const;
 

@@ -222,6 +222,34 @@ try:
     out = subprocess.run([btfctl, "--socket", sock, "--json", "gc"], capture_output=True, text=True)
     check(out.returncode == 0 and "freed_bytes" in json.loads(out.stdout), "btfctl gc: %s" % out.stdout)
 
+    # A half-closed connection (printf ... | nc -U): every call sent before
+    # the client shut down its writing side is answered, in order, even one
+    # that goes to the hub; then btfd closes the connection.
+    missing = dict(kernels[1], release="0.0.0-half-closed")
+    calls = [{"method": "io.btfd.Status"}, {"method": "io.btfd.GetBtf", "parameters": {"kernel": kernels[1]}},
+             {"method": "io.btfd.GetBtf", "parameters": {"kernel": missing}}, {"method": "io.btfd.Status"}]
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(30)
+    s.connect(sock)
+    s.sendall(b"".join(json.dumps(m).encode() + b"\0" for m in calls))
+    s.shutdown(socket.SHUT_WR)
+    buf = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    s.close()
+    replies = [json.loads(m) for m in buf.split(b"\0")[:-1]]
+    shape = ["status" in r.get("parameters", {}) if i in (0, 3) else r.get("error") or "btf"
+             for i, r in enumerate(replies)]
+    check(shape == [True, "btf", "io.btfd.KernelNotInHub", True] and buf.endswith(b"\0"),
+          "a half-closed connection gets all four replies, then EOF: %s" % shape)
+    deadline = time.time() + 5
+    while time.time() < deadline and stats()["held"]["connections"] > 1:
+        time.sleep(0.05)
+    check(stats()["held"]["connections"] == 1, "and btfd closed it (only the Stats caller is left)")
+
     # Downloads and archives were handled in btfd-fetch children: the daemon
     # itself never loaded libcurl or libarchive.
     maps = open("/proc/%d/maps" % daemon.pid).read()
