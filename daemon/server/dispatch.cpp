@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <exception>
+#include <map>
+#include <string_view>
 
 #include "btfd-config.h"
 #include "server/connection.hpp"
@@ -262,10 +264,13 @@ void Server::m_get_interface(Connection&, Call& call, const json& params, proto:
   const json* iface = param(params, "interface");
   if (!iface) return fail(call, errors::kInvalidParameter, "missing", "invalid", {{"parameter", "interface"}});
   const std::string& name = iface->get_ref<const std::string&>();
-  if (name != proto::kInterface)
+  static const std::map<std::string_view, const char*> kDescriptions = {
+      {proto::kInterface, kInterfaceDescription}, {"org.varlink.service", kServiceInterfaceDescription}};
+  auto d = kDescriptions.find(name);
+  if (d == kDescriptions.end())
     return fail(call, errors::kInterfaceNotFound, "unknown interface \"" + shorten(name) + "\"", "error",
                 {{"interface", shorten(name)}});
-  answer(call, {{"description", std::string(kInterfaceDescription)}});
+  answer(call, {{"description", std::string(d->second)}});
 }
 
 void Server::m_get_btf(Connection& c, Call& call, const json& params, proto::Message& msg) {

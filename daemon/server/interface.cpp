@@ -202,4 +202,21 @@ error InvalidBundle (message: string)
 error Internal (message: string)
 )";
 
+const char kServiceInterfaceDescription[] = R"(# The Varlink service interface.
+interface org.varlink.service
+
+# What this service is and which interfaces it implements.
+method GetInfo() -> (vendor: string, product: string, version: string, url: string, interfaces: []string)
+
+# The description of one of those interfaces.
+method GetInterfaceDescription(interface: string) -> (description: string)
+
+error InterfaceNotFound (interface: string)
+error MethodNotFound (method: string)
+error MethodNotImplemented (method: string)
+error InvalidParameter (parameter: string)
+error PermissionDenied ()
+error ExpectedMore ()
+)";
+
 }  // namespace btfd::server

@@ -4,4 +4,6 @@
 // org.varlink.service.GetInterfaceDescription (docs/protocol.md explains it).
 namespace btfd::server {
 extern const char kInterfaceDescription[];
+// org.varlink.service itself, as every Varlink service implements it.
+extern const char kServiceInterfaceDescription[];
 }

@@ -210,6 +210,9 @@ try:
     c = varlink.Conn(sock)
     r, _ = c.call("org.varlink.service.GetInterfaceDescription", {"interface": "io.btfd"})
     check("method GetBtf" in r["parameters"]["description"], "interface description served")
+    r, _ = c.call("org.varlink.service.GetInterfaceDescription", {"interface": "org.varlink.service"})
+    check("interface org.varlink.service\n" in r.get("parameters", {}).get("description", "") and
+          "method GetInterfaceDescription(" in r["parameters"]["description"], "so is org.varlink.service's: %s" % r)
     c.close()
     out = subprocess.run([btfctl, "--socket", sock, "--json", "list"], capture_output=True, text=True)
     check(out.returncode == 0 and len(json.loads(out.stdout)["kernels"]) >= 2, "btfctl list: %s" % out.stdout[:200])
