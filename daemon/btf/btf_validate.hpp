@@ -10,7 +10,9 @@
 // hostile bytes from costing memory or confusing the emitter (no padding or
 // gaps, enum sizes, union member offsets). Identifiers are not checked for
 // being C identifiers: nothing here depends on it, and reports are made valid
-// UTF-8 where they are printed (utf8.hpp).
+// UTF-8 where they are printed (utf8.hpp). Loops that never end for a reader
+// (a pointer/const/typedef cycle, a struct holding itself) are refused as the
+// kernel refuses them; see check_loops.
 //
 // Header-only on purpose: btfd-fetch checks downloads with it and links the
 // hub module alone, not the BTF module.
@@ -19,8 +21,10 @@
 
 #include <bpf/btf.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <span>
 #include <string>
 #include <vector>
@@ -92,8 +96,157 @@ struct Refs {
   std::string what() const { return idx < 0 ? std::string(field) : item(field, static_cast<uint32_t>(idx)); }
 };
 
-inline bool is_func_proto(const BtfLayout& l, uint32_t id) {
-  return id != 0 && btf_is_func_proto(reinterpret_cast<const struct btf_type*>(l.types + l.offsets[id]));
+inline const struct btf_type* type_at(const BtfLayout& l, uint32_t id) {
+  return reinterpret_cast<const struct btf_type*>(l.types + l.offsets[id]);
+}
+
+inline bool is_func_proto(const BtfLayout& l, uint32_t id) { return id != 0 && btf_is_func_proto(type_at(l, id)); }
+
+// Loops. Readers follow two kinds of chain to their end: a C declaration or a
+// size follows a type through modifiers, typedefs, pointers and array elements
+// (libbpf's C dumper recurses along it with no bound); a size follows a struct
+// into its members by value. A loop in either never ends, so, like the
+// kernel's verifier, we refuse both: a chain through PTR/CONST/TYPEDEF/...
+// that returns to where it started ("reference loop"), and a struct or union
+// that contains itself by value, through members, array elements and
+// modifiers ("containment loop"). A loop that passes a pointer to a struct or
+// union, or a FUNC_PROTO, is how C writes a linked list or a callback taking
+// its own type, and stays accepted: the pointer ends the by-value chain, the
+// struct or prototype the declaration chain.
+
+constexpr uint32_t kNoChain = 0xffffffffu;
+
+// The next type on a declaration chain, or kNoChain where the chain ends.
+inline uint32_t decl_next(const struct btf_type* t) {
+  switch (btf_kind(t)) {
+    case BTF_KIND_PTR:
+    case BTF_KIND_TYPEDEF:
+    case BTF_KIND_CONST:
+    case BTF_KIND_VOLATILE:
+    case BTF_KIND_RESTRICT:
+    case BTF_KIND_TYPE_TAG:
+    case BTF_KIND_VAR:
+    case BTF_KIND_DECL_TAG: return t->type;
+    case BTF_KIND_ARRAY: return btf_array(t)->type;
+    default: return kNoChain;
+  }
+}
+
+// What a type holds by value: the i-th of value_edges(t) types.
+inline uint32_t value_edges(const struct btf_type* t) {
+  switch (btf_kind(t)) {
+    case BTF_KIND_STRUCT:
+    case BTF_KIND_UNION:
+    case BTF_KIND_DATASEC: return btf_vlen(t);
+    case BTF_KIND_ARRAY: return 2;
+    case BTF_KIND_TYPEDEF:
+    case BTF_KIND_CONST:
+    case BTF_KIND_VOLATILE:
+    case BTF_KIND_RESTRICT:
+    case BTF_KIND_TYPE_TAG:
+    case BTF_KIND_VAR:
+    case BTF_KIND_DECL_TAG: return 1;
+    default: return 0;  // PTR, FUNC_PROTO, FUNC and the leaves end it
+  }
+}
+inline uint32_t value_edge(const struct btf_type* t, uint32_t i) {
+  switch (btf_kind(t)) {
+    case BTF_KIND_STRUCT:
+    case BTF_KIND_UNION: return btf_members(t)[i].type;
+    case BTF_KIND_DATASEC: return btf_var_secinfos(t)[i].type;
+    case BTF_KIND_ARRAY: return i == 0 ? btf_array(t)->type : btf_array(t)->index_type;
+    default: return t->type;
+  }
+}
+
+inline const char* kind_name(const struct btf_type* t) {
+  static constexpr const char* kNames[] = {"UNKN",     "INT",      "PTR",       "ARRAY",    "STRUCT", "UNION",     "ENUM",
+                                           "FWD",      "TYPEDEF",  "VOLATILE",  "CONST",    "RESTRICT", "FUNC",   "FUNC_PROTO",
+                                           "VAR",      "DATASEC",  "FLOAT",     "DECL_TAG", "TYPE_TAG", "ENUM64"};
+  const unsigned k = btf_kind(t);
+  return k < std::size(kNames) ? kNames[k] : "?";
+}
+
+// "BTF type [12] PTR -> [13] CONST -> [12]: reference loop"; a long loop is
+// cut short in the message (it may be as long as the BTF).
+inline Error loop_error(const BtfLayout& l, const uint32_t* loop, size_t n, const char* what) {
+  constexpr size_t kShown = 8;
+  std::string msg = "BTF type";
+  for (size_t i = 0; i < n && i < kShown; ++i)
+    msg += (i ? " -> [" : " [") + std::to_string(loop[i]) + "] " + kind_name(type_at(l, loop[i]));
+  if (n > kShown) msg += " -> ... (" + std::to_string(n) + " types in all)";
+  msg += " -> [" + std::to_string(loop[0]) + "]: " + what;
+  return make_error(Errc::corrupt, msg);
+}
+
+// chains[id]: kDeclChain if type id is on declaration chains (decl_next),
+// kHolds if it holds something by value (value_edges); noted by the pass that
+// reads every record, so the walks below read no record of a type that ends
+// every chain (most members refer to one).
+enum : uint8_t { kDeclChain = 1, kHolds = 2 };
+inline uint8_t chain_kinds(const struct btf_type* t) {
+  return static_cast<uint8_t>((decl_next(t) != kNoChain ? kDeclChain : 0) | (value_edges(t) != 0 ? kHolds : 0));
+}
+
+// O(types + members): each type is entered once per chain kind.
+inline Status check_loops(const BtfLayout& l, const std::vector<uint8_t>& chains) {
+  const auto count = static_cast<uint32_t>(l.offsets.size());
+  enum : uint8_t { kNew = 0, kOnPath = 1, kDone = 2 };
+  std::vector<uint8_t> state(count, kNew);
+  std::vector<uint32_t> path;
+  // Declaration chains: every type has at most one next type, so each walk
+  // is a path that ends, joins a finished one, or closes on itself.
+  for (uint32_t id = 1; id < count; ++id) {
+    if (state[id] != kNew || !(chains[id] & kDeclChain)) continue;
+    path.clear();
+    uint32_t x = id;
+    uint32_t next = 0;
+    while ((chains[x] & kDeclChain) && state[x] == kNew) {
+      next = decl_next(type_at(l, x));
+      state[x] = kOnPath;
+      path.push_back(x);
+      x = next;
+    }
+    if (state[x] == kOnPath) {
+      size_t at = path.size();
+      while (path[at - 1] != x) --at;
+      return loop_error(l, path.data() + at - 1, path.size() - at + 1, "reference loop");
+    }
+    for (uint32_t p : path) state[p] = kDone;
+  }
+  // By-value containment: a depth-first walk with an explicit stack (a
+  // hostile BTF can be deep), of types that hold something by value.
+  std::fill(state.begin(), state.end(), kNew);
+  struct Frame {
+    uint32_t id, next_edge;
+  };
+  std::vector<Frame> stack;
+  for (uint32_t root = 1; root < count; ++root) {
+    if (state[root] != kNew || !(chains[root] & kHolds)) continue;
+    state[root] = kOnPath;
+    stack.push_back({root, 0});
+    while (!stack.empty()) {
+      const uint32_t u = stack.back().id;
+      const struct btf_type* t = type_at(l, u);
+      if (stack.back().next_edge == value_edges(t)) {
+        state[u] = kDone;
+        stack.pop_back();
+        continue;
+      }
+      const uint32_t v = value_edge(t, stack.back().next_edge++);
+      if (!(chains[v] & kHolds) || state[v] == kDone) continue;  // void holds nothing
+      if (state[v] == kOnPath) {
+        path.clear();
+        size_t at = stack.size();
+        while (stack[at - 1].id != v) --at;
+        for (size_t i = at - 1; i < stack.size(); ++i) path.push_back(stack[i].id);
+        return loop_error(l, path.data(), path.size(), "containment loop (a type holds itself by value)");
+      }
+      state[v] = kOnPath;
+      stack.push_back({v, 0});
+    }
+  }
+  return {};
 }
 
 }  // namespace validate_detail
@@ -151,6 +304,9 @@ inline Result<BtfLayout> validate_btf(std::span<const uint8_t> bytes) {
   // Each record is at least 12 bytes: reserving by that bound avoids regrowth.
   l.offsets.reserve(hdr.type_len / sizeof(struct btf_type) + 1);
   l.offsets.push_back(0);  // void
+  std::vector<uint8_t> chains;  // for check_loops
+  chains.reserve(l.offsets.capacity());
+  chains.push_back(0);  // void ends every chain
   for (uint32_t off = 0; off < hdr.type_len;) {
     const auto id = static_cast<uint32_t>(l.offsets.size());
     if (hdr.type_len - off < sizeof(struct btf_type)) return type_error(id, "record is truncated");
@@ -228,6 +384,7 @@ inline Result<BtfLayout> validate_btf(std::span<const uint8_t> bytes) {
       default: break;  // btf_record_size() knows no other kind
     }
     l.offsets.push_back(off);
+    chains.push_back(validate_detail::chain_kinds(t));
     off += static_cast<uint32_t>(sz);
   }
   const auto count = static_cast<uint32_t>(l.offsets.size());
@@ -242,6 +399,7 @@ inline Result<BtfLayout> validate_btf(std::span<const uint8_t> bytes) {
   if (terminated != l.str_len)
     return make_error(Errc::corrupt, "BTF string section does not end with a NUL (its last " +
                                          std::to_string(l.str_len - terminated) + " bytes are unterminated)");
+  BTFD_TRY_VOID(validate_detail::check_loops(l, chains));
   return l;
 }
 

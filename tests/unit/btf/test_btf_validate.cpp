@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // validate_btf, the one check every untrusted BTF passes (through BtfView, and
 // so KernelBtf and parse_object): one damaged field at a time, each refused with
-// a message naming the problem and the type; real kernels accepted.
+// a message naming the problem and the type; loops refused as the kernel
+// refuses them; real kernels accepted.
 #include <doctest/doctest.h>
 
 #include <unistd.h>
 
 #include <cstdlib>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "btf/btf_validate.hpp"
 #include "btf/btf_view.hpp"
@@ -202,4 +205,144 @@ TEST_CASE("a kernel file with a hostile name is refused when it is loaded from d
   auto loaded = KernelBtf::load(fd.get(), 1 << 20);  // mapped: the path the daemon takes
   REQUIRE_FALSE(loaded.ok());
   CHECK(loaded.error().message.find("BTF type [" + std::to_string(k.s) + "]") != std::string::npos);
+}
+
+namespace {
+
+using BtfOwner = std::unique_ptr<struct btf, decltype(&btf__free)>;
+
+std::vector<uint8_t> raw_of(struct btf* b) {
+  __u32 size = 0;
+  auto* d = static_cast<const uint8_t*>(btf__raw_data(b, &size));
+  return {d, d + size};
+}
+
+// libbpf's writer checks only that ids are in range when a type is added, so
+// a loop is written by referring forward to an id about to be added.
+struct Loops {
+  BtfOwner b{btf__new_empty(), btf__free};
+  int i = btf__add_int(b.get(), "int", 4, BTF_INT_SIGNED);
+  int next() const { return static_cast<int>(btf__type_cnt(b.get())); }
+};
+
+}  // namespace
+
+TEST_CASE("reference loops are refused, naming the types on the loop") {
+  {
+    Loops l;  // a const that is its own type
+    const int c = l.next();
+    REQUIRE(btf__add_const(l.b.get(), c) == c);
+    check_refused(raw_of(l.b.get()), "BTF type [2] CONST -> [2]: reference loop", 2);
+  }
+  {
+    Loops l;  // pointer -> const -> pointer
+    const int p = l.next();
+    REQUIRE(btf__add_ptr(l.b.get(), p + 1) == p);
+    REQUIRE(btf__add_const(l.b.get(), p) == p + 1);
+    check_refused(raw_of(l.b.get()), "BTF type [2] PTR -> [3] CONST -> [2]: reference loop", 2);
+  }
+  {
+    Loops l;  // typedef a -> volatile -> restrict -> type_tag -> typedef a
+    const int t = l.next();
+    REQUIRE(btf__add_typedef(l.b.get(), "a", t + 1) == t);
+    REQUIRE(btf__add_volatile(l.b.get(), t + 2) > 0);
+    REQUIRE(btf__add_restrict(l.b.get(), t + 3) > 0);
+    REQUIRE(btf__add_type_tag(l.b.get(), "tag", t) > 0);
+    check_refused(raw_of(l.b.get()),
+                  "BTF type [2] TYPEDEF -> [3] VOLATILE -> [4] RESTRICT -> [5] TYPE_TAG -> [2]: reference loop", 2);
+  }
+  {
+    Loops l;  // a pointer to an array of itself: no struct ends the C declaration
+    const int p = l.next();
+    REQUIRE(btf__add_ptr(l.b.get(), p + 1) == p);
+    REQUIRE(btf__add_array(l.b.get(), l.i, p, 4) == p + 1);
+    check_refused(raw_of(l.b.get()), "BTF type [2] PTR -> [3] ARRAY -> [2]: reference loop", 2);
+  }
+  {
+    Loops l;  // a loop reached from a chain that enters it: the loop is named, not the way in
+    const int p = l.next();
+    REQUIRE(btf__add_ptr(l.b.get(), p + 1) == p);
+    REQUIRE(btf__add_typedef(l.b.get(), "x", p + 2) == p + 1);
+    REQUIRE(btf__add_const(l.b.get(), p + 1) == p + 2);
+    check_refused(raw_of(l.b.get()), "BTF type [3] TYPEDEF -> [4] CONST -> [3]: reference loop", 3);
+  }
+  {
+    Loops l;  // a long loop is cut short in the message
+    const int first = l.next();
+    for (int k = 0; k < 100; ++k) REQUIRE(btf__add_const(l.b.get(), k == 99 ? first : first + k + 1) == first + k);
+    check_refused(raw_of(l.b.get()), "-> ... (100 types in all) -> [2]: reference loop", 2);
+  }
+}
+
+TEST_CASE("a struct or union that holds itself by value is refused") {
+  {
+    Loops l;  // struct s { struct s self; }
+    const int s = l.next();
+    REQUIRE(btf__add_struct(l.b.get(), "s", 8) == s);
+    REQUIRE(btf__add_field(l.b.get(), "self", s, 0, 0) == 0);
+    check_refused(raw_of(l.b.get()), "BTF type [2] STRUCT -> [2]: containment loop", 2);
+  }
+  {
+    Loops l;  // struct a { int x; struct b b; }; union b { const a_t arr[2]; }; typedef struct a a_t;
+    const int a = l.next();
+    REQUIRE(btf__add_struct(l.b.get(), "a", 16) == a);
+    REQUIRE(btf__add_field(l.b.get(), "x", l.i, 0, 0) == 0);
+    REQUIRE(btf__add_field(l.b.get(), "b", a + 1, 32, 0) == 0);
+    REQUIRE(btf__add_union(l.b.get(), "b", 8) == a + 1);
+    REQUIRE(btf__add_field(l.b.get(), "arr", a + 2, 0, 0) == 0);
+    REQUIRE(btf__add_array(l.b.get(), l.i, a + 3, 2) == a + 2);
+    REQUIRE(btf__add_const(l.b.get(), a + 4) == a + 3);
+    REQUIRE(btf__add_typedef(l.b.get(), "a_t", a) == a + 4);
+    check_refused(raw_of(l.b.get()),
+                  "BTF type [2] STRUCT -> [3] UNION -> [4] ARRAY -> [5] CONST -> [6] TYPEDEF -> [2]: containment loop", 2);
+  }
+}
+
+TEST_CASE("loops through a pointer to a struct or through a FUNC_PROTO are normal and accepted") {
+  Loops l;
+  // struct list_head { struct list_head *next, *prev; };
+  const int lh = l.next();
+  REQUIRE(btf__add_struct(l.b.get(), "list_head", 16) == lh);
+  REQUIRE(btf__add_field(l.b.get(), "next", lh + 1, 0, 0) == 0);
+  REQUIRE(btf__add_field(l.b.get(), "prev", lh + 1, 64, 0) == 0);
+  REQUIRE(btf__add_ptr(l.b.get(), lh) == lh + 1);
+  // typedef struct node node_t; struct node { const node_t *volatile next; node_t *kids[2]; };
+  const int node = l.next();
+  REQUIRE(btf__add_struct(l.b.get(), "node", 24) == node);
+  REQUIRE(btf__add_field(l.b.get(), "next", node + 1, 0, 0) == 0);
+  REQUIRE(btf__add_field(l.b.get(), "kids", node + 5, 64, 0) == 0);
+  REQUIRE(btf__add_volatile(l.b.get(), node + 2) == node + 1);
+  REQUIRE(btf__add_ptr(l.b.get(), node + 3) == node + 2);
+  REQUIRE(btf__add_const(l.b.get(), node + 4) == node + 3);
+  REQUIRE(btf__add_typedef(l.b.get(), "node_t", node) == node + 4);
+  REQUIRE(btf__add_array(l.b.get(), l.i, node + 6, 2) == node + 5);
+  REQUIRE(btf__add_ptr(l.b.get(), node + 4) == node + 6);
+  // typedef int (*cb_t)(cb_t): a prototype that takes a pointer to itself.
+  const int cb = l.next();
+  REQUIRE(btf__add_typedef(l.b.get(), "cb_t", cb + 1) == cb);
+  REQUIRE(btf__add_ptr(l.b.get(), cb + 2) == cb + 1);
+  REQUIRE(btf__add_func_proto(l.b.get(), l.i) == cb + 2);
+  REQUIRE(btf__add_func_param(l.b.get(), "self", cb) == 0);
+  auto raw = raw_of(l.b.get());
+  auto v = BtfView::parse(raw);
+  REQUIRE_MESSAGE(v.ok(), (v.ok() ? std::string() : v.error().message));
+  CHECK(KernelBtf::parse(raw).ok());
+}
+
+TEST_CASE("a deep chain without a loop is accepted (no recursion in the check)") {
+  Loops l;
+  // 200000 consts, each referring to the next, then an int; and a struct
+  // nested 100000 deep by value.
+  const int first = l.next();
+  constexpr int kDeep = 200000;
+  for (int k = 0; k < kDeep; ++k) REQUIRE(btf__add_const(l.b.get(), k == kDeep - 1 ? l.i : first + k + 1) == first + k);
+  const int s = l.next();
+  constexpr int kNest = 100000;
+  for (int k = 0; k < kNest; ++k) {
+    REQUIRE(btf__add_struct(l.b.get(), "", 4) == s + k);
+    REQUIRE(btf__add_field(l.b.get(), "in", k == kNest - 1 ? l.i : s + k + 1, 0, 0) == 0);
+  }
+  auto raw = raw_of(l.b.get());
+  auto v = BtfView::parse(raw);
+  REQUIRE_MESSAGE(v.ok(), (v.ok() ? std::string() : v.error().message));
 }
