@@ -80,6 +80,7 @@ struct Server::PendingObjects {
   struct Slot {
     sd_event_source* src = nullptr;
     bool done = true;
+    bool file = false;  // a regular file being read by a reader thread
   };
   ~PendingObjects() {
     for (auto& s : slots)

@@ -2,13 +2,19 @@
 // Reading a GetBtf call's objects. A client decides how fast its pipe
 // delivers, so pipes and sockets are read here on the loop, without blocking,
 // under one deadline for all the call's objects; a worker only ever sees bytes
-// or a regular file (read at disk speed). Bytes held for objects are budgeted
+// or a regular file that cannot stall (a memfd, tmpfs). Any other regular file
+// (ext4, NFS, an overlay over FUSE: a server that stops answering stalls the
+// read, in the kernel, for ever) is read on a reader thread of its own under
+// the same deadline; a stalled one keeps its own copy of the descriptor until
+// its read returns, and such threads are bounded per UID and in all. Bytes held for objects are budgeted
 // per UID and in total from the moment they are read until the call ends.
 #include <fcntl.h>
 #include <malloc.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
+
+#include <thread>
 
 #include "btf/utf8.hpp"
 #include "server/connection.hpp"
@@ -23,6 +29,18 @@ namespace {
 // A FUSE file's reads are answered by whoever mounted it: possibly the client,
 // possibly never. Such a read cannot be bounded, so it is not started.
 constexpr long kFuseMagic = 0x65735546;
+constexpr unsigned long kTmpfsMagic = 0x01021994;
+constexpr unsigned long kRamfsMagic = 0x858458f6;
+
+// Whether reading fd is only a copy from memory: a memfd (it has seals) or a
+// file on tmpfs/ramfs. Everything else may wait on a device or a server.
+bool cannot_stall(int fd) {
+  if (::fcntl(fd, F_GET_SEALS) >= 0) return true;
+  struct statfs fs {};
+  if (::fstatfs(fd, &fs) != 0) return false;
+  auto type = static_cast<unsigned long>(fs.f_type);
+  return type == kTmpfsMagic || type == kRamfsMagic;
+}
 
 // A client's name for its object, as btfd keeps and shows it: the part after
 // the last '/', control characters (C0, C1, bidi) replaced, valid UTF-8 (the length was
@@ -65,12 +83,21 @@ void Server::read_objects(Connection& c, Call call, KernelIdentity kid, std::vec
       if (::fstatfs(fds[i].get(), &fs) == 0 && fs.f_type == kFuseMagic)
         return refuse(Errc::invalid_argument, o.label + " is on a FUSE file system, which btfd does not read from");
       auto size = static_cast<uint64_t>(st.st_size);
+      // /proc and sysfs files say 0 and then deliver bytes: not an object.
+      if (size == 0)
+        return refuse(Errc::invalid_argument, o.label + " is empty or not a regular file with a size (a /proc or "
+                                                        "sysfs file?): pass an object file, a memfd or a pipe");
       if (size > cfg_.max_object_size)
         return refuse(Errc::too_large, o.label + " is " + std::to_string(size) + " bytes; btfd takes at most " +
                                            std::to_string(cfg_.max_object_size) + " per object");
       if (auto e = reserve_object_bytes(pr, size)) return object_read_done(pr, std::move(e));
       o.size_limit = size;
       o.fd = std::move(fds[i]);
+      if (!cannot_stall(o.fd.get())) {
+        pr.slots[i].done = false;
+        pr.slots[i].file = true;
+        ++pr.remaining;
+      }
       continue;
     }
     if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))
@@ -85,6 +112,22 @@ void Server::read_objects(Connection& c, Call call, KernelIdentity kid, std::vec
     ++pr.remaining;
   }
   if (pr.remaining == 0) return object_read_done(pr, std::nullopt);
+  bool files = false;
+  for (auto& s : pr.slots) files = files || s.file;
+  if (files) {
+    auto held = file_readers_.find(call.uid);
+    unsigned mine = held == file_readers_.end() ? 0 : held->second;
+    std::string why;
+    if (mine >= kFileReadersPerUid)
+      why = "uid " + std::to_string(call.uid) + " has " + std::to_string(mine) +
+            " object files being read already (a stalled file system?); retry, or pass objects as memfds";
+    else if (file_readers_total_ >= kFileReaders)
+      why = "btfd is reading " + std::to_string(file_readers_total_) +
+            " object files already (a stalled file system?); retry, or pass objects as memfds";
+    if (!why.empty()) return object_read_done(pr, make_error(Errc::busy, why));
+    start_file_reads(pr);
+    if (pending_objects_.find(pr.id) == pending_objects_.end()) return;  // failed to start: answered
+  }
   uint64_t now = 0;
   sd_event_now(event_, CLOCK_MONOTONIC, &now);
   sd_event_add_time(event_, &pr.deadline, CLOCK_MONOTONIC, now + cfg_.object_read_sec * 1000000ull, 100000,
@@ -150,11 +193,91 @@ int Server::on_object_io(sd_event_source* src, int fd, uint32_t, void* pending) 
   return 0;
 }
 
+// Hands the call's files that may stall to one reader thread (its own copies
+// of the descriptors). The loop keeps the call's deadline; the thread reports
+// back through the pool's post queue, however late.
+void Server::start_file_reads(PendingObjects& p) {
+  struct Job {
+    size_t index;
+    UniqueFd fd;
+    uint64_t limit;
+  };
+  std::vector<Job> jobs;
+  for (size_t i = 0; i < p.slots.size(); ++i) {
+    if (!p.slots[i].file) continue;
+    UniqueFd copy(::fcntl(p.objects[i].fd.get(), F_DUPFD_CLOEXEC, 0));
+    if (!copy) return object_read_done(p, make_error(Errc::busy, "btfd is out of descriptors; retry"));
+    jobs.push_back({i, std::move(copy), p.objects[i].size_limit});
+  }
+  uid_t uid = p.call.uid;
+  try {
+    std::thread([link = reader_link_, id = p.id, uid, jobs = std::move(jobs)]() mutable {
+      std::vector<FileRead> reads;
+      for (auto& j : jobs) {
+        FileRead r;
+        r.index = j.index;
+        try {
+          auto bytes = pread_all(j.fd.get(), j.limit);
+          if (bytes) r.bytes = std::move(bytes).value();
+          else r.error = std::move(bytes).error();
+        } catch (const std::exception& e) {
+          r.error = make_error(Errc::internal, e.what());
+        }
+        j.fd.reset();
+        bool failed = r.error.has_value();
+        reads.push_back(std::move(r));
+        if (failed) break;
+      }
+      jobs.clear();
+      std::lock_guard lock(link->mu);
+      if (!link->server) return;
+      Server* self = link->server;
+      self->pool_->post([self, id, uid, reads = std::move(reads)]() mutable {
+        self->file_reads_done(id, uid, std::move(reads));
+      });
+    }).detach();
+  } catch (const std::exception&) {
+    return object_read_done(p, make_error(Errc::busy, "btfd cannot start a reader thread now; retry"));
+  }
+  ++file_readers_[uid];
+  ++file_readers_total_;
+}
+
+void Server::file_reads_done(uint64_t pending_id, uid_t uid, std::vector<FileRead> reads) {
+  if (auto it = file_readers_.find(uid); it != file_readers_.end() && --it->second == 0) file_readers_.erase(it);
+  --file_readers_total_;
+  auto it = pending_objects_.find(pending_id);
+  if (it == pending_objects_.end()) return;  // the call ended (its deadline, its client gone)
+  PendingObjects& p = *it->second;
+  for (auto& r : reads) {
+    ClientObject& o = p.objects[r.index];
+    if (r.error) {
+      std::string message = r.error->code == Errc::too_large ? o.label + " grew while btfd was reading it"
+                                                             : o.label + ": " + r.error->message;
+      return object_read_done(p, make_error(Errc::invalid_argument, message), r.index);
+    }
+    o.bytes = std::move(r.bytes);
+    o.loaded = true;
+    o.fd.reset();
+    p.slots[r.index].done = true;
+    --p.remaining;
+  }
+  if (p.remaining == 0) object_read_done(p, std::nullopt);
+}
+
 int Server::on_object_deadline(sd_event_source*, uint64_t, void* pending) {
   auto* p = static_cast<PendingObjects*>(pending);
   size_t first = 0;
   while (first < p->slots.size() && p->slots[first].done) ++first;
   if (first >= p->objects.size()) first = 0;
+  if (p->slots[first].file) {
+    p->server->object_read_done(*p, make_error(Errc::invalid_argument,
+                                               p->objects[first].label + ": not readable within " +
+                                                   std::to_string(p->server->cfg_.object_read_sec) +
+                                                   " s (a stalled file system?)"),
+                                first);
+    return 0;
+  }
   p->server->object_read_done(*p, make_error(Errc::invalid_argument,
                                              p->objects[first].label + " was not read whole within " +
                                                  std::to_string(p->server->cfg_.object_read_sec) +

@@ -49,9 +49,14 @@ Server::Server(Config cfg, Service& service, Stats& stats)
       object_quota_(cfg_.max_object_bytes_per_user, cfg_.max_object_bytes),
       hub_lookups_(std::make_shared<RateLimiter>(cfg_.hub_lookups_per_minute)) {
   sd_event_default(&event_);
+  reader_link_->server = this;
 }
 
 Server::~Server() {
+  {
+    std::lock_guard lock(reader_link_->mu);
+    reader_link_->server = nullptr;
+  }
   // Jobs still running post their results through pool_: join them while it
   // is whole (their callbacks are never run: the loop has ended).
   if (pool_) pool_->stop();

@@ -22,6 +22,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -130,6 +131,15 @@ class Server {
   // object: which object the error is about, if one is.
   void object_read_done(PendingObjects& p, std::optional<Error> error, std::optional<size_t> object = std::nullopt);
   std::optional<Error> reserve_object_bytes(PendingObjects& p, uint64_t n);
+  // Regular files that may stall (not a memfd, not tmpfs) are read on a reader
+  // thread of their own, never a worker; it reports through file_reads_done.
+  struct FileRead {
+    size_t index = 0;
+    std::optional<Error> error;
+    std::vector<uint8_t> bytes;
+  };
+  void start_file_reads(PendingObjects& p);
+  void file_reads_done(uint64_t pending_id, uid_t uid, std::vector<FileRead> reads);
   void cancel_pending_objects(uint64_t conn_id);
   void run_get_btf(Call call, KernelIdentity kid, std::vector<ClientObject> objects, uint64_t reserved_bytes,
                    size_t fds, std::function<Status()> gate, bool ask_hub_again);
@@ -157,6 +167,19 @@ class Server {
   // One ImportBundle at a time, daemon-wide: each holds its whole bundle (up
   // to 1 GiB) in memory and a worker; a second gets io.btfd.Busy.
   bool import_running_ = false;
+  // Reader threads alive (a stalled one stays until its read returns): at
+  // most kFileReadersPerUid per UID and kFileReaders in all, then Busy.
+  static constexpr unsigned kFileReadersPerUid = 4;
+  static constexpr unsigned kFileReaders = 16;
+  std::map<uid_t, unsigned> file_readers_;
+  unsigned file_readers_total_ = 0;
+  // How a reader thread reaches the loop; ~Server clears server first, so a
+  // read that returns after the loop is gone is dropped.
+  struct ReaderLink {
+    std::mutex mu;
+    Server* server = nullptr;
+  };
+  std::shared_ptr<ReaderLink> reader_link_ = std::make_shared<ReaderLink>();
   // Budgets (loop thread only, except hub_lookups_).
   Quota conn_quota_;
   // Connections through the admin socket or from root: a budget of their own,
