@@ -58,7 +58,10 @@ int main(int argc, char** argv) {
     log_error("cannot identify this host: %s", host.error().message.c_str());
     return 1;
   }
-  auto store = store::Store::open({cfg.cache_dir, cfg.cache_budget});
+  store::Options store_opts{cfg.cache_dir, cfg.cache_budget};
+  store_opts.remembered_per_uid = cfg.remembered_objects_per_user;
+  store_opts.remembered_bytes_per_uid = cfg.remembered_object_bytes_per_user;
+  auto store = store::Store::open(store_opts);
   if (!store) {
     log_error("cannot open the cache: %s", store.error().message.c_str());
     return 1;

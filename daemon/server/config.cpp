@@ -242,6 +242,8 @@ const std::map<std::string, Key>& keys() {
       {"Limits.MaxConnectionsPerUser", unsigned_key(&Config::max_connections_per_user)},
       {"Limits.MaxObjectBytesPerUser", size_key(&Config::max_object_bytes_per_user)},
       {"Limits.MaxObjectBytes", size_key(&Config::max_object_bytes)},
+      {"Limits.RememberedObjectsPerUser", uint_key(&Config::remembered_objects_per_user)},
+      {"Limits.RememberedObjectBytesPerUser", size_key(&Config::remembered_object_bytes_per_user)},
       {"Limits.ObjectReadSec", uint_key(&Config::object_read_sec)},
       {"Limits.MaxDescriptorsPerUser", uint_key(&Config::max_fds_per_user)},
       {"Limits.MaxDescriptors", uint_key(&Config::max_fds)},

@@ -68,6 +68,10 @@ struct Config {
   uint64_t max_object_size = 64ull << 20;
   uint64_t max_object_bytes_per_user = 128ull << 20;  // objects being read or minimized
   uint64_t max_object_bytes = 256ull << 20;
+  // Objects kept to pre-minimize new kernels, per uid that sent them (root
+  // too): beyond either bound that uid's least recently sent are forgotten.
+  uint64_t remembered_objects_per_user = 64;
+  uint64_t remembered_object_bytes_per_user = 64ull << 20;
   uint64_t object_read_sec = 10;                       // total, for all objects of a call
   unsigned max_inflight_per_connection = 4;
   uint64_t max_fds_per_user = 128;                     // descriptors held: unfinished messages + calls

@@ -76,6 +76,7 @@ void Server::read_objects(Connection& c, Call call, KernelIdentity kid, std::vec
     ClientObject& o = pr.objects[i];
     o.label = "object #" + std::to_string(i);
     if (i < names.size()) o.name = printable_base_name(names[i]);
+    o.uid = call.uid;
     struct stat st {};
     if (::fstat(fds[i].get(), &st) < 0) return refuse(Errc::invalid_argument, o.label + ": cannot fstat it");
     if (S_ISREG(st.st_mode)) {

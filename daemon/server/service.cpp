@@ -386,7 +386,7 @@ Result<BtfAnswer> Service::get_btf(const KernelIdentity& asked, std::vector<Clie
     if (auto imported = imported_answer(id, std::move(digests))) {
       imported->exact = key.exact;
       for (size_t i = 0; i < objs.size(); ++i)
-        (void)store_->remember_object(objs[i].first, objs[i].second, objects[i].name);
+        (void)store_->remember_object(objs[i].first, objs[i].second, objects[i].name, objects[i].uid);
       return std::move(*imported);
     }
   }
@@ -416,7 +416,8 @@ Result<BtfAnswer> Service::get_btf(const KernelIdentity& asked, std::vector<Clie
   a.blob = std::move(blob).value();
   a.minimized = true;
   a.cached = !fetched && !computed;
-  for (size_t i = 0; i < objs.size(); ++i) (void)store_->remember_object(objs[i].first, objs[i].second, objects[i].name);
+  for (size_t i = 0; i < objs.size(); ++i)
+    (void)store_->remember_object(objs[i].first, objs[i].second, objects[i].name, objects[i].uid);
   return a;
 }
 
@@ -438,16 +439,18 @@ Result<nlohmann::json> Service::prefetch(const KernelIdentity& asked, bool pin, 
     return std::move(entry).error();
   }
   auto window = static_cast<int64_t>(::time(nullptr)) - static_cast<int64_t>(cfg_.object_window_days * 86400);
-  BTFD_TRY(auto objects, store_->recent_objects(window));
+  // One remembered object in memory at a time (each at most MaxObjectSize and
+  // RememberedObjectBytesPerUser), however many are remembered.
   size_t minimized = 0, failed = 0;
-  for (auto& obj : objects) {
+  BTFD_TRY_VOID(store_->for_each_recent_object(window, [&](const Digest& d, std::vector<uint8_t> bytes) -> Status {
     std::vector<std::pair<Digest, std::vector<uint8_t>>> one;
-    one.push_back(std::move(obj));
+    one.emplace_back(d, std::move(bytes));
     bool computed = false;
     nlohmann::json summary;
     if (minimized_for(*entry, one, &computed, &summary)) ++minimized;
     else ++failed;
-  }
+    return {};
+  }));
   return nlohmann::json{{"kernel", identity_json(id)}, {"exact", key->exact}, {"fetched", fetched}, {"source", store::source_name(entry->source)},
                         {"size", entry->size}, {"sha256", to_hex(entry->digest)}, {"pinned", pin || entry->pinned},
                         {"objects_minimized", minimized}, {"objects_failed", failed}};

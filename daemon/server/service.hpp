@@ -43,6 +43,7 @@ struct BtfAnswer {
 struct ClientObject {
   std::string label;  // "object #N" (N: its index in the call's "objects"): how errors name it
   std::string name;   // the file name the client gave (sanitised; may be empty), for ListKernels
+  int64_t uid = -1;   // who sent it: the store bounds each uid's remembered objects (-1: none)
   UniqueFd fd;
   uint64_t size_limit = 0;
   std::vector<uint8_t> bytes;

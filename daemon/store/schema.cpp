@@ -16,6 +16,9 @@
 //              another. Older rows, from an unknown list, are dropped.
 //   version 4: objects remember the file name a client last gave them
 //              (GetBtf "names"), so ListKernels can show more than a digest.
+//   version 5: objects remember the uid that last sent them, so each uid's
+//              remembered objects are bounded (count and bytes; the oldest go).
+//              Older rows belong to no uid (-1) and count against none.
 #include "store/schema.hpp"
 
 #include <string>
@@ -78,6 +81,11 @@ ALTER TABLE negative ADD COLUMN mirrors TEXT NOT NULL DEFAULT '';
     // 3 -> 4
     R"sql(
 ALTER TABLE objects ADD COLUMN name TEXT NOT NULL DEFAULT '';
+)sql",
+    // 4 -> 5
+    R"sql(
+ALTER TABLE objects ADD COLUMN uid INTEGER NOT NULL DEFAULT -1;
+CREATE INDEX objects_uid ON objects(uid, last_requested);
 )sql",
 };
 

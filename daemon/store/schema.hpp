@@ -4,7 +4,7 @@
 
 namespace btfd::store {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 // Brings the index to kSchemaVersion one step at a time; refuses newer schemas.
 Status migrate(Db& db);

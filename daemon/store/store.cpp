@@ -378,6 +378,7 @@ Result<Blob> Store::put_minimized(const Digest& kernel, std::vector<Digest> obje
   std::string key = objects_key(objects);
   BTFD_TRY_VOID(fits_budget(btf.size(), "the minimized BTF"));
   BTFD_TRY(Published p, blobs_.write(btf));
+  UniqueFd fd;
   {
     std::lock_guard lock(mu_);
     Status st = [&]() -> Status {
@@ -396,9 +397,12 @@ Result<Blob> Store::put_minimized(const Digest& kernel, std::vector<Digest> obje
       unlink_retired(retired);
       return std::move(st).error().wrap("cannot record minimized BTF");
     }
+    // Opened before the lock is released: a gc (this call's below, or another
+    // thread's) may evict the entry at once, and the caller still gets its answer.
+    BTFD_TRY(UniqueFd opened, blobs_.open(p.digest));
+    fd = std::move(opened);
   }
   gc_if_over_budget();
-  BTFD_TRY(UniqueFd fd, blobs_.open(p.digest));
   return Blob{std::move(fd), blobs_.path_of(p.digest), p.digest, p.size};
 }
 
@@ -478,36 +482,106 @@ Result<std::optional<Blob>> Store::find_minimized(const Digest& kernel, std::vec
   return std::optional<Blob>(std::move(blob).value());
 }
 
-Status Store::remember_object(const Digest& digest, std::span<const uint8_t> bytes, const std::string& name) {
+Status Store::remember_object(const Digest& digest, std::span<const uint8_t> bytes, const std::string& name,
+                              int64_t uid) {
   if (sha256(bytes) != digest) return make_error(Errc::invalid_argument, "object digest does not match its bytes");
+  if (uid != kNoUid && bytes.size() > opts_.remembered_bytes_per_uid) return {};  // over the bound by itself
   std::string hex = to_hex(digest);
+  // Rows forgotten over the uid's bound: deleted in the same transaction, their
+  // files retired once it committed.
+  auto finish = [&](std::vector<std::pair<std::string, uint64_t>>& released) {
+    std::vector<std::string> retired;
+    for (const auto& [h, size] : released) {
+      bytes_ -= std::min(bytes_, size);
+      verified_.erase(h);
+      if (auto d = digest_from_hex(h)) {
+        if (std::string path = blobs_.retire(*d); !path.empty()) retired.push_back(std::move(path));
+      }
+    }
+    return retired;
+  };
   bool have = false;
+  std::vector<std::string> retired;
   {
     std::lock_guard lock(mu_);
-    BTFD_TRY(Stmt s, db_.prepare("UPDATE objects SET last_requested=?2, name=CASE WHEN ?3 = '' THEN name ELSE ?3 END "
-                                 "WHERE digest=?1"));
-    BTFD_TRY_VOID(s.bind(1, hex).bind(2, now_()).bind(3, name).run());
-    have = sqlite3_changes(db_.raw()) > 0;
+    std::vector<std::pair<std::string, uint64_t>> released;
+    Status st = [&]() -> Status {
+      BTFD_TRY(Transaction tx, Transaction::begin(db_));
+      BTFD_TRY(Stmt s, db_.prepare("UPDATE objects SET last_requested=?2, name=CASE WHEN ?3 = '' THEN name ELSE ?3 END, "
+                                   "uid=CASE WHEN ?4 = -1 THEN uid ELSE ?4 END WHERE digest=?1"));
+      BTFD_TRY_VOID(s.bind(1, hex).bind(2, now_()).bind(3, name).bind(4, uid).run());
+      have = sqlite3_changes(db_.raw()) > 0;
+      if (have) BTFD_TRY_VOID(enforce_object_quota_locked(uid, &released));
+      return tx.commit();
+    }();
+    if (!st) return st;
+    retired = finish(released);
   }
+  unlink_retired(retired);
   if (have) return {};
   BTFD_TRY(Published p, blobs_.write(bytes));
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
+  std::vector<std::pair<std::string, uint64_t>> released;
   Status st = [&]() -> Status {
     BTFD_TRY(Transaction tx, Transaction::begin(db_));
     BTFD_TRY_VOID(register_blob_locked(p));
-    BTFD_TRY(Stmt s, db_.prepare("INSERT OR REPLACE INTO objects(digest, last_requested, name) VALUES (?1, ?2, ?3)"));
-    BTFD_TRY_VOID(s.bind(1, hex).bind(2, now_()).bind(3, name).run());
+    BTFD_TRY(Stmt s, db_.prepare("INSERT OR REPLACE INTO objects(digest, last_requested, name, uid) VALUES (?1, ?2, ?3, ?4)"));
+    BTFD_TRY_VOID(s.bind(1, hex).bind(2, now_()).bind(3, name).bind(4, uid).run());
+    BTFD_TRY_VOID(enforce_object_quota_locked(uid, &released));
     return tx.commit();
   }();
   if (!st) {
-    std::vector<std::string> retired;
-    release_if_unreferenced_locked({hex}, &retired);
-    unlink_retired(retired);  // under the lock: an error path, one small file
+    std::vector<std::string> failed;
+    release_if_unreferenced_locked({hex}, &failed);
+    unlink_retired(failed);  // under the lock: an error path, one small file
+    return st;
   }
-  return st;
+  retired = finish(released);
+  lock.unlock();
+  unlink_retired(retired);
+  gc_if_over_budget();
+  return {};
 }
 
-Result<std::vector<std::pair<Digest, std::vector<uint8_t>>>> Store::recent_objects(int64_t since_unix) {
+Status Store::enforce_object_quota_locked(int64_t uid, std::vector<std::pair<std::string, uint64_t>>* released) {
+  if (uid == kNoUid) return {};
+  // Newest first; everything past the first row that breaks a bound goes (the
+  // same second is ordered by rowid: the later insert is the newer).
+  std::vector<std::pair<int64_t, std::string>> victims;
+  {
+    BTFD_TRY(Stmt s, db_.prepare("SELECT o.rowid, o.digest, b.size FROM objects o JOIN blobs b ON b.digest = o.digest "
+                                 "WHERE o.uid = ?1 ORDER BY o.last_requested DESC, o.rowid DESC"));
+    s.bind(1, uid);
+    uint64_t count = 0, bytes = 0;
+    bool over = false;
+    for (;;) {
+      BTFD_TRY(bool row, s.step());
+      if (!row) break;
+      ++count;
+      bytes += static_cast<uint64_t>(s.int64(2));
+      over = over || count > opts_.remembered_per_uid || bytes > opts_.remembered_bytes_per_uid;
+      if (over) victims.emplace_back(s.int64(0), s.text(1));
+    }
+  }
+  for (const auto& [rowid, hex] : victims) {
+    BTFD_TRY(Stmt del, db_.prepare("DELETE FROM objects WHERE rowid = ?1"));
+    BTFD_TRY_VOID(del.bind(1, rowid).run());
+    BTFD_TRY_VOID(release_row_if_unreferenced_locked(hex, released));
+  }
+  return {};
+}
+
+Result<uint64_t> Store::remembered_count(int64_t uid) {
+  std::lock_guard lock(mu_);
+  BTFD_TRY(Stmt s, db_.prepare("SELECT COUNT(*) FROM objects WHERE uid = ?1"));
+  BTFD_TRY(bool row, s.bind(1, uid).step());
+  return row ? static_cast<uint64_t>(s.int64(0)) : 0;
+}
+
+Status Store::for_each_recent_object(int64_t since_unix,
+                                     const std::function<Status(const Digest&, std::vector<uint8_t>)>& fn) {
+  // The list holds digests and sizes only (~100 bytes a row, rows bounded by
+  // the per-uid quota); each object's bytes are read just before fn needs them.
   std::vector<std::pair<Digest, uint64_t>> rows;
   {
     std::lock_guard lock(mu_);
@@ -522,13 +596,21 @@ Result<std::vector<std::pair<Digest, std::vector<uint8_t>>>> Store::recent_objec
       rows.emplace_back(d, static_cast<uint64_t>(s.int64(1)));
     }
   }
-  std::vector<std::pair<Digest, std::vector<uint8_t>>> out;
   for (const auto& [d, size] : rows) {
     auto blob = open_verified(d, size);
-    if (!blob) continue;  // dropped as corrupt: the object will be remembered again when asked for
+    if (!blob) continue;  // forgotten or dropped as corrupt since listed: remembered again when asked for
     BTFD_TRY(auto bytes, pread_all(blob->fd.get(), size));
-    out.emplace_back(d, std::move(bytes));
+    BTFD_TRY_VOID(fn(d, std::move(bytes)));
   }
+  return {};
+}
+
+Result<std::vector<std::pair<Digest, std::vector<uint8_t>>>> Store::recent_objects(int64_t since_unix) {
+  std::vector<std::pair<Digest, std::vector<uint8_t>>> out;
+  BTFD_TRY_VOID(for_each_recent_object(since_unix, [&](const Digest& d, std::vector<uint8_t> bytes) -> Status {
+    out.emplace_back(d, std::move(bytes));
+    return {};
+  }));
   return out;
 }
 

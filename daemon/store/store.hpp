@@ -49,9 +49,11 @@
 //
 // Bounded resources: blob bytes by the budget (gc), negative entries by
 // Options::max_negative rows (oldest evicted first, expired ones collected by
-// put_negative and gc), remembered touches by a fixed count.
+// put_negative and gc), remembered touches by a fixed count, remembered
+// objects by Options::remembered_*_per_uid (each uid's oldest forgotten).
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -76,6 +78,11 @@ struct Options {
   // Negative entries held at most (each ~300 bytes of index): made-up kernel
   // names must not grow the index without bound.
   uint64_t max_negative = 4096;
+  // Remembered objects (kept to pre-minimize new kernels) per uid that sent
+  // them, by count and bytes: beyond either the uid's least recently sent go.
+  // One user's objects cannot then crowd out anyone else's cache entries.
+  uint64_t remembered_per_uid = 64;
+  uint64_t remembered_bytes_per_uid = 64ull << 20;
 };
 
 // Rows per transaction in gc() and blobs per batch in verify_all(): bounds how
@@ -194,7 +201,20 @@ class Store {
 
   // name: the file name the client gave (already sanitised by the caller);
   // a non-empty one replaces the remembered name.
-  Status remember_object(const Digest& digest, std::span<const uint8_t> bytes, const std::string& name = "");
+  // uid: who sent it (the row keeps the latest sender); past that uid's
+  // Options::remembered_per_uid / remembered_bytes_per_uid its least recently
+  // sent objects are forgotten. An object larger than the byte bound is not
+  // remembered. kNoUid: counts against no uid (tests, tools).
+  static constexpr int64_t kNoUid = -1;
+  Status remember_object(const Digest& digest, std::span<const uint8_t> bytes, const std::string& name = "",
+                         int64_t uid = kNoUid);
+  // Remembered objects of uid (kNoUid: of none), for tests and tools.
+  Result<uint64_t> remembered_count(int64_t uid);
+  // Calls fn with each object remembered since since_unix, one at a time (its
+  // bytes are freed before the next is read): peak memory is one object.
+  // fn's error stops the walk and is returned.
+  Status for_each_recent_object(int64_t since_unix,
+                                const std::function<Status(const Digest&, std::vector<uint8_t>)>& fn);
   Result<std::vector<std::pair<Digest, std::vector<uint8_t>>>> recent_objects(int64_t since_unix);
 
   // Records "the hub has no BTF for id" until retry_after_unix. Expired entries
@@ -213,8 +233,9 @@ class Store {
 
   Status set_pinned(const KernelIdentity& id, bool pinned);
   // Removes blobs no row references and expired negative entries, then evicts
-  // least-recently-used entries until usage fits the budget (minimized and
-  // objects before full kernels, never pinned kernels). budget_override (if
+  // least-recently-used entries until usage fits the budget (remembered
+  // objects, then minimized results, then full kernels, never pinned ones:
+  // store_gc.cpp says why). budget_override (if
   // non-zero) replaces the configured budget. Works in transactions of at most
   // kGcBatch rows, releasing the lock between them; files are unlinked outside
   // it. One gc runs at a time (a second caller waits for the first).
@@ -255,6 +276,9 @@ class Store {
   void drop_corrupt_locked(const std::string& hex);
   void forget_hits_locked();
   Status register_blob_locked(const Published& p);
+  // Forgets uid's remembered objects beyond its bounds (oldest first), in the
+  // caller's transaction; released blobs are appended for the caller to retire.
+  Status enforce_object_quota_locked(int64_t uid, std::vector<std::pair<std::string, uint64_t>>* released);
   // Deletes up to limit blob rows that nothing references (one transaction)
   // and retires their files into *retired for the caller to unlink.
   Result<GcReport> sweep_unreferenced_locked(size_t limit, std::vector<std::string>* retired);

@@ -15,16 +15,24 @@ constexpr const char* kReferencedSql =
     "EXISTS(SELECT 1 FROM minimized WHERE digest = ?1) OR "
     "EXISTS(SELECT 1 FROM objects WHERE digest = ?1)";
 
-// Cheapest to recompute first: minimized results, then remembered objects, then
-// full kernels (which may need the network again). Pinned kernels never go.
+// Least useful first, each kind least recently used first:
+//  1. remembered objects: they only let a later Prefetch pre-minimize a new
+//     kernel; every GetBtf sends its objects again (and remembers them again),
+//     so losing one costs at most one minimization on a future kernel. They
+//     are also what one client can send in bulk (each uid's are bounded by
+//     Options::remembered_*_per_uid): evicting them first means one user's
+//     objects can push out only remembered objects, never the minimized
+//     results other users' calls are answered from.
+//  2. minimized results: recomputed from a cached kernel in milliseconds.
+//  3. full kernels (which may need the network again). Pinned kernels never go.
 constexpr const char* kVictims[] = {
-    "SELECT rowid, digest FROM minimized ORDER BY last_used, rowid LIMIT ?1",
     "SELECT rowid, digest FROM objects ORDER BY last_requested, rowid LIMIT ?1",
+    "SELECT rowid, digest FROM minimized ORDER BY last_used, rowid LIMIT ?1",
     "SELECT rowid, digest FROM kernels WHERE pinned = 0 ORDER BY last_used, rowid LIMIT ?1",
 };
 constexpr const char* kDelete[] = {
-    "DELETE FROM minimized WHERE rowid = ?1",
     "DELETE FROM objects WHERE rowid = ?1",
+    "DELETE FROM minimized WHERE rowid = ?1",
     "DELETE FROM kernels WHERE rowid = ?1",
 };
 

@@ -132,6 +132,8 @@ TEST_CASE("objects remember the name a client gave; schema 4 adds it to an older
     // Back to what version 3 left: objects without names.
     auto db = Db::open(dir / "index.sqlite");
     REQUIRE(db.ok());
+    REQUIRE(db->exec("DROP INDEX objects_uid").ok());
+    REQUIRE(db->exec("ALTER TABLE objects DROP COLUMN uid").ok());
     REQUIRE(db->exec("ALTER TABLE objects DROP COLUMN name").ok());
     REQUIRE(db->exec("PRAGMA user_version = 3").ok());
   }

@@ -67,6 +67,8 @@ TEST_CASE("schema 3 drops negative rows of an older index, whose mirror list is 
     REQUIRE(db.ok());
     REQUIRE(db->exec("ALTER TABLE negative DROP COLUMN mirrors").ok());
     REQUIRE(db->exec("ALTER TABLE objects DROP COLUMN name").ok());  // schema 4's
+    REQUIRE(db->exec("DROP INDEX objects_uid").ok());                 // schema 5's
+    REQUIRE(db->exec("ALTER TABLE objects DROP COLUMN uid").ok());
     REQUIRE(db->exec("INSERT INTO negative VALUES ('rhel','8','x86_64','r',99999999999,'old')").ok());
     REQUIRE(db->exec("PRAGMA user_version = 2").ok());
   }
