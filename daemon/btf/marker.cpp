@@ -15,7 +15,6 @@
 
 namespace btfd::btf {
 namespace {
-constexpr int kMaxDepth = 64;
 constexpr uint8_t kMarked = 1, kFollowed = 2, kMatchDirect = 4, kMatchBehindPtr = 8;
 }  // namespace
 
@@ -34,30 +33,52 @@ void Marker::mark_member(uint32_t struct_id, uint32_t idx) {
   if (idx < v.size()) v[idx] = true;
 }
 
-void Marker::mark(uint32_t id, bool follow_ptr) { mark_impl(id, follow_ptr, 0); }
+// Both walks run on an explicit stack with no depth limit: a chain as deep as
+// the BTF is marked to its end (the kernel BTF is validated, so every chain
+// ends; the state bits stop a walk at a type already walked the same way
+// anyway). What is marked does not depend on the order types are walked in.
+void Marker::mark(uint32_t id, bool follow_ptr) {
+  work_.push_back({id, Walk::mark, follow_ptr});
+  drain();
+}
 
-void Marker::mark_impl(uint32_t id, bool follow_ptr, int depth) {
-  if (id == 0 || id >= state_.size() || depth > kMaxDepth) return;
+void Marker::mark_match(uint32_t id, bool behind_ptr) {
+  work_.push_back({id, Walk::match, behind_ptr});
+  drain();
+}
+
+void Marker::drain() {
+  while (!work_.empty()) {
+    const Item it = work_.back();
+    work_.pop_back();
+    if (it.walk == Walk::mark) step_mark(it.id, it.flag);
+    else step_match(it.id, it.flag);
+  }
+}
+
+void Marker::step_mark(uint32_t id, bool follow_ptr) {
+  if (id == 0 || id >= state_.size()) return;
   uint8_t& st = state_[id];
   if ((st & kMarked) && (!follow_ptr || (st & kFollowed))) return;
   st |= kMarked | (follow_ptr ? kFollowed : 0);
   const struct btf_type* t = btf_->type_by_id(id);
+  auto next = [&](uint32_t to) { work_.push_back({to, Walk::mark, follow_ptr}); };
   switch (btf_kind(t)) {
     case BTF_KIND_PTR:
-      if (follow_ptr) mark_impl(t->type, follow_ptr, depth + 1);
+      if (follow_ptr) next(t->type);
       break;
     case BTF_KIND_CONST:
     case BTF_KIND_VOLATILE:
     case BTF_KIND_RESTRICT:
     case BTF_KIND_TYPEDEF:
-    case BTF_KIND_TYPE_TAG: mark_impl(t->type, follow_ptr, depth + 1); break;
+    case BTF_KIND_TYPE_TAG: next(t->type); break;
     case BTF_KIND_ARRAY:
-      mark_impl(btf_array(t)->type, follow_ptr, depth + 1);
-      mark_impl(btf_array(t)->index_type, follow_ptr, depth + 1);
+      next(btf_array(t)->type);
+      next(btf_array(t)->index_type);
       break;
     case BTF_KIND_FUNC_PROTO:
-      mark_impl(t->type, follow_ptr, depth + 1);
-      for (int i = 0; i < btf_vlen(t); ++i) mark_impl(btf_params(t)[i].type, follow_ptr, depth + 1);
+      next(t->type);
+      for (int i = 0; i < btf_vlen(t); ++i) next(btf_params(t)[i].type);
       break;
     case BTF_KIND_FUNC:
     case BTF_KIND_VAR:
@@ -67,38 +88,37 @@ void Marker::mark_impl(uint32_t id, bool follow_ptr, int depth) {
   }
 }
 
-void Marker::mark_match(uint32_t id, bool behind_ptr) { mark_match_impl(id, behind_ptr, 0); }
-
-void Marker::mark_match_impl(uint32_t id, bool behind_ptr, int depth) {
-  if (id == 0 || id >= state_.size() || depth > kMaxDepth) return;
+void Marker::step_match(uint32_t id, bool behind_ptr) {
+  if (id == 0 || id >= state_.size()) return;
   uint8_t& st = state_[id];
   uint8_t bit = behind_ptr ? kMatchBehindPtr : kMatchDirect;
   if (st & bit) return;
   st |= kMarked | bit;
   const struct btf_type* t = btf_->type_by_id(id);
+  auto next = [&](uint32_t to, bool behind) { work_.push_back({to, Walk::match, behind}); };
   switch (btf_kind(t)) {
     case BTF_KIND_STRUCT:
     case BTF_KIND_UNION:
       if (!behind_ptr) {
         for (int i = 0; i < btf_vlen(t); ++i) {
           mark_member(id, static_cast<uint32_t>(i));
-          mark_match_impl(btf_members(t)[i].type, false, depth + 1);
+          next(btf_members(t)[i].type, false);
         }
       }
       break;
-    case BTF_KIND_PTR: mark_match_impl(t->type, true, depth + 1); break;
+    case BTF_KIND_PTR: next(t->type, true); break;
     case BTF_KIND_CONST:
     case BTF_KIND_VOLATILE:
     case BTF_KIND_RESTRICT:
     case BTF_KIND_TYPEDEF:
-    case BTF_KIND_TYPE_TAG: mark_match_impl(t->type, behind_ptr, depth + 1); break;
+    case BTF_KIND_TYPE_TAG: next(t->type, behind_ptr); break;
     case BTF_KIND_ARRAY:
-      mark_match_impl(btf_array(t)->type, false, depth + 1);
-      mark_impl(btf_array(t)->index_type, false, depth + 1);
+      next(btf_array(t)->type, false);
+      work_.push_back({btf_array(t)->index_type, Walk::mark, false});
       break;
     case BTF_KIND_FUNC_PROTO:
-      mark_match_impl(t->type, false, depth + 1);
-      for (int i = 0; i < btf_vlen(t); ++i) mark_match_impl(btf_params(t)[i].type, false, depth + 1);
+      next(t->type, false);
+      for (int i = 0; i < btf_vlen(t); ++i) next(btf_params(t)[i].type, false);
       break;
     case BTF_KIND_FUNC:
     case BTF_KIND_VAR:

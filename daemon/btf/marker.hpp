@@ -31,9 +31,17 @@ class Marker {
   bool member_marked(uint32_t id, uint32_t idx) const;
 
  private:
-  void mark_impl(uint32_t id, bool follow_ptr, int depth);
-  void mark_match_impl(uint32_t id, bool behind_ptr, int depth);
+  enum class Walk : uint8_t { mark, match };
+  struct Item {
+    uint32_t id;
+    Walk walk;
+    bool flag;  // mark: follow_ptr; match: behind_ptr
+  };
+  void drain();
+  void step_mark(uint32_t id, bool follow_ptr);
+  void step_match(uint32_t id, bool behind_ptr);
   const BtfView* btf_;
+  std::vector<Item> work_;  // types still to walk
   // bit 0: marked; bit 1: walked with follow_ptr; bit 2: walked by mark_match
   // not behind a pointer; bit 3: walked by mark_match behind a pointer.
   std::vector<uint8_t> state_;
