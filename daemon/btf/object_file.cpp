@@ -25,6 +25,11 @@ Result<ObjectFile> parse_object(std::string name, std::span<const uint8_t> bytes
   GElf_Ehdr ehdr;
   if (!gelf_getehdr(elf.get(), &ehdr)) return fail(Errc::corrupt, elf_errmsg(-1));
   if (ehdr.e_machine != EM_BPF) return fail(Errc::invalid_argument, "not a BPF object (e_machine is not EM_BPF)");
+  // libelf silently sees no sections when their table lies past the end: a
+  // truncated file would otherwise read as "has no .BTF section".
+  uint64_t headers = uint64_t{ehdr.e_shnum ? ehdr.e_shnum : 1u} * ehdr.e_shentsize;  // 0: the count is in header 0
+  if (ehdr.e_shoff != 0 && (ehdr.e_shoff > bytes.size() || headers > bytes.size() - ehdr.e_shoff))
+    return fail(Errc::invalid_argument, "is truncated or not a valid ELF file (its section headers lie past its end)");
   size_t shstrndx;
   if (elf_getshdrstrndx(elf.get(), &shstrndx) != 0) return fail(Errc::corrupt, elf_errmsg(-1));
   std::span<const uint8_t> btf_bytes, ext_bytes;

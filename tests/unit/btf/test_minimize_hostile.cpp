@@ -161,3 +161,15 @@ TEST_CASE("error messages that quote the object's bytes are valid UTF-8 too") {
   CHECK_NOTHROW((void)nlohmann::json(r2.error().message).dump());
   CHECK(r2.error().message.find("bad\xef\xbf\xbd.o") != std::string::npos);
 }
+
+TEST_CASE("a truncated object is named truncated, not an object without .BTF") {
+  Pair p("task_struct");
+  for (size_t cut : {size_t{8}, p.object.size() / 2}) {
+    std::vector<uint8_t> part(p.object.begin(), p.object.end() - static_cast<std::ptrdiff_t>(cut));
+    auto r = parse_object("cut.o", part);
+    REQUIRE_FALSE(r.ok());
+    INFO(r.error().message);
+    CHECK(r.error().message.find("truncated") != std::string::npos);
+    CHECK(r.error().message.find("no .BTF") == std::string::npos);
+  }
+}
