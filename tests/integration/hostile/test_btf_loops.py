@@ -6,7 +6,8 @@
 # store nothing of it, and keep serving others; the same BTF without the loop
 # is fetched and stored (the mirror and the check are real). The requests are
 # made by nobody, the way any user's GetBtf for a kernel not in the cache goes
-# to the mirror.
+# to the mirror. A bundle holding the same BTF is refused by ImportBundle
+# (InvalidBundle, naming the loop) and the loop-free one imported.
 import io, json, os, shutil, struct, subprocess, sys, tarfile, tempfile, threading, time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import http.server
@@ -101,6 +102,33 @@ def ask(release, uid=NOBODY):
     check(r.returncode == 0, "GetBtf for %s ran as uid %d: %s" % (release, uid, r.stderr[-500:]))
     return json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else {}
 
+def bundle(release, blob):
+    """A version-1 bundle (docs/bundle.md) of one kernel for one object, its BTF blob."""
+    import hashlib
+    sha = lambda b: hashlib.sha256(b).digest()
+    objects = sha(b"some object")
+    strs = b"ubuntu\0" + b"20.04\0" + arch.encode() + b"\0" + release.encode() + b"\0"
+    offs = [0, 7, 13, 14 + len(arch)]
+    index_size = 32 + 48 + 24 + len(strs)
+    blob_off = (128 + index_size + 7) // 8 * 8
+    index = objects + struct.pack("<QQ", blob_off, len(blob)) + sha(blob) + struct.pack("<IIIIII", *offs, 0, 0) + strs
+    size = blob_off + len(blob)
+    head = b"BTFDBNDL" + struct.pack("<IIQQQIIIIQ", 1, 0, size, 128, index_size, 1, 1, 1, len(strs), 0) + sha(index)
+    head += sha(head)
+    return head + index + bytes(blob_off - 128 - index_size) + blob
+
+def import_bundle(data):
+    path = os.path.join(tmp, "import.bundle")
+    open(path, "wb").write(data)
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        c = varlink.Conn(sock)
+        r, _ = c.call("io.btfd.ImportBundle", {"bundle": 0}, fds=[fd])
+        c.close()
+    finally:
+        os.close(fd)
+    return r
+
 def stored_bytes():
     """Every file under the cache, read whole (the cache is small here)."""
     out = []
@@ -138,6 +166,17 @@ try:
     check(any(GOOD_RAW in b for b in blobs), "the loop-free kernel's BTF is in the cache")
     for release, (types, _) in KERNELS.items():
         check(not any(raw_btf(types) in b for b in blobs), "nothing of %s is stored" % release)
+    # A bundle goes through the same check before anything is stored (import
+    # needs root or the admin group).
+    for release, (types, says) in KERNELS.items():
+        r = import_bundle(bundle(release, raw_btf(types)))
+        check(r.get("error") == "io.btfd.InvalidBundle" and says in r.get("parameters", {}).get("message", ""),
+              "a bundle holding %s is refused as InvalidBundle naming the loop: %s" % (release, r))
+    r = import_bundle(bundle("6.6.6-bundled", GOOD_RAW))
+    check("error" not in r, "a bundle of the loop-free BTF is imported: %s" % r)
+    blobs = stored_bytes()
+    for release, (types, _) in KERNELS.items():
+        check(not any(raw_btf(types) in b for b in blobs), "nothing of %s is stored after the imports" % release)
     # Another user is still served.
     r = ask(GOOD, uid=65533)
     check("error" not in r, "another user is served from the cache afterwards: %s" % r)
