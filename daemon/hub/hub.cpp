@@ -41,13 +41,33 @@ void Hub::record(size_t index, bool ok, const Error* error, FetchFailure failure
   if (ok || failure == FetchFailure::not_found) {
     // A mirror that answers "no such file" is healthy.
     m.consecutive_failures = 0;
+    m.open_until = {};
     ok ? ++m.stats.successes : ++m.stats.not_found;
     return;
   }
   ++m.stats.errors;
   if (error && error->code == Errc::timeout) ++m.stats.timeouts;
-  if (failure == FetchFailure::transient && ++m.consecutive_failures >= opts_.breaker_threshold)
+  // Only attempts that timed out count toward opening the circuit: a mirror
+  // that stalls costs each caller the whole stall timeout, which is what
+  // skipping it spares them; one that fails fast (refused, 5xx) costs little
+  // and may be back any moment (a restart), so it is not skipped.
+  if (failure != FetchFailure::transient || !error || error->code != Errc::timeout) return;
+  m.last_error = error->message.size() > 200 ? error->message.substr(0, 200) + "..." : error->message;
+  // Open (again, after a failed trial) for the cooldown.
+  if (++m.consecutive_failures >= opts_.breaker_threshold)
     m.open_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(opts_.breaker_cooldown_ms);
+}
+
+bool Hub::skipped_locked(size_t index, std::chrono::steady_clock::time_point now, std::string* why) const {
+  const Mirror& m = mirrors_[index];
+  if (m.consecutive_failures < opts_.breaker_threshold) return false;
+  bool open = now < m.open_until;
+  if (!open && !m.probing) return false;
+  auto left = open ? std::chrono::ceil<std::chrono::seconds>(m.open_until - now).count() : 0;
+  *why = "mirror \"" + m.stats.base + "\" timed out " + std::to_string(m.consecutive_failures) +
+         " times in a row (last: " + m.last_error + "); skipped, " +
+         (open ? "asked again in " + std::to_string(left) + " s" : "a trial request to it is under way");
+  return true;
 }
 
 Result<FetchResult> Hub::fetch_from(size_t index, const KernelIdentity& id, int out_fd, const ProgressFn& progress,
@@ -73,6 +93,16 @@ Result<FetchResult> Hub::fetch_from(size_t index, const KernelIdentity& id, int 
     record(index, transfer_ok, r.ok() ? nullptr : &r.error(), r.ok() ? FetchFailure::none : *failure,
            r.ok() ? r->downloaded : 0);
     if (r.ok() || *failure != FetchFailure::transient || attempt == opts_.max_attempts) break;
+    // A timeout is not retried: the mirror stalled for a whole attempt (it
+    // accepted and sent nothing, or stopped sending), and retrying would make
+    // this caller wait attempts x that long.
+    if (r.error().code == Errc::timeout) break;
+    {
+      // Other callers' failures may have opened the circuit meanwhile.
+      std::lock_guard lock(mu_);
+      std::string why;
+      if (skipped_locked(index, std::chrono::steady_clock::now(), &why)) break;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(jittered(opts_.backoff_initial_ms << (attempt - 1))));
   }
   if (!r) return std::move(r).error();
@@ -86,34 +116,43 @@ Result<FetchResult> Hub::fetch(const KernelIdentity& id, int out_fd, const Progr
   if (opts_.mirrors.empty()) return make_error(Errc::unreachable, "no hub mirrors are configured");
   int not_found = 0, unreachable = 0;
   std::optional<Error> bad_payload, network;
-  // With every mirror's circuit open, try them anyway (half-open): failing fast
-  // forever would keep a recovered hub unused until the cooldown ends.
-  bool all_open = true;
-  {
-    std::lock_guard lock(mu_);
-    auto now = std::chrono::steady_clock::now();
-    for (const auto& m : mirrors_) all_open = all_open && now < m.open_until;
-  }
+  // A mirror whose circuit is open is skipped until its cooldown ends, even
+  // when every mirror's is (with one mirror, trying anyway would make every
+  // caller wait out a stalled mirror): those callers get HubUnreachable at
+  // once, saying when it is asked again. Then one fetch makes a trial
+  // (half-open) while the others still skip it; its failure opens the circuit
+  // for another cooldown, its success closes it.
   for (size_t i = 0; i < opts_.mirrors.size(); ++i) {
+    bool trial = false;
     {
       std::lock_guard lock(mu_);
-      if (!all_open && std::chrono::steady_clock::now() < mirrors_[i].open_until) {
+      std::string why;
+      if (skipped_locked(i, std::chrono::steady_clock::now(), &why)) {
         ++mirrors_[i].stats.skipped;
         ++unreachable;
-        if (!network) network = make_error(Errc::unreachable, "mirror \"" + mirrors_[i].stats.base + "\" is failing and skipped for now");
+        if (!network) network = make_error(Errc::unreachable, why);
         continue;
       }
+      if (mirrors_[i].consecutive_failures >= opts_.breaker_threshold) trial = mirrors_[i].probing = true;
     }
     // A local mirror whose directory is gone would answer "not found" for
     // every kernel: that is a broken mirror, not a kernel the hub lacks.
     if (std::string problem = mirror_problem(opts_.mirrors[i]); !problem.empty()) {
       record(i, false, nullptr, FetchFailure::fatal, 0);
+      if (trial) {
+        std::lock_guard lock(mu_);
+        mirrors_[i].probing = false;
+      }
       ++unreachable;
       if (!network) network = make_error(Errc::unreachable, "mirror \"" + mirrors_[i].stats.base + "\": " + problem);
       continue;
     }
     FetchFailure failure = FetchFailure::fatal;
     auto r = fetch_from(i, id, out_fd, progress, &failure);
+    if (trial) {
+      std::lock_guard lock(mu_);
+      mirrors_[i].probing = false;
+    }
     if (r) return r;
     if (failure == FetchFailure::not_found) {
       ++not_found;

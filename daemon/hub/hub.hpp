@@ -2,8 +2,10 @@
 #pragma once
 // The upstream hub: an ordered list of btfhub-archive mirrors (https/http URLs,
 // file:// URLs or plain directories). fetch() tries them in order with bounded
-// retries on transient errors; a mirror that keeps failing is skipped for a
-// while (circuit breaker). Thread-safe.
+// retries on transient errors (not after a timeout: a mirror that stalled a
+// whole attempt is not having a blip); a mirror that keeps timing out is
+// skipped for a while (circuit breaker), even when it is the only one: callers then
+// fail at once, by name, until one trial after the cooldown. Thread-safe.
 
 #include <chrono>
 #include <cstdint>
@@ -23,8 +25,8 @@ struct Options {
   ExtractLimits extract;           // extract.max_output_bytes caps a kernel BTF (kMaxKernelBtfBytes)
   int max_attempts = 3;            // per mirror, for transient errors only
   long backoff_initial_ms = 200;   // doubled per attempt, with +-50% jitter
-  int breaker_threshold = 3;       // consecutive failed fetches before a mirror is skipped
-  long breaker_cooldown_ms = 60000;
+  int breaker_threshold = 3;       // consecutive timed-out attempts before a mirror is skipped
+  long breaker_cooldown_ms = 60000;  // then one trial (half-open) while other callers still fail fast
   std::string temp_dir;            // where downloads are staged (O_TMPFILE); "" = $TMPDIR or /var/tmp
   bool verify_checksums = true;    // check archives against a mirror's SHA256SUMS when it has one
   std::vector<Transport> transports;  // per mirror, in the order of mirrors (missing: the defaults)
@@ -68,7 +70,12 @@ class Hub {
     MirrorStats stats;
     int consecutive_failures = 0;
     std::chrono::steady_clock::time_point open_until{};
+    bool probing = false;    // a fetch is making the one trial of an open circuit
+    std::string last_error;  // the failure that counted last, for "skipped" messages
   };
+  // Under mu_: whether mirror `index` is skipped now (circuit open, or its one
+  // trial already running), and the HubUnreachable message saying why.
+  bool skipped_locked(size_t index, std::chrono::steady_clock::time_point now, std::string* why) const;
   Result<FetchResult> fetch_from(size_t index, const KernelIdentity& id, int out_fd, const ProgressFn& progress,
                                  FetchFailure* failure);
   void record(size_t index, bool ok, const Error* error, FetchFailure failure, uint64_t bytes);

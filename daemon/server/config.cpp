@@ -230,6 +230,9 @@ const std::map<std::string, Key>& keys() {
       {"Hub.VerifyChecksums", bool_key(&Config::verify_checksums)},
       {"Daemon.AdminSocket", string_key(&Config::admin_socket)},
       {"Hub.MaxKernelSize", size_key(&Config::max_kernel_size)},
+      {"Hub.Downloads", unsigned_key(&Config::downloads)},
+      {"Hub.QueuedDownloads", unsigned_key(&Config::queued_downloads)},
+      {"Hub.StallTimeoutSec", unsigned_key(&Config::stall_timeout_sec)},
       {"Distro.Table", {[](Config& c, std::string_view v) -> Status {
                           c.distro_table = std::string(v);
                           c.distro_table_required = true;

@@ -48,6 +48,12 @@ struct Config {
   // mistake (a mirror down, a typo since fixed) can cost.
   uint64_t negative_ttl_sec = 3600;
   uint64_t max_kernel_size = 128ull << 20;  // unpacked; the largest real kernel BTF is ~44 MB
+  // Calls that may wait on a mirror run in a lane of their own: this many at
+  // once, at most queued_downloads more waiting (then Busy). The other calls
+  // keep the Workers and never queue behind a mirror.
+  unsigned downloads = 2;
+  unsigned queued_downloads = 32;
+  unsigned stall_timeout_sec = 20;  // a mirror sending < 1 KiB/s this long (or nothing at all) fails the attempt
   MirrorNetwork network;                                         // [Hub] Proxy=, CAFile=, ...
   std::vector<std::pair<std::string, MirrorNetwork>> mirror_network;  // [Mirror "PREFIX"], in file order
   std::vector<hub::Transport> transports;  // per mirror, resolved by finish_config

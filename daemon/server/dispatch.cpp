@@ -231,11 +231,35 @@ bool Server::admit_in_flight(const Connection& c, const Call& call) {
   return false;
 }
 
-void Server::run_on_worker(Connection& c, Call call, std::function<Result<json>(Call&)> work) {
+// Work that may wait on a mirror runs in the hub lane ([Hub] Downloads=
+// threads), everything else on the Workers: a stalled mirror then holds at
+// most the hub lane, and Status, ListKernels, cache hits and minimizing for a
+// kernel at hand never queue behind it. The hub lane's queue is bounded
+// ([Hub] QueuedDownloads=): past it, calls are answered Busy at once.
+Server::Lane Server::lane_for(const KernelIdentity& kid) {
+  // Decided before queueing. Should the kernel be evicted between this
+  // decision and the run, that rare fetch happens on the fast lane: it is
+  // still bounded by the hub's timeouts and its circuit breaker.
+  return service_.btf_at_hand(kid) ? Lane::fast : Lane::hub;
+}
+
+std::string Server::lane_full(Lane lane) const {
+  if (lane == Lane::fast || hub_pool_->queued() < cfg_.queued_downloads) return {};
+  return std::to_string(hub_pool_->queued()) + " calls already wait for one of the " + std::to_string(cfg_.downloads) +
+         " hub download slots (at most " + std::to_string(cfg_.queued_downloads) +
+         " may wait: [Hub] QueuedDownloads=); retry later";
+}
+
+void Server::submit(Lane lane, std::function<void()> job) {
+  (lane == Lane::hub ? hub_pool_ : pool_)->submit(std::move(job));
+}
+
+void Server::run_on_worker(Connection& c, Call call, std::function<Result<json>(Call&)> work, Lane lane) {
   if (!admit_in_flight(c, call)) return;
+  if (std::string why = lane_full(lane); !why.empty()) return fail(call, make_error(Errc::busy, why));
   ++c.inflight;
   ++inflight_;
-  pool_->submit([this, call, work = std::move(work)]() mutable {
+  submit(lane, [this, call, work = std::move(work)]() mutable {
     std::optional<Result<json>> r;
     try {
       r = work(call);
@@ -347,10 +371,11 @@ void Server::m_prefetch(Connection& c, Call& call, const json& params, proto::Me
   auto kid = identity_from_json(param(params, "kernel") ? *param(params, "kernel") : json(), service_.host().identity);
   if (!kid) return fail(call, errors::kInvalidKernel, kid.error().message, "invalid");
   bool pin = param_bool(params, "pin", true);
+  Lane lane = lane_for(*kid);
   run_on_worker(c, call, [this, kid = *kid, pin](Call& running) -> Result<json> {
     BTFD_TRY(auto r, service_.prefetch(kid, pin, progress_replies(running)));
     return json{{"state", "done"}, {"result", std::move(r)}};
-  });
+  }, lane);
 }
 
 void Server::m_list(Connection& c, Call& call, const json&, proto::Message&) {
@@ -391,7 +416,7 @@ void Server::m_stats(Connection&, Call& call, const json& params, proto::Message
 }
 
 void Server::m_refresh(Connection& c, Call& call, const json&, proto::Message&) {
-  run_on_worker(c, call, [this](Call&) { return service_.refresh(); });
+  run_on_worker(c, call, [this](Call&) { return service_.refresh(); }, Lane::hub);
 }
 
 void Server::m_gc(Connection& c, Call& call, const json&, proto::Message&) {

@@ -326,9 +326,20 @@ void Server::cancel_pending_objects(uint64_t conn_id) {
 
 void Server::run_get_btf(Call call, KernelIdentity kid, std::vector<ClientObject> objects, uint64_t reserved,
                          size_t fds, std::function<Status()> gate, bool ask_hub_again) {
+  // A kernel whose BTF is not at hand may wait on a mirror: the hub lane.
+  Lane lane = lane_for(kid);
+  if (std::string why = lane_full(lane); !why.empty()) {
+    object_quota_.give_back(call.uid, reserved);
+    fd_quota_.give_back(call.uid, fds);
+    --inflight_;
+    if (auto it = conns_.find(call.conn); it != conns_.end()) --it->second->inflight;
+    fail(call, make_error(Errc::busy, why));
+    maybe_exit();
+    return;
+  }
   auto objs = std::make_shared<std::vector<ClientObject>>(std::move(objects));
-  pool_->submit([this, call, kid = std::move(kid), objs, reserved, fds, gate = std::move(gate), ask_hub_again,
-                 progress = progress_replies(call)]() mutable {
+  submit(lane, [this, call, kid = std::move(kid), objs, reserved, fds, gate = std::move(gate), ask_hub_again,
+                progress = progress_replies(call)]() mutable {
     std::optional<Result<BtfAnswer>> r;
     std::optional<size_t> failed_object;
     try {

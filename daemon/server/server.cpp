@@ -58,7 +58,9 @@ Server::~Server() {
     reader_link_->server = nullptr;
   }
   // Jobs still running post their results through pool_: join them while it
-  // is whole (their callbacks are never run: the loop has ended).
+  // is whole (their callbacks are never run: the loop has ended). The hub
+  // lane first: its jobs post through pool_ too.
+  if (hub_pool_) hub_pool_->stop();
   if (pool_) pool_->stop();
   for (auto& [src, _] : retries_) sd_event_source_disable_unref(src);
   retries_.clear();
@@ -68,6 +70,7 @@ Server::~Server() {
   for (auto& l : listeners_)
     if (l->src) sd_event_source_disable_unref(l->src);
   listeners_.clear();
+  hub_pool_.reset();
   pool_.reset();
   for (const auto& p : own_sockets_) ::unlink(p.c_str());
   sd_event_unref(event_);
@@ -144,6 +147,7 @@ Status Server::start_detached() {
   if (!event_) return make_error(Errc::internal, "cannot create the event loop");
   if (!pool_) {
     pool_ = std::make_unique<WorkerPool>(cfg_.workers);
+    hub_pool_ = std::make_unique<WorkerPool>(cfg_.downloads);
     sd_event_add_io(event_, nullptr, pool_->wake_fd(), EPOLLIN, on_wake, this);
   }
   return {};
@@ -555,7 +559,8 @@ void Server::on_new_kernel(const std::string& release, int attempt) {
   if (!validate_identity(id)) return;
   if (attempt == 0) ++stats_.upgrades_seen;
   ++inflight_;
-  pool_->submit([this, id, attempt] {
+  // The hub lane, unbounded here: new kernels are few and come from the host.
+  hub_pool_->submit([this, id, attempt] {
     bool retry = false;
     try {
       auto r = service_.prefetch(id, true);

@@ -12,7 +12,10 @@
 //   in time, replies must be read in time);
 // - the loop only does cheap, bounded work: objects arriving through pipes are
 //   read here without blocking, files and everything that can block (the
-//   store's disk and locks, the hub, minimizing) run on workers.
+//   store's disk and locks, the hub, minimizing) run on workers, in two lanes:
+//   work that may wait on a mirror (a kernel's BTF not at hand, Refresh, new
+//   kernels' prefetches) on [Hub] Downloads= threads with a bounded queue,
+//   everything else on the Workers, never queued behind a mirror.
 // Split by concern: server.cpp (loop, listeners, connections, budgets),
 // dispatch.cpp (the method table and handlers), object_reads.cpp (reading a
 // call's objects).
@@ -113,7 +116,16 @@ class Server {
   friend const std::vector<MethodSpec>& method_table();
   // Runs work on a worker; its result (or its error) is answered on the loop.
   bool admit_in_flight(const Connection& c, const Call& call);
-  void run_on_worker(Connection& c, Call call, std::function<Result<nlohmann::json>(Call&)> work);
+  // The lane: Lane::hub for work that may wait on a mirror.
+  enum class Lane { fast, hub };
+  void run_on_worker(Connection& c, Call call, std::function<Result<nlohmann::json>(Call&)> work,
+                     Lane lane = Lane::fast);
+  // The lane for GetBtf/Prefetch of a kernel, chosen before queueing.
+  Lane lane_for(const KernelIdentity& kid);
+  // Empty when the lane may take one more job, else why not (the hub lane's
+  // queue is full: answered Busy).
+  std::string lane_full(Lane lane) const;
+  void submit(Lane lane, std::function<void()> job);
   void deliver(const Call& call, std::optional<nlohmann::json> reply, std::vector<UniqueFd> fds);
   void answer(const Call& call, nlohmann::json result, std::vector<UniqueFd> fds = {});
   void fail(const Call& call, const char* name, const std::string& message, const char* outcome,
@@ -158,7 +170,8 @@ class Server {
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::string> own_sockets_;  // paths we bound (and unlink at exit)
   bool accept_paused_ = false;
-  std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<WorkerPool> pool_;      // the Workers; results of both lanes are posted through it
+  std::unique_ptr<WorkerPool> hub_pool_;  // [Hub] Downloads= threads
   std::unique_ptr<upgrade::Watcher> watcher_;
   std::map<uint64_t, std::unique_ptr<Connection>> conns_;
   std::map<uint64_t, std::unique_ptr<PendingObjects>> pending_objects_;

@@ -84,6 +84,7 @@ static hub::Options hub_options(const Config& c) {
   o.mirrors = c.mirrors;
   o.download.connect_timeout_ms = static_cast<long>(c.connect_timeout_ms);
   o.download.total_timeout_ms = static_cast<long>(c.timeout_ms);
+  o.download.low_speed_time_s = static_cast<long>(c.stall_timeout_sec);
   o.download.max_bytes = c.max_download;
   o.temp_dir = c.cache_dir;  // staging on the same file system as the store
   o.verify_checksums = c.verify_checksums;
@@ -341,6 +342,14 @@ std::optional<BtfAnswer> Service::try_cached(const KernelIdentity& asked) {
   a.exact = key->exact;
   a.blob = std::move((*hit)->second);
   return a;
+}
+
+bool Service::btf_at_hand(const KernelIdentity& asked) {
+  auto key = archive_key(asked);
+  if (!key) return true;  // answered at once, by name
+  if (key->kernel == host_key_.kernel && !host_.native_btf_path.empty()) return true;
+  auto has = store_->has_kernel(key->kernel);
+  return !has || *has;
 }
 
 // The minimizer names an object by its digest (minimized_for: the name is

@@ -703,6 +703,13 @@ Status Store::flush_touches() {
   return flush_touches_locked();
 }
 
+Result<bool> Store::has_kernel(const KernelIdentity& id) {
+  Lock lock = lock_for(true);
+  if (!lock.owns_lock()) return make_error(Errc::busy, "the cache is busy");
+  BTFD_TRY(Stmt s, db_.prepare("SELECT 1 FROM kernels WHERE distro=?1 AND version=?2 AND arch=?3 AND release=?4"));
+  return s.bind(1, id.distro_id).bind(2, id.distro_version).bind(3, id.arch).bind(4, id.release).step();
+}
+
 Usage Store::usage() {
   std::lock_guard lock(mu_);
   Usage u = counters_;

@@ -182,6 +182,9 @@ class Store {
   // lock is held longer, when the blob was not hashed since open() or changed
   // on disk since it was (its stamp differs), so the caller retries on a worker.
   Result<std::optional<std::pair<KernelEntry, Blob>>> find_kernel(const KernelIdentity& id, bool verified_only = false);
+  // Whether the index has the kernel's full BTF (not checked, not touched): the
+  // event loop's call to choose a lane. Waits at most kLoopLockWait (else busy).
+  Result<bool> has_kernel(const KernelIdentity& id);
 
   Result<Blob> put_minimized(const Digest& kernel, std::vector<Digest> objects, std::span<const uint8_t> btf,
                              std::string report_json);
