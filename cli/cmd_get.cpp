@@ -3,6 +3,7 @@
 // objects (opened here and passed to btfd as descriptors, with their base
 // names so `list` can show them).
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,6 +16,8 @@
 namespace btfctl {
 
 namespace {
+// The most an object may be to be copied into a memfd (btfd takes 64 MiB by default).
+constexpr size_t kMaxObjectCopy = size_t{1} << 30;
 
 // btfd names the object an error is about by its index ("object": N, and a
 // message beginning "object #N"): say it as the user did, --object PATH.
@@ -58,6 +61,14 @@ int cmd_get(const Globals& g, std::vector<std::string>& args) {
       e.code = btfd::Errc::io;  // a missing local file is not "no BTF for this kernel"
       e.message = "--object " + obj + ": " + (e.sys_errno ? std::strerror(e.sys_errno) : e.message);
       return report_error(g, e, {{"object", obj}});
+    }
+    // A regular file goes as a sealed memfd, which btfd reads at once (a file
+    // it must read itself could stall, and takes a slower, bounded path).
+    struct stat st {};
+    if (::fstat(fd->get(), &st) == 0 && S_ISREG(st.st_mode)) {
+      auto mem = btfd::sealed_copy(std::move(fd).value(), kMaxObjectCopy, "btfctl-object");
+      if (!mem) return report_error(g, std::move(mem).error().wrap("--object " + obj), {{"object", obj}});
+      fd = std::move(mem);
     }
     objects.push_back(std::move(fd).value());
     paths.push_back(obj);

@@ -251,7 +251,11 @@ BTFD_EXPORT int btfd_ensure_core_btf_for_file(struct bpf_object_open_opts* opts,
   if (::fstat(fd.get(), &st) < 0) return -errno;
   if (!S_ISREG(st.st_mode)) return BTFD_ERR_INVALID_OBJECT;
   if (int fl = ::fcntl(fd.get(), F_GETFL); fl < 0 || ::fcntl(fd.get(), F_SETFL, fl & ~O_NONBLOCK) < 0) return -errno;
-  return ensure_with(opts, fd.get(), o);
+  // Sent as a sealed memfd: btfd reads it at once, where a file it would read
+  // itself (which might stall) takes a slower, bounded path.
+  auto mem = btfd::sealed_copy(std::move(fd), 1ull << 30, "btfd-object");
+  if (!mem) return mem.error().sys_errno ? -mem.error().sys_errno : BTFD_ERR_INVALID_OBJECT;
+  return ensure_with(opts, mem->get(), o);
 } catch (...) {
   return -ENOMEM;
 }

@@ -2,6 +2,7 @@
 #include "util/fd.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -88,6 +89,17 @@ Result<std::vector<uint8_t>> pread_all(int fd, size_t max_bytes) {
   return read_loop(max_bytes, size_hint(fd), [fd](uint8_t* p, size_t n, size_t off) {
     return ::pread(fd, p, n, static_cast<off_t>(off));
   });
+}
+
+Result<UniqueFd> sealed_copy(UniqueFd fd, size_t max_bytes, const char* name) {
+  if (::fcntl(fd.get(), F_GET_SEALS) >= 0) return fd;
+  BTFD_TRY(auto bytes, pread_all(fd.get(), max_bytes));
+  UniqueFd mem(::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!mem) return sys_error(errno, "memfd_create");
+  BTFD_TRY_VOID(write_all(mem.get(), std::span<const uint8_t>(bytes)));
+  if (::fcntl(mem.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+    return sys_error(errno, "sealing a memfd");
+  return mem;
 }
 
 Result<std::vector<uint8_t>> read_file(const std::string& path, size_t max_bytes) {

@@ -54,6 +54,11 @@ Result<std::vector<uint8_t>> read_file(const std::string& path, size_t max_bytes
 // Reads from offset 0 with pread(2), leaving the file position alone.
 Result<std::vector<uint8_t>> pread_all(int fd, size_t max_bytes);
 Result<std::string> read_text_file(const std::string& path, size_t max_bytes = 1 << 20);
+// A sealed memfd (shrink, grow, write, seal) holding the bytes of the regular
+// file fd (from offset 0, at most max_bytes); fd itself when it is a memfd
+// already. How clients pass objects: btfd reads a memfd at once, while any
+// other file (which might stall) takes its slower, bounded path.
+Result<UniqueFd> sealed_copy(UniqueFd fd, size_t max_bytes, const char* name);
 
 Status write_all(int fd, std::span<const uint8_t> data);
 Status write_all(int fd, std::string_view text);
