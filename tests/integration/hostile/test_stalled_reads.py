@@ -12,7 +12,8 @@
 #    within N s (a stalled file system?)" after ObjectReadSec=, not before;
 #  - the stuck readers stay (and count against nobody: still Busy) until the
 #    FUSE server dies; then btfd's threads and descriptors return to what they
-#    were before, and nobody's next call with an ordinary file is answered.
+#    were before, and nobody's next call with an ordinary file is answered;
+#  - a /proc file (size 0, then bytes) is refused as not a regular file with a size.
 import json, os, shutil, signal, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import testlib, varlink
@@ -138,6 +139,14 @@ try:
     check([r[2] for r in before] == ["ok", "ok"], "the probes work before the attack: %s" % before)
     time.sleep(0.5)
     base = threads_fds(d.pid)
+
+    # A /proc file says size 0 and then has bytes: refused as such, not as "grew".
+    procf = attack(tmp, sock, [os.open("/proc/version", os.O_RDONLY)])
+    procf.stdout.readline()
+    r = json.loads(procf.stdout.readline() or "[]")
+    procf.wait(timeout=10)
+    check(len(r) == 1 and r[0][1] == "io.btfd.InvalidObject" and "not a regular file with a size" in r[0][2],
+          "a /proc file is refused as not a regular file with a size: %s" % r)
 
     # More stalled calls than workers, up to nobody's bound of reader threads...
     stalled = PER_UID
