@@ -6,6 +6,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "btf/btf_refs.hpp"
 #include "btf/btf_writer.hpp"
 #include "btf/core_rules.hpp"
 #include "btf/marker.hpp"
@@ -154,6 +155,7 @@ Result<std::vector<uint8_t>> emit(const BtfView* src, const Marker& marker, uint
     }
     return out.add_str(s);
   };
+  std::vector<uint32_t> refs;  // ref_offsets of the record being emitted
   for (uint32_t id = 1; id < n; ++id) {
     if (!marker.marked(id)) continue;
     const struct btf_type* t = src->type_at(id);
@@ -188,35 +190,23 @@ Result<std::vector<uint8_t>> emit(const BtfView* src, const Marker& marker, uint
       std::memcpy(p, t, size);
       auto* nt = reinterpret_cast<struct btf_type*>(p);
       nt->name_off = str(t->name_off);
-      switch (btf_kind(nt)) {
-        case BTF_KIND_PTR:
-        case BTF_KIND_TYPEDEF:
-        case BTF_KIND_CONST:
-        case BTF_KIND_VOLATILE:
-        case BTF_KIND_RESTRICT:
-        case BTF_KIND_TYPE_TAG:
-        case BTF_KIND_FUNC:
-        case BTF_KIND_VAR:
-        case BTF_KIND_DECL_TAG: nt->type = map(nt->type); break;
-        case BTF_KIND_ARRAY:
-          btf_array(nt)->type = map(btf_array(nt)->type);
-          btf_array(nt)->index_type = map(btf_array(nt)->index_type);
-          break;
+      refs.clear();
+      ref_offsets(nt, refs);
+      for (uint32_t off : refs) {
+        uint32_t ref;
+        std::memcpy(&ref, p + off, sizeof ref);
+        ref = map(ref);
+        std::memcpy(p + off, &ref, sizeof ref);
+      }
+      switch (btf_kind(nt)) {  // the names inside the record
         case BTF_KIND_FUNC_PROTO:
-          nt->type = map(nt->type);
-          for (uint32_t i = 0; i < btf_vlen(nt); ++i) {
-            btf_params(nt)[i].name_off = str(btf_params(t)[i].name_off);
-            btf_params(nt)[i].type = map(btf_params(nt)[i].type);
-          }
+          for (uint32_t i = 0; i < btf_vlen(nt); ++i) btf_params(nt)[i].name_off = str(btf_params(t)[i].name_off);
           break;
         case BTF_KIND_ENUM:
           for (uint32_t i = 0; i < btf_vlen(nt); ++i) btf_enum(nt)[i].name_off = str(btf_enum(t)[i].name_off);
           break;
         case BTF_KIND_ENUM64:
           for (uint32_t i = 0; i < btf_vlen(nt); ++i) btf_enum64(nt)[i].name_off = str(btf_enum64(t)[i].name_off);
-          break;
-        case BTF_KIND_DATASEC:
-          for (uint32_t i = 0; i < btf_vlen(nt); ++i) btf_var_secinfos(nt)[i].type = map(btf_var_secinfos(nt)[i].type);
           break;
         default: break;
       }

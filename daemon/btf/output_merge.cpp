@@ -29,47 +29,11 @@
 #include <string>
 #include <unordered_map>
 
+#include "btf/btf_refs.hpp"
 #include "btf/btf_validate.hpp"
 
 namespace btfd::btf {
 namespace {
-
-// Byte offsets, within a record, of the type ids it refers to.
-void ref_offsets(const struct btf_type* t, std::vector<uint32_t>& out) {
-  constexpr uint32_t base = sizeof(struct btf_type);
-  constexpr uint32_t type_field = offsetof(struct btf_type, type);
-  const uint32_t vlen = btf_vlen(t);
-  switch (btf_kind(t)) {
-    case BTF_KIND_PTR:
-    case BTF_KIND_TYPEDEF:
-    case BTF_KIND_CONST:
-    case BTF_KIND_VOLATILE:
-    case BTF_KIND_RESTRICT:
-    case BTF_KIND_TYPE_TAG:
-    case BTF_KIND_FUNC:
-    case BTF_KIND_VAR:
-    case BTF_KIND_DECL_TAG: out.push_back(type_field); break;
-    case BTF_KIND_ARRAY:
-      out.push_back(base + offsetof(struct btf_array, type));
-      out.push_back(base + offsetof(struct btf_array, index_type));
-      break;
-    case BTF_KIND_STRUCT:
-    case BTF_KIND_UNION:
-      for (uint32_t i = 0; i < vlen; ++i)
-        out.push_back(base + i * sizeof(struct btf_member) + offsetof(struct btf_member, type));
-      break;
-    case BTF_KIND_FUNC_PROTO:
-      out.push_back(type_field);
-      for (uint32_t i = 0; i < vlen; ++i)
-        out.push_back(base + i * sizeof(struct btf_param) + offsetof(struct btf_param, type));
-      break;
-    case BTF_KIND_DATASEC:
-      for (uint32_t i = 0; i < vlen; ++i)
-        out.push_back(base + i * sizeof(struct btf_var_secinfo) + offsetof(struct btf_var_secinfo, type));
-      break;
-    default: break;  // INT, ENUM, ENUM64, FWD, FLOAT: no references
-  }
-}
 
 uint32_t load_u32(const uint8_t* p) {
   uint32_t v;
