@@ -6,14 +6,15 @@
 #   btfd:      `btfctl gen -j$(nproc)` (each kernel unpacked and parsed once,
 #              kernels in parallel), as a btfgen tree and as one bundle.
 # Kernels: tests/data/btfhub plus ../shared/btfhub-sample when present.
-# Two object sets, each timed on its own:
+# Three object sets, each timed on its own:
 #   tests: every BPF test object in BUILD/tests/bpf that libbpf relocates on
 #          every kernel (kinds.bpf.o is ambiguous on some: libbpf refuses it
 #          there, so btfctl does too and the loads would not be comparable);
 #          a handful of relocations each;
 #   tools: bench/gen/tools/*.bpf.c, tracing tools of libbpf-tools' size and
 #          shape, compiled here with clang against a fixed vmlinux.h dumped
-#          from one of the repo's kernels (as libbpf-tools ship one).
+#          from one of the repo's kernels (as libbpf-tools ship one);
+#   all:   both together, in one run (every test object included).
 # Also times the decompression floor (tar -xJf of every archive, nothing
 # else), which neither side can split across cores: it bounds the ratio.
 # Prints wall-clock medians, CPU times, ratios, relocation counts (CO-RE
@@ -240,7 +241,8 @@ floor, slowest = statistics.median(f[0] for f in floors), statistics.median(f[1]
 # No schedule of whole archives on ncpu cores beats the total / ncpu, nor the
 # slowest single archive (one xz stream cannot be split).
 bound = max(floor / ncpu, slowest)
-results = [bench_set("tests", test_objects), bench_set("tools", tool_objects)]
+results = [bench_set("tests", test_objects), bench_set("tools", tool_objects),
+           bench_set("all", test_objects + tool_objects)]
 
 med = statistics.median
 print("\n| set | objects | CO-RE relocations | xz -d + bpftool loop | btfctl gen -j%d tree / bundle | ratio tree / bundle | CPU: loop (of it tar) / btfctl | CPU ratio |" % ncpu)
