@@ -9,7 +9,9 @@
 // marker kept (marker.cpp rule 1 keeps every matching candidate's spec; type-
 // based kinds keep every compared candidate's structure, rule 2), so they are
 // never merged. Only target type ids (TYPE_ID_TARGET) change, as they already do
-// when unmarked types are dropped.
+// when unmarked types are dropped; where the full BTF holds identical copies,
+// libbpf finds TYPE_ID_TARGET ambiguous there (the copies' ids differ) and
+// resolves it on the output, which holds one copy.
 //
 // libbpf's btf__dedup is not used: its FWD resolution changes structure (a PTR
 // to FWD foo may become a PTR to STRUCT foo), which can change type-matching

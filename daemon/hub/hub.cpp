@@ -51,7 +51,16 @@ void Hub::record(size_t index, bool ok, const Error* error, FetchFailure failure
   // that stalls costs each caller the whole stall timeout, which is what
   // skipping it spares them; one that fails fast (refused, 5xx) costs little
   // and may be back any moment (a restart), so it is not skipped.
-  if (failure != FetchFailure::transient || !error || error->code != Errc::timeout) return;
+  if (failure != FetchFailure::transient || !error || error->code != Errc::timeout) {
+    // A trial of an open circuit that failed fast: the mirror answers again,
+    // so it is no longer skipped (left as it was, it would stay half-open
+    // with one caller at a time let through).
+    if (m.consecutive_failures >= opts_.breaker_threshold) {
+      m.consecutive_failures = 0;
+      m.open_until = {};
+    }
+    return;
+  }
   m.last_error = error->message.size() > 200 ? error->message.substr(0, 200) + "..." : error->message;
   // Open (again, after a failed trial) for the cooldown.
   if (++m.consecutive_failures >= opts_.breaker_threshold)
@@ -124,6 +133,18 @@ Result<FetchResult> Hub::fetch(const KernelIdentity& id, int out_fd, const Progr
   // for another cooldown, its success closes it.
   for (size_t i = 0; i < opts_.mirrors.size(); ++i) {
     bool trial = false;
+    // The trial ends however this iteration does (an exception included), or
+    // the mirror would be skipped as "a trial is under way" until a restart.
+    struct TrialEnd {
+      Hub* hub;
+      size_t index;
+      const bool& active;
+      ~TrialEnd() {
+        if (!active) return;
+        std::lock_guard lock(hub->mu_);
+        hub->mirrors_[index].probing = false;
+      }
+    } trial_end{this, i, trial};
     {
       std::lock_guard lock(mu_);
       std::string why;
@@ -139,20 +160,12 @@ Result<FetchResult> Hub::fetch(const KernelIdentity& id, int out_fd, const Progr
     // every kernel: that is a broken mirror, not a kernel the hub lacks.
     if (std::string problem = mirror_problem(opts_.mirrors[i]); !problem.empty()) {
       record(i, false, nullptr, FetchFailure::fatal, 0);
-      if (trial) {
-        std::lock_guard lock(mu_);
-        mirrors_[i].probing = false;
-      }
       ++unreachable;
       if (!network) network = make_error(Errc::unreachable, "mirror \"" + mirrors_[i].stats.base + "\": " + problem);
       continue;
     }
     FetchFailure failure = FetchFailure::fatal;
     auto r = fetch_from(i, id, out_fd, progress, &failure);
-    if (trial) {
-      std::lock_guard lock(mu_);
-      mirrors_[i].probing = false;
-    }
     if (r) return r;
     if (failure == FetchFailure::not_found) {
       ++not_found;

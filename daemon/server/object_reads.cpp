@@ -126,8 +126,9 @@ void Server::read_objects(Connection& c, Call call, KernelIdentity kid, std::vec
       why = "btfd is reading " + std::to_string(file_readers_total_) +
             " object files already (a stalled file system?); retry, or pass objects as memfds";
     if (!why.empty()) return object_read_done(pr, make_error(Errc::busy, why));
+    const uint64_t id = pr.id;  // a failed start answers the call and frees pr
     start_file_reads(pr);
-    if (pending_objects_.find(pr.id) == pending_objects_.end()) return;  // failed to start: answered
+    if (pending_objects_.find(id) == pending_objects_.end()) return;  // failed to start: answered
   }
   uint64_t now = 0;
   sd_event_now(event_, CLOCK_MONOTONIC, &now);

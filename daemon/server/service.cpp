@@ -348,8 +348,10 @@ bool Service::btf_at_hand(const KernelIdentity& asked) {
   auto key = archive_key(asked);
   if (!key) return true;  // answered at once, by name
   if (key->kernel == host_key_.kernel && !host_.native_btf_path.empty()) return true;
+  // A busy or failing index counts as "not at hand": a fetch in the hub lane
+  // at worst waits there, while one on the Workers could hold them all.
   auto has = store_->has_kernel(key->kernel);
-  return !has || *has;
+  return has && *has;
 }
 
 // The minimizer names an object by its digest (minimized_for: the name is

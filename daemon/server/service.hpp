@@ -69,7 +69,7 @@ class Service {
   std::optional<BtfAnswer> try_cached(const KernelIdentity& id);
   // Whether a kernel's full BTF is at hand (built in, or in the cache), so
   // that GetBtf/Prefetch for it need no mirror: the event loop's call to
-  // choose a lane (bounded wait; a busy cache counts as at hand).
+  // choose a lane (bounded wait; a busy cache counts as not at hand).
   bool btf_at_hand(const KernelIdentity& id);
   // Fetches a kernel's BTF (pinned) and pre-minimizes it for recently requested objects.
   Result<nlohmann::json> prefetch(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress = {});
