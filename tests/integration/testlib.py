@@ -127,3 +127,27 @@ def core_relocations(log):
                 rest = re.sub(r"imm\d* \d+ -> \d+", "imm <type id>", rest)
             results.append((key, rest))
     return results
+
+
+def scratch_host(prefix, sample=None):
+    """For tests whose clients run as other uids: a temp dir they can read,
+    holding varlink.py and (given) a world-readable copy of the BPF object
+    `sample`, and host/ under it, a host root for btfd --host-root: ubuntu
+    20.04's os-release and the fixture kernel's BTF as its native BTF.
+    Returns (tmp, the object's copy or None, hostroot)."""
+    import shutil, tempfile
+    native = os.environ.get("BTFD_FIXTURE_KERNEL_BTF") or fatal("BTFD_FIXTURE_KERNEL_BTF is not set")
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(tmp, 0o755)
+    shutil.copy(os.path.join(os.path.dirname(os.path.abspath(__file__)), "varlink.py"), tmp)
+    obj = None
+    if sample:
+        obj = os.path.join(tmp, os.path.basename(sample))
+        shutil.copy(sample, obj)
+        os.chmod(obj, 0o644)
+    hostroot = os.path.join(tmp, "host")
+    os.makedirs(os.path.join(hostroot, "etc"))
+    os.makedirs(os.path.join(hostroot, "sys/kernel/btf"))
+    open(os.path.join(hostroot, "etc/os-release"), "w").write('ID=ubuntu\nVERSION_ID="20.04"\n')
+    shutil.copy(native, os.path.join(hostroot, "sys/kernel/btf/vmlinux"))
+    return tmp, obj, hostroot

@@ -22,7 +22,6 @@ PY = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.execu
 btfd, sample = sys.argv[1:3]
 if os.geteuid() != 0:
     testlib.skip_not_root("the attacker and the other user are other uids")
-native = os.environ.get("BTFD_FIXTURE_KERNEL_BTF") or testlib.fatal("BTFD_FIXTURE_KERNEL_BTF is not set")
 NOBODY, OTHER = 65534, 65533
 DOWNLOADS, WORKERS, STALL = 2, 2, 2
 HUB = testlib.hub_dir()
@@ -113,17 +112,7 @@ def as_user(uid, script, *args):
 
 
 def scenario(name):
-    tmp = tempfile.mkdtemp(prefix="btfd-hubstall-")
-    os.chmod(tmp, 0o755)
-    shutil.copy(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "varlink.py"), tmp)
-    obj = os.path.join(tmp, "sample.bpf.o")
-    shutil.copy(sample, obj)
-    os.chmod(obj, 0o644)
-    hostroot = os.path.join(tmp, "host")
-    os.makedirs(os.path.join(hostroot, "etc"))
-    os.makedirs(os.path.join(hostroot, "sys/kernel/btf"))
-    open(os.path.join(hostroot, "etc/os-release"), "w").write('ID=ubuntu\nVERSION_ID="20.04"\n')
-    shutil.copy(native, os.path.join(hostroot, "sys/kernel/btf/vmlinux"))
+    tmp, obj, hostroot = testlib.scratch_host("btfd-hubstall-", sample)
     conf = os.path.join(tmp, "btfd.conf")
     open(conf, "w").write("[Daemon]\nWorkers=%d\n[Hub]\nDownloads=%d\nQueuedDownloads=16\nStallTimeoutSec=%d\n"
                           "TimeoutMSec=60000\nConnectTimeoutMSec=2000\n" % (WORKERS, DOWNLOADS, STALL))

@@ -23,7 +23,6 @@ PY = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.execu
 btfd, sample = sys.argv[1:3]
 if os.geteuid() != 0:
     testlib.skip_not_root("the attacker and the other user are other uids")
-native = os.environ.get("BTFD_FIXTURE_KERNEL_BTF") or testlib.fatal("BTFD_FIXTURE_KERNEL_BTF is not set")
 NOBODY, OTHER = 65534, 65533
 ATTACKS, PAD = 24, 6 << 20       # 24 objects of ~6 MiB: 144 MiB sent
 REMEMBERED = 8                   # RememberedObjectsPerUser= in this test (48 MiB of nobody's)
@@ -94,17 +93,7 @@ def status_kb(pid, key):
     testlib.fatal("no %s in /proc/%d/status" % (key, pid))
 
 
-tmp = tempfile.mkdtemp(prefix="btfd-objquota-")
-os.chmod(tmp, 0o755)
-shutil.copy(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "varlink.py"), tmp)
-obj = os.path.join(tmp, "sample.bpf.o")
-shutil.copy(sample, obj)
-os.chmod(obj, 0o644)
-hostroot = os.path.join(tmp, "host")
-os.makedirs(os.path.join(hostroot, "etc"))
-os.makedirs(os.path.join(hostroot, "sys/kernel/btf"))
-open(os.path.join(hostroot, "etc/os-release"), "w").write('ID=ubuntu\nVERSION_ID="20.04"\n')
-shutil.copy(native, os.path.join(hostroot, "sys/kernel/btf/vmlinux"))
+tmp, obj, hostroot = testlib.scratch_host("btfd-objquota-", sample)
 mirror, mirror_url = testlib.serve_dir(testlib.hub_dir())
 
 conf = os.path.join(tmp, "btfd.conf")

@@ -17,18 +17,10 @@ PY = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.execu
 btfd, clang = sys.argv[1:3]
 if os.geteuid() != 0:
     testlib.skip_not_root("the users holding connections are other uids")
-native = os.environ.get("BTFD_FIXTURE_KERNEL_BTF") or testlib.fatal("BTFD_FIXTURE_KERNEL_BTF is not set")
 NOBODY, OTHER, THIRD = 65534, 65533, 65532
 GROUP = 65533  # the admin socket's group; OTHER is no member, ROOT is root
 
-tmp = tempfile.mkdtemp(prefix="btfd-reserve-")
-os.chmod(tmp, 0o755)
-shutil.copy(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "varlink.py"), tmp)
-hostroot = os.path.join(tmp, "host")
-os.makedirs(os.path.join(hostroot, "etc"))
-os.makedirs(os.path.join(hostroot, "sys/kernel/btf"))
-open(os.path.join(hostroot, "etc/os-release"), "w").write('ID=ubuntu\nVERSION_ID="20.04"\n')
-shutil.copy(native, os.path.join(hostroot, "sys/kernel/btf/vmlinux"))
+tmp, _, hostroot = testlib.scratch_host("btfd-reserve-")
 conf = os.path.join(tmp, "btfd.conf")
 open(conf, "w").write("[Limits]\nMaxConnections=8\nMaxConnectionsPerUser=4\nMaxObjectsPerRequest=16\n"
                       "MaxObjectSize=8M\nMaxObjectBytesPerUser=128M\nMaxObjectBytes=256M\n")

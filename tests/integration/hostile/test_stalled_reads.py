@@ -23,7 +23,6 @@ PY = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.execu
 btfd, sample = sys.argv[1:3]
 if os.geteuid() != 0:
     testlib.skip_not_root("mounting FUSE and overlayfs, and the attacker is another uid")
-native = os.environ.get("BTFD_FIXTURE_KERNEL_BTF") or testlib.fatal("BTFD_FIXTURE_KERNEL_BTF is not set")
 NOBODY, OTHER = 65534, 65533
 WORKERS, READ_SEC, PER_UID = 2, 3, 4  # PER_UID: btfd's kFileReadersPerUid
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -100,17 +99,8 @@ def attack(tmp, sock, fds):
     return p
 
 
-tmp = tempfile.mkdtemp(prefix="btfd-stalled-")
-os.chmod(tmp, 0o755)
-shutil.copy(os.path.join(HERE, "..", "varlink.py"), tmp)
-obj = os.path.join(tmp, "sample.bpf.o")  # on the test's disk: a file that may stall, read the slow way
-shutil.copy(sample, obj)
-os.chmod(obj, 0o644)
-hostroot = os.path.join(tmp, "host")
-os.makedirs(os.path.join(hostroot, "etc"))
-os.makedirs(os.path.join(hostroot, "sys/kernel/btf"))
-open(os.path.join(hostroot, "etc/os-release"), "w").write('ID=ubuntu\nVERSION_ID="20.04"\n')
-shutil.copy(native, os.path.join(hostroot, "sys/kernel/btf/vmlinux"))
+# The object on the test's disk: a file that may stall, read the slow way.
+tmp, obj, hostroot = testlib.scratch_host("btfd-stalled-", sample)
 lower, lower2, ov = (os.path.join(tmp, d) for d in ("lower", "lower2", "ov"))
 for d in (lower, lower2, ov):
     os.mkdir(d)
