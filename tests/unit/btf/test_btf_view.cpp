@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "btf_raw.hpp"
 #include "btf/btf_view.hpp"
 #include "btf/btf_writer.hpp"
 #include "btf/kernel_btf.hpp"
@@ -20,11 +21,7 @@ using namespace btfd;
 using namespace btfd::btf;
 
 namespace {
-std::vector<uint8_t> raw_of(const struct btf* b) {
-  __u32 size = 0;
-  auto p = static_cast<const uint8_t*>(btf__raw_data(b, &size));
-  return {p, p + size};
-}
+using btfd::test::raw_of;
 
 // int, long, struct s { int a; long b; }, a flavored struct, a one-letter name
 // with a flavor, an array and a pointer.

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "bpf_elf.hpp"
+#include "btf_raw.hpp"
 #include "btf/kernel_btf.hpp"
 #include "btf/minimizer.hpp"
 #include "btf/object_file.hpp"
@@ -20,11 +21,7 @@ using btfd::test::CoreReloRecord;
 
 namespace {
 
-std::vector<uint8_t> raw_of(const struct btf* b) {
-  __u32 size = 0;
-  auto p = static_cast<const uint8_t*>(btf__raw_data(b, &size));
-  return {p, p + size};
-}
+using btfd::test::raw_of;
 
 // A kernel with task_struct { int x; int pid; } and, when `flavor`, also
 // task_struct___b { int pid; }: two candidates that disagree on pid's offset.

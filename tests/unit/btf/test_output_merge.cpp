@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "btf_raw.hpp"
 #include "btf/kernel_btf.hpp"
 #include "btf/minimizer.hpp"
 #include "btf/object_file.hpp"
@@ -22,11 +23,7 @@ using namespace btfd::btf;
 
 namespace {
 
-std::vector<uint8_t> raw_of(const struct btf* b) {
-  __u32 size = 0;
-  auto p = static_cast<const uint8_t*>(btf__raw_data(b, &size));
-  return {p, p + size};
-}
+using btfd::test::raw_of;
 
 std::vector<uint8_t> read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
