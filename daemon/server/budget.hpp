@@ -9,26 +9,53 @@
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 
 namespace btfd::server {
 
-// Units held per UID and in total (connections, descriptors, bytes). Used on
-// the event loop thread only, so it needs no lock.
+// Units of one resource held per UID and in total (connections, descriptors,
+// bytes, calls). Used on the event loop thread only, so it needs no lock.
+//
+// The total has fair shares: the callers that are not privileged (root, the
+// admin socket) together may hold at most total - reserve, so that no set of
+// ordinary users can take what an administrator needs to look at or repair
+// btfd; a privileged caller may use the whole total. Each UID holds at most
+// per_uid either way.
 class Quota {
  public:
-  Quota(uint64_t per_uid, uint64_t total) : per_uid_(per_uid), total_(total) {}
-  // Takes n units for uid, or nothing when either limit would be passed.
-  bool try_take(uid_t uid, uint64_t n);
-  void give_back(uid_t uid, uint64_t n);
+  // what: the resource as a refusal names it ("descriptors"); per_uid_key and
+  // total_key: the btfd.conf keys that set the limits, also named.
+  struct Names {
+    const char* what;
+    const char* per_uid_key;
+    const char* total_key;
+  };
+  Quota(Names names, uint64_t per_uid, uint64_t total, uint64_t reserve);
+  // For tests and simple uses: no reserve, generic names.
+  Quota(uint64_t per_uid, uint64_t total) : Quota({"units", "per-UID limit", "total limit"}, per_uid, total, 0) {}
+
+  enum class Refusal { none, per_uid, shared, total };
+  // Takes n units for uid, or nothing (and says which limit) when a limit
+  // would be passed.
+  Refusal take(uid_t uid, uint64_t n, bool privileged = false);
+  bool try_take(uid_t uid, uint64_t n, bool privileged = false) { return take(uid, n, privileged) == Refusal::none; }
+  // privileged must be what it was when the units were taken.
+  void give_back(uid_t uid, uint64_t n, bool privileged = false);
+  // Why a take of n units for uid was refused, naming the limit and whose it is.
+  std::string refusal(Refusal r, uid_t uid, uint64_t n) const;
+
   uint64_t used() const { return used_; }
   uint64_t used_by(uid_t uid) const;
   uint64_t per_uid_limit() const { return per_uid_; }
   uint64_t total_limit() const { return total_; }
+  uint64_t shared_limit() const { return total_ - reserve_; }
 
  private:
-  uint64_t per_uid_, total_;
+  Names names_;
+  uint64_t per_uid_, total_, reserve_;
   uint64_t used_ = 0;
+  uint64_t shared_used_ = 0;  // held by callers that are not privileged
   std::unordered_map<uid_t, uint64_t> by_uid_;  // only UIDs holding something
 };
 

@@ -87,6 +87,19 @@ struct Config {
   uint64_t send_timeout_sec = 30;                      // a client that reads none of its replies for this long is dropped
   uint64_t message_timeout_sec = 30;                   // a message must arrive whole within this time
   uint64_t hub_lookups_per_minute = 30;                // per UID (not for root): misses sent to the hub
+  // Calls queued or running on workers (or reading objects), per UID and in
+  // total, whatever connections they came on: bounds every queue.
+  uint64_t max_calls_per_user = 16;
+  uint64_t max_calls = 128;
+  // The minimizer's budget per call (btf::MinimizeBudget): relocations, the
+  // report's bytes, wall time and the memory it accounts for a client's objects.
+  uint64_t max_relocations = 65536;
+  uint64_t max_report_bytes = 1ull << 20;
+  uint64_t minimize_sec = 20;
+  uint64_t minimize_memory = 256ull << 20;
+  // New heavy work is refused (Busy) when btfd's memory passes 85% of this;
+  // 0: its cgroup's memory.max (btfd.service's MemoryMax=), if any.
+  uint64_t memory_limit = 0;
   // [Access]
   std::string allow_group;         // may Prefetch and GarbageCollect besides root
   gid_t allow_gid = static_cast<gid_t>(-1);

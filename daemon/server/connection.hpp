@@ -5,6 +5,7 @@
 
 #include <sys/socket.h>
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -26,6 +27,8 @@ inline constexpr size_t kMaxOutBytesPerConnection = 8 << 20;
 // also within MaxConnectionsPerUser): apart from MaxConnections, so that users
 // filling that cannot lock the administrators out.
 inline constexpr size_t kAdminConnections = 32;
+// The error of a call that ended without running, or stopped at a checkpoint.
+inline constexpr const char* kCancelled = "cancelled: the client went away or btfd is stopping";
 // GetBtf's "names": one per object at most, each at most this long (NAME_MAX).
 inline constexpr size_t kMaxObjectName = 255;
 
@@ -49,6 +52,7 @@ struct Server::Connection {
   // The client shut down its writing side (printf ... | nc -U): what it sent
   // is still answered, then the connection is closed.
   bool read_closed = false;
+  bool closing = false;  // close_connection() is under way: nothing may close it again
   std::deque<Out> out;
   size_t out_bytes = 0;
   size_t fds_parked = 0;      // received, counted in fd_quota_, not yet handed to a call
@@ -58,9 +62,32 @@ struct Server::Connection {
   uint64_t next_seq = 0;  // given to the next call
   uint64_t head_seq = 0;  // the call whose reply goes out next
   std::map<uint64_t, std::pair<nlohmann::json, std::vector<UniqueFd>>> parked;
+  // Its calls that hold something, by seq: cancelled when the connection closes.
+  std::map<uint64_t, std::weak_ptr<CallCosts>> live;
   std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_write = last;       // last reply byte the client took
   std::chrono::steady_clock::time_point message_started = last;  // first byte of the unfinished message
+};
+
+// Everything one call holds, given back when the last copy of its handle
+// goes, however the call ends: answered, failed, dropped with its connection,
+// cut short by btfd stopping, or an exception. The copies of a Call (on the
+// loop, in a worker's job, in a posted result) share the handle; the last one
+// may go on a worker, so the giving back itself always runs on the loop
+// (Server::release_costs). Work in progress polls `cancelled`: set when the
+// connection closes or btfd stops, it makes a queued job end at once and a
+// running minimization stop at its next checkpoint.
+struct Server::CallCosts {
+  Server* server = nullptr;
+  uint64_t conn = 0;
+  uint64_t seq = 0;
+  uid_t uid = static_cast<uid_t>(-1);
+  bool privileged = false;  // root or the admin socket: may use the quotas' reserve
+  uint64_t fds = 0;           // from fd_quota_
+  uint64_t object_bytes = 0;  // from object_quota_
+  bool inflight = false;      // one of its connection's MaxInFlightPerConnection, and inflight_
+  bool call_slot = false;     // from call_quota_ (MaxCallsPerUser=, MaxCalls=)
+  std::atomic<bool> cancelled{false};
 };
 
 // One call being served: enough to answer it from anywhere on the loop.
@@ -73,6 +100,8 @@ struct Server::Call {
   bool more = false;
   bool oneway = false;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::shared_ptr<CallCosts> costs;  // what it holds (never null for a call from a connection)
+  bool cancelled() const { return costs && costs->cancelled.load(std::memory_order_relaxed); }
 };
 
 // A GetBtf call whose objects are being read (object_reads.cpp).
@@ -94,8 +123,6 @@ struct Server::PendingObjects {
   std::vector<ClientObject> objects;
   std::vector<Slot> slots;
   size_t remaining = 0;
-  uint64_t reserved = 0;  // bytes taken from object_quota_
-  size_t fds = 0;         // descriptors taken from fd_quota_
   sd_event_source* deadline = nullptr;
   std::function<Status()> gate;
   bool ask_hub_again = false;  // GetBtf's "refresh"

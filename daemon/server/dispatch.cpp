@@ -153,10 +153,11 @@ void Server::fail(const Call& call, const char* name, const std::string& message
 // A request that failed is worth a line in the journal, with who asked: the
 // operator sees "not in hub", hub trouble and bad objects without asking the
 // client. Any user can make requests fail, so these lines are rate-limited
-// (60 a minute in all), and Busy answers and malformed calls are not logged.
+// (60 a minute in all), and Busy answers, cancelled calls and malformed calls
+// are not logged.
 void Server::fail(const Call& call, const Error& e, std::optional<size_t> object) {
   const char* name = proto::error_name(e.code);
-  if (e.code != Errc::busy && failure_log_.try_acquire(0))
+  if (e.code != Errc::busy && e.code != Errc::cancelled && failure_log_.try_acquire(0))
     log_notice("%s from pid %d (uid %u) failed: %s: %s", call.method, static_cast<int>(call.pid), call.uid,
                name + std::string_view(name).rfind('.') + 1, e.message.c_str());
   // An error about one of the call's objects says which (its index in
@@ -222,15 +223,6 @@ void Server::handle_message(Connection& c, proto::Message msg) {
   }
 }
 
-// False (and the call answered Busy) when its connection has as many calls
-// in flight as it may.
-bool Server::admit_in_flight(const Connection& c, const Call& call) {
-  if (c.inflight < cfg_.max_inflight_per_connection) return true;
-  fail(call, errors::kBusy, "too many requests in flight on this connection (at most " +
-                                std::to_string(cfg_.max_inflight_per_connection) + ")", "busy");
-  return false;
-}
-
 // Work that may wait on a mirror runs in the hub lane ([Hub] Downloads=
 // threads), everything else on the Workers: a stalled mirror then holds at
 // most the hub lane, and Status, ListKernels, cache hits and minimizing for a
@@ -243,37 +235,43 @@ Server::Lane Server::lane_for(const KernelIdentity& kid) {
   return service_.btf_at_hand(kid) ? Lane::fast : Lane::hub;
 }
 
-std::string Server::lane_full(Lane lane) const {
-  if (lane == Lane::fast || hub_pool_->queued() < cfg_.queued_downloads) return {};
-  return std::to_string(hub_pool_->queued()) + " calls already wait for one of the " + std::to_string(cfg_.downloads) +
-         " hub download slots (at most " + std::to_string(cfg_.queued_downloads) +
-         " may wait: [Hub] QueuedDownloads=); retry later";
+// Each UID may fill at most a quarter of the hub lane's queue, so that a few
+// users asking for kernels no mirror answers cannot keep everyone else's
+// first fetch waiting.
+std::string Server::lane_full(Lane lane, uid_t uid) const {
+  if (lane != Lane::hub) return {};
+  size_t all = hub_pool_->queued(), share = std::max<size_t>(1, cfg_.queued_downloads / 4);
+  if (all >= cfg_.queued_downloads)
+    return std::to_string(all) + " calls already wait for one of the " + std::to_string(cfg_.downloads) +
+           " hub download slots (at most " + std::to_string(cfg_.queued_downloads) +
+           " may wait: [Hub] QueuedDownloads=); retry later";
+  if (size_t mine = hub_pool_->queued(uid); mine >= share)
+    return "uid " + std::to_string(uid) + " has " + std::to_string(mine) + " calls waiting for a hub download slot, " +
+           "its share (a quarter of [Hub] QueuedDownloads=" + std::to_string(cfg_.queued_downloads) + "); retry later";
+  return {};
 }
 
-void Server::submit(Lane lane, std::function<void()> job) {
-  (lane == Lane::hub ? hub_pool_ : pool_)->submit(std::move(job));
+void Server::submit(Lane lane, uid_t uid, std::function<void()> job) {
+  (lane == Lane::hub ? hub_pool_ : lane == Lane::control ? control_pool_ : pool_)->submit(uid, std::move(job));
 }
 
+// Runs work on a worker; its result (or its error) is answered on the loop.
+// A call whose client went away (or btfd is stopping) ends without running.
 void Server::run_on_worker(Connection& c, Call call, std::function<Result<json>(Call&)> work, Lane lane) {
-  if (!admit_in_flight(c, call)) return;
-  if (std::string why = lane_full(lane); !why.empty()) return fail(call, make_error(Errc::busy, why));
-  ++c.inflight;
-  ++inflight_;
-  submit(lane, [this, call, work = std::move(work)]() mutable {
+  if (std::string why = lane_full(lane, call.uid); !why.empty()) return fail(call, make_error(Errc::busy, why));
+  if (!admit(c, call, lane != Lane::control)) return;
+  submit(lane, call.uid, [this, call, work = std::move(work)]() mutable {
     std::optional<Result<json>> r;
     try {
-      r = work(call);
+      r = call.cancelled() ? Result<json>(make_error(Errc::cancelled, kCancelled)) : work(call);
     } catch (const std::exception& e) {
       log_error("%s threw: %s", call.method, e.what());
       r = make_error(Errc::internal, std::string(call.method) + " failed unexpectedly (btfd's log has the details)");
     }
-    pool_->post([this, call, r = std::move(*r)]() mutable {
-      --inflight_;
-      auto it = conns_.find(call.conn);
-      if (it != conns_.end()) --it->second->inflight;
+    // The call moves to the loop: its cost handle is given back there.
+    pool_->post([this, call = std::move(call), r = std::move(*r)]() mutable {
       if (r) answer(call, std::move(r).value());
       else fail(call, r.error());
-      maybe_exit();
     });
   });
 }
@@ -300,6 +298,7 @@ void Server::m_get_interface(Connection&, Call& call, const json& params, proto:
 void Server::m_get_btf(Connection& c, Call& call, const json& params, proto::Message& msg) {
   auto kid = identity_from_json(param(params, "kernel") ? *param(params, "kernel") : json(), service_.host().identity);
   if (!kid) return fail(call, errors::kInvalidKernel, kid.error().message, "invalid");
+  if (auto st = service_.check_kernel(*kid); !st) return fail(call, errors::kInvalidKernel, st.error().message, "invalid");
   std::vector<UniqueFd> objects;
   if (const json* o = param(params, "objects")) {
     if (o->size() > cfg_.max_objects)
@@ -344,7 +343,7 @@ void Server::m_get_btf(Connection& c, Call& call, const json& params, proto::Mes
       return answer(call, std::move(result), std::move(fds));
     }
   }
-  if (!admit_in_flight(c, call)) return;
+  if (!admit(c, call)) return;
   read_objects(c, call, *kid, std::move(objects), std::move(names), param_bool(params, "refresh", false));
 }
 
@@ -370,6 +369,7 @@ hub::ProgressFn Server::progress_replies(const Call& call) {
 void Server::m_prefetch(Connection& c, Call& call, const json& params, proto::Message&) {
   auto kid = identity_from_json(param(params, "kernel") ? *param(params, "kernel") : json(), service_.host().identity);
   if (!kid) return fail(call, errors::kInvalidKernel, kid.error().message, "invalid");
+  if (auto st = service_.check_kernel(*kid); !st) return fail(call, errors::kInvalidKernel, st.error().message, "invalid");
   bool pin = param_bool(params, "pin", true);
   Lane lane = lane_for(*kid);
   run_on_worker(c, call, [this, kid = *kid, pin](Call& running) -> Result<json> {
@@ -379,23 +379,26 @@ void Server::m_prefetch(Connection& c, Call& call, const json& params, proto::Me
 }
 
 void Server::m_list(Connection& c, Call& call, const json&, proto::Message&) {
-  run_on_worker(c, call, [this](Call&) { return service_.list(); });
+  run_on_worker(c, call, [this](Call&) { return service_.list(); }, Lane::control);
 }
 
 void Server::m_status(Connection& c, Call& call, const json&, proto::Message&) {
-  run_on_worker(c, call, [this](Call&) -> Result<json> { return json{{"status", service_.status()}}; });
+  run_on_worker(c, call, [this](Call&) -> Result<json> { return json{{"status", service_.status()}}; },
+                Lane::control);
 }
 
 void Server::m_stats(Connection&, Call& call, const json& params, proto::Message&) {
   json out = {{"stats", stats_.to_json()}};
   out["stats"]["mirrors"] = service_.mirror_stats();
   out["stats"]["held"] = {{"connections", conn_quota_.used() + admin_conn_quota_.used()}, {"descriptors", fd_quota_.used()},
-                          {"object_bytes", object_quota_.used()}, {"reply_bytes", reply_bytes_}};
+                          {"object_bytes", object_quota_.used()}, {"reply_bytes", reply_bytes_},
+                          {"calls", call_quota_.used()}};
   if (param_bool(params, "prometheus", false)) {
     json gauges = {{"btfd_hot_kernels_bytes", service_.hot_bytes()},
                    {"btfd_connections", conns_.size()},
                    {"btfd_held_descriptors", fd_quota_.used()},
                    {"btfd_held_object_bytes", object_quota_.used()},
+                   {"btfd_calls", call_quota_.used()},
                    {"btfd_queued_reply_bytes", reply_bytes_}};
     // Per mirror, labelled by its base URL (since btfd started): across a
     // fleet, which mirror answers, lacks kernels, fails or is skipped.

@@ -49,17 +49,16 @@ void Server::m_import_bundle(Connection& c, Call& call, const json& params, prot
                 "invalid");
   if (import_running_)
     return fail(call, errors::kBusy, "another bundle is being imported; btfd imports one at a time", "busy");
-  if (!admit_in_flight(c, call)) return;
-  ++c.inflight;
-  ++inflight_;
+  if (!admit(c, call)) return;
   import_running_ = true;
   uint64_t size = static_cast<uint64_t>(st.st_size);
-  pool_->submit([this, call, fd, size]() mutable {
+  pool_->submit(call.uid, [this, call, fd, size]() mutable {
     std::optional<Result<json>> r;
     try {
       // Read once, at most the size it had when admitted: the file cannot
       // change under the checks (a mapping could, or fault).
-      auto bytes = pread_all(fd->get(), size);
+      auto bytes = call.cancelled() ? Result<std::vector<uint8_t>>(make_error(Errc::cancelled, "cancelled"))
+                                    : pread_all(fd->get(), size);
       fd->reset();
       if (!bytes && bytes.error().code == Errc::too_large)
         r = make_error(Errc::corrupt, "bundle: the file grew while btfd was reading it");
@@ -71,11 +70,8 @@ void Server::m_import_bundle(Connection& c, Call& call, const json& params, prot
       log_error("%s threw: %s", call.method, e.what());
       r = make_error(Errc::internal, std::string("internal error in ") + call.method);
     }
-    pool_->post([this, call, r = std::move(*r)]() mutable {
-      --inflight_;
+    pool_->post([this, call = std::move(call), r = std::move(*r)]() mutable {
       import_running_ = false;
-      auto it = conns_.find(call.conn);
-      if (it != conns_.end()) --it->second->inflight;
       if (r) {
         answer(call, std::move(r).value());
       } else if (r.error().code == Errc::corrupt || r.error().code == Errc::unsupported ||
@@ -85,7 +81,6 @@ void Server::m_import_bundle(Connection& c, Call& call, const json& params, prot
       } else {
         fail(call, r.error());
       }
-      maybe_exit();
     });
   });
 }

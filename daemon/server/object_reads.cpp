@@ -60,12 +60,9 @@ void Server::read_objects(Connection& c, Call call, KernelIdentity kid, std::vec
   p->kid = std::move(kid);
   p->gate = hub_gate(c);
   p->ask_hub_again = ask_hub_again;
-  // The call keeps these descriptors open until it ends: count them for it.
-  if (!fds.empty() && !fd_quota_.try_take(call.uid, fds.size()))
-    return fail(call, errors::kBusy, "too many file descriptors held for uid " + std::to_string(call.uid), "busy");
-  p->fds = fds.size();
-  ++c.inflight;
-  ++inflight_;
+  // The call keeps these descriptors open until it ends: count them for it
+  // (its cost handle gives them back).
+  if (auto e = take_fds(call, fds.size())) return fail(call, *e);
   PendingObjects& pr = *p;
   pending_objects_.emplace(p->id, std::move(p));
   size_t i = 0;
@@ -91,7 +88,7 @@ void Server::read_objects(Connection& c, Call call, KernelIdentity kid, std::vec
       if (size > cfg_.max_object_size)
         return refuse(Errc::too_large, o.label + " is " + std::to_string(size) + " bytes; btfd takes at most " +
                                            std::to_string(cfg_.max_object_size) + " per object");
-      if (auto e = reserve_object_bytes(pr, size)) return object_read_done(pr, std::move(e));
+      if (auto e = take_object_bytes(pr.call, size)) return object_read_done(pr, std::move(e));
       o.size_limit = size;
       o.fd = std::move(fds[i]);
       if (!cannot_stall(o.fd.get())) {
@@ -136,17 +133,6 @@ void Server::read_objects(Connection& c, Call call, KernelIdentity kid, std::vec
                     on_object_deadline, &pr);
 }
 
-// Takes n more object bytes for a call: one call may hold the whole per-user
-// amount (past it: TooLarge), and all calls together the total (Busy).
-std::optional<Error> Server::reserve_object_bytes(PendingObjects& p, uint64_t n) {
-  if (p.reserved + n > object_quota_.per_uid_limit())
-    return make_error(Errc::too_large, "the objects total more than " + std::to_string(object_quota_.per_uid_limit()) +
-                                           " bytes, btfd's limit per client");
-  if (!object_quota_.try_take(p.call.uid, n)) return make_error(Errc::busy, "btfd holds too many object bytes right now; retry");
-  p.reserved += n;
-  return std::nullopt;
-}
-
 int Server::on_object_io(sd_event_source* src, int fd, uint32_t, void* pending) {
   auto* p = static_cast<PendingObjects*>(pending);
   Server* self = p->server;
@@ -170,7 +156,7 @@ int Server::on_object_io(sd_event_source* src, int fd, uint32_t, void* pending) 
       } else if (o.bytes.size() + static_cast<size_t>(n) > self->cfg_.max_object_size) {
         error = make_error(Errc::too_large, o.label + " is larger than " + std::to_string(self->cfg_.max_object_size) +
                                                 " bytes, btfd's limit per object");
-      } else if (!(error = self->reserve_object_bytes(*p, static_cast<uint64_t>(n)))) {
+      } else if (!(error = self->take_object_bytes(p->call, static_cast<uint64_t>(n)))) {
         o.bytes.insert(o.bytes.end(), buf, buf + n);
       }
     }
@@ -296,55 +282,39 @@ void Server::object_read_done(PendingObjects& p, std::optional<Error> error, std
   std::unique_ptr<PendingObjects> owned = std::move(it->second);
   pending_objects_.erase(it);
   if (error) {
-    object_quota_.give_back(p.call.uid, p.reserved);
-    fd_quota_.give_back(p.call.uid, p.fds);
-    --inflight_;
-    auto c = conns_.find(p.call.conn);
-    if (c != conns_.end()) --c->second->inflight;
     // Objects are the client's: whatever went wrong reading them is about them.
     if (error->code != Errc::too_large && error->code != Errc::busy && error->code != Errc::internal)
       error->code = Errc::invalid_argument;
     fail(p.call, *error, object);
-    maybe_exit();
-    return;
+    return;  // owned goes: what the call held with it
   }
-  run_get_btf(p.call, std::move(p.kid), std::move(p.objects), p.reserved, p.fds, std::move(p.gate), p.ask_hub_again);
+  run_get_btf(std::move(p.call), std::move(p.kid), std::move(p.objects), std::move(p.gate), p.ask_hub_again);
 }
 
+// The connection closed: its calls still reading objects end here, and their
+// cost handles give back what they held.
 void Server::cancel_pending_objects(uint64_t conn_id) {
   std::vector<uint64_t> ids;
   for (auto& [id, p] : pending_objects_)
     if (p->call.conn == conn_id) ids.push_back(id);
-  for (uint64_t id : ids) {
-    auto it = pending_objects_.find(id);
-    PendingObjects& p = *it->second;
-    object_quota_.give_back(p.call.uid, p.reserved);
-    fd_quota_.give_back(p.call.uid, p.fds);
-    --inflight_;
-    pending_objects_.erase(it);
-  }
+  for (uint64_t id : ids) pending_objects_.erase(id);
 }
 
-void Server::run_get_btf(Call call, KernelIdentity kid, std::vector<ClientObject> objects, uint64_t reserved,
-                         size_t fds, std::function<Status()> gate, bool ask_hub_again) {
+void Server::run_get_btf(Call call, KernelIdentity kid, std::vector<ClientObject> objects,
+                         std::function<Status()> gate, bool ask_hub_again) {
   // A kernel whose BTF is not at hand may wait on a mirror: the hub lane.
   Lane lane = lane_for(kid);
-  if (std::string why = lane_full(lane); !why.empty()) {
-    object_quota_.give_back(call.uid, reserved);
-    fd_quota_.give_back(call.uid, fds);
-    --inflight_;
-    if (auto it = conns_.find(call.conn); it != conns_.end()) --it->second->inflight;
-    fail(call, make_error(Errc::busy, why));
-    maybe_exit();
-    return;
-  }
+  if (std::string why = lane_full(lane, call.uid); !why.empty()) return fail(call, make_error(Errc::busy, why));
   auto objs = std::make_shared<std::vector<ClientObject>>(std::move(objects));
-  submit(lane, [this, call, kid = std::move(kid), objs, reserved, fds, gate = std::move(gate), ask_hub_again,
-                progress = progress_replies(call)]() mutable {
+  uid_t uid = call.uid;
+  submit(lane, uid, [this, call, kid = std::move(kid), objs, gate = std::move(gate), ask_hub_again,
+                     progress = progress_replies(call)]() mutable {
     std::optional<Result<BtfAnswer>> r;
     std::optional<size_t> failed_object;
     try {
-      r = service_.get_btf(kid, std::move(*objs), progress, gate, ask_hub_again, &failed_object);
+      if (call.cancelled()) r = make_error(Errc::cancelled, kCancelled);
+      else r = service_.get_btf(kid, std::move(*objs), progress, gate, ask_hub_again, &failed_object,
+                                &call.costs->cancelled);
     } catch (const std::exception& e) {
       log_error("GetBtf threw: %s", e.what());
       r = make_error(Errc::internal, "io.btfd.GetBtf failed unexpectedly (btfd's log has the details)");
@@ -359,19 +329,13 @@ void Server::run_get_btf(Call call, KernelIdentity kid, std::vector<ClientObject
     } else {
       error = std::move(*r).error();
     }
-    pool_->post([this, call, reserved, fds, result = std::move(result), error = std::move(error), answer_fds,
+    // Large objects (or a minimization that hit its memory budget) were just
+    // freed: hand the memory back now rather than keep a peak a client chose.
+    if (call.costs->object_bytes >= (16u << 20) || (error && error->code == Errc::too_large)) malloc_trim(0);
+    pool_->post([this, call = std::move(call), result = std::move(result), error = std::move(error), answer_fds,
                  failed_object]() mutable {
-      object_quota_.give_back(call.uid, reserved);
-      fd_quota_.give_back(call.uid, fds);
-      --inflight_;
-      auto it = conns_.find(call.conn);
-      if (it != conns_.end()) --it->second->inflight;
       if (error) fail(call, *error, failed_object);
       else answer(call, std::move(*result), std::move(*answer_fds));
-      // Large objects were just freed: hand the memory back now rather than
-      // keeping a peak a client chose.
-      if (reserved >= (16u << 20) && object_quota_.used() == 0) malloc_trim(0);
-      maybe_exit();
     });
   });
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 
@@ -33,6 +34,19 @@ int guarded(const char* what, F&& f) noexcept {
   run_guarded(what, std::forward<F>(f));
   return 0;
 }
+
+// btfd's anonymous memory (RssAnon in /proc/self/status), in bytes; 0 when
+// it cannot be read.
+uint64_t anonymous_memory_bytes() {
+  auto status = read_text_file("/proc/self/status", 8192);
+  if (!status) return 0;
+  auto pos = status->find("RssAnon:");
+  if (pos == std::string::npos) return 0;
+  return std::strtoull(status->c_str() + pos + 8, nullptr, 10) * 1024;  // "RssAnon:  1234 kB"
+}
+
+// How long SIGTERM waits for cancelled calls to end before the loop exits.
+constexpr std::chrono::milliseconds kStopGrace{800};
 }  // namespace
 
 Server::Connection::~Connection() {
@@ -43,10 +57,19 @@ Server::Server(Config cfg, Service& service, Stats& stats)
     : cfg_(std::move(cfg)),
       service_(service),
       stats_(stats),
-      conn_quota_(cfg_.max_connections_per_user, cfg_.max_connections),
-      admin_conn_quota_(cfg_.max_connections_per_user, kAdminConnections),
-      fd_quota_(cfg_.max_fds_per_user, cfg_.max_fds),
-      object_quota_(cfg_.max_object_bytes_per_user, cfg_.max_object_bytes),
+      // Connections through the admin socket or from root have a quota of their
+      // own (admin_conn_quota_), so conn_quota_ needs no reserve; the others
+      // keep an eighth of each total for root and the admin socket.
+      conn_quota_({"connections", "MaxConnectionsPerUser", "MaxConnections"}, cfg_.max_connections_per_user,
+                  cfg_.max_connections, 0),
+      admin_conn_quota_({"connections for administrators", "MaxConnectionsPerUser", nullptr},
+                        cfg_.max_connections_per_user, kAdminConnections, 0),
+      fd_quota_({"descriptors", "MaxDescriptorsPerUser", "MaxDescriptors"}, cfg_.max_fds_per_user, cfg_.max_fds,
+                cfg_.max_fds / 8),
+      object_quota_({"object bytes", "MaxObjectBytesPerUser", "MaxObjectBytes"}, cfg_.max_object_bytes_per_user,
+                    cfg_.max_object_bytes, cfg_.max_object_bytes / 8),
+      call_quota_({"calls", "MaxCallsPerUser", "MaxCalls"}, cfg_.max_calls_per_user, cfg_.max_calls,
+                  cfg_.max_calls / 8),
       hub_lookups_(std::make_shared<RateLimiter>(cfg_.hub_lookups_per_minute)) {
   sd_event_default(&event_);
   reader_link_->server = this;
@@ -58,10 +81,17 @@ Server::~Server() {
     reader_link_->server = nullptr;
   }
   // Jobs still running post their results through pool_: join them while it
-  // is whole (their callbacks are never run: the loop has ended). The hub
-  // lane first: its jobs post through pool_ too.
+  // is whole. The hub and control lanes first: their jobs post through pool_
+  // too. Queued jobs are dropped here, on the loop's thread, so what their
+  // calls held is given back at once; what running jobs posted (results,
+  // handles given back on a worker) runs once more below, while the
+  // connections and quotas it touches still exist.
   if (hub_pool_) hub_pool_->stop();
-  if (pool_) pool_->stop();
+  if (control_pool_) control_pool_->stop();
+  if (pool_) {
+    pool_->stop();
+    run_guarded("the last posted callbacks", [this] { pool_->run_posted(); });
+  }
   for (auto& [src, _] : retries_) sd_event_source_disable_unref(src);
   retries_.clear();
   watcher_.reset();
@@ -71,6 +101,7 @@ Server::~Server() {
     if (l->src) sd_event_source_disable_unref(l->src);
   listeners_.clear();
   hub_pool_.reset();
+  control_pool_.reset();
   pool_.reset();
   for (const auto& p : own_sockets_) ::unlink(p.c_str());
   sd_event_unref(event_);
@@ -148,6 +179,9 @@ Status Server::start_detached() {
   if (!pool_) {
     pool_ = std::make_unique<WorkerPool>(cfg_.workers);
     hub_pool_ = std::make_unique<WorkerPool>(cfg_.downloads);
+    control_pool_ = std::make_unique<WorkerPool>(1);
+    loop_thread_ = std::this_thread::get_id();
+    find_memory_limit();
     sd_event_add_io(event_, nullptr, pool_->wake_fd(), EPOLLIN, on_wake, this);
   }
   return {};
@@ -185,7 +219,7 @@ Result<int> Server::run() {
   });
   if (watcher) watcher_ = std::move(watcher).value();
   else log_warning("kernel upgrades will not be noticed: %s", watcher.error().message.c_str());
-  pool_->submit([this] {
+  pool_->submit(WorkerPool::kOwnJobs, [this] {
     auto released = service_.release_pins(cfg_.module_dirs);
     if (!released) log_warning("cannot review pinned kernels: %s", released.error().message.c_str());
     else if (*released) log_info("unpinned %d kernel(s) that were booted past or removed", *released);
@@ -264,13 +298,9 @@ void Server::serve(UniqueFd fd, bool admin) {
   if (stopping_) return refuse("btfd is stopping");
   const bool reserved = admin || cred.uid == 0;
   Quota& quota = reserved ? admin_conn_quota_ : conn_quota_;
-  if (!quota.try_take(cred.uid, 1)) {
+  if (auto r = quota.take(cred.uid, 1); r != Quota::Refusal::none) {
     ++stats_.refused_connections;
-    return refuse(quota.used_by(cred.uid) >= quota.per_uid_limit()
-                      ? "too many connections from uid " + std::to_string(cred.uid) + " (at most " +
-                            std::to_string(quota.per_uid_limit()) + ")"
-                      : std::string("too many ") + (reserved ? "administrative " : "") + "connections (at most " +
-                            std::to_string(quota.total_limit()) + ")");
+    return refuse(quota.refusal(r, cred.uid, 1));
   }
   auto c = std::make_unique<Connection>();
   c->id = next_id_++;
@@ -352,13 +382,13 @@ void Server::handle_readable(Connection& c) {
     auto now = Clock::now();
     c.last = last_activity_ = now;
     if (c.reader.buffered() == 0) c.message_started = now;
-    if (!fds.empty() && !fd_quota_.try_take(c.cred.uid, fds.size())) {
-      ++stats_.refused_fds;
-      send(id, proto::error_reply(errors::kBusy, {{"message", "too many file descriptors held for uid " +
-                                                                  std::to_string(c.cred.uid) + " (at most " +
-                                                                  std::to_string(fd_quota_.per_uid_limit()) + ")"}}));
-      close_connection(id);
-      return;
+    if (!fds.empty()) {
+      if (auto r = fd_quota_.take(c.cred.uid, fds.size(), c.reserved); r != Quota::Refusal::none) {
+        ++stats_.refused_fds;
+        send(id, proto::error_reply(errors::kBusy, {{"message", fd_quota_.refusal(r, c.cred.uid, fds.size())}}));
+        close_connection(id);
+        return;
+      }
     }
     c.fds_parked += fds.size();
     if (auto st = c.reader.feed(std::span(buf.data(), static_cast<size_t>(n)), std::move(fds)); !st) {
@@ -388,7 +418,7 @@ void Server::process_messages(Connection& c) {
     c.fds_parked -= std::min(c.fds_parked, nfds);
     // What the call keeps is counted again by the call; the rest is closed
     // with the message.
-    fd_quota_.give_back(c.cred.uid, nfds);
+    fd_quota_.give_back(c.cred.uid, nfds, c.reserved);
     handle_message(c, std::move(**msg));
     if (!conns_.count(id)) return;
     if (c.reader.buffered() > 0) c.message_started = Clock::now();
@@ -477,11 +507,18 @@ void Server::close_connection(uint64_t id) {
   auto it = conns_.find(id);
   if (it == conns_.end()) return;
   Connection& c = *it->second;
+  if (c.closing) return;
+  c.closing = true;
   reply_bytes_ -= std::min(reply_bytes_, c.out_bytes);
-  fd_quota_.give_back(c.cred.uid, c.fds_parked);
+  fd_quota_.give_back(c.cred.uid, c.fds_parked, c.reserved);
   (c.reserved ? admin_conn_quota_ : conn_quota_).give_back(c.cred.uid, 1);
+  // Nobody is left to answer: its queued calls end without running, its
+  // running ones at their next checkpoint; what they hold is given back when
+  // they end (their cost handles).
+  for (auto& [_, weak] : c.live)
+    if (auto costs = weak.lock()) costs->cancelled = true;
   cancel_pending_objects(id);
-  conns_.erase(it);
+  conns_.erase(conns_.find(id));
   resume_accepting();  // an fd was freed
 }
 
@@ -524,14 +561,7 @@ void Server::tick() {
   }
   resume_accepting();
   service_.trim_hot(false);
-  pool_->submit([this] { service_.flush_touches(); });
-  if (stopping_ && now > stop_deadline_) {
-    log_warning("stopping with %zu request(s) still in flight; cancelling downloads", inflight_);
-    // Workers waiting on a download return once its helper is gone, so the
-    // pool can be joined within the bound.
-    hub::cancel_running_helpers();
-    sd_event_exit(event_, 0);
-  }
+  pool_->submit(WorkerPool::kOwnJobs, [this] { service_.flush_touches(); });
   if (!stopping_ && cfg_.idle_exit_sec && conns_.empty() && inflight_ == 0 && retries_.empty() &&
       now - last_activity_ > std::chrono::seconds(cfg_.idle_exit_sec)) {
     log_info("idle for %llu s, exiting", static_cast<unsigned long long>(cfg_.idle_exit_sec));
@@ -539,13 +569,157 @@ void Server::tick() {
   }
 }
 
+// SIGTERM ends btfd within about a second: every call is cancelled (queued
+// ones end without running, a minimization stops at its next checkpoint, the
+// fetch helpers are killed) and answered Busy; whatever still runs after
+// kStopGrace is left to the pool's join (bounded by those checkpoints).
 void Server::begin_shutdown() {
   if (stopping_) return;
   stopping_ = true;
-  sd_notify(0, "STOPPING=1\nSTATUS=Finishing in-flight requests");
+  sd_notify(0, "STOPPING=1\nSTATUS=Cancelling in-flight requests");
   for (auto& l : listeners_) sd_event_source_set_enabled(l->src, SD_EVENT_OFF);
-  stop_deadline_ = Clock::now() + std::chrono::seconds(10);
+  stop_deadline_ = Clock::now() + kStopGrace;
+  uint64_t now = 0;
+  sd_event_now(event_, CLOCK_MONOTONIC, &now);
+  sd_event_add_time(event_, nullptr, CLOCK_MONOTONIC,
+                    now + std::chrono::duration_cast<std::chrono::microseconds>(kStopGrace).count(), 10000,
+                    on_stop_deadline, this);
+  cancel_all_calls();
+  hub::cancel_running_helpers();
   maybe_exit();
+}
+
+int Server::on_stop_deadline(sd_event_source*, uint64_t, void* self_) {
+  auto* self = static_cast<Server*>(self_);
+  return guarded("stopping", [self] {
+    if (self->inflight_) log_warning("stopping with %zu request(s) still ending", self->inflight_);
+    sd_event_exit(self->event_, 0);
+  });
+}
+
+void Server::cancel_all_calls() {
+  for (auto& [_, c] : conns_)
+    for (auto& [__, weak] : c->live)
+      if (auto costs = weak.lock()) costs->cancelled = true;
+  // Calls still reading their objects are answered now.
+  std::vector<uint64_t> pending;
+  for (auto& [id, _] : pending_objects_) pending.push_back(id);
+  for (uint64_t id : pending)
+    if (auto it = pending_objects_.find(id); it != pending_objects_.end())
+      object_read_done(*it->second, make_error(Errc::busy, "btfd is stopping; retry"));
+}
+
+std::shared_ptr<Server::CallCosts> Server::open_costs(Connection& c, uint64_t seq) {
+  auto* raw = new CallCosts;
+  raw->server = this;
+  raw->conn = c.id;
+  raw->seq = seq;
+  raw->uid = c.cred.uid;
+  raw->privileged = c.reserved;
+  std::shared_ptr<CallCosts> costs(raw, [this](CallCosts* x) { release_costs(x); });
+  c.live[seq] = costs;
+  return costs;
+}
+
+void Server::release_costs(CallCosts* x) {
+  if (std::this_thread::get_id() != loop_thread_) {
+    // The last copy went on a worker: the quotas are the loop's.
+    pool_->post([this, x] { release_costs(x); });
+    return;
+  }
+  std::unique_ptr<CallCosts> owned(x);
+  fd_quota_.give_back(x->uid, x->fds, x->privileged);
+  object_quota_.give_back(x->uid, x->object_bytes, x->privileged);
+  if (x->call_slot) call_quota_.give_back(x->uid, 1, x->privileged);
+  auto it = conns_.find(x->conn);
+  Connection* c = it == conns_.end() ? nullptr : it->second.get();
+  if (c) c->live.erase(x->seq);
+  if (x->inflight) {
+    --inflight_;
+    if (c) --c->inflight;
+  }
+  // A half-closed client whose last call just ended is done.
+  if (c && !c->closing && answered_all(*c)) close_connection(x->conn);
+  maybe_exit();
+}
+
+bool Server::admit(Connection& c, Call& call, bool heavy) {
+  if (c.inflight >= cfg_.max_inflight_per_connection) {
+    fail(call, errors::kBusy, "too many requests in flight on this connection (at most " +
+                                  std::to_string(cfg_.max_inflight_per_connection) +
+                                  ": [Limits] MaxInFlightPerConnection=)", "busy");
+    return false;
+  }
+  if (heavy) {
+    if (std::string why = memory_refusal(); !why.empty()) {
+      fail(call, make_error(Errc::busy, why));
+      return false;
+    }
+  }
+  if (auto r = call_quota_.take(call.uid, 1, c.reserved); r != Quota::Refusal::none) {
+    ++stats_.refused_calls;
+    fail(call, make_error(Errc::busy, call_quota_.refusal(r, call.uid, 1) + "; retry"));
+    return false;
+  }
+  if (!call.costs) call.costs = open_costs(c, call.seq);
+  call.costs->call_slot = true;
+  call.costs->inflight = true;
+  ++c.inflight;
+  ++inflight_;
+  return true;
+}
+
+std::optional<Error> Server::take_fds(Call& call, uint64_t n) {
+  if (n == 0) return std::nullopt;
+  CallCosts& k = *call.costs;
+  if (auto r = fd_quota_.take(k.uid, n, k.privileged); r != Quota::Refusal::none)
+    return make_error(Errc::busy, fd_quota_.refusal(r, k.uid, n) + "; retry");
+  k.fds += n;
+  return std::nullopt;
+}
+
+// One call may hold the whole per-user amount (past it: TooLarge, the call
+// can never succeed), and all calls together the total (Busy: it may later).
+std::optional<Error> Server::take_object_bytes(Call& call, uint64_t n) {
+  CallCosts& k = *call.costs;
+  if (k.object_bytes + n > object_quota_.per_uid_limit())
+    return make_error(Errc::too_large, "the objects total more than " + std::to_string(object_quota_.per_uid_limit()) +
+                                           " bytes, btfd's limit per client ([Limits] MaxObjectBytesPerUser=)");
+  if (auto r = object_quota_.take(k.uid, n, k.privileged); r != Quota::Refusal::none)
+    return make_error(Errc::busy, object_quota_.refusal(r, k.uid, n) + "; retry");
+  k.object_bytes += n;
+  return std::nullopt;
+}
+
+// The limit is the cgroup's (btfd.service's MemoryMax=) unless btfd.conf
+// sets one. What counts is btfd's anonymous memory (RssAnon): the page cache
+// and the mapped blob files are given back by the kernel before it kills.
+void Server::find_memory_limit() {
+  memory_limit_ = cfg_.memory_limit;
+  if (memory_limit_) return;
+  auto cgroup = read_text_file("/proc/self/cgroup", 4096);
+  if (!cgroup) return;
+  // cgroup v2: one line "0::/PATH".
+  auto pos = cgroup->find("0::");
+  if (pos == std::string::npos) return;
+  std::string path = cgroup->substr(pos + 3);
+  path = path.substr(0, path.find('\n'));
+  auto max = read_text_file("/sys/fs/cgroup" + path + "/memory.max", 64);
+  if (!max || max->rfind("max", 0) == 0) return;
+  memory_limit_ = std::strtoull(max->c_str(), nullptr, 10);
+}
+
+std::string Server::memory_refusal() {
+  if (!memory_limit_) return {};
+  auto now = Clock::now();
+  if (now - memory_read_ > std::chrono::milliseconds(100)) {
+    memory_read_ = now;
+    memory_used_ = anonymous_memory_bytes();
+  }
+  if (memory_used_ / 100 * 100 < memory_limit_ / 100 * 85) return {};
+  return "btfd is using " + std::to_string(memory_used_ >> 20) + " MiB of the " + std::to_string(memory_limit_ >> 20) +
+         " MiB it may (" + (cfg_.memory_limit ? "[Limits] MemoryLimit=" : "its unit's MemoryMax=") +
+         "): no new work until calls end; retry";
 }
 
 int Server::on_signal(sd_event_source*, const struct signalfd_siginfo*, void* self_) {
@@ -560,7 +734,7 @@ void Server::on_new_kernel(const std::string& release, int attempt) {
   if (attempt == 0) ++stats_.upgrades_seen;
   ++inflight_;
   // The hub lane, unbounded here: new kernels are few and come from the host.
-  hub_pool_->submit([this, id, attempt] {
+  hub_pool_->submit(WorkerPool::kOwnJobs, [this, id, attempt] {
     bool retry = false;
     try {
       auto r = service_.prefetch(id, true);

@@ -28,6 +28,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "proto/varlink.hpp"
@@ -64,6 +65,7 @@ class Server {
 
   struct Connection;
   struct Call;
+  struct CallCosts;
   struct PendingObjects;
 
  private:
@@ -85,6 +87,8 @@ class Server {
   static int on_wake(sd_event_source*, int, uint32_t, void* self);
   static int on_tick(sd_event_source*, uint64_t, void* self);
   static int on_signal(sd_event_source*, const struct signalfd_siginfo*, void* self);
+  static int on_stop_deadline(sd_event_source*, uint64_t, void* self);
+  void find_memory_limit();
   static int on_object_io(sd_event_source*, int fd, uint32_t revents, void* pending);
   static int on_object_deadline(sd_event_source*, uint64_t, void* pending);
 
@@ -114,18 +118,37 @@ class Server {
   // dispatch_import.cpp
   void m_import_bundle(Connection&, Call&, const nlohmann::json&, proto::Message&);
   friend const std::vector<MethodSpec>& method_table();
-  // Runs work on a worker; its result (or its error) is answered on the loop.
-  bool admit_in_flight(const Connection& c, const Call& call);
-  // The lane: Lane::hub for work that may wait on a mirror.
-  enum class Lane { fast, hub };
+  // A call's cost handle (connection.hpp says what it holds); registered
+  // with its connection so that closing the connection cancels the call.
+  std::shared_ptr<CallCosts> open_costs(Connection& c, uint64_t seq);
+  // The handle's deleter: gives everything back, on the loop thread (from
+  // another thread it posts itself there).
+  void release_costs(CallCosts* costs);
+  // Takes the call's in-flight slot on its connection and its call slot
+  // (MaxCallsPerUser=, MaxCalls=); false (and the call answered Busy, naming
+  // the limit) when either is spent, or when btfd is short of memory.
+  bool admit(Connection& c, Call& call, bool heavy = true);
+  // Take from the call's quotas for it; an error (Busy or TooLarge) names the limit.
+  std::optional<Error> take_fds(Call& call, uint64_t n);
+  std::optional<Error> take_object_bytes(Call& call, uint64_t n);
+  // Cancels every call (btfd is stopping).
+  void cancel_all_calls();
+  // Empty while btfd's memory is well below its cgroup's memory.max (or
+  // [Limits] MemoryLimit=), else why new heavy work is refused: btfd says
+  // Busy before the kernel's OOM killer takes everyone's calls down.
+  std::string memory_refusal();
+  // The lane: Lane::hub for work that may wait on a mirror, Lane::control
+  // for short bounded reads of btfd's state (Status, ListKernels) that must
+  // answer while the Workers are busy minimizing.
+  enum class Lane { fast, hub, control };
   void run_on_worker(Connection& c, Call call, std::function<Result<nlohmann::json>(Call&)> work,
                      Lane lane = Lane::fast);
   // The lane for GetBtf/Prefetch of a kernel, chosen before queueing.
   Lane lane_for(const KernelIdentity& kid);
-  // Empty when the lane may take one more job, else why not (the hub lane's
-  // queue is full: answered Busy).
-  std::string lane_full(Lane lane) const;
-  void submit(Lane lane, std::function<void()> job);
+  // Empty when the lane may take one more job of uid's, else why not (the
+  // hub lane's queue, or uid's share of it, is full: answered Busy).
+  std::string lane_full(Lane lane, uid_t uid) const;
+  void submit(Lane lane, uid_t uid, std::function<void()> job);
   void deliver(const Call& call, std::optional<nlohmann::json> reply, std::vector<UniqueFd> fds);
   void answer(const Call& call, nlohmann::json result, std::vector<UniqueFd> fds = {});
   void fail(const Call& call, const char* name, const std::string& message, const char* outcome,
@@ -142,7 +165,6 @@ class Server {
                     std::vector<std::string> names, bool ask_hub_again);
   // object: which object the error is about, if one is.
   void object_read_done(PendingObjects& p, std::optional<Error> error, std::optional<size_t> object = std::nullopt);
-  std::optional<Error> reserve_object_bytes(PendingObjects& p, uint64_t n);
   // Regular files that may stall (not a memfd, not tmpfs) are read on a reader
   // thread of their own, never a worker; it reports through file_reads_done.
   struct FileRead {
@@ -153,8 +175,8 @@ class Server {
   void start_file_reads(PendingObjects& p);
   void file_reads_done(uint64_t pending_id, uid_t uid, std::vector<FileRead> reads);
   void cancel_pending_objects(uint64_t conn_id);
-  void run_get_btf(Call call, KernelIdentity kid, std::vector<ClientObject> objects, uint64_t reserved_bytes,
-                   size_t fds, std::function<Status()> gate, bool ask_hub_again);
+  void run_get_btf(Call call, KernelIdentity kid, std::vector<ClientObject> objects, std::function<Status()> gate,
+                   bool ask_hub_again);
 
   void send(uint64_t conn_id, const nlohmann::json& j, std::vector<UniqueFd> fds = {});
   void flush(Connection& c);
@@ -172,6 +194,8 @@ class Server {
   bool accept_paused_ = false;
   std::unique_ptr<WorkerPool> pool_;      // the Workers; results of both lanes are posted through it
   std::unique_ptr<WorkerPool> hub_pool_;  // [Hub] Downloads= threads
+  std::unique_ptr<WorkerPool> control_pool_;  // one thread: Status, ListKernels
+  std::thread::id loop_thread_ = std::this_thread::get_id();
   std::unique_ptr<upgrade::Watcher> watcher_;
   std::map<uint64_t, std::unique_ptr<Connection>> conns_;
   std::map<uint64_t, std::unique_ptr<PendingObjects>> pending_objects_;
@@ -200,6 +224,15 @@ class Server {
   Quota admin_conn_quota_;
   Quota fd_quota_;
   Quota object_quota_;
+  // Calls queued or running on a worker (any lane) or reading objects, per
+  // UID and in all: what bounds the queues, whatever the connections do.
+  Quota call_quota_;
+  // The cgroup's memory files (cgroup v2), found at start; refusals are
+  // decided from a reading at most 100 ms old.
+  std::string memory_current_path_;
+  uint64_t memory_limit_ = 0;  // bytes; 0: none known
+  uint64_t memory_used_ = 0;
+  std::chrono::steady_clock::time_point memory_read_{};
   uint64_t reply_bytes_ = 0;  // unread replies queued, all connections
   std::shared_ptr<RateLimiter> hub_lookups_;
   RateLimiter failure_log_{60};  // failed-request log lines per minute, in all

@@ -281,17 +281,35 @@ Result<std::vector<uint8_t>> Service::read_object(ClientObject& o) {
   return bytes;
 }
 
+btf::MinimizeOptions Service::minimize_options(const std::atomic<bool>* cancelled) const {
+  btf::MinimizeOptions o;
+  btf::MinimizeBudget& b = o.budget;
+  b.max_relocations = static_cast<uint32_t>(std::min<uint64_t>(cfg_.max_relocations, UINT32_MAX));
+  b.max_report_bytes = cfg_.max_report_bytes;
+  b.max_memory_bytes = cfg_.minimize_memory;
+  b.deadline_sec = cfg_.minimize_sec;
+  b.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(std::min<uint64_t>(cfg_.minimize_sec, 86400));
+  b.cancelled = cancelled;
+  return o;
+}
+
 Result<store::Blob> Service::minimized_for(const store::KernelEntry& e,
                                            std::vector<std::pair<Digest, std::vector<uint8_t>>>& objs, bool* computed,
-                                           nlohmann::json* summary) {
+                                           nlohmann::json* summary, const std::atomic<bool>* cancelled) {
   std::vector<Digest> digests;
   for (auto& [d, _] : objs) digests.push_back(d);
   *computed = false;
+  // Round 0 looks and computes (or waits for the same work of another call);
+  // round 1 finds what that other call stored. A shared run cancelled for its
+  // own caller is not this call's answer: it is computed again, at most once.
+  bool retried = false;
   for (int round = 0; round < 2; ++round) {
     BTFD_TRY(auto hit, in_store(store_->find_minimized(e.digest, digests)));
     if (hit) {
       if (round == 0) ++stats_.minimized_hits;
-      return std::move(*hit);
+      if (!hit->report.empty()) *summary = nlohmann::json::parse(hit->report, nullptr, false);
+      if (summary->is_discarded()) *summary = nullptr;
+      return std::move(hit->blob);
     }
     if (round == 1) break;
     std::vector<Digest> sorted = digests;
@@ -302,14 +320,14 @@ Result<store::Blob> Service::minimized_for(const store::KernelEntry& e,
         BTFD_TRY(auto kernel, hot_kernel(e));
         std::vector<btf::ObjectInput> inputs;
         for (auto& [d, bytes] : objs) inputs.push_back({minimizer_name(d), bytes});
-        auto result = btf::minimize(*kernel, inputs);
+        auto result = btf::minimize(*kernel, inputs, minimize_options(cancelled));
         if (!result) {
           // Whatever minimize() rejects came from the client's objects.
           Error err = std::move(result).error();
           if (err.code == Errc::corrupt || err.code == Errc::unsupported) err.code = Errc::invalid_argument;
           return err;
         }
-        *summary = btf::report_to_json(result->relocs);
+        *summary = btf::compact_report(*result);
         ++stats_.minimized;
         // Names in the report come from the client's object: never let
         // invalid UTF-8 in them throw.
@@ -319,6 +337,11 @@ Result<store::Blob> Service::minimized_for(const store::KernelEntry& e,
       return mine ? Status() : Status(mine.error());
     }, &ran);
     if (!ran) {
+      if (!st && st.error().code == Errc::cancelled && !retried && !(cancelled && *cancelled)) {
+        retried = true;
+        --round;
+        continue;
+      }
       if (!st) return st.error();
       continue;
     }
@@ -371,7 +394,8 @@ static std::optional<size_t> blame_object(Error& e, const std::vector<ClientObje
 
 Result<BtfAnswer> Service::get_btf(const KernelIdentity& asked, std::vector<ClientObject> objects,
                                    const hub::ProgressFn& progress, const std::function<Status()>& hub_gate,
-                                   bool ask_hub_again, std::optional<size_t>* failed_object) {
+                                   bool ask_hub_again, std::optional<size_t>* failed_object,
+                                   const std::atomic<bool>* cancelled) {
   BTFD_TRY(ArchiveKey key, archive_key(asked));
   const KernelIdentity& id = key.kernel;
   // Read the objects first: a bad object should not cost a hub download.
@@ -417,7 +441,8 @@ Result<BtfAnswer> Service::get_btf(const KernelIdentity& asked, std::vector<Clie
     return a;
   }
   bool computed = false;
-  auto blob = minimized_for(entry, objs, &computed, &a.relocations);
+  if (cancelled && *cancelled) return make_error(Errc::cancelled, "cancelled: the client went away or btfd is stopping");
+  auto blob = minimized_for(entry, objs, &computed, &a.relocations, cancelled);
   if (!blob) {
     Error e = std::move(blob).error();
     auto blamed = blame_object(e, objects, objs);

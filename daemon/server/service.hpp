@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "btf/kernel_btf.hpp"
+#include "btf/minimizer.hpp"
 #include "hub/hub.hpp"
 #include "kernel/identity.hpp"
 #include "server/config.hpp"
@@ -61,9 +62,20 @@ class Service {
   // asked before a miss goes to the hub (a per-client rate limit). When an
   // error is about one object, *failed_object (if given) receives its index
   // in `objects` and the message begins with that object's label.
+  // cancelled, when set, stops the work at its next checkpoint (the
+  // client went away, btfd is stopping): Errc::cancelled.
   Result<BtfAnswer> get_btf(const KernelIdentity& id, std::vector<ClientObject> objects,
                             const hub::ProgressFn& progress = {}, const std::function<Status()>& hub_gate = {},
-                            bool ask_hub_again = false, std::optional<size_t>* failed_object = nullptr);
+                            bool ask_hub_again = false, std::optional<size_t>* failed_object = nullptr,
+                            const std::atomic<bool>* cancelled = nullptr);
+  // Whether btfd can name this kernel in the archive's layout (a malformed or
+  // unknown version is the kernel's fault, not an object's): cheap, no I/O,
+  // for the dispatcher to answer InvalidKernel before anything is queued.
+  Status check_kernel(const KernelIdentity& id) const {
+    auto key = archive_key(id);
+    if (!key) return std::move(key).error();
+    return {};
+  }
   // A cache hit answered without blocking (no hashing, no fetching): for the
   // event loop's fast path. nullopt means "take the worker path".
   std::optional<BtfAnswer> try_cached(const KernelIdentity& id);
@@ -117,7 +129,10 @@ class Service {
   // one entry.
   Result<ArchiveKey> archive_key(const KernelIdentity& id) const;
   Result<store::Blob> minimized_for(const store::KernelEntry& e, std::vector<std::pair<Digest, std::vector<uint8_t>>>& objs,
-                                    bool* computed, nlohmann::json* summary);
+                                    bool* computed, nlohmann::json* summary,
+                                    const std::atomic<bool>* cancelled = nullptr);
+  // The minimizer's budget for one call ([Limits] MaxRelocations=, ...).
+  btf::MinimizeOptions minimize_options(const std::atomic<bool>* cancelled) const;
 
   Config cfg_;
   std::unique_ptr<store::Store> store_;

@@ -48,7 +48,7 @@ nlohmann::json Stats::to_json() const {
           {"hub_bytes", hub_bytes.load()},
           {"coalesced", coalesced.load()},
           {"limits", {{"refused_connections", refused_connections.load()}, {"refused_descriptors", refused_fds.load()},
-                      {"dropped_clients", dropped_clients.load()}}},
+                      {"refused_calls", refused_calls.load()}, {"dropped_clients", dropped_clients.load()}}},
           {"prefetch", {{"runs", prefetches.load()}, {"failures", prefetch_failures.load()},
                         {"kernels_seen", upgrades_seen.load()}}},
           {"latency_seconds", {{"buckets", hist}, {"sum", latency_sum_}, {"count", latency_count_}}}};
@@ -75,6 +75,8 @@ std::string Stats::to_prometheus(const nlohmann::json& extra) const {
   counter("btfd_prefetch_failures_total", "Prefetch runs that failed.", prefetch_failures.load());
   counter("btfd_refused_connections_total", "Connections refused over a connection budget.", refused_connections.load());
   counter("btfd_refused_descriptors_total", "Clients cut off over the descriptor budget.", refused_fds.load());
+  counter("btfd_refused_calls_total", "Calls refused over the call budget (MaxCallsPerUser=, MaxCalls=).",
+          refused_calls.load());
   counter("btfd_dropped_clients_total", "Clients dropped for not reading replies or sending too slowly.", dropped_clients.load());
   o << "# HELP btfd_request_duration_seconds Request latency.\n# TYPE btfd_request_duration_seconds histogram\n";
   uint64_t cum = 0;
@@ -140,6 +142,7 @@ Status Stats::load(const std::string& path) {
   upgrades_seen += num(j, "prefetch", "kernels_seen");
   refused_connections += num(j, "limits", "refused_connections");
   refused_fds += num(j, "limits", "refused_descriptors");
+  refused_calls += num(j, "limits", "refused_calls");
   dropped_clients += num(j, "limits", "dropped_clients");
   std::lock_guard lock(mu_);
   if (j.contains("requests") && j["requests"].is_object())

@@ -15,19 +15,28 @@ WorkerPool::WorkerPool(unsigned n) : wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLO
 WorkerPool::~WorkerPool() { stop(); }
 
 void WorkerPool::stop() {
+  std::map<uid_t, std::deque<std::function<void()>>> dropped;
   {
     std::lock_guard lock(mu_);
     stop_ = true;
+    dropped.swap(jobs_);
+    turn_.clear();
+    queued_ = 0;
   }
   cv_.notify_all();
+  dropped.clear();  // outside the lock: a job's captures may post() as they go
   for (auto& t : threads_)
     if (t.joinable()) t.join();
 }
 
-void WorkerPool::submit(std::function<void()> job) {
+void WorkerPool::submit(uid_t uid, std::function<void()> job) {
   {
     std::lock_guard lock(mu_);
-    jobs_.push_back(std::move(job));
+    if (stop_) return;  // dropped, as stop() drops what is queued
+    auto& q = jobs_[uid];
+    if (q.empty()) turn_.push_back(uid);
+    q.push_back(std::move(job));
+    ++queued_;
   }
   cv_.notify_one();
 }
@@ -58,7 +67,13 @@ void WorkerPool::run_posted() {
 
 size_t WorkerPool::queued() const {
   std::lock_guard lock(mu_);
-  return jobs_.size();
+  return queued_;
+}
+
+size_t WorkerPool::queued(uid_t uid) const {
+  std::lock_guard lock(mu_);
+  auto it = jobs_.find(uid);
+  return it == jobs_.end() ? 0 : it->second.size();
 }
 
 void WorkerPool::run() {
@@ -66,12 +81,19 @@ void WorkerPool::run() {
     std::function<void()> job;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
-      if (stop_ && jobs_.empty()) return;
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
+      cv_.wait(lock, [this] { return stop_ || !turn_.empty(); });
+      if (stop_) return;
+      uid_t uid = turn_.front();
+      turn_.pop_front();
+      auto it = jobs_.find(uid);
+      job = std::move(it->second.front());
+      it->second.pop_front();
+      --queued_;
+      if (it->second.empty()) jobs_.erase(it);
+      else turn_.push_back(uid);  // its next job waits for everyone else's turn
     }
     run_guarded("a worker job", job);
+    job = nullptr;  // what the job captured goes now, not when the next one comes
   }
 }
 

@@ -7,7 +7,17 @@ class Conn:
     def __init__(self, path, timeout=60):
         self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.s.settimeout(timeout)
-        self.s.connect(path)
+        # A full listen backlog: a blocking client (btfctl, libbtfd) waits in
+        # connect(); with a timeout, python's socket says EAGAIN instead.
+        end = time.time() + timeout
+        while True:
+            try:
+                self.s.connect(path)
+                break
+            except BlockingIOError:
+                if time.time() > end:
+                    raise
+                time.sleep(0.005)
         self.buf = b""
         self.fds = []
 

@@ -114,7 +114,9 @@ def as_user(uid, script, *args):
 def scenario(name):
     tmp, obj, hostroot = testlib.scratch_host("btfd-hubstall-", sample)
     conf = os.path.join(tmp, "btfd.conf")
-    open(conf, "w").write("[Daemon]\nWorkers=%d\n[Hub]\nDownloads=%d\nQueuedDownloads=16\nStallTimeoutSec=%d\n"
+    # QueuedDownloads=32: a UID may fill a quarter of it (8), more than the
+    # lookups beyond the download slots this attack sends.
+    open(conf, "w").write("[Daemon]\nWorkers=%d\n[Hub]\nDownloads=%d\nQueuedDownloads=32\nStallTimeoutSec=%d\n"
                           "TimeoutMSec=60000\nConnectTimeoutMSec=2000\n" % (WORKERS, DOWNLOADS, STALL))
     sock = os.path.join(tmp, "btfd.sock")
     d = subprocess.Popen([btfd, "--config", conf, "--socket", sock, "--idle-exit", "0",
