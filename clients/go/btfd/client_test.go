@@ -157,8 +157,9 @@ func TestGetBtfPassesObjectsAndReturnsTheBtfFile(t *testing.T) {
 		writeReply(t, w, map[string]interface{}{"parameters": map[string]interface{}{
 			"fd": 0, "path": "/var/cache/btfd/x", "sha256": "ab", "size": 14, "source": "hub",
 			"cached": true, "exact": true, "minimized": true,
-			"kernel":      map[string]string{"distro": "ubuntu", "release": "5.4.0-26-generic"},
-			"relocations": []map[string]interface{}{{"kind": "byte_off", "target": nil, "matches": 1}},
+			"kernel": map[string]string{"distro": "ubuntu", "release": "5.4.0-26-generic"},
+			"relocations": map[string]interface{}{"strings": []string{"object one", "kprobe/x", "byte_off", "[2] struct s.f", "[7] struct s.f"},
+				"relocations": [][]int{{0, 1, 0, 3, 2, 3, -1, 2, 0}, {0, 1, 1, 5, 2, 3, 4, 2, 1}}},
 		}}, btfFile)
 	})
 	c := dialT(t, s)
@@ -172,7 +173,9 @@ func TestGetBtfPassesObjectsAndReturnsTheBtfFile(t *testing.T) {
 	got, _ := io.ReadAll(io.NewSectionReader(b.File, 0, 1<<20))
 	if string(got) != "\x9f\xeb BTF bytes" || b.SHA256 != "ab" || b.Size != 14 || b.Source != "hub" ||
 		!b.Cached || !b.Exact || !b.Minimized || b.Kernel.Distro != "ubuntu" ||
-		len(b.Relocations) != 1 || b.Relocations[0].Kind != "byte_off" || b.Relocations[0].Target != "" {
+		len(b.Relocations) != 2 || b.Relocations[0].Kind != "byte_off" || b.Relocations[0].Target != "" ||
+		b.Relocations[1] != (Relocation{Object: "object one", Section: "kprobe/x", Relo: 1, Insn: 5, Kind: "byte_off",
+			Local: "[2] struct s.f", Candidates: 2, Matches: 1, Target: "[7] struct s.f"}) {
 		t.Fatalf("reply: %+v, bytes %q", b, got)
 	}
 	flags, err := fcntl(b.File, syscall.F_GETFD)

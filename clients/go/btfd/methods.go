@@ -47,6 +47,64 @@ type Relocation struct {
 	Target string `json:"target"`
 }
 
+// RelocationReport is the relocation report of a minimized BTF, one
+// Relocation per CO-RE relocation. On the wire (docs/protocol.md) it is
+// compact: {"strings": [...], "relocations": [[object, section, relo, insn,
+// kind, local, target, candidates, matches, ambiguity?], ...]}, each name an
+// index into strings (target -1: nothing matched, -2: needs no kernel type),
+// so that long names repeated over many relocations cost their bytes once.
+type RelocationReport []Relocation
+
+// UnmarshalJSON spells the compact report out.
+func (r *RelocationReport) UnmarshalJSON(data []byte) error {
+	var wire struct {
+		Strings     []string  `json:"strings"`
+		Relocations [][]int64 `json:"relocations"`
+	}
+	if string(data) == "null" {
+		*r = nil
+		return nil
+	}
+	if err := json.Unmarshal(data, &wire); err != nil {
+		return err
+	}
+	str := func(i int64) (string, error) {
+		if i < 0 || i >= int64(len(wire.Strings)) {
+			return "", fmt.Errorf("relocation report: string %d of %d", i, len(wire.Strings))
+		}
+		return wire.Strings[i], nil
+	}
+	out := make(RelocationReport, 0, len(wire.Relocations))
+	for _, row := range wire.Relocations {
+		if len(row) < 9 {
+			return fmt.Errorf("relocation report: a row of %d fields, not 9", len(row))
+		}
+		var rel Relocation
+		var err error
+		for _, f := range []struct {
+			dst *string
+			i   int64
+		}{{&rel.Object, row[0]}, {&rel.Section, row[1]}, {&rel.Kind, row[4]}, {&rel.Local, row[5]}} {
+			if *f.dst, err = str(f.i); err != nil {
+				return err
+			}
+		}
+		rel.Relo, rel.Insn, rel.Candidates, rel.Matches = int(row[2]), int(row[3]), int(row[7]), int(row[8])
+		switch row[6] {
+		case -1:
+		case -2:
+			rel.Target = "local"
+		default:
+			if rel.Target, err = str(row[6]); err != nil {
+				return err
+			}
+		}
+		out = append(out, rel)
+	}
+	*r = out
+	return nil
+}
+
 // Btf is the answer to GetBtf: the BTF as a read-only file and what btfd
 // says about it.
 type Btf struct {
@@ -70,8 +128,9 @@ type Btf struct {
 	Minimized bool `json:"minimized"`
 	// Kernel is the kernel the BTF describes.
 	Kernel Kernel `json:"kernel"`
-	// Relocations is the per-relocation report of a minimized BTF.
-	Relocations []Relocation `json:"relocations"`
+	// Relocations is the per-relocation report of a minimized BTF (btfd
+	// sends it compact, each string once: see RelocationReport).
+	Relocations RelocationReport `json:"relocations"`
 	// FD is the index of the descriptor in the reply (always 0).
 	FD int `json:"fd"`
 }
