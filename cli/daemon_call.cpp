@@ -46,9 +46,12 @@ btfd::Result<btfd::proto::Message> call_daemon_raw(const Globals& g, const std::
   auto connected = btfd::proto::Client::connect(socket_for(g, method), timeout_ms);
   if (!connected) {
     btfd::Error e = std::move(connected).error();
-    // Nobody listening is almost always a socket unit that is not running.
+    // Nobody listening on the default socket is almost always a socket unit
+    // that is not running; on a socket the user named, btfd started by hand.
     if (e.code == btfd::Errc::unreachable && (e.sys_errno == ENOENT || e.sys_errno == ECONNREFUSED))
-      e.message += " (is btfd.socket running? systemctl enable --now btfd.socket)";
+      e.message += socket_for(g, method) == BTFD_DEFAULT_SOCKET || socket_for(g, method) == BTFD_ADMIN_SOCKET
+                       ? " (is btfd.socket running? systemctl enable --now btfd.socket)"
+                       : " (is a btfd listening there? start one with btfd --socket PATH)";
     return e;
   }
   auto client = std::move(connected).value();

@@ -214,7 +214,12 @@ const std::map<std::string, Key>& keys() {
       {"Hub.BasicAuthFile", network_key(&MirrorNetwork::basic_auth_file)},
       {"Hub.ProxyAuthFile", network_key(&MirrorNetwork::proxy_auth_file)},
       {"Daemon.Socket", string_key(&Config::socket_path)},
-      {"Daemon.IdleExitSec", uint_key(&Config::idle_exit_sec)},
+      {"Daemon.IdleExitSec", {[](Config& c, std::string_view v) -> Status {
+                                 BTFD_TRY_VOID(uint_key(&Config::idle_exit_sec).set(c, v));
+                                 c.idle_exit_set = true;
+                                 return {};
+                               },
+                               uint_key(&Config::idle_exit_sec).get}},
       {"Daemon.Workers", unsigned_key(&Config::workers)},
       {"Daemon.LogLevel", choice_key(&Config::log_level, {"error", "warning", "notice", "info", "debug"})},
       {"Daemon.HostRoot", string_key(&Config::host_root)},
@@ -584,7 +589,8 @@ static void usage() {
       "  --mirror URL|DIR       hub mirror; repeat for several (replaces the configured list)\n"
       "  --connect-timeout MS   hub connect timeout\n"
       "  --timeout MS           hub total timeout per download\n"
-      "  --idle-exit SEC        exit after SEC idle seconds (0 = never, default 300)\n"
+      "  --idle-exit SEC        exit after SEC idle seconds (0 = never; default 300 under socket\n"
+      "                         activation, never with --socket)\n"
       "  --host-root DIR        host filesystem prefix (for agents in containers)\n"
       "  --workers N            worker threads (default 4)\n"
       "  --allow-group GROUP    group allowed to Prefetch, Refresh and GarbageCollect besides root\n"

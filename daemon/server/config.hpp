@@ -28,7 +28,11 @@ struct MirrorNetwork {
 struct Config {
   // [Daemon]
   std::string socket_path;         // empty: socket activation, else the default socket
-  uint64_t idle_exit_sec = 300;    // 0 = never exit when idle
+  // 0 = never exit when idle. Idle exit belongs to socket activation (systemd
+  // starts btfd again on the next call): a btfd binding its own socket exits
+  // when idle only when the key or --idle-exit was set.
+  uint64_t idle_exit_sec = 300;
+  bool idle_exit_set = false;
   unsigned workers = 4;
   std::string log_level = "info";
   std::string host_root;           // prefix for /etc/os-release and /sys (containers)

@@ -59,8 +59,11 @@ method GetBtf(
   minimized: ?bool,
   # The kernel the BTF describes.
   kernel: ?Kernel,
-  # Per-relocation report when minimized.
-  relocations: ?[]object,
+  # The relocation report when minimized, each string once (bounded by
+  # [Limits] MaxReportBytes=): strings, and per relocation [object, section,
+  # relo, insn, kind, local, target, candidates, matches, ambiguity?], names
+  # as indexes into strings (target -1: no match, -2: needs no kernel type).
+  relocations: ?object,
   # "progress" on progress replies (calls with "more"); absent on the answer.
   state: ?string,
   # Bytes downloaded so far (progress replies).

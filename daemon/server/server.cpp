@@ -103,7 +103,11 @@ Server::~Server() {
   hub_pool_.reset();
   control_pool_.reset();
   pool_.reset();
-  for (const auto& p : own_sockets_) ::unlink(p.c_str());
+  // Only the socket file this btfd bound: a later btfd may have replaced it.
+  for (const auto& p : own_sockets_) {
+    struct stat now {};
+    if (::stat(p.path.c_str(), &now) == 0 && now.st_dev == p.dev && now.st_ino == p.ino) ::unlink(p.path.c_str());
+  }
   sd_event_unref(event_);
 }
 
@@ -114,10 +118,26 @@ Status Server::bind_socket(const std::string& path, mode_t mode, gid_t group, Un
   std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd) return sys_error(errno, "socket");
+  // A socket that answers belongs to a btfd still serving: taking it over
+  // would leave that one alive and unreachable. Only a dead one (a killed
+  // daemon's) is replaced.
+  {
+    // Non-blocking: a busy btfd's full backlog says EAGAIN, and is in use too.
+    UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (probe && (::connect(probe.get(), reinterpret_cast<struct sockaddr*>(&sa), sizeof sa) == 0 || errno == EAGAIN)) {
+      struct ucred peer {};
+      socklen_t len = sizeof peer;
+      std::string who = ::getsockopt(probe.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0 && peer.pid > 0
+                            ? " (pid " + std::to_string(peer.pid) + ")"
+                            : "";
+      return make_error(Errc::busy, "\"" + path + "\" is in use by another btfd" + who);
+    }
+  }
   ::unlink(path.c_str());  // a stale socket from a killed daemon
   if (::bind(fd.get(), reinterpret_cast<struct sockaddr*>(&sa), sizeof sa) < 0)
     return sys_error(errno, "cannot bind \"" + path + "\"");
-  own_sockets_.push_back(path);
+  struct stat bound {};
+  if (::stat(path.c_str(), &bound) == 0) own_sockets_.push_back({path, bound.st_dev, bound.st_ino});
   if (group != static_cast<gid_t>(-1) && ::chown(path.c_str(), static_cast<uid_t>(-1), group) < 0)
     return sys_error(errno, "cannot give \"" + path + "\" to group " + std::to_string(group));
   if (::chmod(path.c_str(), mode) < 0) return sys_error(errno, "cannot chmod \"" + path + "\"");
@@ -162,6 +182,8 @@ Status Server::setup_listeners() {
   }
   std::string path = cfg_.socket_path.empty() ? BTFD_DEFAULT_SOCKET : cfg_.socket_path;
   cfg_.socket_path = path;
+  // Nobody would start this btfd again on the next call.
+  if (!cfg_.idle_exit_set) cfg_.idle_exit_sec = 0;
   UniqueFd fd;
   // Anyone who can reach the socket may get BTF; privileged methods check peers.
   BTFD_TRY_VOID(bind_socket(path, 0666, static_cast<gid_t>(-1), &fd));

@@ -20,6 +20,7 @@
 // dispatch.cpp (the method table and handlers), object_reads.cpp (reading a
 // call's objects).
 
+#include <sys/types.h>
 #include <systemd/sd-event.h>
 
 #include <chrono>
@@ -190,7 +191,12 @@ class Server {
   Stats& stats_;
   sd_event* event_ = nullptr;
   std::vector<std::unique_ptr<Listener>> listeners_;
-  std::vector<std::string> own_sockets_;  // paths we bound (and unlink at exit)
+  struct OwnSocket {
+    std::string path;
+    dev_t dev;
+    ino_t ino;
+  };
+  std::vector<OwnSocket> own_sockets_;  // what we bound (and unlink at exit, if it is still ours)
   bool accept_paused_ = false;
   std::unique_ptr<WorkerPool> pool_;      // the Workers; results of both lanes are posted through it
   std::unique_ptr<WorkerPool> hub_pool_;  // [Hub] Downloads= threads
