@@ -343,7 +343,9 @@ void Server::m_get_btf(Connection& c, Call& call, const json& params, proto::Mes
       return answer(call, std::move(result), std::move(fds));
     }
   }
-  if (!admit(c, call)) return;
+  // Short of memory, a kernel at hand without objects is still answered:
+  // it costs a descriptor, not a parse.
+  if (!admit(c, call, !objects.empty() || !service_.btf_at_hand(*kid))) return;
   read_objects(c, call, *kid, std::move(objects), std::move(names), param_bool(params, "refresh", false));
 }
 

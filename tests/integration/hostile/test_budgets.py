@@ -14,7 +14,10 @@
 #     ordinary users share; a third is refused, naming that limit; root, who
 #     holds nothing, is served;
 #  4. error names: a kernel btfd cannot name is InvalidKernel, not InvalidObject;
-#  5. SIGTERM during a flood: btfd exits within 2 s (it aims at 1).
+#  5. SIGTERM during a flood: btfd exits within 2 s (it aims at 1);
+#  6. short of memory (past 85% of MemoryLimit=, by default the cgroup's
+#     memory.max) btfd refuses new heavy work with Busy naming the limit, and
+#     still answers cache hits and Status.
 import json, os, shutil, signal, subprocess, sys, threading, time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import testlib, varlink
@@ -289,6 +292,31 @@ try:
                                                   "release": "4.18.0-80.el8.x86_64"}})
     check(r.get("error") == "io.btfd.InvalidKernel", "and so it is for Prefetch: %s" % r)
     c.close()
+
+    # 6. Short of memory: a btfd over 85% of its limit refuses new heavy work,
+    # naming the limit, and still answers cache hits and Status. (1M: any
+    # btfd is over it; under the unit the limit is the cgroup's memory.max.)
+    low_conf = os.path.join(tmp, "low.conf")
+    open(low_conf, "w").write("[Limits]\nMemoryLimit=1M\n")
+    low_sock = os.path.join(tmp, "low.sock")
+    low = subprocess.Popen([btfd, "--config", low_conf, "--socket", low_sock, "--cache-dir",
+                            os.path.join(tmp, "cache-low"), "--host-root", hostroot, "--mirror", "http://127.0.0.1:9/"],
+                           stderr=open(log, "a"))
+    try:
+        varlink.wait_for_socket(low_sock, low)
+        c = varlink.Conn(low_sock)
+        r, fds = c.call("io.btfd.GetBtf")
+        check("error" not in r, "short of memory, a cache hit is still answered: %s" % r)
+        r, _ = c.call("io.btfd.Status")
+        check("error" not in r, "and Status: %s" % r)
+        r, _ = c.call("io.btfd.GetBtf", {"objects": [0]}, fds=[os.open(obj, os.O_RDONLY)])
+        msg = r.get("parameters", {}).get("message", "")
+        check(r.get("error") == "io.btfd.Busy" and "MemoryLimit=" in msg and "MiB" in msg,
+              "new minimizing is refused Busy, naming the limit: %s" % r)
+        c.close()
+    finally:
+        low.terminate()
+        low.wait(timeout=30)
 
     # 5. SIGTERM during a flood.
     floods = [flood(NOBODY), flood(THIRD)]
