@@ -25,7 +25,8 @@ int cmd_check(const Globals& g, std::vector<std::string>& args) {
     std::string* value;
   };
   const Opt opts[] = {{"--from", &in.source},       {"--distro", &in.filter.distro},
-                      {"--version", &in.filter.version}, {"--arch", &in.filter.arch},
+                      {"--distro-version", &in.filter.version}, {"--version", &in.filter.version},
+                      {"--arch", &in.filter.arch},
                       {"--release-glob", &in.filter.release_glob}, {"--html", &html},
                       {"--jobs", &jobs},            {"-j", &jobs}};
   for (const Opt& o : opts) {

@@ -4,6 +4,7 @@
 #include <ctime>
 #include <map>
 
+#include "btfd-config.h"
 #include "cli/daemon_call.hpp"
 #include "cli/transparent_host.hpp"
 
@@ -59,6 +60,26 @@ int cmd_list(const Globals& g, std::vector<std::string>& args) {
                 digest.substr(0, 16).c_str(), human_size(o.value("size", 0ull)).c_str(),
                 when(o.value("last_requested", int64_t{0})).c_str());
   }
+  return kExitOk;
+}
+
+// btfctl's version, and btfd's when it answers (a version skew between the
+// two is what a user debugging them wants to see first).
+int cmd_version(const Globals& g, std::vector<std::string>& args) {
+  if (!args.empty()) return usage_error(g, "unexpected argument \"" + args[0] + "\"");
+  nlohmann::json out = {{"btfctl", BTFD_VERSION}, {"socket", socket_path(g)}};
+  auto r = call_daemon(g, "org.varlink.service.GetInfo", nlohmann::json::object());
+  if (r && r->json["parameters"].contains("version")) out["btfd"] = r->json["parameters"]["version"];
+  else out["btfd"] = nullptr;
+  if (!r) out["btfd_error"] = r.error().message;
+  if (g.quiet) return kExitOk;
+  if (g.json) {
+    print_json(g, out);
+    return kExitOk;
+  }
+  std::printf("btfctl %s\n", BTFD_VERSION);
+  if (out["btfd"].is_string()) std::printf("btfd %s (%s)\n", out["btfd"].get<std::string>().c_str(), socket_path(g).c_str());
+  else std::printf("btfd: not reachable (%s)\n", r ? "no version in its answer" : r.error().message.c_str());
   return kExitOk;
 }
 

@@ -47,7 +47,8 @@ int cmd_gen(const Globals& g, std::vector<std::string>& args) {
     std::string* value;
   };
   const Opt flags[] = {{"--from", &opts.source},       {"--distro", &opts.filter.distro},
-                       {"--version", &opts.filter.version}, {"--arch", &opts.filter.arch},
+                       {"--distro-version", &opts.filter.version}, {"--version", &opts.filter.version},
+                       {"--arch", &opts.filter.arch},
                        {"--release-glob", &opts.filter.release_glob}, {"-o", &out}, {"--output", &out},
                        {"--jobs", &jobs},              {"-j", &jobs}};
   for (const Opt& o : flags)

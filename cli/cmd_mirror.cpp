@@ -68,6 +68,7 @@ int mirror_sync(const Globals& g, std::vector<std::string>& args) {
   btfd::hub::ArchiveFilter filter;
   std::string err;
   const std::pair<const char*, std::string*> opts[] = {{"--distro", &filter.distro},
+                                                       {"--distro-version", &filter.version},
                                                        {"--version", &filter.version},
                                                        {"--arch", &filter.arch},
                                                        {"--release-glob", &filter.release_glob}};

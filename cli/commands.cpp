@@ -9,6 +9,7 @@ int cmd_minimize(const Globals&, std::vector<std::string>&);
 int cmd_get(const Globals&, std::vector<std::string>&);
 int cmd_list(const Globals&, std::vector<std::string>&);
 int cmd_status(const Globals&, std::vector<std::string>&);
+int cmd_version(const Globals&, std::vector<std::string>&);
 int cmd_stats(const Globals&, std::vector<std::string>&);
 int cmd_gc(const Globals&, std::vector<std::string>&);
 int cmd_verify(const Globals&, std::vector<std::string>&);
@@ -62,7 +63,8 @@ constexpr const char* kHostOptions =
 constexpr const char* kCheckOptions =
     "  OBJECT...             BPF objects (ELF with .BTF and .BTF.ext)\n"
     "  --from SRC            btfhub-archive directory or mirror URL (http, https, file)\n"
-    "  --distro ID           only kernels of this distro (also --version V, --arch A)\n"
+    "  --distro ID           only kernels of this distro (also --distro-version V, --arch A;\n"
+    "                        --version V is an alias of --distro-version)\n"
     "  --release-glob GLOB   only releases matching this fnmatch(3) pattern\n"
     "  --html FILE           also write a self-contained HTML report (kernels x programs)\n"
     "  -j, --jobs N          kernels checked in parallel (default: all cores)\n"
@@ -78,13 +80,14 @@ const std::vector<Command>& command_table() {
       {"refresh", "", "Get BTF for installed kernels that lack it, asking the hub again (the timer's job).",
        cmd_refresh, kRefreshOptions},
       {"status", "", "Show the daemon's version, uptime, host, cache use and mirror health.", cmd_status, kStatusOptions},
+      {"version", "", "Show btfctl's version and the version of the btfd it reaches.", cmd_version},
       {"stats", "[--prometheus]", "Show request and cache statistics.", cmd_stats, kStatsOptions},
       {"gc", "", "Evict to the cache budget and remove unreferenced blobs.", cmd_gc, kGcOptions},
       {"verify", "", "Re-hash every cached blob; damaged ones are dropped (refetched when next asked).", cmd_verify, kVerifyOptions},
       {"minimize", "KERNEL_BTF OBJECT... -o OUT [--report]",
        "Minimize a kernel BTF for CO-RE objects, locally (like bpftool gen min_core_btf).", cmd_minimize, kMinimizeOptions},
       {"check",
-       "OBJECT... --from MIRROR|DIR [--distro ID] [--version V] [--arch A] [--release-glob GLOB] [--html FILE] "
+       "OBJECT... --from MIRROR|DIR [--distro ID] [--distro-version V] [--arch A] [--release-glob GLOB] [--html FILE] "
        "[-j N]",
        "Which CO-RE relocations resolve on which kernels of a btfhub-archive source, per program (local).",
        cmd_check, kCheckOptions},
@@ -92,23 +95,25 @@ const std::vector<Command>& command_table() {
        "Fill btfd's cache from a bundle (btfctl gen --bundle), for hosts without a hub; needs root or the admin group.",
        cmd_import},
       {"gen",
-       "OBJECT... --from MIRROR|DIR [--distro ID] [--version V] [--arch A] [--release-glob GLOB] -o OUT [--bundle] "
+       "OBJECT... --from MIRROR|DIR [--distro ID] [--distro-version V] [--arch A] [--release-glob GLOB] -o OUT [--bundle] "
        "[-j N]",
        "Minimize every kernel of a btfhub-archive source for the objects (btfgen): a btfhub-layout tree or one "
        "bundle (local).",
        cmd_gen,
        "  --from SRC            btfhub-archive directory or mirror URL (http, https, file)\n"
-       "  --distro ID           only kernels of this distro (also --version V, --arch A)\n"
+       "  --distro ID           only kernels of this distro (also --distro-version V, --arch A;\n"
+    "                        --version V is an alias of --distro-version)\n"
        "  --release-glob GLOB   only releases matching this fnmatch(3) pattern\n"
        "  -o, --output OUT      the tree's directory, or the bundle file (\"-\": standard output)\n"
        "  --bundle              write one bundle (docs/bundle.md) instead of a tree\n"
        "  -j, --jobs N          kernels minimized in parallel (default: all cores)"},
-      {"mirror", "sync SOURCE DEST [--distro ID] [--version V] [--arch A] [--release-glob GLOB] | export DEST",
+      {"mirror", "sync SOURCE DEST [--distro ID] [--distro-version V] [--arch A] [--release-glob GLOB] | export DEST",
        "Build a site mirror (btfhub layout + SHA256SUMS) from an archive, incrementally, or from btfd's cache.",
        cmd_mirror,
        "  sync SOURCE DEST      copy the matching archives of SOURCE (URL or directory) into DEST, checked as btfd\n"
        "                        checks a download; only what changed; a killed run resumes\n"
-       "  --distro ID           only kernels of this distro (also --version V, --arch A)\n"
+       "  --distro ID           only kernels of this distro (also --distro-version V, --arch A;\n"
+    "                        --version V is an alias of --distro-version)\n"
        "  --release-glob GLOB   only releases matching this fnmatch(3) pattern\n"
        "  export DEST           write the kernels btfd's cache holds into DEST (through btfd)\n"
        "Serve DEST with any web server or bucket, or as a file:// mirror (btfd.conf [Hub] Mirrors=)."},

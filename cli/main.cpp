@@ -61,11 +61,16 @@ int main(int argc, char** argv) {
   }
   std::string name = args[i];
   std::vector<std::string> rest(args.begin() + static_cast<long>(i) + 1, args.end());
-  // Global flags are also accepted after the command, bpftool-style; there,
+  // Global options are also accepted after the command, bpftool-style; there,
   // "-j N" (a number follows) is the command's job count (check, gen), not --json.
   if (take_flag(rest, "--json") || take_short_json(rest)) g.json = true;
   if (take_flag(rest, "--pretty") || take_flag(rest, "-p")) g.json = g.pretty = true;
   if (take_flag(rest, "--quiet") || take_flag(rest, "-q")) g.quiet = true;
+  {
+    std::string socket, err;
+    if (take_option(rest, "--socket", &socket, &err)) g.socket = socket;
+    else if (!err.empty()) return usage_error(g, err);
+  }
   if (name == "help") {
     if (wants_help(rest)) {
       std::printf("Usage: btfctl help [COMMAND]\n\nList the commands, or show one command's arguments and options.\n");

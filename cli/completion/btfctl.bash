@@ -3,7 +3,7 @@
 _btfctl() {
 	local cur prev words cword
 	_init_completion || return
-	local commands="get list prefetch refresh status stats gc verify minimize check gen import transparent mirror host help"
+	local commands="get list prefetch refresh status version stats gc verify minimize check gen import transparent mirror host help"
 	local globals="--json -j --pretty -p --quiet -q --socket --version -V --help -h"
 	local cmd="" i
 	for ((i = 1; i < cword; i++)); do
@@ -24,14 +24,14 @@ _btfctl() {
 		get) COMPREPLY=($(compgen -W "--distro --distro-version --arch --release --object -o --output --refresh --json --quiet --help" -- "$cur")) ;;
 		prefetch) COMPREPLY=($(compgen -W "--distro --distro-version --arch --release --no-pin --json --quiet --help" -- "$cur")) ;;
 		stats) COMPREPLY=($(compgen -W "--prometheus --json --quiet --help" -- "$cur")) ;;
-		list|status|refresh|gc|verify) COMPREPLY=($(compgen -W "--json --quiet --help" -- "$cur")) ;;
+		list|status|version|refresh|gc|verify) COMPREPLY=($(compgen -W "--json --quiet --help" -- "$cur")) ;;
 		minimize) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-o --output --report --json --quiet --help" -- "$cur")) || _filedir ;;
-		gen) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--from --distro --version --arch --release-glob -o --bundle -j --json" -- "$cur")) || _filedir ;;
+		gen) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--from --distro --distro-version --version --arch --release-glob -o --bundle -j --jobs --json" -- "$cur")) || _filedir ;;
 		import) _filedir ;;
-		check) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--from --distro --version --arch --release-glob --html -j --json" -- "$cur")) || _filedir ;;
+		check) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--from --distro --distro-version --version --arch --release-glob --html -j --jobs --json" -- "$cur")) || _filedir ;;
 		transparent) COMPREPLY=($(compgen -W "install remove status --release --all --if-enabled --config --json" -- "$cur")) ;;
 		host) COMPREPLY=($(compgen -W "--host-root --config --json --quiet --help" -- "$cur")) ;;
-		mirror) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--distro --version --arch --release-glob --json" -- "$cur")) || { [[ $prev == mirror ]] && COMPREPLY=($(compgen -W "sync export" -- "$cur")) || _filedir -d; } ;;
+		mirror) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--distro --distro-version --version --arch --release-glob --json" -- "$cur")) || { [[ $prev == mirror ]] && COMPREPLY=($(compgen -W "sync export" -- "$cur")) || _filedir -d; } ;;
 		help) COMPREPLY=($(compgen -W "$commands --help" -- "$cur")) ;;
 		*) COMPREPLY=($(compgen -W "--json --help" -- "$cur")) ;;
 	esac

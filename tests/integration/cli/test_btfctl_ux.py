@@ -222,6 +222,19 @@ for partial in (["--distro", "ubuntu", "--release", "5.4.0-26-generic"],
 rc, out, err, _ = run(sock, "--json", "get", "--distro", "ubuntu", "--release", "x")
 check(rc == 2 and json.loads(out)["error"]["code"] == "usage", "a usage error as JSON: %s" % out)
 
+# Global options after the command too; btfctl version.
+rc, out, err, _ = run(sock, "status")
+p = subprocess.run([btfctl, "status", "--socket", sock], capture_output=True, text=True, timeout=60)
+check(p.returncode == 0 and p.stdout == out, "status --socket PATH is --socket PATH status: %d %r" % (p.returncode, p.stderr))
+p = subprocess.run([btfctl, "version", "--json", "--socket", sock], capture_output=True, text=True, timeout=60)
+v = json.loads(p.stdout) if p.returncode == 0 else {}
+check(v.get("btfd") and v.get("btfctl") == v.get("btfd") and v.get("socket") == sock,
+      "btfctl version names both versions: %s %s" % (p.stdout, p.stderr))
+p = subprocess.run([btfctl, "version", "--socket", os.path.join(tmp, "nobody-here")], capture_output=True, text=True,
+                   timeout=60)
+check(p.returncode == 0 and "btfctl " in p.stdout and "btfd: not reachable" in p.stdout and "systemctl" not in p.stdout,
+      "btfctl version without a btfd says so: %r" % p.stdout)
+
 rc, out, err, _ = run(sock, "help", "--help")
 check(rc == 0 and "Usage: btfctl help" in out, "help --help: rc=%d %r %r" % (rc, out, err))
 rc, out, err, _ = run(sock, "stattus")
