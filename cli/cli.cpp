@@ -38,6 +38,11 @@ int report_error(const Globals& g, const btfd::Error& e, const nlohmann::json& e
   return exit_code_for(e.code);
 }
 
+int report_local_error(const Globals& g, btfd::Error e) {
+  if (e.code == btfd::Errc::unreachable) e.code = btfd::Errc::io;
+  return report_error(g, e);
+}
+
 int usage_error(const Globals& g, const std::string& message) {
   if (g.json) {
     print_json(g, {{"error", {{"code", "usage"}, {"message", message}}}});

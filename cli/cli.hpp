@@ -44,6 +44,9 @@ extern const std::vector<Command>& command_table();
 // Prints an error (one line on stderr, or a JSON object on stdout with --json)
 // and returns the exit code that fits it.
 // extra: more fields for the JSON error object (e.g. btfd's error name).
+// For commands that never talk to btfd (check, gen, mirror sync): a mirror
+// that cannot be reached is a failure (1), never "btfd unreachable" (3).
+int report_local_error(const Globals& g, btfd::Error e);
 int report_error(const Globals& g, const btfd::Error& e, const nlohmann::json& extra = nlohmann::json::object());
 int usage_error(const Globals& g, const std::string& message);
 void print_json(const Globals& g, const nlohmann::json& j);

@@ -47,20 +47,20 @@ int cmd_check(const Globals& g, std::vector<std::string>& args) {
   in.max_kernel_bytes = btfd::hub::kMaxKernelBtfBytes;
   constexpr uint64_t kMaxObject = 256ull << 20;
   auto objects = check::load_objects(args, kMaxObject);
-  if (!objects) return report_error(g, objects.error());
+  if (!objects) return report_local_error(g, objects.error());
   bool progress = !g.quiet && !g.json && isatty(STDERR_FILENO);
   if (progress)
     in.progress = [](size_t done, size_t total) { std::fprintf(stderr, "\rchecking kernels: %zu/%zu", done, total); };
   auto rows = check::run_check(in, *objects);
   if (progress) std::fprintf(stderr, "\r\033[K");
-  if (!rows) return report_error(g, rows.error());
+  if (!rows) return report_local_error(g, rows.error());
   if (rows->empty())
-    return report_error(g, btfd::make_error(btfd::Errc::not_found, "no kernel in \"" + in.source + "\" matches"));
+    return report_local_error(g, btfd::make_error(btfd::Errc::not_found, "no kernel in \"" + in.source + "\" matches"));
   check::Report report{in.source, *objects, *rows, check::summarize(*objects, *rows)};
   if (!html.empty()) {
     std::string doc = check::to_html(report);
     auto st = btfd::write_file_atomic(html, std::span(reinterpret_cast<const uint8_t*>(doc.data()), doc.size()));
-    if (!st) return report_error(g, st.error());
+    if (!st) return report_local_error(g, st.error());
   }
   size_t errors = 0;
   bool all_load = true;

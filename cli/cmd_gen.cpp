@@ -70,10 +70,10 @@ int cmd_gen(const Globals& g, std::vector<std::string>& args) {
   opts.max_kernel_bytes = btfd::hub::kMaxKernelBtfBytes;
   constexpr uint64_t kMaxObject = 256ull << 20;
   auto objects = gen::load_objects(args, kMaxObject);
-  if (!objects) return report_error(g, objects.error());
+  if (!objects) return report_local_error(g, objects.error());
 
   if (!bundle) {
-    if (auto st = btfd::mkdir_p(out); !st) return report_error(g, std::move(st).error().wrap("-o " + out));
+    if (auto st = btfd::mkdir_p(out); !st) return report_local_error(g, std::move(st).error().wrap("-o " + out));
     opts.store = [&out](gen::KernelOutcome& k) -> btfd::Status {
       BTFD_TRY_VOID(check_entry(k.entry));
       std::string dir = out + "/" + k.entry.distro + "/" + k.entry.version + "/" + k.entry.arch;
@@ -91,9 +91,9 @@ int cmd_gen(const Globals& g, std::vector<std::string>& args) {
     };
   auto outcomes = gen::run(opts, *objects);
   if (progress) std::fprintf(stderr, "\r\033[K");
-  if (!outcomes) return report_error(g, outcomes.error());
+  if (!outcomes) return report_local_error(g, outcomes.error());
   if (outcomes->empty())
-    return report_error(g, btfd::make_error(btfd::Errc::not_found, "no kernel in \"" + opts.source + "\" matches"));
+    return report_local_error(g, btfd::make_error(btfd::Errc::not_found, "no kernel in \"" + opts.source + "\" matches"));
 
   size_t generated = 0;
   uint64_t bytes = 0;
@@ -116,12 +116,12 @@ int cmd_gen(const Globals& g, std::vector<std::string>& args) {
     for (auto& k : *outcomes) {
       if (!k.error.empty()) continue;
       auto st = builder.add({k.entry.distro, k.entry.version, k.entry.arch, k.entry.release}, std::move(k.btf));
-      if (!st) return report_error(g, st.error());
+      if (!st) return report_local_error(g, st.error());
     }
     auto file = builder.finish();
-    if (!file) return report_error(g, file.error());
+    if (!file) return report_local_error(g, file.error());
     auto st = out == "-" ? btfd::write_all(STDOUT_FILENO, *file) : btfd::write_file_atomic(out, *file);
-    if (!st) return report_error(g, std::move(st).error().wrap("-o " + out));
+    if (!st) return report_local_error(g, std::move(st).error().wrap("-o " + out));
     out_size = file->size();
   }
   if (g.json) {

@@ -79,9 +79,12 @@ int mirror_sync(const Globals& g, std::vector<std::string>& args) {
   if (args.size() != 2) return usage_error(g, "mirror sync needs SOURCE (a URL or a directory) and DEST");
   const std::string source = args[0], dest = args[1];
   auto entries = btfd::hub::list_archive(source, filter);
-  if (!entries) return report_error(g, entries.error());
+  if (!entries) return report_local_error(g, entries.error());
+  // As check and gen: a filter that matches nothing is a failure, not a sync.
+  if (entries->empty())
+    return report_local_error(g, btfd::make_error(btfd::Errc::not_found, "no kernel in \"" + source + "\" matches"));
   auto tree = mirror::Tree::open(dest);
-  if (!tree) return report_error(g, tree.error());
+  if (!tree) return report_local_error(g, tree.error());
   SyncProgress progress(g);
   Summary s;
   s.kernels = entries->size();
@@ -120,7 +123,7 @@ int mirror_sync(const Globals& g, std::vector<std::string>& args) {
   progress.done();
   if (auto aliases = btfd::hub::list_aliases(source)) {
     for (const auto& a : *aliases)
-      if (auto st = (*tree)->link(a.link, a.target); !st) return report_error(g, st.error());
+      if (auto st = (*tree)->link(a.link, a.target); !st) return report_local_error(g, st.error());
   }
   return finish(g, "synced", source, (*tree)->root(), s, (*tree)->save_sums());
 }

@@ -11,7 +11,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import varlink
 from testlib import check, fatal, finish, hub_dir, serve_dir, source_root
 
-btfd, btfctl = sys.argv[1:3]
+btfd, btfctl, sample_obj = sys.argv[1:4]
 tmp = tempfile.mkdtemp(prefix="btfd-mirror-test-")
 src = os.path.join(tmp, "src")
 U54, U511, D10 = ("ubuntu/20.04/x86_64/5.4.0-26-generic.btf.tar.xz", "ubuntu/20.04/x86_64/5.11.0-1028-gcp.btf.tar.xz",
@@ -229,6 +229,22 @@ try:
     check("error" not in r and data == btf54, "a fresh btfd gets 5.4 from the exported tree: %s" % r)
 finally:
     stop(p)
+
+# Exit codes of the commands that never talk to btfd: a filter matching nothing
+# and a mirror that cannot be reached are failures (1); 3 means "btfd
+# unreachable" only.
+rc, out, err = sync(src_url, os.path.join(tmp, "none"), "--distro", "no-such-distro")
+check(rc == 1 and "matches" in json.dumps(out), "a sync matching nothing exits 1: %s %s" % (rc, out))
+rc, out, err = sync("http://127.0.0.1:9/", os.path.join(tmp, "down"))
+check(rc == 1, "a sync from a mirror that cannot be reached exits 1, not 3: %s %s" % (rc, out))
+rc, out, err = sync(src_url, os.path.join(tmp, "aliased"), "--distro", "ubuntu", "--version", "20.04")
+rc2, out2, err2 = sync(src_url, os.path.join(tmp, "spelled"), "--distro", "ubuntu", "--distro-version", "20.04")
+check(rc == 0 and rc2 == 0 and out.get("kernels") == out2.get("kernels") and out.get("kernels"),
+      "--version is --distro-version in mirror sync: %s / %s" % (out, out2))
+for cmd in (["check", sample_obj, "--from", "http://127.0.0.1:9/"],
+            ["gen", sample_obj, "--from", "http://127.0.0.1:9/", "-o", os.path.join(tmp, "gen-down")]):
+    p = subprocess.run([btfctl, *cmd], capture_output=True, text=True, timeout=120)
+    check(p.returncode == 1, "%s from a mirror that cannot be reached exits 1: %d %s" % (cmd[0], p.returncode, p.stderr))
 
 srv.shutdown(); bsrv.shutdown(); site_srv.shutdown()
 shutil.rmtree(tmp, ignore_errors=True)
