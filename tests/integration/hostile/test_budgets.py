@@ -130,7 +130,7 @@ FLOOD = r"""
 import array, json, os, select, socket, sys
 sys.path.insert(0, sys.argv[1])
 import hostile_objects
-base = hostile_objects.many_relocations(2000, 40)
+base = hostile_objects.many_relocations(20000, 40)
 msg = b"".join(json.dumps({"method": "io.btfd.GetBtf", "parameters": {"objects": [0]}}).encode() + b"\0"
                for _ in range(4))
 sent = n = 0
@@ -263,6 +263,7 @@ try:
     check(h.stdout.readline().strip() == "held", "one user holds its 8 descriptors")
     h = as_uid(OTHER, HOLD_FDS, 8)
     refused = h.stdout.readline().strip()
+    h.stdin.close()  # ends it should btfd have taken them ("held")
     h.wait(timeout=30)
     check("ordinary users together hold 8 of the 14 descriptors they may share" in refused,
           "a second user's 8 are refused, naming the shared limit: %s" % refused)
@@ -271,6 +272,7 @@ try:
     check(h.stdout.readline().strip() == "held", "6 fit")
     h = as_uid(THIRD, HOLD_FDS, 1)
     refused = h.stdout.readline().strip()
+    h.stdin.close()
     h.wait(timeout=30)
     check("ordinary users together hold 14 of the 14" in refused, "a third user is refused by name: %s" % refused)
     c = varlink.Conn(sock)
