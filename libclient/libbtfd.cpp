@@ -141,12 +141,16 @@ int resolve(const struct btfd_core_opts* o, CoreOptions* out) {
 
 // The helpers' common part: BTF for this host, minimized for object_fd when
 // it is >= 0, set as opts->btf_custom_path.
-int ensure_with(struct bpf_object_open_opts* opts, int object_fd, const CoreOptions& o) {
+int get_btf_named(btfd_client* client, const struct btfd_kernel* kernel, const int* object_fds, size_t n_objects,
+                  const char* name, struct btfd_result* result);
+
+// name: the object's file name for `btfctl list` (may be null).
+int ensure_with(struct bpf_object_open_opts* opts, int object_fd, const CoreOptions& o, const char* name = nullptr) {
   btfd_client* c = nullptr;
   int err = connect_with(o.socket_path, o.timeout_ms, &c);
   if (err) return err;
   struct btfd_result r;
-  err = btfd_get_btf(c, nullptr, object_fd >= 0 ? &object_fd : nullptr, object_fd >= 0 ? 1 : 0, &r);
+  err = get_btf_named(c, nullptr, object_fd >= 0 ? &object_fd : nullptr, object_fd >= 0 ? 1 : 0, name, &r);
   btfd_close(c);
   if (err) return err;
   return publish(opts, r.fd);  // the descriptor is the path's now
@@ -175,8 +179,21 @@ BTFD_EXPORT int btfd_set_timeout(btfd_client* client, int timeout_msec) {
   return 0;
 }
 
+namespace {
+// GetBtf; name (may be null) is the object's file name, which btfd keeps for
+// `btfctl list` only.
+int get_btf_named(btfd_client* client, const struct btfd_kernel* kernel, const int* object_fds, size_t n_objects,
+                  const char* name, struct btfd_result* result);
+}  // namespace
+
 BTFD_EXPORT int btfd_get_btf(btfd_client* client, const struct btfd_kernel* kernel, const int* object_fds,
-                            size_t n_objects, struct btfd_result* result) try {
+                            size_t n_objects, struct btfd_result* result) {
+  return get_btf_named(client, kernel, object_fds, n_objects, nullptr, result);
+}
+
+namespace {
+int get_btf_named(btfd_client* client, const struct btfd_kernel* kernel, const int* object_fds, size_t n_objects,
+                  const char* name, struct btfd_result* result) try {
   if (!client || !result || (n_objects && !object_fds)) return -EINVAL;
   std::memset(result, 0, sizeof *result);
   result->fd = -1;
@@ -194,6 +211,12 @@ BTFD_EXPORT int btfd_get_btf(btfd_client* client, const struct btfd_kernel* kern
   if (n_objects) {
     params["objects"] = nlohmann::json::array();
     for (size_t i = 0; i < n_objects; ++i) params["objects"].push_back(i);
+    // The base name only, within btfd's 255-byte limit on a name.
+    if (name && *name && n_objects == 1) {
+      std::string_view base(name);
+      if (auto slash = base.rfind('/'); slash != std::string_view::npos) base.remove_prefix(slash + 1);
+      if (!base.empty() && base.size() <= 255) params["names"] = nlohmann::json::array({std::string(base)});
+    }
   }
   auto reply = client->conn.call("io.btfd.GetBtf", params, std::span(object_fds, n_objects));
   if (!reply) return from_error(reply.error());
@@ -213,6 +236,7 @@ BTFD_EXPORT int btfd_get_btf(btfd_client* client, const struct btfd_kernel* kern
 } catch (...) {
   return BTFD_ERR_PROTOCOL;
 }
+}  // namespace
 
 BTFD_EXPORT void btfd_result_release(struct btfd_result* result) {
   if (result && result->fd >= 0) {
@@ -255,7 +279,7 @@ BTFD_EXPORT int btfd_ensure_core_btf_for_file(struct bpf_object_open_opts* opts,
   // itself (which might stall) takes a slower, bounded path.
   auto mem = btfd::sealed_copy(std::move(fd), 1ull << 30, "btfd-object");
   if (!mem) return mem.error().sys_errno ? -mem.error().sys_errno : BTFD_ERR_INVALID_OBJECT;
-  return ensure_with(opts, mem->get(), o);
+  return ensure_with(opts, mem->get(), o, object_path);
 } catch (...) {
   return -ENOMEM;
 }
@@ -273,7 +297,8 @@ BTFD_EXPORT int btfd_ensure_core_btf_for_mem(struct bpf_object_open_opts* opts, 
   auto written = btfd::write_all(fd.get(), std::span(static_cast<const uint8_t*>(object), size));
   if (!written) return written.error().sys_errno ? -written.error().sys_errno : -EIO;
   if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) return -errno;
-  return ensure_with(opts, fd.get(), o);
+  // libbpf's object_name, when the agent set one, is how it names the object.
+  return ensure_with(opts, fd.get(), o, opts->object_name);
 } catch (...) {
   return -ENOMEM;
 }

@@ -144,6 +144,12 @@ func TestGetBtfPassesObjectsAndReturnsTheBtfFile(t *testing.T) {
 			string(c.Parameters["kernel"]) != `{"release":"5.4.0-26-generic"}` || string(c.Parameters["refresh"]) != "true" {
 			t.Errorf("call: %s %v", c.Method, c.Parameters)
 		}
+		// The objects' base names, for btfctl list.
+		var names []string
+		if err := json.Unmarshal(c.Parameters["names"], &names); err != nil || len(names) != 2 ||
+			!strings.HasPrefix(names[0], "obj") || strings.Contains(names[0], "/") || names[0] == names[1] {
+			t.Errorf("names: %s (%v)", c.Parameters["names"], err)
+		}
 		if len(c.fds) != 2 {
 			t.Errorf("%d descriptors came with the call, want 2", len(c.fds))
 			return

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 )
 
 // Kernel identifies a kernel as btfhub-archive keys it. Empty fields mean
@@ -136,9 +137,10 @@ type Btf struct {
 }
 
 type getBtfParams struct {
-	Kernel  *Kernel `json:"kernel,omitempty"`
-	Objects []int   `json:"objects,omitempty"`
-	Refresh bool    `json:"refresh,omitempty"`
+	Kernel  *Kernel  `json:"kernel,omitempty"`
+	Objects []int    `json:"objects,omitempty"`
+	Names   []string `json:"names,omitempty"`
+	Refresh bool     `json:"refresh,omitempty"`
 }
 
 // GetBtfOptions is a GetBtf request with every field of io.btfd.GetBtf.
@@ -164,8 +166,18 @@ func (c *Client) GetBtf(ctx context.Context, kernel *Kernel, objects ...*os.File
 // GetBtfWith is GetBtf with every option of the request (see GetBtfOptions).
 func (c *Client) GetBtfWith(ctx context.Context, o GetBtfOptions) (*Btf, error) {
 	p := getBtfParams{Kernel: o.Kernel, Refresh: o.Refresh}
-	for i := range o.Objects {
+	for i, f := range o.Objects {
 		p.Objects = append(p.Objects, i)
+		// The file's base name, which btfd keeps for `btfctl list` only (at
+		// most 255 bytes; a name it would refuse is left out).
+		if f != nil {
+			if name := filepath.Base(f.Name()); name != "." && name != "/" && len(name) <= 255 {
+				p.Names = append(p.Names, name)
+			}
+		}
+	}
+	if len(p.Names) != len(p.Objects) {
+		p.Names = nil // names go in order, one per object, or not at all
 	}
 	var b Btf
 	fds, err := c.Call(ctx, "io.btfd.GetBtf", p, o.Objects, &b)

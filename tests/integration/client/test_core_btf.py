@@ -70,6 +70,12 @@ try:
             bpf_refused = True
         else:
             check(load.startswith("0 "), "%s: libbpf loaded the object with it (%s)" % (mode, load))
+    # The object's file name travels with it (btfctl list shows it), base name only.
+    c = varlink.Conn(sock)
+    r, _ = c.call("io.btfd.ListKernels")
+    c.close()
+    names = [o.get("name") for o in r.get("parameters", {}).get("objects", [])]
+    check(os.path.basename(obj) in names, "btfd knows the object by its base name %s: %s" % (os.path.basename(obj), names))
     check(os.listdir(tmpdir) == [], "nothing written to $TMPDIR: %s" % os.listdir(tmpdir))
     new_tmp = [f for f in set(os.listdir(tempfile.gettempdir())) - before_tmp if not f.startswith("btfd-core-btf-")]
     check(not [f for f in new_tmp if "btfd" in f or "vmlinux" in f], "nothing written to /tmp: %s" % new_tmp)
