@@ -1,6 +1,7 @@
 #!/bin/bash
 # The generated units: systemd-analyze's offline exposure score is at most 1.5,
-# the socket/service pair is wired as documented, and the sandbox leaves readable
+# the socket/service pair is wired as documented, btfd sees its peers' real uids
+# (no PrivateUsers=), memory and tasks are bounded, and the sandbox leaves readable
 # what btfd must read (/sys/kernel/btf, /etc/os-release, /boot, modules dirs);
 # the refresh timer's client unit is sandboxed tighter still.
 set -euo pipefail
@@ -27,11 +28,34 @@ grep -qx 'WantedBy=sockets.target' "$socket"
 grep -q '^ExecStart=/.*/btfd$' "$service"
 # Descriptors: the budgets in btfd.conf [Limits] fit this table.
 grep -qx 'LimitNOFILE=8192' "$service"
-# AllowGroup under PrivateUsers=: the admin socket is group btfd-admin's, checked by
-# the kernel at connect(), and handed to btfd by name.
+# The admin socket is group btfd-admin's, checked by the kernel at connect(), and
+# handed to btfd by name.
 admin=$dir/btfd-admin.socket
 grep -qx 'Sockets=btfd.socket btfd-admin.socket' "$service"
-grep -qx 'PrivateUsers=yes' "$service"
+# Per-UID budgets and AllowGroup= need the peers' real credentials: no private
+# user namespace (it shows btfd every peer but root as nobody), a commented
+# relaxation, and the namespaces btfd gets instead.
+if grep -q '^PrivateUsers=' "$service"; then echo "PrivateUsers= hides the peers' uids from btfd"; exit 1; fi
+grep -q '^# Relaxation: no PrivateUsers=' "$service"
+grep -qx 'PrivateMounts=yes' "$service"
+grep -qx 'PrivateIPC=yes' "$service"
+grep -qx 'UMask=0077' "$service"
+# Memory and tasks are bounded, and the sizing is explained above the keys.
+for key in MemoryHigh MemoryMax TasksMax; do
+  grep -qE "^$key=[0-9]+[KMG]?$" "$service" || { echo "btfd.service sets no $key="; exit 1; }
+done
+grep -B1 '^MemoryHigh=' "$service" | grep -q '^#'
+grep -B1 '^TasksMax=' "$service" | grep -q '^#'
+high=$(sed -n 's/^MemoryHigh=//p' "$service" | numfmt --from=iec) max=$(sed -n 's/^MemoryMax=//p' "$service" | numfmt --from=iec)
+[ "$high" -lt "$max" ] || { echo "MemoryHigh= must be below MemoryMax="; exit 1; }
+# systemd-analyze verify takes the service and its sockets without a word (its
+# ExecStart= pointed at a binary that exists: the build's is not installed).
+verify=$(mktemp -d)
+trap 'rm -rf "$verify"' EXIT
+cp "$service" "$socket" "$dir/btfd-admin.socket" "$verify/"
+sed -i 's|^ExecStart=.*|ExecStart=/bin/true|' "$verify/btfd.service"
+said=$(cd "$verify" && systemd-analyze verify --man=no ./btfd.service ./btfd.socket ./btfd-admin.socket 2>&1) &&
+  [ -z "$said" ] || { echo "systemd-analyze verify: $said"; exit 1; }
 grep -qx 'FileDescriptorName=btfd' "$socket"
 grep -qx 'ListenStream=/run/btfd/admin.sock' "$admin"
 grep -qx 'SocketMode=0660' "$admin"
