@@ -38,6 +38,10 @@ int report_error(const Globals& g, const btfd::Error& e, const nlohmann::json& e
   return exit_code_for(e.code);
 }
 
+std::string count_of(uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
 int report_local_error(const Globals& g, btfd::Error e) {
   if (e.code == btfd::Errc::unreachable) e.code = btfd::Errc::io;
   return report_error(g, e);

@@ -40,6 +40,8 @@ struct Command {
 
 // Every command; defined in commands.cpp.
 extern const std::vector<Command>& command_table();
+// "1 kernel", "2 kernels": a count with the noun that fits it.
+std::string count_of(uint64_t n, const char* one, const char* many);
 
 // Prints an error (one line on stderr, or a JSON object on stdout with --json)
 // and returns the exit code that fits it.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The read-mostly commands: list, status, stats, gc.
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <map>
@@ -46,13 +47,21 @@ int cmd_list(const Globals& g, std::vector<std::string>& args) {
     std::printf("%-50s %-7s %10s %-16s %s\n", kernel_string(k["kernel"]).c_str(), k.value("source", "").c_str(),
                 human_size(k.value("size", 0ull)).c_str(), when(k.value("last_used", int64_t{0})).c_str(),
                 k.value("pinned", false) ? "yes" : "no");
-  std::printf("\n%zu minimized entries, %zu remembered objects\n", p["minimized"].size(), p["objects"].size());
+  // A minimized entry names its kernel by the full BTF's digest: shown as
+  // the kernel it belongs to (an imported bundle's entry has no full BTF).
+  std::map<std::string, std::string> kernel_of;
+  for (const auto& k : p["kernels"]) kernel_of[k.value("sha256", "")] = kernel_string(k["kernel"]);
+  std::printf("\n%s, %s\n", count_of(p["minimized"].size(), "minimized entry", "minimized entries").c_str(),
+              count_of(p["objects"].size(), "remembered object", "remembered objects").c_str());
+  if (!p["minimized"].empty()) std::printf("  %-16s %-50s %10s  %s\n", "MINIMIZED", "KERNEL", "SIZE", "FOR");
   for (const auto& m : p["minimized"]) {
     std::string objs;
     for (const auto& d : m.value("objects", nlohmann::json::array()))
       if (d.is_string()) objs += (objs.empty() ? "" : ", ") + object_name(d.get<std::string>());
-    std::printf("  minimized %s  %s  for %s\n", m.value("sha256", "").substr(0, 16).c_str(),
-                human_size(m.value("size", 0ull)).c_str(), objs.c_str());
+    auto k = kernel_of.find(m.value("kernel_sha256", ""));
+    std::printf("  %-16s %-50s %10s  %s\n", m.value("sha256", "").substr(0, 16).c_str(),
+                k != kernel_of.end() ? k->second.c_str() : "(from a bundle)", human_size(m.value("size", 0ull)).c_str(),
+                objs.c_str());
   }
   for (const auto& o : p["objects"]) {
     std::string digest = o.value("sha256", ""), name = o.value("name", "");
@@ -102,25 +111,24 @@ int cmd_status(const Globals& g, std::vector<std::string>& args) {
   std::printf("host:        %s (%s)\n", kernel_string(s["host"]).c_str(),
               s.value("native_btf", false) ? "native BTF available" : "no native BTF: served from the hub");
   const auto& c = s["cache"];
-  std::printf("cache:       %s of %s in %s (%llu kernels, %llu minimized, %llu objects)\n",
-              human_size(c.value("used", 0ull)).c_str(), human_size(c.value("budget", 0ull)).c_str(),
-              c.value("directory", "").c_str(), static_cast<unsigned long long>(c.value("kernels", 0ull)),
-              static_cast<unsigned long long>(c.value("minimized", 0ull)),
-              static_cast<unsigned long long>(c.value("objects", 0ull)));
+  std::printf("cache:       %s of %s in %s (%s, %s minimized, %s)\n", human_size(c.value("used", 0ull)).c_str(),
+              human_size(c.value("budget", 0ull)).c_str(), c.value("directory", "").c_str(),
+              count_of(c.value("kernels", 0ull), "kernel", "kernels").c_str(),
+              std::to_string(c.value("minimized", 0ull)).c_str(),
+              count_of(c.value("objects", 0ull), "object", "objects").c_str());
   for (const auto& m : s["mirrors"]) {
     // A problem (a missing directory) says why; otherwise unhealthy means the circuit is open.
     std::string health = m.value("healthy", true)     ? "healthy"
                          : m.contains("problem")      ? "unhealthy: " + m.value("problem", "")
                                                       : "failing, skipped for now";
-    std::printf("mirror:      %s  %s  (%llu requests, %llu errors)\n", m.value("base", "").c_str(), health.c_str(),
-                static_cast<unsigned long long>(m.value("requests", 0ull)),
-                static_cast<unsigned long long>(m.value("errors", 0ull)));
+    std::printf("mirror:      %s  %s  (%s, %s)\n", m.value("base", "").c_str(), health.c_str(),
+                count_of(m.value("requests", 0ull), "request", "requests").c_str(),
+                count_of(m.value("errors", 0ull), "error", "errors").c_str());
   }
   const auto& pf = s["prefetch"];
-  std::printf("prefetch:    %llu runs, %llu failures, %llu new kernels seen\n",
-              static_cast<unsigned long long>(pf.value("runs", 0ull)),
-              static_cast<unsigned long long>(pf.value("failures", 0ull)),
-              static_cast<unsigned long long>(pf.value("kernels_seen", 0ull)));
+  std::printf("prefetch:    %s, %s, %s seen\n", count_of(pf.value("runs", 0ull), "run", "runs").c_str(),
+              count_of(pf.value("failures", 0ull), "failure", "failures").c_str(),
+              count_of(pf.value("kernels_seen", 0ull), "new kernel", "new kernels").c_str());
   for (const auto& t : transparent)
     std::printf("transparent: %s at %s\n", t.value("release", "").c_str(), t.value("path", "").c_str());
   return kExitOk;
@@ -147,17 +155,47 @@ int cmd_stats(const Globals& g, std::vector<std::string>& args) {
 
 // `stats` as text: btfd's counters, one "name: value" line each, nested
 // objects indented under their name (the counters' names are btfd's; JSON
-// with --json). Arrays of numbers (histogram buckets) stay on one line.
+// with --json). A list of numbers (histogram buckets) is one line of
+// numbers; a list of objects (mirrors) is one block each, named by its
+// "base" (or its place in the list). No JSON reaches the text.
 static void print_stats_value(const std::string& name, const nlohmann::json& v, int depth) {
   std::string indent(static_cast<size_t>(depth) * 2, ' ');
+  auto scalar = [](const nlohmann::json& x) {
+    return x.is_string() ? x.get<std::string>()
+           : x.is_null() ? std::string("-")
+                         : x.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
   if (v.is_object()) {
     if (!name.empty()) std::printf("%s%s:\n", indent.c_str(), name.c_str());
     for (const auto& [k, sub] : v.items()) print_stats_value(k, sub, name.empty() ? depth : depth + 1);
     return;
   }
-  std::string text = v.is_string() ? v.get<std::string>()
-                                   : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  std::printf("%s%s: %s\n", indent.c_str(), name.c_str(), text.c_str());
+  if (v.is_array()) {
+    bool flat = std::all_of(v.begin(), v.end(), [](const nlohmann::json& x) { return !x.is_structured(); });
+    if (flat) {
+      std::string line;
+      for (const auto& x : v) line += (line.empty() ? "" : " ") + scalar(x);
+      std::printf("%s%s: %s\n", indent.c_str(), name.c_str(), v.empty() ? "(none)" : line.c_str());
+      return;
+    }
+    std::printf("%s%s:\n", indent.c_str(), name.c_str());
+    for (size_t i = 0; i < v.size(); ++i) {
+      const auto& x = v[i];
+      // A small record (a histogram bucket: le, count) is one line.
+      if (x.is_object() && x.size() <= 2 &&
+          std::all_of(x.begin(), x.end(), [](const nlohmann::json& f) { return !f.is_structured(); })) {
+        std::string line;
+        for (const auto& [k, f] : x.items()) line += (line.empty() ? "" : " ") + k + "=" + scalar(f);
+        std::printf("%s  %s\n", indent.c_str(), line.c_str());
+        continue;
+      }
+      std::string label = x.is_object() && x.contains("base") && x["base"].is_string() ? x["base"].get<std::string>()
+                                                                                       : "#" + std::to_string(i);
+      print_stats_value(label, x, depth + 1);
+    }
+    return;
+  }
+  std::printf("%s%s: %s\n", indent.c_str(), name.c_str(), scalar(v).c_str());
 }
 
 static void print_stats_text(const nlohmann::json& stats) { print_stats_value("", stats, 0); }
@@ -170,9 +208,8 @@ int cmd_gc(const Globals& g, std::vector<std::string>& args) {
   if (g.quiet) return kExitOk;
   if (g.json) print_json(g, p);
   else
-    std::printf("removed %llu entries and %llu blobs, freed %s\n",
-                static_cast<unsigned long long>(p.value("removed_entries", 0ull)),
-                static_cast<unsigned long long>(p.value("removed_blobs", 0ull)),
+    std::printf("removed %s and %s, freed %s\n", count_of(p.value("removed_entries", 0ull), "entry", "entries").c_str(),
+                count_of(p.value("removed_blobs", 0ull), "blob", "blobs").c_str(),
                 human_size(p.value("freed_bytes", 0ull)).c_str());
   return kExitOk;
 }
@@ -185,9 +222,8 @@ int cmd_verify(const Globals& g, std::vector<std::string>& args) {
   if (g.quiet) return kExitOk;
   if (g.json) print_json(g, p);
   else
-    std::printf("checked %llu blobs (%s), %llu damaged and dropped\n",
-                static_cast<unsigned long long>(p.value("checked", 0ull)), human_size(p.value("bytes", 0ull)).c_str(),
-                static_cast<unsigned long long>(p.value("corrupt", 0ull)));
+    std::printf("checked %s (%s), %llu damaged and dropped\n", count_of(p.value("checked", 0ull), "blob", "blobs").c_str(),
+                human_size(p.value("bytes", 0ull)).c_str(), static_cast<unsigned long long>(p.value("corrupt", 0ull)));
   // Damage found is reported, not failed: btfd dropped it and refills.
   return kExitOk;
 }

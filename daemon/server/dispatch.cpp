@@ -396,26 +396,38 @@ void Server::m_stats(Connection&, Call& call, const json& params, proto::Message
                           {"object_bytes", object_quota_.used()}, {"reply_bytes", reply_bytes_},
                           {"calls", call_quota_.used()}};
   if (param_bool(params, "prometheus", false)) {
-    json gauges = {{"btfd_hot_kernels_bytes", service_.hot_bytes()},
-                   {"btfd_connections", conns_.size()},
-                   {"btfd_held_descriptors", fd_quota_.used()},
-                   {"btfd_held_object_bytes", object_quota_.used()},
-                   {"btfd_calls", call_quota_.used()},
-                   {"btfd_queued_reply_bytes", reply_bytes_}};
+    auto gauge = [](const char* help, json v) { return json{{"type", "gauge"}, {"help", help}, {"value", std::move(v)}}; };
+    json metrics = {
+        {"btfd_hot_kernels_bytes", gauge("Parsed kernel BTF kept in memory.", service_.hot_bytes())},
+        {"btfd_connections", gauge("Client connections open.", conns_.size())},
+        {"btfd_held_descriptors", gauge("Descriptors clients passed that btfd holds.", fd_quota_.used())},
+        {"btfd_held_object_bytes", gauge("Object bytes held for calls.", object_quota_.used())},
+        {"btfd_calls", gauge("Calls queued or running.", call_quota_.used())},
+        {"btfd_queued_reply_bytes", gauge("Reply bytes clients have not read.", reply_bytes_)}};
     // Per mirror, labelled by its base URL (since btfd started): across a
     // fleet, which mirror answers, lacks kernels, fails or is skipped.
-    static const std::pair<const char*, const char*> per_mirror[] = {
-        {"btfd_mirror_requests", "requests"}, {"btfd_mirror_not_found", "not_found"},
-        {"btfd_mirror_errors", "errors"},     {"btfd_mirror_timeouts", "timeouts"},
-        {"btfd_mirror_skipped", "skipped"},   {"btfd_mirror_bytes", "bytes"},
-        {"btfd_mirror_healthy", "healthy"}};
+    struct PerMirror {
+      const char* metric;
+      const char* field;
+      const char* type;
+      const char* help;
+    };
+    static const PerMirror per_mirror[] = {
+        {"btfd_mirror_requests_total", "requests", "counter", "Requests sent to the mirror."},
+        {"btfd_mirror_not_found_total", "not_found", "counter", "Kernels the mirror does not have."},
+        {"btfd_mirror_errors_total", "errors", "counter", "Requests that failed (not counting not found)."},
+        {"btfd_mirror_timeouts_total", "timeouts", "counter", "Requests that timed out or stalled."},
+        {"btfd_mirror_skipped_total", "skipped", "counter", "Requests not sent while the mirror's circuit was open."},
+        {"btfd_mirror_bytes_total", "bytes", "counter", "Bytes downloaded from the mirror."},
+        {"btfd_mirror_healthy", "healthy", "gauge", "1 when the mirror is asked, 0 while it is skipped or broken."}};
+    for (const auto& pm : per_mirror) metrics[pm.metric] = {{"type", pm.type}, {"help", pm.help}, {"value", json::object()}};
     for (const auto& m : out["stats"]["mirrors"]) {
-      for (auto [metric, field] : per_mirror) {
-        const json& v = m.contains(field) ? m[field] : json(0);
-        gauges[metric][m.value("base", "")] = v.is_boolean() ? json(v.get<bool>() ? 1 : 0) : v;
+      for (const auto& pm : per_mirror) {
+        const json& v = m.contains(pm.field) ? m[pm.field] : json(0);
+        metrics[pm.metric]["value"][m.value("base", "")] = v.is_boolean() ? json(v.get<bool>() ? 1 : 0) : v;
       }
     }
-    out["text"] = stats_.to_prometheus(gauges);
+    out["text"] = stats_.to_prometheus(metrics);
   }
   answer(call, std::move(out));
 }

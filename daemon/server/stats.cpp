@@ -87,8 +87,13 @@ std::string Stats::to_prometheus(const nlohmann::json& extra) const {
   }
   o << "btfd_request_duration_seconds_sum " << j["latency_seconds"]["sum"].get<double>() << "\n";
   o << "btfd_request_duration_seconds_count " << j["latency_seconds"]["count"].get<uint64_t>() << "\n";
-  for (auto& [name, v] : extra.items()) {
-    o << "# TYPE " << name << " gauge\n";
+  // Metrics the server adds (held resources, per mirror): {name: {type,
+  // help, value}}, value a number or {mirror label: number}.
+  for (auto& [name, m] : extra.items()) {
+    const nlohmann::json& v = m.contains("value") ? m["value"] : m;
+    std::string type = m.value("type", "gauge"), help = m.value("help", "");
+    if (!help.empty()) o << "# HELP " << name << " " << help << "\n";
+    o << "# TYPE " << name << " " << type << "\n";
     if (v.is_object()) {
       for (auto& [label, val] : v.items())
         o << name << "{mirror=\"" << label_value(label) << "\"} " << val.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";

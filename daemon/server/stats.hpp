@@ -24,8 +24,10 @@ class Stats {
       minimized_hits{0}, coalesced{0}, prefetches{0}, prefetch_failures{0}, upgrades_seen{0},
       refused_connections{0}, refused_fds{0}, refused_calls{0}, dropped_clients{0};
   nlohmann::json to_json() const;
-  // Prometheus text exposition (for node_exporter's textfile collector).
-  std::string to_prometheus(const nlohmann::json& extra_gauges) const;
+  // Prometheus text exposition (for node_exporter's textfile collector), with
+  // the server's own metrics: {name: {type, help, value}}, value a number or
+  // {mirror label: number}.
+  std::string to_prometheus(const nlohmann::json& extra) const;
   // Counters survive btfd's idle exits and restarts: saved to a file in the
   // cache directory (atomically) and added back at start. A file that does
   // not parse is ignored (the counters start from zero); the error says why.

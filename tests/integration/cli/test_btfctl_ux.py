@@ -274,7 +274,9 @@ rc, out, err, _ = run(sock, "get", *kernel, "--object", obj)
 rc, out, err, _ = run(sock, "list")
 base = os.path.basename(obj)
 check(rc == 0 and re.search(r"object %s " % re.escape(base), out), "list names the object: %s" % out)
-check(re.search(r"minimized [0-9a-f]{16} .* for %s" % re.escape(base), out), "list names a minimized entry's objects: %s" % out)
+check(re.search(r"^  [0-9a-f]{16} +ubuntu/20\.04/x86_64/5\.4\.0-26-generic +\S+ \S+ +%s$" % re.escape(base), out, re.M),
+      "list names a minimized entry's kernel and objects: %s" % out)
+check(re.search(r"^\d+ minimized entr(y|ies), 1 remembered object$", out, re.M), "list counts in words that fit: %s" % out)
 rc, out, err, _ = run(sock, "--json", "list")
 names = [o.get("name") for o in json.loads(out)["objects"]]
 check(base in names, "ListKernels carries the name: %s" % names)

@@ -368,7 +368,8 @@ finally:
     stop(p)
 
 text = stats.get("text", "")
-check('btfd_mirror_requests{mirror="%s"} ' % bearer in text and 'btfd_mirror_healthy{mirror="%s"} 1' % bearer in text,
+check('btfd_mirror_requests_total{mirror="%s"} ' % bearer in text and
+      "# TYPE btfd_mirror_requests_total counter" in text and "# HELP btfd_mirror_requests_total " in text and 'btfd_mirror_healthy{mirror="%s"} 1' % bearer in text,
       "per-mirror counters in the Prometheus text: %s" % [l for l in text.splitlines() if "btfd_mirror" in l])
 logged = open(log).read()
 for secret in (TOKEN, PASSWORD, base64.b64encode((USER + ":" + PASSWORD).encode()).decode(), PROXY_PASSWORD):

@@ -42,3 +42,17 @@ TEST_CASE("a missing file is a fresh start; a damaged one is an error and counts
   CHECK(s.to_json()["requests"].empty());
   CHECK(s.to_json()["cache"]["hits"] == 0);
 }
+
+TEST_CASE("the server's metrics keep their type and help, per mirror labels escaped") {
+  Stats s;
+  nlohmann::json extra = {
+      {"btfd_mirror_requests_total",
+       {{"type", "counter"}, {"help", "Requests sent to the mirror."}, {"value", {{"https://m.example/a\"b", 18}}}}},
+      {"btfd_calls", {{"type", "gauge"}, {"help", "Calls queued or running."}, {"value", 3}}}};
+  std::string text = s.to_prometheus(extra);
+  CHECK(text.find("# HELP btfd_mirror_requests_total Requests sent to the mirror.\n"
+                  "# TYPE btfd_mirror_requests_total counter\n"
+                  "btfd_mirror_requests_total{mirror=\"https://m.example/a\\\"b\"} 18\n") != std::string::npos);
+  CHECK(text.find("# TYPE btfd_calls gauge\nbtfd_calls 3\n") != std::string::npos);
+  CHECK(text.find("# HELP btfd_calls Calls queued or running.\n") != std::string::npos);
+}
