@@ -394,7 +394,7 @@ void Server::m_stats(Connection&, Call& call, const json& params, proto::Message
   out["stats"]["mirrors"] = service_.mirror_stats();
   out["stats"]["held"] = {{"connections", conn_quota_.used() + admin_conn_quota_.used()}, {"descriptors", fd_quota_.used()},
                           {"object_bytes", object_quota_.used()}, {"reply_bytes", reply_bytes_},
-                          {"calls", call_quota_.used()}};
+                          {"calls", call_quota_.used()}, {"memory_limit", memory_limit_}};
   if (param_bool(params, "prometheus", false)) {
     auto gauge = [](const char* help, json v) { return json{{"type", "gauge"}, {"help", help}, {"value", std::move(v)}}; };
     json metrics = {

@@ -204,6 +204,10 @@ Status Server::start_detached() {
     control_pool_ = std::make_unique<WorkerPool>(1);
     loop_thread_ = std::this_thread::get_id();
     find_memory_limit();
+    if (memory_limit_)
+      log_info("new heavy work is refused above 85%% of %llu MiB (%s)",
+               static_cast<unsigned long long>(memory_limit_ >> 20),
+               cfg_.memory_limit ? "[Limits] MemoryLimit=" : "the cgroup's memory limit");
     sd_event_add_io(event_, nullptr, pool_->wake_fd(), EPOLLIN, on_wake, this);
   }
   return {};
@@ -721,14 +725,28 @@ void Server::find_memory_limit() {
   if (memory_limit_) return;
   auto cgroup = read_text_file("/proc/self/cgroup", 4096);
   if (!cgroup) return;
-  // cgroup v2: one line "0::/PATH".
-  auto pos = cgroup->find("0::");
-  if (pos == std::string::npos) return;
-  std::string path = cgroup->substr(pos + 3);
-  path = path.substr(0, path.find('\n'));
-  auto max = read_text_file("/sys/fs/cgroup" + path + "/memory.max", 64);
-  if (!max || max->rfind("max", 0) == 0) return;
-  memory_limit_ = std::strtoull(max->c_str(), nullptr, 10);
+  // One line per hierarchy, "ID:CONTROLLERS:/PATH": cgroup v2's "0::/PATH"
+  // (memory.max), or v1's memory controller (memory.limit_in_bytes), as a
+  // mixed host still has.
+  std::string_view lines = *cgroup;
+  while (!lines.empty()) {
+    std::string_view line = lines.substr(0, lines.find('\n'));
+    lines.remove_prefix(std::min(lines.size(), line.size() + 1));
+    auto first = line.find(':'), second = line.find(':', first + 1);
+    if (first == std::string_view::npos || second == std::string_view::npos) continue;
+    std::string_view controllers = line.substr(first + 1, second - first - 1);
+    std::string path(line.substr(second + 1));
+    std::string file;
+    if (controllers.empty()) file = "/sys/fs/cgroup" + path + "/memory.max";
+    else if (controllers == "memory" || controllers.find("memory,") == 0 || controllers.find(",memory") != std::string_view::npos)
+      file = "/sys/fs/cgroup/memory" + path + "/memory.limit_in_bytes";
+    else continue;
+    auto max = read_text_file(file, 64);
+    if (!max || max->rfind("max", 0) == 0) continue;
+    uint64_t limit = std::strtoull(max->c_str(), nullptr, 10);
+    // v1 says "no limit" with a page-rounded LONG_MAX.
+    if (limit && limit < (1ull << 60) && (!memory_limit_ || limit < memory_limit_)) memory_limit_ = limit;
+  }
 }
 
 std::string Server::memory_refusal() {

@@ -320,6 +320,38 @@ try:
         low.terminate()
         low.wait(timeout=30)
 
+    # ... and by default the limit is btfd's cgroup's (the unit's MemoryMax=):
+    # cgroup v2's memory.max or, on a host that still mounts it, v1's memory
+    # controller (memory.limit_in_bytes).
+    v2 = "/sys/fs/cgroup/unified" if os.path.exists("/sys/fs/cgroup/unified/cgroup.controllers") else "/sys/fs/cgroup"
+    if os.path.isdir("/sys/fs/cgroup/memory"):
+        group, limit_file = "/sys/fs/cgroup/memory/btfd-budgets-%d" % os.getpid(), "memory.limit_in_bytes"
+    elif "memory" in open(os.path.join(v2, "cgroup.controllers")).read().split():
+        group, limit_file = os.path.join(v2, "btfd-budgets-%d" % os.getpid()), "memory.max"
+    else:
+        group = None
+        print("NOTE: no memory cgroup controller here: the cgroup's limit is not checked")
+    if group:
+        os.mkdir(group)
+        try:
+            open(os.path.join(group, limit_file), "w").write(str(384 << 20))
+            cg_sock = os.path.join(tmp, "cg.sock")
+            cg = subprocess.Popen([btfd, "--socket", cg_sock, "--cache-dir", os.path.join(tmp, "cache-cg"),
+                                   "--host-root", hostroot, "--mirror", "http://127.0.0.1:9/"], stderr=open(log, "a"),
+                                  preexec_fn=lambda: open(os.path.join(group, "cgroup.procs"), "w").write("0"))
+            try:
+                varlink.wait_for_socket(cg_sock, cg)
+                c = varlink.Conn(cg_sock)
+                r, _ = c.call("io.btfd.Stats")
+                c.close()
+                got = r["parameters"]["stats"]["held"].get("memory_limit")
+                check(got == 384 << 20, "btfd takes its cgroup's memory limit (%s): %s" % (limit_file, got))
+            finally:
+                cg.terminate()
+                cg.wait(timeout=30)
+        finally:
+            os.rmdir(group)
+
     # 5. SIGTERM during a flood.
     floods = [flood(NOBODY), flood(THIRD)]
     time.sleep(2)
