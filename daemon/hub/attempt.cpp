@@ -16,11 +16,7 @@ namespace {
 
 // An unnamed temp file: the kernel removes it however we exit.
 Result<UniqueFd> staging_file(const std::string& dir_opt) {
-  std::string dir = dir_opt;
-  if (dir.empty()) {
-    const char* t = std::getenv("TMPDIR");
-    dir = t && *t ? t : "/var/tmp";
-  }
+  std::string dir = staging_dir(dir_opt);
   int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
   if (fd >= 0) return UniqueFd(fd);
   std::string tmpl = dir + "/btfd-download-XXXXXX";
@@ -80,6 +76,25 @@ Result<bool> verify_checksum(const AttemptRequest& req, int archive_fd, FetchFai
   return true;
 }
 
+Result<AttemptResult> attempt(const AttemptRequest& req, int out_fd, const ProgressFn& progress,
+                              FetchFailure* failure) {
+  BTFD_TRY(UniqueFd staging, staging_file(req.temp_dir));
+  BTFD_TRY(DownloadResult dl, download(req.url, staging.get(), req.download, progress, failure, req.transport));
+  bool verified = false;
+  if (!req.sums_url.empty()) {
+    BTFD_TRY(verified, verify_checksum(req, staging.get(), failure));
+  }
+  *failure = FetchFailure::payload;  // from here on: another mirror may do better
+  if (::ftruncate(out_fd, 0) < 0 || ::lseek(out_fd, 0, SEEK_SET) < 0)
+    return sys_error(errno, "cannot reset the output file");
+  auto size = extract_btf(staging.get(), req.release, out_fd, req.extract);
+  if (!size) return std::move(size).error().wrap("\"" + req.url + "\"");
+  if (auto st = check_kernel_btf_fd(out_fd, req.extract.max_output_bytes); !st)
+    return std::move(st).error().wrap("\"" + req.url + "\"");
+  *failure = FetchFailure::none;
+  return AttemptResult{dl.bytes, *size, verified};
+}
+
 }  // namespace
 
 std::string sums_cache_path(const std::string& dir, const std::string& sums_url) {
@@ -126,21 +141,12 @@ std::optional<std::string> find_checksum(std::string_view sums, std::string_view
 Result<AttemptResult> attempt_in_process(const AttemptRequest& req, int out_fd, const ProgressFn& progress,
                                          FetchFailure* failure) {
   *failure = FetchFailure::fatal;
-  BTFD_TRY(UniqueFd staging, staging_file(req.temp_dir));
-  BTFD_TRY(DownloadResult dl, download(req.url, staging.get(), req.download, progress, failure, req.transport));
-  bool verified = false;
-  if (!req.sums_url.empty()) {
-    BTFD_TRY(verified, verify_checksum(req, staging.get(), failure));
-  }
-  *failure = FetchFailure::payload;  // from here on: another mirror may do better
-  if (::ftruncate(out_fd, 0) < 0 || ::lseek(out_fd, 0, SEEK_SET) < 0)
-    return sys_error(errno, "cannot reset the output file");
-  auto size = extract_btf(staging.get(), req.release, out_fd, req.extract);
-  if (!size) return std::move(size).error().wrap("\"" + req.url + "\"");
-  if (auto st = check_kernel_btf_fd(out_fd, req.extract.max_output_bytes); !st)
-    return std::move(st).error().wrap("\"" + req.url + "\"");
-  *failure = FetchFailure::none;
-  return AttemptResult{dl.bytes, *size, verified};
+  auto r = attempt(req, out_fd, progress, failure);
+  // Staging the download, the checksums or writing the BTF out: whichever
+  // write met the full disk, the mirror did nothing wrong (before this, a
+  // full disk read as the mirror's failure and the next mirror was tried).
+  if (!r && r.error().code == Errc::no_space) *failure = FetchFailure::local;
+  return r;
 }
 
 }  // namespace btfd::hub

@@ -5,6 +5,7 @@
 // tries through an AttemptFn so the daemon can run them in btfd-fetch, a
 // child process (see fetch_helper.hpp), while tools and tests run them here.
 
+#include <cstdlib>
 #include <functional>
 #include <optional>
 #include <string_view>
@@ -55,7 +56,18 @@ std::optional<std::pair<Validators, std::string>> parse_sums_cache(std::string_v
 using AttemptFn =
     std::function<Result<AttemptResult>(const AttemptRequest&, int out_fd, const ProgressFn&, FetchFailure* failure)>;
 
+// A full disk while staging or writing the output fails as Errc::no_space with
+// *failure local, wherever it happens (see FetchFailure::local).
 Result<AttemptResult> attempt_in_process(const AttemptRequest& req, int out_fd, const ProgressFn& progress,
                                          FetchFailure* failure);
+
+// Where a try stages its downloads: temp_dir, else $TMPDIR, else /var/tmp.
+// Inline: the daemon names it in errors, and must not link attempt.cpp (and
+// with it libcurl and libarchive) for that.
+inline std::string staging_dir(const std::string& temp_dir) {
+  if (!temp_dir.empty()) return temp_dir;
+  const char* t = std::getenv("TMPDIR");
+  return t && *t ? t : "/var/tmp";
+}
 
 }  // namespace btfd::hub

@@ -38,12 +38,14 @@ const char* failure_name(FetchFailure f) {
     case FetchFailure::transient: return "transient";
     case FetchFailure::fatal: return "fatal";
     case FetchFailure::payload: return "payload";
+    case FetchFailure::local: return "local";
   }
   return "fatal";
 }
 
 FetchFailure failure_from(std::string_view s) {
-  for (auto f : {FetchFailure::none, FetchFailure::not_found, FetchFailure::transient, FetchFailure::payload})
+  for (auto f : {FetchFailure::none, FetchFailure::not_found, FetchFailure::transient, FetchFailure::payload,
+                 FetchFailure::local})
     if (s == failure_name(f)) return f;
   return FetchFailure::fatal;
 }

@@ -31,6 +31,8 @@ enum class FetchFailure {
   transient,   // 5xx, timeout, reset: worth a retry
   fatal,       // refused protocol, too large, local I/O: no retry
   payload,     // the transfer worked but what came is unusable (bad archive or BTF)
+  local,       // the disk here is full (ENOSPC, EDQUOT): not the mirror's doing, and
+               // neither another try nor another mirror helps
 };
 
 // How a mirror is reached (btfd.conf [Hub], or a [Mirror "URL"] section's

@@ -96,6 +96,14 @@ Result<FetchResult> Hub::fetch_from(size_t index, const KernelIdentity& id, int 
   Result<AttemptResult> r = make_error(Errc::internal, "no attempt made");
   for (int attempt = 1; attempt <= std::max(1, opts_.max_attempts); ++attempt) {
     r = attempt_(req, out_fd, progress, failure);
+    // A full disk here is not the mirror's doing: it is not recorded (no
+    // error in its stats, no step towards opening its circuit) and not
+    // retried, here or at another mirror -- a full disk stays full. (A
+    // no_space from a helper that does not classify it counts the same.)
+    if (!r && (*failure == FetchFailure::local || r.error().code == Errc::no_space)) {
+      *failure = FetchFailure::local;
+      break;
+    }
     // Only the transfer counts toward the mirror's health; a bad payload is not
     // a network failure.
     bool transfer_ok = r.ok() || *failure == FetchFailure::payload;
@@ -167,6 +175,13 @@ Result<FetchResult> Hub::fetch(const KernelIdentity& id, int out_fd, const Progr
     FetchFailure failure = FetchFailure::fatal;
     auto r = fetch_from(i, id, out_fd, progress, &failure);
     if (r) return r;
+    if (failure == FetchFailure::local) {
+      (void)::ftruncate(out_fd, 0);  // what the partial output took goes back at once
+      Error e = std::move(r).error();
+      e.code = Errc::no_space;
+      return std::move(e).wrap("the disk of \"" + staging_dir(opts_.temp_dir) + "\" is full (no space left to store " +
+                               id.to_string() + ")");
+    }
     if (failure == FetchFailure::not_found) {
       ++not_found;
     } else if (r.error().code == Errc::corrupt || r.error().code == Errc::too_large ||

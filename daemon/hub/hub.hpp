@@ -57,7 +57,9 @@ class Hub {
   // Writes the validated raw BTF of `id` into out_fd (truncated first). Errors:
   // not_in_hub (every mirror said it has no such file: cacheable as a miss),
   // unreachable / timeout (network trouble: not a miss), corrupt (bad archive,
-  // bad BTF), too_large, invalid_argument (bad identity).
+  // bad BTF), too_large, invalid_argument (bad identity), no_space (the disk
+  // of temp_dir or out_fd is full: no other mirror is tried, and the mirror's
+  // stats and circuit are untouched; the message names temp_dir).
   Result<FetchResult> fetch(const KernelIdentity& id, int out_fd, const ProgressFn& progress = {});
   std::vector<MirrorStats> stats() const;
   const Options& options() const { return opts_; }

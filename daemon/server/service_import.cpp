@@ -80,7 +80,7 @@ std::optional<BtfAnswer> Service::imported_answer(const KernelIdentity& id, std:
   if (!hit || !*hit) return std::nullopt;
   ++stats_.minimized_hits;
   BtfAnswer a;
-  a.blob = std::move(**hit);
+  a.blob = std::move((*hit)->blob);
   a.kernel = id;
   a.source = "bundle";
   a.cached = true;

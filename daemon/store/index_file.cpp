@@ -22,8 +22,12 @@ Result<Db> open_checked(const std::string& path, std::string* damage) {
     return e;
   };
   // WAL: readers never block the writer; synchronous=FULL makes each commit durable,
-  // which the crash guarantees rely on.
-  if (auto st = db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"); !st)
+  // which the crash guarantees rely on. recursive_triggers: the rows an INSERT
+  // OR REPLACE deletes must fire their delete triggers, or the totals (schema
+  // 6) would count a replaced row twice.
+  if (auto st = db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; "
+                        "PRAGMA recursive_triggers=ON;");
+      !st)
     return fail(std::move(st).error());
   // quick_check reads every page (O(size), no index cross-checks): a torn or
   // overwritten file shows here, at open, instead of as a failing query later.

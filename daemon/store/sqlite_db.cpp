@@ -56,7 +56,8 @@ Stmt& Stmt::operator=(Stmt&& o) noexcept {
 }
 
 Stmt& Stmt::bind(int idx, std::string_view text) {
-  sqlite3_bind_text(s_, idx, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  // An empty view may have no data pointer, which SQLite would bind as NULL.
+  sqlite3_bind_text(s_, idx, text.data() ? text.data() : "", static_cast<int>(text.size()), SQLITE_TRANSIENT);
   return *this;
 }
 

@@ -10,6 +10,7 @@
 #include <ctime>
 
 #include "store/index_file.hpp"
+#include "store/schema.hpp"
 
 namespace btfd::store {
 namespace {
@@ -178,9 +179,6 @@ Status Store::recover_locked() {
       if (d && blobs_.remove(*d).ok()) ++counters_.recovered_orphans;
     }
   }
-  BTFD_TRY(Stmt sum, db_.prepare("SELECT COALESCE(SUM(size), 0) FROM blobs"));
-  BTFD_TRY(bool row, sum.step());
-  bytes_ = row ? static_cast<uint64_t>(sum.int64(0)) : 0;
   last_flush_ = now_();
   return {};
 }
@@ -225,7 +223,23 @@ Status Store::flush_touches_locked() {
   return {};
 }
 
-Result<PendingBlob> Store::begin_blob() { return blobs_.create_temp(); }
+Result<PendingBlob> Store::begin_blob() {
+  auto b = blobs_.create_temp();
+  if (!b) return disk_error(std::move(b).error());
+  return b;
+}
+
+Error Store::disk_error(Error e) const {
+  if (e.code != Errc::no_space) return e;
+  return std::move(e).wrap("the cache directory \"" + opts_.dir + "\" is full (no space left on its disk)");
+}
+
+Result<uint64_t> Store::used_locked() {
+  BTFD_TRY(Stmt s, db_.prepare("SELECT blob_bytes + row_bytes FROM totals"));
+  BTFD_TRY(bool row, s.step());
+  if (!row) return make_error(Errc::corrupt, "the cache index has no totals row");
+  return static_cast<uint64_t>(std::max<int64_t>(s.int64(0), 0));
+}
 
 Status Store::register_blob_locked(const Published& p) {
   std::string hex = to_hex(p.digest);
@@ -239,7 +253,6 @@ Status Store::register_blob_locked(const Published& p) {
     return make_error(Errc::busy, "blob " + hex + " was evicted while it was being stored; try again");
   BTFD_TRY(Stmt s, db_.prepare("INSERT OR IGNORE INTO blobs(digest, size) VALUES (?1, ?2)"));
   BTFD_TRY_VOID(s.bind(1, hex).bind(2, static_cast<int64_t>(p.size)).run());
-  if (sqlite3_changes(db_.raw()) > 0) bytes_ += p.size;
   // Content we just hashed ourselves needs no verification on first use.
   if (stamp_from(st) == p.stamp) verified_[hex] = p.stamp;
   return {};
@@ -249,9 +262,14 @@ Result<KernelEntry> Store::commit_kernel(PendingBlob&& blob, const KernelIdentit
                                          std::string origin, bool pin) {
   BTFD_TRY_VOID(validate_identity(id));
   struct stat pending {};
+  // Its rows' bytes, as schema 6 counts them, with the blob's.
+  uint64_t rows = kBlobRowBytes + 2 * (id.distro_id.size() + id.distro_version.size() + id.arch.size() +
+                                       id.release.size() + 64) + 8 + origin.size() + kRowOverhead;
   if (::fstat(blob.fd(), &pending) == 0)
-    BTFD_TRY_VOID(fits_budget(static_cast<uint64_t>(pending.st_size), "the BTF of " + id.to_string()));
-  BTFD_TRY(Published p, blobs_.publish(std::move(blob)));
+    BTFD_TRY_VOID(fits_budget(static_cast<uint64_t>(pending.st_size) + rows, "the BTF of " + id.to_string()));
+  auto published = blobs_.publish(std::move(blob));
+  if (!published) return disk_error(std::move(published).error());
+  Published p = *published;
   KernelEntry e{id, source, std::move(origin), p.digest, p.size, now_(), now_(), pin};
   std::vector<std::string> retired;
   {
@@ -279,7 +297,7 @@ Result<KernelEntry> Store::commit_kernel(PendingBlob&& blob, const KernelIdentit
     if (!st) {
       release_if_unreferenced_locked({to_hex(p.digest)}, &retired);
       unlink_retired(retired);
-      return std::move(st).error().wrap("cannot record kernel " + id.to_string());
+      return disk_error(std::move(st).error().wrap("cannot record kernel " + id.to_string()));
     }
     forget_hits_locked();
     if (!old_hex.empty() && old_hex != to_hex(p.digest)) release_if_unreferenced_locked({old_hex}, &retired);
@@ -300,7 +318,8 @@ Status Store::fits_budget(uint64_t size, const std::string& what) const {
 Result<KernelEntry> Store::put_kernel(const KernelIdentity& id, std::span<const uint8_t> btf, Source source,
                                       std::string origin, bool pin) {
   BTFD_TRY(PendingBlob b, begin_blob());
-  if (auto st = write_all(b.fd(), btf); !st) return std::move(st).error().wrap("cannot store kernel " + id.to_string());
+  if (auto st = write_all(b.fd(), btf); !st)
+    return disk_error(std::move(st).error().wrap("cannot store kernel " + id.to_string()));
   return commit_kernel(std::move(b), id, source, std::move(origin), pin);
 }
 
@@ -376,8 +395,13 @@ Result<std::optional<std::pair<KernelEntry, Blob>>> Store::find_kernel(const Ker
 Result<Blob> Store::put_minimized(const Digest& kernel, std::vector<Digest> objects, std::span<const uint8_t> btf,
                                   std::string report_json) {
   std::string key = objects_key(objects);
-  BTFD_TRY_VOID(fits_budget(btf.size(), "the minimized BTF"));
-  BTFD_TRY(Published p, blobs_.write(btf));
+  if (report_json.size() > kMaxReportBytes) report_json.clear();  // not kept (store.hpp)
+  std::string joined = join_digests(objects);
+  BTFD_TRY_VOID(fits_budget(btf.size() + kBlobRowBytes + minimized_row_bytes(joined.size(), report_json.size()),
+                            "the minimized BTF"));
+  auto written = blobs_.write(btf);
+  if (!written) return disk_error(std::move(written).error());
+  Published p = *written;
   UniqueFd fd;
   {
     std::lock_guard lock(mu_);
@@ -387,7 +411,7 @@ Result<Blob> Store::put_minimized(const Digest& kernel, std::vector<Digest> obje
       BTFD_TRY(Stmt s, db_.prepare(
                            "INSERT OR REPLACE INTO minimized(kernel_digest, objects_key, objects, digest, report, "
                            "created_at, last_used) VALUES (?1,?2,?3,?4,?5,?6,?6)"));
-      BTFD_TRY_VOID(s.bind(1, to_hex(kernel)).bind(2, key).bind(3, join_digests(objects)).bind(4, to_hex(p.digest))
+      BTFD_TRY_VOID(s.bind(1, to_hex(kernel)).bind(2, key).bind(3, joined).bind(4, to_hex(p.digest))
                         .bind(5, report_json).bind(6, now_()).run());
       return tx.commit();
     }();
@@ -395,7 +419,7 @@ Result<Blob> Store::put_minimized(const Digest& kernel, std::vector<Digest> obje
       std::vector<std::string> retired;
       release_if_unreferenced_locked({to_hex(p.digest)}, &retired);
       unlink_retired(retired);
-      return std::move(st).error().wrap("cannot record minimized BTF");
+      return disk_error(std::move(st).error().wrap("cannot record minimized BTF"));
     }
     // Opened before the lock is released: a gc (this call's below, or another
     // thread's) may evict the entry at once, and the caller still gets its answer.
@@ -408,10 +432,15 @@ Result<Blob> Store::put_minimized(const Digest& kernel, std::vector<Digest> obje
 
 Result<uint64_t> Store::put_minimized_many(const std::vector<std::span<const uint8_t>>& btfs,
                                            std::vector<MinimizedRow> rows, const std::string& report_json) {
-  for (const auto& r : rows)
-    if (r.blob >= btfs.size()) return make_error(Errc::invalid_argument, "minimized row names no blob");
+  // Not kept when too large (store.hpp), as put_minimized.
+  std::string_view report = report_json.size() > kMaxReportBytes ? std::string_view() : std::string_view(report_json);
   uint64_t total = 0;
-  for (const auto& b : btfs) total += b.size();
+  for (const auto& r : rows) {
+    if (r.blob >= btfs.size()) return make_error(Errc::invalid_argument, "minimized row names no blob");
+    // An object list is 65 bytes a digest (its hex and a comma).
+    total += minimized_row_bytes(65 * r.objects.size(), report.size());
+  }
+  for (const auto& b : btfs) total += b.size() + kBlobRowBytes;
   BTFD_TRY_VOID(fits_budget(total, "the minimized BTFs"));
   std::vector<Published> published;
   std::vector<std::string> hexes;
@@ -427,7 +456,7 @@ Result<uint64_t> Store::put_minimized_many(const std::vector<std::span<const uin
     auto p = blobs_.write(b);
     if (!p) {
       release();
-      return std::move(p).error();
+      return disk_error(std::move(p).error());
     }
     hexes.push_back(to_hex(p->digest));
     published.push_back(*p);
@@ -444,7 +473,7 @@ Result<uint64_t> Store::put_minimized_many(const std::vector<std::span<const uin
                              "INSERT OR REPLACE INTO minimized(kernel_digest, objects_key, objects, digest, report, "
                              "created_at, last_used) VALUES (?1,?2,?3,?4,?5,?6,?6)"));
         BTFD_TRY_VOID(s.bind(1, to_hex(r.kernel)).bind(2, key).bind(3, join_digests(r.objects))
-                          .bind(4, hexes[r.blob]).bind(5, report_json).bind(6, now_()).run());
+                          .bind(4, hexes[r.blob]).bind(5, report).bind(6, now_()).run());
       }
       return tx.commit();
     }();
@@ -452,34 +481,37 @@ Result<uint64_t> Store::put_minimized_many(const std::vector<std::span<const uin
       std::vector<std::string> retired;
       release_if_unreferenced_locked(hexes, &retired);
       unlink_retired(retired);  // an error path
-      return std::move(st).error().wrap("cannot record minimized BTFs");
+      return disk_error(std::move(st).error().wrap("cannot record minimized BTFs"));
     }
   }
   gc_if_over_budget();
   return static_cast<uint64_t>(rows.size());
 }
 
-Result<std::optional<Blob>> Store::find_minimized(const Digest& kernel, std::vector<Digest> objects) {
+Result<std::optional<Store::MinimizedHit>> Store::find_minimized(const Digest& kernel, std::vector<Digest> objects) {
+  using Found = std::optional<MinimizedHit>;
   std::string key = objects_key(objects);
   Digest d{};
   uint64_t size = 0;
+  std::string report;
   {
     std::lock_guard lock(mu_);
     BTFD_TRY(Stmt s, db_.prepare(
-                         "SELECT m.digest, b.size FROM minimized m JOIN blobs b ON b.digest = m.digest "
+                         "SELECT m.digest, b.size, m.report FROM minimized m JOIN blobs b ON b.digest = m.digest "
                          "WHERE m.kernel_digest=?1 AND m.objects_key=?2"));
     BTFD_TRY(bool row, s.bind(1, to_hex(kernel)).bind(2, key).step());
-    if (!row) return std::optional<Blob>();
+    if (!row) return Found();
     BTFD_TRY(d, digest_from_hex(s.text(0)));
     size = static_cast<uint64_t>(s.int64(1));
+    report = s.text(2);
     note_touch_locked("m\x1f" + to_hex(kernel) + "\x1f" + key, now_());
   }
   auto blob = open_verified(d, size);
   if (!blob) {
-    if (blob.error().code == Errc::corrupt) return std::optional<Blob>();
+    if (blob.error().code == Errc::corrupt) return Found();
     return std::move(blob).error();
   }
-  return std::optional<Blob>(std::move(blob).value());
+  return Found(MinimizedHit{std::move(blob).value(), std::move(report)});
 }
 
 Status Store::remember_object(const Digest& digest, std::span<const uint8_t> bytes, const std::string& name,
@@ -492,7 +524,6 @@ Status Store::remember_object(const Digest& digest, std::span<const uint8_t> byt
   auto finish = [&](std::vector<std::pair<std::string, uint64_t>>& released) {
     std::vector<std::string> retired;
     for (const auto& [h, size] : released) {
-      bytes_ -= std::min(bytes_, size);
       verified_.erase(h);
       if (auto d = digest_from_hex(h)) {
         if (std::string path = blobs_.retire(*d); !path.empty()) retired.push_back(std::move(path));
@@ -514,12 +545,17 @@ Status Store::remember_object(const Digest& digest, std::span<const uint8_t> byt
       if (have) BTFD_TRY_VOID(enforce_object_quota_locked(uid, &released));
       return tx.commit();
     }();
-    if (!st) return st;
+    if (!st) return disk_error(std::move(st).error());
     retired = finish(released);
   }
   unlink_retired(retired);
-  if (have) return {};
-  BTFD_TRY(Published p, blobs_.write(bytes));
+  if (have) {
+    gc_if_over_budget();  // a longer name may have taken it over
+    return {};
+  }
+  auto written = blobs_.write(bytes);
+  if (!written) return disk_error(std::move(written).error());
+  Published p = *written;
   std::unique_lock lock(mu_);
   std::vector<std::pair<std::string, uint64_t>> released;
   Status st = [&]() -> Status {
@@ -534,7 +570,7 @@ Status Store::remember_object(const Digest& digest, std::span<const uint8_t> byt
     std::vector<std::string> failed;
     release_if_unreferenced_locked({hex}, &failed);
     unlink_retired(failed);  // under the lock: an error path, one small file
-    return st;
+    return disk_error(std::move(st).error());
   }
   retired = finish(released);
   lock.unlock();
@@ -700,7 +736,9 @@ Result<Listing> Store::list() {
 Status Store::flush_touches() {
   std::lock_guard lock(mu_);
   BTFD_TRY_VOID(heal_if_damaged_locked());
-  return flush_touches_locked();
+  Status st = flush_touches_locked();
+  if (!st) return disk_error(std::move(st).error());
+  return {};
 }
 
 Result<bool> Store::has_kernel(const KernelIdentity& id) {
@@ -719,7 +757,11 @@ Usage Store::usage() {
     auto row = s->step();
     return row && *row ? static_cast<uint64_t>(s->int64(0)) : 0;
   };
-  u.bytes = count("SELECT COALESCE(SUM(size), 0) FROM blobs");
+  u.blob_bytes = count("SELECT blob_bytes FROM totals");
+  u.row_bytes = count("SELECT row_bytes FROM totals");
+  u.bytes = u.blob_bytes + u.row_bytes;
+  u.pinned_bytes = count("SELECT COALESCE(SUM(b.size), 0) FROM blobs b WHERE EXISTS("
+                         "SELECT 1 FROM kernels k WHERE k.digest = b.digest AND k.pinned != 0)");
   u.blobs = count("SELECT COUNT(*) FROM blobs");
   u.kernels = count("SELECT COUNT(*) FROM kernels");
   u.minimized = count("SELECT COUNT(*) FROM minimized");

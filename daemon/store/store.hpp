@@ -47,10 +47,28 @@
 // (flush_touches(), gc(), verify_all()) do the same rebuild. Each rebuild is
 // counted in usage().index_rebuilt and described in usage().index_note.
 //
-// Bounded resources: blob bytes by the budget (gc), negative entries by
-// Options::max_negative rows (oldest evicted first, expired ones collected by
-// put_negative and gc), remembered touches by a fixed count, remembered
-// objects by Options::remembered_*_per_uid (each uid's oldest forgotten).
+// Bounded resources: everything on disk by the budget (Options::budget_bytes,
+// [Cache] MaxSize=): blob bytes plus every index row's estimated bytes (its
+// text columns and a fixed overhead, schema.cpp's kRowCosts). Rows count
+// because clients make them: distinct object sets whose minimized BTF is one
+// blob each add a row with its report and object list, remembered objects
+// carry client-given names, negative entries reasons. The index keeps the
+// totals itself (schema 6), so usage() and the checks before and after each
+// put are point reads. Every put that leaves the total over the budget runs
+// gc() before it returns, so the cache exceeds the budget by at most one
+// entry between gcs. gc() brings the total under the budget from any state,
+// evicting rows least useful first (each frees its row bytes; a blob goes
+// with the last row naming it) -- except pinned kernels (the host's native
+// BTF, btfctl pin): the administrator's choice, never evicted, and the only
+// thing gc() may leave over budget; how much is reported in
+// GcReport::over_budget and Usage::pinned_bytes. Also bounded: negative
+// entries by Options::max_negative rows (oldest evicted first, expired ones
+// collected by put_negative and gc), a minimized row's report by
+// kMaxReportBytes, remembered touches by a fixed count, remembered objects by
+// Options::remembered_*_per_uid (each uid's oldest forgotten).
+//
+// A full disk (ENOSPC, EDQUOT, SQLITE_FULL) fails the call with Errc::no_space
+// and a message naming the cache directory; what was stored before stays.
 
 #include <chrono>
 #include <functional>
@@ -90,6 +108,11 @@ struct Options {
 inline constexpr size_t kGcBatch = 64;
 // How long the event loop's lookup waits for the lock before answering busy.
 inline constexpr std::chrono::milliseconds kLoopLockWait{2};
+// The largest relocation report a minimized row keeps. A larger one is not
+// kept (the row stores "", and find_minimized returns "": the BTF is still
+// cached, its report is not): a report is a reply's worth of JSON, and one
+// row must not take a large share of the budget by itself.
+inline constexpr size_t kMaxReportBytes = 1 << 20;
 
 enum class Source { native, hub, file };
 const char* source_name(Source s);
@@ -145,11 +168,15 @@ struct VerifyReport {
 struct GcReport {
   uint64_t removed_entries = 0;
   uint64_t removed_blobs = 0;
-  uint64_t freed_bytes = 0;
+  uint64_t freed_bytes = 0;    // blob and row bytes
+  uint64_t over_budget = 0;    // bytes still over the budget after gc: pinned kernels' only
 };
 
 struct Usage {
-  uint64_t bytes = 0;  // sum of blob sizes
+  uint64_t bytes = 0;        // what the budget is compared with: blob_bytes + row_bytes
+  uint64_t blob_bytes = 0;   // sum of blob sizes
+  uint64_t row_bytes = 0;    // the index rows' estimated bytes (schema 6's totals)
+  uint64_t pinned_bytes = 0; // blob bytes of pinned kernels, which gc never evicts
   uint64_t budget = 0;
   uint64_t blobs = 0, kernels = 0, minimized = 0, objects = 0, negative = 0;
   uint64_t corrupt_blobs = 0;     // detected since open
@@ -186,9 +213,17 @@ class Store {
   // event loop's call to choose a lane. Waits at most kLoopLockWait (else busy).
   Result<bool> has_kernel(const KernelIdentity& id);
 
+  // report_json: the relocation report the answer carried, kept with the row
+  // (up to kMaxReportBytes, else "") and counted in the budget.
   Result<Blob> put_minimized(const Digest& kernel, std::vector<Digest> objects, std::span<const uint8_t> btf,
                              std::string report_json);
-  Result<std::optional<Blob>> find_minimized(const Digest& kernel, std::vector<Digest> objects);
+  // The blob and the report it was stored with, so that a cached answer
+  // carries what the fresh one did. Updates last_used.
+  struct MinimizedHit {
+    Blob blob;
+    std::string report;
+  };
+  Result<std::optional<MinimizedHit>> find_minimized(const Digest& kernel, std::vector<Digest> objects);
   // Many minimized entries at once (a bundle import): each distinct blob is
   // published once, then every row goes in one transaction, so either all
   // entries are recorded or none (the blobs of a failed call are released).
@@ -236,9 +271,9 @@ class Store {
 
   Status set_pinned(const KernelIdentity& id, bool pinned);
   // Removes blobs no row references and expired negative entries, then evicts
-  // least-recently-used entries until usage fits the budget (remembered
-  // objects, then minimized results, then full kernels, never pinned ones:
-  // store_gc.cpp says why). budget_override (if
+  // least-recently-used entries until usage (blobs and rows) fits the budget
+  // (negative entries, remembered objects, then minimized results, then full
+  // kernels, never pinned ones: store_gc.cpp says why). budget_override (if
   // non-zero) replaces the configured budget. Works in transactions of at most
   // kGcBatch rows, releasing the lock between them; files are unlinked outside
   // it. One gc runs at a time (a second caller waits for the first).
@@ -267,6 +302,11 @@ class Store {
   Lock lock_for(bool nonblocking);
   Status recover_locked();
   Status fits_budget(uint64_t size, const std::string& what) const;
+  // Blob bytes plus row bytes, as the index's totals say (inside a
+  // transaction: including its own writes).
+  Result<uint64_t> used_locked();
+  // A full disk's error names the cache directory (others pass unchanged).
+  Error disk_error(Error e) const;
   // Moves the damaged index aside, opens a fresh one and runs recovery.
   Status rebuild_index_locked(const std::string& why);
   Status heal_if_damaged_locked();
@@ -300,8 +340,11 @@ class Store {
   // would cost more than the lookup itself. may_flush=false never writes (the
   // event loop): when the batch is full the touch is dropped.
   void note_touch_locked(std::string key, int64_t when, bool may_flush = true);
+  Status put_negative_locked(const KernelIdentity& id, int64_t retry_after_unix, const std::string& reason,
+                             const std::string& mirrors);
   Status flush_touches_locked();
   void gc_if_over_budget();
+  Result<GcReport> gc_batches(uint64_t budget_override);
 
   Options opts_;
   BlobDir blobs_;
@@ -318,7 +361,6 @@ class Store {
   // key: "k\x1f<distro>\x1f<version>\x1f<arch>\x1f<release>" or "m\x1f<kernel hex>\x1f<objects key>"
   std::map<std::string, int64_t> touches_;
   int64_t last_flush_ = 0;
-  uint64_t bytes_ = 0;  // sum of blob sizes, kept current under mu_
   Usage counters_;
   int64_t (*now_)();
 };

@@ -15,7 +15,13 @@ constexpr const char* kReferencedSql =
     "EXISTS(SELECT 1 FROM minimized WHERE digest = ?1) OR "
     "EXISTS(SELECT 1 FROM objects WHERE digest = ?1)";
 
-// Least useful first, each kind least recently used first:
+// Least useful first, each kind least recently used first. Every row counts
+// in the budget (its row bytes), so each tier gives back what it holds even
+// when its rows share one blob, and gc meets any budget with all four done
+// (pinned kernels aside).
+//  0. negative entries: losing one costs one hub request, if that kernel is
+//     asked for again before it would have expired; anyone who can ask for a
+//     made-up kernel makes one, so they never push out anything that answers.
 //  1. remembered objects: they only let a later Prefetch pre-minimize a new
 //     kernel; every GetBtf sends its objects again (and remembers them again),
 //     so losing one costs at most one minimization on a future kernel. They
@@ -26,11 +32,13 @@ constexpr const char* kReferencedSql =
 //  2. minimized results: recomputed from a cached kernel in milliseconds.
 //  3. full kernels (which may need the network again). Pinned kernels never go.
 constexpr const char* kVictims[] = {
+    "SELECT rowid, '' FROM negative ORDER BY rowid LIMIT ?1",
     "SELECT rowid, digest FROM objects ORDER BY last_requested, rowid LIMIT ?1",
     "SELECT rowid, digest FROM minimized ORDER BY last_used, rowid LIMIT ?1",
     "SELECT rowid, digest FROM kernels WHERE pinned = 0 ORDER BY last_used, rowid LIMIT ?1",
 };
 constexpr const char* kDelete[] = {
+    "DELETE FROM negative WHERE rowid = ?1",
     "DELETE FROM objects WHERE rowid = ?1",
     "DELETE FROM minimized WHERE rowid = ?1",
     "DELETE FROM kernels WHERE rowid = ?1",
@@ -73,7 +81,6 @@ void Store::release_if_unreferenced_locked(const std::vector<std::string>& hexes
   // Rows are gone (committed): now the files, renamed away under the lock so a
   // concurrent publish of the same content cannot be unlinked by mistake.
   for (const auto& [hex, size] : released) {
-    bytes_ -= std::min(bytes_, size);
     verified_.erase(hex);
     if (auto d = digest_from_hex(hex)) {
       if (std::string p = blobs_.retire(*d); !p.empty()) retired->push_back(std::move(p));
@@ -85,7 +92,8 @@ void Store::gc_if_over_budget() {
   bool over;
   {
     std::lock_guard lock(mu_);
-    over = bytes_ > opts_.budget_bytes;
+    auto used = used_locked();
+    over = used && *used > opts_.budget_bytes;
   }
   if (over) (void)gc();
 }
@@ -110,12 +118,15 @@ Result<GcReport> Store::sweep_unreferenced_locked(size_t limit, std::vector<std:
     }
   }
   if (dead.empty()) return r;
+  BTFD_TRY(uint64_t before, used_locked());
+  uint64_t after = before;
   {
     BTFD_TRY(Transaction tx, Transaction::begin(db_));
     for (const auto& [hex, size] : dead) {
       BTFD_TRY(Stmt s, db_.prepare("DELETE FROM blobs WHERE digest = ?1"));
       BTFD_TRY_VOID(s.bind(1, hex).run());
     }
+    BTFD_TRY(after, used_locked());
     BTFD_TRY_VOID(tx.commit());
   }
   for (const auto& [hex, size] : dead) {
@@ -123,10 +134,9 @@ Result<GcReport> Store::sweep_unreferenced_locked(size_t limit, std::vector<std:
       if (std::string p = blobs_.retire(*d); !p.empty()) retired->push_back(std::move(p));
     }
     verified_.erase(hex);
-    bytes_ -= std::min(bytes_, size);
     ++r.removed_blobs;
-    r.freed_bytes += size;
   }
+  r.freed_bytes = before - std::min(before, after);
   return r;
 }
 
@@ -134,7 +144,8 @@ Result<GcReport> Store::evict_batch_locked(size_t tier, uint64_t budget, bool* d
                                            std::vector<std::string>* retired) {
   GcReport r;
   *done = true;
-  if (bytes_ <= budget) return r;
+  BTFD_TRY(uint64_t used, used_locked());
+  if (used <= budget) return r;
   std::vector<std::pair<int64_t, std::string>> victims;
   {
     BTFD_TRY(Stmt s, db_.prepare(kVictims[tier]));
@@ -147,35 +158,40 @@ Result<GcReport> Store::evict_batch_locked(size_t tier, uint64_t budget, bool* d
   }
   if (victims.empty()) return r;
   std::vector<std::pair<std::string, uint64_t>> released;
-  uint64_t projected = bytes_;
+  const uint64_t before = used;
   {
     BTFD_TRY(Transaction tx, Transaction::begin(db_));
     for (const auto& [rowid, hex] : victims) {
-      if (projected <= budget) break;
+      if (used <= budget) break;
       BTFD_TRY(Stmt del, db_.prepare(kDelete[tier]));
       BTFD_TRY_VOID(del.bind(1, rowid).run());
       ++r.removed_entries;
-      size_t before = released.size();
-      BTFD_TRY_VOID(release_row_if_unreferenced_locked(hex, &released));
-      if (released.size() > before) projected -= std::min(projected, released.back().second);
+      if (!hex.empty()) BTFD_TRY_VOID(release_row_if_unreferenced_locked(hex, &released));
+      // The totals (triggers) already count this transaction's deletes.
+      BTFD_TRY(used, used_locked());
     }
     BTFD_TRY_VOID(tx.commit());
   }
   forget_hits_locked();  // a remembered hit may name a row just deleted
   for (const auto& [hex, size] : released) {
-    bytes_ -= std::min(bytes_, size);
     verified_.erase(hex);
     ++r.removed_blobs;
-    r.freed_bytes += size;
     if (auto d = digest_from_hex(hex)) {
       if (std::string p = blobs_.retire(*d); !p.empty()) retired->push_back(std::move(p));
     }
   }
-  *done = bytes_ <= budget || victims.size() < kGcBatch;
+  r.freed_bytes = before - std::min(before, used);
+  *done = used <= budget || victims.size() < kGcBatch;
   return r;
 }
 
 Result<GcReport> Store::gc(uint64_t budget_override) {
+  auto r = gc_batches(budget_override);
+  if (!r) return disk_error(std::move(r).error());
+  return r;
+}
+
+Result<GcReport> Store::gc_batches(uint64_t budget_override) {
   uint64_t budget = budget_override ? budget_override : opts_.budget_bytes;
   std::lock_guard serial(gc_mu_);
   GcReport total;
@@ -217,6 +233,10 @@ Result<GcReport> Store::gc(uint64_t budget_override) {
       add(r);
     }
   }
+  // Only pinned kernels can be left: every other tier was emptied if need be.
+  std::lock_guard lock(mu_);
+  BTFD_TRY(uint64_t used, used_locked());
+  total.over_budget = used > budget ? used - budget : 0;
   return total;
 }
 

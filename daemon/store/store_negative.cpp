@@ -15,7 +15,18 @@ Status Store::put_negative(const KernelIdentity& id, int64_t retry_after_unix, s
                            const std::string& mirrors) {
   BTFD_TRY_VOID(validate_identity(id));
   if (reason.size() > kMaxReason) reason.resize(kMaxReason);
-  std::lock_guard lock(mu_);
+  {
+    std::lock_guard lock(mu_);
+    Status st = put_negative_locked(id, retry_after_unix, reason, mirrors);
+    if (!st) return disk_error(std::move(st).error());
+  }
+  // Its row counts in the budget like any other (a small budget holds few).
+  gc_if_over_budget();
+  return {};
+}
+
+Status Store::put_negative_locked(const KernelIdentity& id, int64_t retry_after_unix, const std::string& reason,
+                                  const std::string& mirrors) {
   // A negative entry is advice: losing the last few at a power cut costs a hub
   // request each, while an fsync per made-up kernel name would let any client
   // keep the disk busy. Without the fsync the commit is still atomic (WAL),

@@ -37,14 +37,8 @@ void Store::drop_corrupt_locked(const std::string& hex) {
   forget_hits_locked();
   ++counters_.corrupt_blobs;
   // One transaction: one fsync, and no half-dropped blob.
-  uint64_t size = 0;
   Status st = [&]() -> Status {
     BTFD_TRY(Transaction tx, Transaction::begin(db_));
-    {
-      BTFD_TRY(Stmt s, db_.prepare("SELECT size FROM blobs WHERE digest = ?1"));
-      BTFD_TRY(bool row, s.bind(1, hex).step());
-      if (row) size = static_cast<uint64_t>(s.int64(0));
-    }
     for (const char* sql : {"DELETE FROM kernels WHERE digest = ?1", "DELETE FROM minimized WHERE digest = ?1",
                             "DELETE FROM objects WHERE digest = ?1", "DELETE FROM blobs WHERE digest = ?1"}) {
       BTFD_TRY(Stmt s, db_.prepare(sql));
@@ -54,7 +48,6 @@ void Store::drop_corrupt_locked(const std::string& hex) {
   }();
   verified_.erase(hex);
   if (!st) return;  // rows stay; the file stays unverified and is checked again on its next use
-  bytes_ -= std::min(bytes_, size);
   if (auto d = digest_from_hex(hex)) (void)blobs_.remove(*d);
 }
 

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Disk full and read-only cache dirs, on a real small tmpfs (needs root to mount;
-// exits 77 otherwise): writes fail cleanly, old entries survive and are served,
-// eviction frees room.
+// exits 77 otherwise): writes fail cleanly as no-space naming the cache
+// directory (blob writes and index writes alike), old entries survive and are
+// served, eviction frees room.
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,6 +12,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <string>
 
 #include "store/store.hpp"
 #include "support/temp_dir.hpp"
@@ -25,6 +29,20 @@ using namespace btfd;
 
 static KernelIdentity kid(int i) { return {"full", "1", "x86_64", "r" + std::to_string(i)}; }
 
+// The no-space error names the cache directory as full, whatever write met it.
+static bool names_full_dir(const Error& e, const std::string& dir) {
+  return e.code == Errc::no_space && e.message.find("the cache directory \"" + dir + "\" is full") != std::string::npos;
+}
+
+// Takes every byte left on the file system of dir.
+static void fill(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  std::vector<char> chunk(4096);
+  while (fd >= 0 && ::write(fd, chunk.data(), chunk.size()) > 0) {
+  }
+  if (fd >= 0) ::close(fd);
+}
+
 int main() {
   test::TempDir tmp;
   std::string mnt = tmp / "cache";
@@ -32,6 +50,11 @@ int main() {
   if (geteuid() != 0) {
     std::printf("SKIP: not root (mounting a small tmpfs)\n");
     return 77;
+  }
+  // In a mount namespace of the test's own: however it ends, nothing stays mounted.
+  if (unshare(CLONE_NEWNS) < 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) {
+    std::printf("FAIL: cannot make a private mount namespace as root: %s\n", std::strerror(errno));
+    return 1;
   }
   if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=3m") < 0) {
     std::printf("FAIL: cannot mount a tmpfs as root: %s\n", std::strerror(errno));
@@ -55,6 +78,7 @@ int main() {
     }
     if (stored == 64) FAIL("a 3 MiB tmpfs took 16 MiB of blobs");
     if (last.code != Errc::no_space) FAIL("expected no-space, got %s: %s", errc_name(last.code), last.message.c_str());
+    if (!names_full_dir(last, mnt)) FAIL("the error does not name the cache directory as full: %s", last.message.c_str());
     std::printf("disk full after %d entries: %s\n", stored, last.message.c_str());
     for (int i = 0; i < stored; ++i) {
       auto hit = (*s)->find_kernel(kid(i));
@@ -69,6 +93,27 @@ int main() {
     blob[0] = 200;
     auto again = (*s)->put_kernel(kid(200), blob, store::Source::file, "", false);
     if (!again) FAIL("write after eviction: %s", again.error().message.c_str());
+
+    // No byte left at all: a minimized blob, then the index itself (negative
+    // entries write rows only) fail the same way.
+    std::string filler = mnt + "/filler";
+    fill(filler);
+    auto mini = (*s)->put_minimized(sha256(blob), {}, blob, "{}");
+    if (mini || !names_full_dir(mini.error(), mnt))
+      FAIL("a minimized put on a full disk: %s", mini ? "stored" : mini.error().message.c_str());
+    Error index_error;
+    for (int i = 0; i < 20000 && index_error.code != Errc::no_space; ++i) {
+      auto st = (*s)->put_negative(kid(1000 + i), 1ll << 40, std::string(512, 'r'));
+      if (!st) index_error = st.error();
+    }
+    if (!names_full_dir(index_error, mnt))
+      FAIL("an index write on a full disk: %s: %s", errc_name(index_error.code), index_error.message.c_str());
+    std::printf("index full: %s\n", index_error.message.c_str());
+    ::unlink(filler.c_str());
+    auto still_there = (*s)->find_kernel(kid(200));
+    if (!still_there || !still_there->has_value()) FAIL("an entry was lost to the full index");
+    auto after = (*s)->put_kernel(kid(202), blob, store::Source::file, "", false);
+    if (!after) FAIL("write after the disk has room again: %s", after.error().message.c_str());
 
     // Now the blob directory goes read-only under a running store (a read-only
     // bind mount over it: the index stays open, as in a daemon whose disk flips ro).

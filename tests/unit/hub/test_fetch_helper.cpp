@@ -113,6 +113,14 @@ TEST_CASE("a reported failure keeps its error code, retry class and message") {
   CHECK(t.result.error().code == Errc::timeout);
   CHECK(t.result.error().sys_errno == 110);
   CHECK(t.failure == FetchFailure::transient);
+  // A full disk where the helper writes: the daemon's to fix, not the mirror's.
+  auto full = run(script(dir, "full", "printf 'fail no-space local 28 write: No space left on device\\n' >&4; exit 1"));
+  REQUIRE_FALSE(full.result.ok());
+  CHECK(full.result.error().code == Errc::no_space);
+  CHECK(full.result.error().sys_errno == 28);
+  CHECK(full.failure == FetchFailure::local);
+  CHECK(format_fail(full.result.error(), FetchFailure::local) ==
+        "fail no-space local 28 write: No space left on device\n");
 }
 
 TEST_CASE("a helper that crashes costs one try, as a bad payload") {

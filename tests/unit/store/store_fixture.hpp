@@ -48,4 +48,24 @@ inline int64_t count_rows(const std::string& dir, const std::string& table) {
   return *row ? s->int64(0) : -1;
 }
 
+// Back to what schema version 5 left: no totals table and no triggers
+// counting rows (schema 6). Older versions' tests go on from here.
+inline void back_to_schema5(Db& db) {
+  std::vector<std::string> triggers;
+  {
+    auto s = db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'");
+    REQUIRE(s.ok());
+    for (;;) {
+      auto row = s->step();
+      REQUIRE(row.ok());
+      if (!*row) break;
+      triggers.push_back(s->text(0));
+    }
+  }
+  CHECK(triggers.size() == 15);  // insert, delete and update of five tables
+  for (const auto& t : triggers) REQUIRE(db.exec(("DROP TRIGGER " + t).c_str()).ok());
+  REQUIRE(db.exec("DROP TABLE totals").ok());
+  REQUIRE(db.exec("PRAGMA user_version = 5").ok());
+}
+
 }  // namespace btfd::store::testing

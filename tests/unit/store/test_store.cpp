@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "store/store.hpp"
+#include "store_fixture.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace btfd;
@@ -86,7 +87,8 @@ TEST_CASE("minimized entries are keyed by kernel and the object set, in any orde
   auto hit = s->find_minimized(k, {o2, o1, o2});
   REQUIRE(hit.ok());
   REQUIRE(hit->has_value());
-  CHECK(read_fd((*hit)->fd.get()) == "M12");
+  CHECK(read_fd((*hit)->blob.fd.get()) == "M12");
+  CHECK((*hit)->report == "{\"relocs\":[]}");
   auto miss = s->find_minimized(k, {o1});
   REQUIRE(miss.ok());
   CHECK_FALSE(miss->has_value());
@@ -132,6 +134,7 @@ TEST_CASE("objects remember the name a client gave; schema 4 adds it to an older
     // Back to what version 3 left: objects without names.
     auto db = Db::open(dir / "index.sqlite");
     REQUIRE(db.ok());
+    testing::back_to_schema5(*db);
     REQUIRE(db->exec("DROP INDEX objects_uid").ok());
     REQUIRE(db->exec("ALTER TABLE objects DROP COLUMN uid").ok());
     REQUIRE(db->exec("ALTER TABLE objects DROP COLUMN name").ok());
@@ -384,11 +387,11 @@ TEST_CASE("put_minimized_many publishes each blob once and records every row") {
   auto hit = s->find_minimized(k2, {o2});
   REQUIRE(hit.ok());
   REQUIRE(hit->has_value());
-  CHECK(read_fd((*hit)->fd.get()) == "BTF B");
+  CHECK(read_fd((*hit)->blob.fd.get()) == "BTF B");
   auto hit1 = s->find_minimized(k1, {o2, o1});
   REQUIRE(hit1.ok());
   REQUIRE(hit1->has_value());
-  CHECK(read_fd((*hit1)->fd.get()) == "BTF A");
+  CHECK(read_fd((*hit1)->blob.fd.get()) == "BTF A");
 }
 
 TEST_CASE("put_minimized_many stores nothing when a row is bad or the blobs do not fit") {

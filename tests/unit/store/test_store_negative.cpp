@@ -5,6 +5,7 @@
 
 #include "store/schema.hpp"
 #include "store/store.hpp"
+#include "store_fixture.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace btfd;
@@ -65,6 +66,7 @@ TEST_CASE("schema 3 drops negative rows of an older index, whose mirror list is 
     // Back to what version 2 left: no mirrors column, one negative row.
     auto db = Db::open(dir / "index.sqlite");
     REQUIRE(db.ok());
+    testing::back_to_schema5(*db);
     REQUIRE(db->exec("ALTER TABLE negative DROP COLUMN mirrors").ok());
     REQUIRE(db->exec("ALTER TABLE objects DROP COLUMN name").ok());  // schema 4's
     REQUIRE(db->exec("DROP INDEX objects_uid").ok());                 // schema 5's
