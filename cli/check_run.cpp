@@ -3,6 +3,7 @@
 
 #include <linux/bpf.h>
 
+#include <algorithm>
 #include <mutex>
 #include <thread>
 
@@ -35,10 +36,15 @@ std::string root_of(const std::string& access) {
   return end == std::string::npos ? access : access.substr(0, end);
 }
 
+bool is_field_kind(const std::string& kind) {
+  return kind == "byte_off" || kind == "byte_sz" || kind == "field_exists" || kind == "signed" ||
+         kind == "lshift_u64" || kind == "rshift_u64";
+}
+bool is_enumval_kind(const std::string& kind) { return kind.rfind("enumval", 0) == 0; }
+
 std::string reason_for(const RelocReport& r, Outcome o) {
-  bool field = r.kind == "byte_off" || r.kind == "byte_sz" || r.kind == "field_exists" || r.kind == "signed" ||
-               r.kind == "lshift_u64" || r.kind == "rshift_u64";
-  bool enumval = r.kind.rfind("enumval", 0) == 0;
+  bool field = is_field_kind(r.kind);
+  bool enumval = is_enumval_kind(r.kind);
   // Kernels share a reason only if it names no kernel type id: the detail does.
   if (o == Outcome::ambiguous) {
     if (field) return "field `" + without_kind_word(r.access) + "` ambiguous";
@@ -51,9 +57,71 @@ std::string reason_for(const RelocReport& r, Outcome o) {
   return "type `" + r.access + "` does not match";
 }
 
+// What a relocation is about, from libbpf's spec "[12] struct request.rq_disk
+// (0:14 @ offset 120)": the local root type id and the raw access path ("0:14",
+// empty for type and enum value kinds). A spec that does not parse yields no
+// root, and such a relocation is never matched with a guard.
+struct Subject {
+  bool parsed = false;
+  uint64_t root = 0;
+  std::vector<uint32_t> path;
+};
+Subject subject_of(const Issue& i) {
+  Subject s;
+  const std::string& spec = i.local_spec;
+  auto close = spec.find(']');
+  if (spec.empty() || spec[0] != '[' || close == std::string::npos || close < 2 || close > 11) return s;
+  for (size_t k = 1; k < close; ++k) {
+    if (spec[k] < '0' || spec[k] > '9') return s;
+    s.root = s.root * 10 + static_cast<uint64_t>(spec[k] - '0');
+  }
+  if (is_field_kind(i.kind)) {
+    // Names cannot hold " (" in a spec libbpf accepts; the path is the last group.
+    auto open = spec.rfind(" (");
+    auto at = spec.rfind(" @ offset ");
+    if (open == std::string::npos || at == std::string::npos || at < open) return s;
+    uint64_t n = 0;
+    bool digit = false;
+    for (size_t k = open + 2; k <= at; ++k) {
+      char c = k < at ? spec[k] : ':';
+      if (c >= '0' && c <= '9' && n < UINT32_MAX) {
+        n = n * 10 + static_cast<uint64_t>(c - '0');
+        digit = true;
+      } else if (c == ':' && digit) {
+        s.path.push_back(static_cast<uint32_t>(n));
+        n = 0;
+        digit = false;
+      } else {
+        return s;
+      }
+    }
+  }
+  s.parsed = true;
+  return s;
+}
+
+// The function an instruction lies in: an entry program or a .text subprogram.
+const Program* function_at(const ObjectPrograms& p, const std::string& section, uint32_t insn) {
+  if (const Program* prog = program_at(p, section, insn)) return prog;
+  for (const Program& sub : p.subprograms)
+    if (sub.section == section && insn >= sub.first_insn && insn < sub.end_insn) return &sub;
+  return nullptr;
+}
+
+// Whether `guard`, resolved to 0, makes `failing` dead code (the rule in check_run.hpp).
+bool guards(const Issue& guard, const Subject& gs, const Issue& failing, const Subject& fs) {
+  if (!gs.parsed || !fs.parsed || gs.root != fs.root) return false;
+  if (guard.kind == "type_exists" || guard.kind == "type_matches") return true;
+  if (guard.kind == "field_exists" && is_field_kind(failing.kind))
+    return !gs.path.empty() && gs.path.size() <= fs.path.size() &&
+           std::equal(gs.path.begin(), gs.path.end(), fs.path.begin());
+  if (guard.kind == "enumval_exists" && is_enumval_kind(failing.kind)) return guard.local_spec == failing.local_spec;
+  return false;
+}
+
 Cell check_object(const btfd::btf::KernelBtf& kernel, const Object& obj) {
   Cell cell;
-  cell.program_loads.assign(obj.programs.programs.size(), true);
+  cell.program_verdicts.assign(obj.programs.programs.size(), Verdict::loads);
   btfd::btf::ObjectInput in{obj.name, obj.bytes};
   btfd::btf::MinimizeOptions opts;
   opts.emit = false;
@@ -61,7 +129,7 @@ Cell check_object(const btfd::btf::KernelBtf& kernel, const Object& obj) {
   auto res = btfd::btf::minimize(kernel, std::span(&in, 1), opts);
   if (!res) {
     cell.error = res.error().message;
-    cell.program_loads.assign(cell.program_loads.size(), false);
+    cell.program_verdicts.assign(cell.program_verdicts.size(), Verdict::fails);
     return cell;
   }
   cell.relocations = static_cast<uint32_t>(res->relocs.size());
@@ -71,16 +139,19 @@ Cell check_object(const btfd::btf::KernelBtf& kernel, const Object& obj) {
                 : resolves_when_absent(r.kind) ? Outcome::absent
                                                : Outcome::fails;
     const Program* prog = program_at(obj.programs, r.section, r.insn);
-    Issue issue{prog ? prog->name : "", r.section, r.index, r.insn, r.kind, r.access, r.local_spec, o,
-                r.candidates, reason_for(r, o), r.ambiguity};
-    if (o != Outcome::absent) {
-      for (size_t i = 0; i < obj.programs.programs.size(); ++i) {
-        // A subprogram's relocation reaches every program that calls it; calls
-        // are not followed, so it counts against all of them.
-        if (!prog || &obj.programs.programs[i] == prog) cell.program_loads[i] = false;
-      }
+    cell.issues.push_back(Issue{prog ? prog->name : "", r.section, r.index, r.insn, r.kind, r.access, r.local_spec,
+                                o, r.candidates, reason_for(r, o), r.ambiguity, std::nullopt});
+  }
+  find_guards(obj.programs, cell.issues);
+  for (const Issue& issue : cell.issues) {
+    if (issue.outcome == Outcome::absent) continue;
+    Verdict v = issue.blocks_load() ? Verdict::fails : Verdict::loads_guarded;
+    for (size_t i = 0; i < obj.programs.programs.size(); ++i) {
+      // A subprogram's relocation reaches every program that calls it; calls
+      // are not followed, so it counts against all of them.
+      if (issue.program.empty() || obj.programs.programs[i].name == issue.program)
+        cell.program_verdicts[i] = worse(cell.program_verdicts[i], v);
     }
-    cell.issues.push_back(std::move(issue));
   }
   return cell;
 }
@@ -96,11 +167,65 @@ const char* outcome_name(Outcome o) {
   return "?";
 }
 
-bool Cell::loads() const {
-  if (!error.empty()) return false;
-  for (const Issue& i : issues)
-    if (i.outcome != Outcome::absent) return false;
-  return true;
+const char* verdict_name(Verdict v) {
+  switch (v) {
+    case Verdict::loads: return "loads";
+    case Verdict::loads_guarded: return "loads_guarded";
+    case Verdict::fails: return "fails";
+  }
+  return "?";
+}
+
+const char* verdict_text(Verdict v) {
+  return v == Verdict::loads_guarded ? "loads with guarded fallbacks" : verdict_name(v);
+}
+
+Verdict worse(Verdict a, Verdict b) { return static_cast<int>(a) > static_cast<int>(b) ? a : b; }
+
+std::string Guard::text() const {
+  // field_exists names the field as a field relocation's reason does; the
+  // type kinds name the type with its kind word.
+  std::string what = kind == "type_exists" || kind == "type_matches" ? access : without_kind_word(access);
+  return kind + " `" + what + "`";
+}
+
+Verdict Cell::verdict() const {
+  if (!error.empty()) return Verdict::fails;
+  Verdict v = Verdict::loads;
+  for (const Issue& i : issues) {
+    if (i.blocks_load()) return Verdict::fails;
+    if (i.outcome == Outcome::fails) v = Verdict::loads_guarded;
+  }
+  return v;
+}
+
+void find_guards(const ObjectPrograms& programs, std::vector<Issue>& issues) {
+  static const char* const kGuardKinds[] = {"field_exists", "type_exists", "type_matches", "enumval_exists"};
+  struct Candidate {
+    const Issue* issue;
+    const Program* function;
+    Subject subject;
+  };
+  std::vector<Candidate> checks;
+  for (const Issue& i : issues) {
+    if (i.outcome != Outcome::absent) continue;
+    for (const char* k : kGuardKinds)
+      if (i.kind == k) checks.push_back({&i, function_at(programs, i.section, i.insn), subject_of(i)});
+  }
+  if (checks.empty()) return;
+  for (Issue& f : issues) {
+    if (f.outcome != Outcome::fails) continue;
+    const Program* fn = function_at(programs, f.section, f.insn);
+    Subject fs = subject_of(f);
+    for (const Candidate& c : checks) {
+      // Same function: the same section and the same symbol (or, in an object
+      // without symbols, the same section).
+      if (c.issue->section != f.section || c.function != fn) continue;
+      if (!guards(*c.issue, c.subject, f, fs)) continue;
+      f.guard = Guard{c.issue->relo, c.issue->insn, c.issue->kind, c.issue->access, c.issue->local_spec};
+      break;
+    }
+  }
 }
 
 btfd::Result<std::vector<Object>> load_objects(const std::vector<std::string>& paths, uint64_t max_bytes) {

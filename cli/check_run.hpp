@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,10 +21,32 @@ enum class Outcome {
   absent,     // resolves to 0/false: the *_exists, type_matches, type_size and
               // type_id_target kinds (libbpf's "not found" value); the program loads
   fails,      // libbpf poisons the instruction: the verifier rejects the program
-              // if it is reachable (btfctl cannot tell, so it counts as failing)
+              // if it is reachable; it counts as failing unless a guard covers it
   ambiguous,  // candidates disagree: libbpf fails the load outright
 };
 const char* outcome_name(Outcome o);
+
+// A program's (or object's) verdict on one kernel, as libbpf's load would end.
+enum class Verdict {
+  loads,          // every relocation resolves (or resolves to 0 as absent)
+  loads_guarded,  // some relocations are poisoned, each under a guard (below)
+  fails,          // an unguarded poisoned relocation, an ambiguity, or an object
+                  // libbpf cannot relocate at all
+};
+const char* verdict_name(Verdict v);  // "loads", "loads_guarded", "fails"
+const char* verdict_text(Verdict v);  // "loads", "loads with guarded fallbacks", "fails"
+Verdict worse(Verdict a, Verdict b);
+
+// The existence check that makes a poisoned relocation's instruction dead code:
+// libbpf resolves it to 0 on this kernel, so the verifier prunes the branch that
+// it guards (bpf_core_field_exists() and friends).
+struct Guard {
+  uint32_t relo = 0, insn = 0;
+  std::string kind;        // "field_exists", "type_exists", "type_matches", "enumval_exists"
+  std::string access;      // "struct request___x.rq_disk"
+  std::string local_spec;  // libbpf's full spec of the check
+  std::string text() const;  // "field_exists `request___x.rq_disk`"
+};
 
 struct Issue {  // one relocation of one object that did not resolve on one kernel
   std::string program;  // the entry program; "" for a subprogram in .text (counts against every program)
@@ -36,14 +59,17 @@ struct Issue {  // one relocation of one object that did not resolve on one kern
   uint32_t candidates = 0;
   std::string reason;  // "field `request.rq_disk` missing", "type `struct foo` missing", ...
   std::string detail;  // for an ambiguity, libbpf's message with the candidates' ids; else ""
+  std::optional<Guard> guard;  // for a failing relocation: the check that guards it, if any
+  bool blocks_load() const { return outcome == Outcome::ambiguous || (outcome == Outcome::fails && !guard); }
 };
 
 struct Cell {  // one object on one kernel
   std::string error;  // the object could not be relocated at all (libbpf fails its load)
-  std::vector<bool> program_loads;  // parallel to Object::programs.programs
-  std::vector<Issue> issues;        // absent, failing and ambiguous relocations
+  std::vector<Verdict> program_verdicts;  // parallel to Object::programs.programs
+  std::vector<Issue> issues;              // absent, failing (guarded or not) and ambiguous relocations
   uint32_t relocations = 0;
-  bool loads() const;
+  Verdict verdict() const;  // the whole object's: its worst program's
+  bool loads() const { return verdict() != Verdict::fails; }
 };
 
 struct Object {
@@ -67,6 +93,27 @@ struct CheckInput {
   // Called (from any worker, serialized) after each kernel: done, total.
   std::function<void(size_t, size_t)> progress;
 };
+
+// Finds the guard of each failing relocation among the object's existence
+// checks on the same kernel. The rule, a static stand-in for the verifier's
+// dead-code pruning: a poisoned relocation is guarded by an existence check
+// that resolved to 0 (absent) in the same function (the same section and the
+// same program or .text subprogram, as program_at attributes instructions) and
+// that asks about the same thing:
+//   - a field relocation: field_exists on the same local root type with the
+//     same access path, or a prefix of it (the containing field is missing);
+//     or type_exists / type_matches on its local root type;
+//   - an enum value relocation: enumval_exists of the same value, or
+//     type_exists / type_matches on its enum;
+//   - any other: type_exists / type_matches on its local type.
+// What it cannot see: whether the check's branch really dominates the read.
+// A check that resolved to 0 but guards other code, or a read before the
+// check, is taken as guarded although the verifier would reject it; and a
+// fallback in the other branch of a check that resolved to 1 (`if (exists(a))
+// read a; else read b;` on a kernel with a but without b) is not recognized,
+// so that read counts as failing although the verifier prunes it too.
+// Ambiguities are never guarded: libbpf fails the load before the verifier.
+void find_guards(const ObjectPrograms& programs, std::vector<Issue>& issues);
 
 // Loads the objects (their bytes and programs); errors name the file.
 btfd::Result<std::vector<Object>> load_objects(const std::vector<std::string>& paths, uint64_t max_bytes);

@@ -9,7 +9,9 @@
 # file and mm_struct gone (type_size and target_type_id resolve to 0), and a BTF
 # without task_struct, which cannot be read as a kernel. Also: the summary names the missing field and groups its kernels;
 # the HTML is well-formed, self-contained and has every kernel and program;
-# --json follows the schema in btfctl(1); exit codes; -j changes nothing.
+# --json follows the schema in btfctl(1) (verdicts agree with "loads"; only a
+# failing relocation has a guard); exit codes; -j changes nothing. Guarded
+# reads are test_check_guarded.py's.
 import html.parser, json, os, re, shutil, subprocess, sys, tarfile, tempfile, hashlib
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from testlib import check, finish, hub_dir, hub_kernels, serve_dir, skip_not_root, skip_no_bpf, fatal
@@ -125,14 +127,15 @@ S, N, B, OPT = str, int, bool, (str, type(None))
 schema = {
     "source": S, "kernel_errors": N, "all_load": B,
     "objects": [{"name": S, "path": S, "programs": [{"name": S, "section": S}],
-                 "kernels_checked": N, "kernels_loading": N,
-                 "failures": [{"reason": S, "programs": [S], "kernels": [S]}]}],
+                 "kernels_checked": N, "kernels_loading": N, "kernels_loading_guarded": N,
+                 "failures": [{"reason": S, "programs": [S], "kernels": [S]}],
+                 "guarded_fallbacks": [{"reason": S, "guard": S, "programs": [S], "kernels": [S]}]}],
     "kernels": [{"id": S, "distro": S, "version": S, "arch": S, "release": S, "error": OPT,
-                 "objects": [{"object": S, "loads": B, "error": OPT, "relocations": N,
-                              "programs": [{"name": S, "loads": B}],
+                 "objects": [{"object": S, "loads": B, "verdict": S, "error": OPT, "relocations": N,
+                              "programs": [{"name": S, "loads": B, "verdict": S}],
                               "unresolved": [{"program": OPT, "section": S, "relo": N, "insn": N, "kind": S,
                                               "access": S, "local": S, "result": S, "candidates": N,
-                                              "reason": S, "detail": S}]}]}],
+                                              "reason": S, "detail": S, "guard": (dict, type(None))}]}]}],
 }
 typed(doc, schema, "json")
 check(doc["kernel_errors"] == 1 and doc["all_load"] is False, "one kernel error, not all load")
@@ -143,8 +146,16 @@ check(rows[BROKEN]["error"] and "task_struct" in rows[BROKEN]["error"] and rows[
 for r in (rows[k] for k in readable):
     check(r["error"] is None and [c["object"] for c in r["objects"]] == OBJECTS, "%s: checked for every object" % r["id"])
     for c in r["objects"]:
+        check(c["verdict"] in ("loads", "loads_guarded", "fails") and c["loads"] == (c["verdict"] != "fails"),
+              "%s: verdict %r agrees with loads=%s" % (r["id"], c["verdict"], c["loads"]))
+        for pr in c["programs"]:
+            check(pr["verdict"] in ("loads", "loads_guarded", "fails") and pr["loads"] == (pr["verdict"] != "fails"),
+                  "%s %s: verdict %r agrees with loads=%s" % (r["id"], pr["name"], pr["verdict"], pr["loads"]))
         for u in c["unresolved"]:
             check(u["result"] in ("absent", "fails", "ambiguous"), "result %r is one of the documented" % u["result"])
+            if u["guard"] is not None:
+                typed(u["guard"], {"relo": N, "insn": N, "kind": S, "access": S, "local": S}, "guard")
+                check(u["result"] == "fails", "only a failing relocation has a guard: %s" % u)
 
 # Agreement with libbpf, kernel x object, and program by program.
 compared = 0
@@ -228,7 +239,7 @@ class Parser(html.parser.HTMLParser):
         self.tags.add(tag)
         a = dict(attrs)
         for k, v in attrs:
-            if k in ("src", "href", "action", "srcset") or (v and re.search(r"(https?:|//|url\()", v) and k != "title"):
+            if (k in ("src", "href", "action", "srcset") and not (k == "href" and v.startswith("#"))) or (v and re.search(r"(https?:|//|url\()", v) and k != "title"):
                 self.errors.append("external reference %s=%r" % (k, v))
         if "data-kernel" in a: self.rows.append(a["data-kernel"])
         if "data-program" in a: self.cols.append(a["data-program"])
@@ -250,7 +261,8 @@ check("style" in hp.tags and "table" in hp.tags, "inline style and a table")
 check(hp.rows == kernels, "one row per kernel: %s" % hp.rows)
 want_cols = ["%s/%s" % (o["name"], p["name"]) for o in doc["objects"] for p in o["programs"]]
 check(hp.cols == want_cols and "check_progs/read_pid" in hp.cols, "one column per program: %s" % hp.cols)
-check("field `task_struct.real_parent` missing" in text, "the HTML says which field is missing")
+check("field <code>task_struct.real_parent</code> missing" in text, "the HTML says which field is missing, in <code>")
+check(re.search(r"tbody th\{[^}]*position:sticky;left:0", text), "the kernel column stays in view (sticky)")
 check(text.count('class="fail"') >= 3 and 'class="err"' in text, "failing cells and the error row are marked")
 
 # -j changes nothing; exit codes 0 (all load), 1 (no kernel matches), 2 (usage).
