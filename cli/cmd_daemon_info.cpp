@@ -116,6 +116,9 @@ int cmd_status(const Globals& g, std::vector<std::string>& args) {
               count_of(c.value("kernels", 0ull), "kernel", "kernels").c_str(),
               std::to_string(c.value("minimized", 0ull)).c_str(),
               count_of(c.value("objects", 0ull), "object", "objects").c_str());
+  // What "used" is made of: the budget counts the index's rows with the blobs.
+  std::printf("             %s of files, %s of index rows; %s pinned\n", human_size(c.value("blob_bytes", 0ull)).c_str(),
+              human_size(c.value("row_bytes", 0ull)).c_str(), human_size(c.value("pinned_bytes", 0ull)).c_str());
   for (const auto& m : s["mirrors"]) {
     // A problem (a missing directory) says why; otherwise unhealthy means the circuit is open.
     std::string health = m.value("healthy", true)     ? "healthy"
@@ -206,11 +209,17 @@ int cmd_gc(const Globals& g, std::vector<std::string>& args) {
   if (!r) return report_error(g, r.error());
   const auto& p = r->json["parameters"];
   if (g.quiet) return kExitOk;
-  if (g.json) print_json(g, p);
-  else
+  if (g.json) {
+    print_json(g, p);
+  } else {
     std::printf("removed %s and %s, freed %s\n", count_of(p.value("removed_entries", 0ull), "entry", "entries").c_str(),
                 count_of(p.value("removed_blobs", 0ull), "blob", "blobs").c_str(),
                 human_size(p.value("freed_bytes", 0ull)).c_str());
+    // Only pinned kernels (fetched for an installed kernel) stay over the budget.
+    if (uint64_t over = p.value("over_budget", 0ull))
+      std::printf("still %s over the budget: pinned kernels, kept until they are booted past or removed\n",
+                  human_size(over).c_str());
+  }
   return kExitOk;
 }
 

@@ -11,7 +11,7 @@ Quota::Quota(Names names, uint64_t per_uid, uint64_t total, uint64_t reserve)
 
 Quota::Refusal Quota::take(uid_t uid, uint64_t n, bool privileged) {
   uint64_t mine = used_by(uid);
-  if (n > per_uid_ - std::min(mine, per_uid_)) return Refusal::per_uid;
+  if (!privileged && n > per_uid_ - std::min(mine, per_uid_)) return Refusal::per_uid;
   if (n > total_ - std::min(used_, total_)) return Refusal::total;
   if (!privileged && n > shared_limit() - std::min(shared_used_, shared_limit())) return Refusal::shared;
   used_ += n;

@@ -20,8 +20,9 @@ namespace btfd::server {
 // The total has fair shares: the callers that are not privileged (root, the
 // admin socket) together may hold at most total - reserve, so that no set of
 // ordinary users can take what an administrator needs to look at or repair
-// btfd; a privileged caller may use the whole total. Each UID holds at most
-// per_uid either way.
+// btfd, and each of them at most per_uid. A privileged caller is bounded by
+// the whole total only: per-UID limits keep users from each other, and root
+// (an agent running as root, the kernel hooks) is not one user among many.
 class Quota {
  public:
   // what: the resource as a refusal names it ("descriptors"); per_uid_key and

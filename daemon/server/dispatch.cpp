@@ -237,15 +237,16 @@ Server::Lane Server::lane_for(const KernelIdentity& kid) {
 
 // Each UID may fill at most a quarter of the hub lane's queue, so that a few
 // users asking for kernels no mirror answers cannot keep everyone else's
-// first fetch waiting.
-std::string Server::lane_full(Lane lane, uid_t uid) const {
+// first fetch waiting; root and the admin socket (privileged) are held to the
+// whole queue only.
+std::string Server::lane_full(Lane lane, uid_t uid, bool privileged) const {
   if (lane != Lane::hub) return {};
   size_t all = hub_pool_->queued(), share = std::max<size_t>(1, cfg_.queued_downloads / 4);
   if (all >= cfg_.queued_downloads)
     return std::to_string(all) + " calls already wait for one of the " + std::to_string(cfg_.downloads) +
            " hub download slots (at most " + std::to_string(cfg_.queued_downloads) +
            " may wait: [Hub] QueuedDownloads=); retry later";
-  if (size_t mine = hub_pool_->queued(uid); mine >= share)
+  if (size_t mine = hub_pool_->queued(uid); !privileged && mine >= share)
     return "uid " + std::to_string(uid) + " has " + std::to_string(mine) + " calls waiting for a hub download slot, " +
            "its share (a quarter of [Hub] QueuedDownloads=" + std::to_string(cfg_.queued_downloads) + "); retry later";
   return {};
@@ -258,7 +259,7 @@ void Server::submit(Lane lane, uid_t uid, std::function<void()> job) {
 // Runs work on a worker; its result (or its error) is answered on the loop.
 // A call whose client went away (or btfd is stopping) ends without running.
 void Server::run_on_worker(Connection& c, Call call, std::function<Result<json>(Call&)> work, Lane lane) {
-  if (std::string why = lane_full(lane, call.uid); !why.empty()) return fail(call, make_error(Errc::busy, why));
+  if (std::string why = lane_full(lane, call.uid, c.reserved); !why.empty()) return fail(call, make_error(Errc::busy, why));
   if (!admit(c, call, lane != Lane::control)) return;
   submit(lane, call.uid, [this, call, work = std::move(work)]() mutable {
     std::optional<Result<json>> r;

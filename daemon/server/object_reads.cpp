@@ -304,7 +304,8 @@ void Server::run_get_btf(Call call, KernelIdentity kid, std::vector<ClientObject
                          std::function<Status()> gate, bool ask_hub_again) {
   // A kernel whose BTF is not at hand may wait on a mirror: the hub lane.
   Lane lane = lane_for(kid);
-  if (std::string why = lane_full(lane, call.uid); !why.empty()) return fail(call, make_error(Errc::busy, why));
+  if (std::string why = lane_full(lane, call.uid, call.costs->privileged); !why.empty())
+    return fail(call, make_error(Errc::busy, why));
   auto objs = std::make_shared<std::vector<ClientObject>>(std::move(objects));
   uid_t uid = call.uid;
   submit(lane, uid, [this, call, kid = std::move(kid), objs, gate = std::move(gate), ask_hub_again,

@@ -148,7 +148,7 @@ class Server {
   Lane lane_for(const KernelIdentity& kid);
   // Empty when the lane may take one more job of uid's, else why not (the
   // hub lane's queue, or uid's share of it, is full: answered Busy).
-  std::string lane_full(Lane lane, uid_t uid) const;
+  std::string lane_full(Lane lane, uid_t uid, bool privileged) const;
   void submit(Lane lane, uid_t uid, std::function<void()> job);
   void deliver(const Call& call, std::optional<nlohmann::json> reply, std::vector<UniqueFd> fds);
   void answer(const Call& call, nlohmann::json result, std::vector<UniqueFd> fds = {});

@@ -598,7 +598,9 @@ nlohmann::json Service::status() {
           {"host", identity_json(host_key_.kernel)},
           {"host_exact", host_key_.exact},
           {"native_btf", !host_.native_btf_path.empty()},
-          {"cache", {{"directory", store_->dir()}, {"used", u.bytes}, {"budget", u.budget}, {"kernels", u.kernels},
+          {"cache", {{"directory", store_->dir()}, {"used", u.bytes}, {"budget", u.budget},
+                     {"blob_bytes", u.blob_bytes}, {"row_bytes", u.row_bytes}, {"pinned_bytes", u.pinned_bytes},
+                     {"kernels", u.kernels},
                      {"minimized", u.minimized}, {"objects", u.objects}, {"negative", u.negative},
                      {"corrupt_blobs", u.corrupt_blobs}, {"index_rebuilt", u.index_rebuilt}}},
           {"hot_kernels_bytes", hot_bytes()},
@@ -624,7 +626,8 @@ Result<nlohmann::json> Service::gc() {
   // request asks the hub again.
   BTFD_TRY(uint64_t negative, in_store(store_->clear_all_negative()));
   return nlohmann::json{{"removed_entries", r.removed_entries}, {"removed_blobs", r.removed_blobs},
-                        {"freed_bytes", r.freed_bytes}, {"forgotten_not_in_hub", negative}};
+                        {"freed_bytes", r.freed_bytes}, {"forgotten_not_in_hub", negative},
+                        {"over_budget", r.over_budget}};
 }
 
 }  // namespace btfd::server
