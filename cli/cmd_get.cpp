@@ -100,7 +100,7 @@ int cmd_get(const Globals& g, std::vector<std::string>& args) {
   // A download can take seconds: on a terminal, show it as prefetch does.
   ProgressDisplay progress(g, false);
   auto reply = call_daemon_raw(g, "io.btfd.GetBtf", params, fds, progress.wanted(), std::ref(progress));
-  progress.finish();
+  progress.finish(reply && !reply->json.contains("error"));
   if (!reply) return report_error(g, reply.error());
   if (reply->json.contains("error")) {
     nlohmann::json extra = {{"name", reply->json["error"]}};

@@ -19,7 +19,7 @@ int cmd_prefetch(const Globals& g, std::vector<std::string>& args) {
   // a slow download happening.
   ProgressDisplay progress(g, true);
   auto r = call_daemon(g, "io.btfd.Prefetch", params, {}, progress.wanted(), std::ref(progress));
-  progress.finish();
+  progress.finish(static_cast<bool>(r));
   if (!r) return report_error(g, r.error());
   const auto& res = r->json["parameters"]["result"];
   if (g.quiet) return kExitOk;

@@ -95,21 +95,27 @@ void ProgressDisplay::operator()(const btfd::proto::Message& m) {
   if (p.value("state", "") != "progress") return;
   uint64_t done = p.value("downloaded", 0ull), total = p.value("total", 0ull);
   if (bar_) {
-    if (total) {
-      int width = 40;
-      int fill = static_cast<int>(static_cast<double>(std::min(done, total)) / static_cast<double>(total) * width);
-      std::fprintf(stderr, "\r[%-*s] %s / %s", width, std::string(static_cast<size_t>(fill), '#').c_str(),
-                   human_size(done).c_str(), human_size(total).c_str());
-    } else {
-      std::fprintf(stderr, "\rdownloaded %s", human_size(done).c_str());
-    }
-    drawn_ = true;
+    draw(done, total);
   } else if (lines_) {
     std::fprintf(stderr, "downloaded %s\n", human_size(done).c_str());
   }
 }
 
-void ProgressDisplay::finish() {
+void ProgressDisplay::draw(uint64_t done, uint64_t total) {
+  if (total) {
+    total_ = total;
+    int width = 40;
+    int fill = static_cast<int>(static_cast<double>(std::min(done, total)) / static_cast<double>(total) * width);
+    std::fprintf(stderr, "\r[%-*s] %s / %s", width, std::string(static_cast<size_t>(fill), '#').c_str(),
+                 human_size(done).c_str(), human_size(total).c_str());
+  } else {
+    std::fprintf(stderr, "\rdownloaded %s", human_size(done).c_str());
+  }
+  drawn_ = true;
+}
+
+void ProgressDisplay::finish(bool complete) {
+  if (drawn_ && complete && total_) draw(total_, total_);
   if (drawn_) std::fprintf(stderr, "\n");
   drawn_ = false;
 }

@@ -38,11 +38,15 @@ class ProgressDisplay {
   // Whether to ask btfd for progress replies at all.
   bool wanted() const { return bar_ || lines_; }
   void operator()(const btfd::proto::Message& m);
-  // Ends the bar's line (if one was drawn).
-  void finish();
+  // Ends the bar's line (if one was drawn). complete: the download finished
+  // (the call succeeded), so the bar is drawn full at the real total: the
+  // last progress reply may have come before the last bytes did.
+  void finish(bool complete = false);
 
  private:
+  void draw(uint64_t done, uint64_t total);
   bool bar_ = false, lines_ = false, drawn_ = false;
+  uint64_t total_ = 0;
 };
 
 std::string human_size(uint64_t bytes);

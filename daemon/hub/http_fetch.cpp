@@ -23,6 +23,7 @@ struct Sink {
   bool too_large = false;
   Status io;
   const ProgressFn* progress;
+  CURL* curl = nullptr;
 };
 
 size_t on_data(char* ptr, size_t size, size_t nmemb, void* user) {
@@ -40,8 +41,13 @@ size_t on_data(char* ptr, size_t size, size_t nmemb, void* user) {
 
 int on_progress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t, curl_off_t) {
   auto* s = static_cast<Sink*>(user);
-  if (s->progress && *s->progress && dlnow > 0)
-    (*s->progress)(Progress{static_cast<uint64_t>(dlnow), static_cast<uint64_t>(dltotal)});
+  if (!s->progress || !*s->progress || dlnow <= 0) return 0;
+  // Only the download itself: a 404's page or a redirect's body is not
+  // progress ("downloaded 335 B" before KernelNotInHub). file:// says 0.
+  long status = 0;
+  if (s->curl) curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+  if (status != 0 && (status < 200 || status >= 300)) return 0;
+  (*s->progress)(Progress{static_cast<uint64_t>(dlnow), static_cast<uint64_t>(dltotal)});
   return 0;
 }
 
@@ -126,7 +132,7 @@ Result<DownloadResult> download(const std::string& url, int out_fd, const Downlo
   Wipe wipe_proxy{proxy_secret};
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
   if (!curl) return make_error(Errc::internal, "cannot create a curl handle");
-  Sink sink{out_fd, 0, limits.max_bytes, false, {}, &progress};
+  Sink sink{out_fd, 0, limits.max_bytes, false, {}, &progress, curl.get()};
   char errbuf[CURL_ERROR_SIZE] = "";
   CURL* c = curl.get();
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());

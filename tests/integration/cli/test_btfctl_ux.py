@@ -143,30 +143,42 @@ rc, out, err, _ = run(slow, "get", "--distro", "ubuntu", "--distro-version", "20
 check(rc == 0 and "source:    hub" in out, "a slow download completes: rc=%d %s %r" % (rc, out, err))
 check("downloaded" not in err and "\r" not in err and "#" not in err and err.strip() == "",
       "off a terminal, get prints no progress: %r" % err)
-master, slave = pty.openpty()
-p = subprocess.Popen([btfctl, "--socket", slow, "get", "--distro", "debian", "--distro-version", "10",
-                      "--release", "4.19.0-17-amd64"], stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL)
-os.close(slave)
-shown = b""
-deadline = time.time() + 90
-while time.time() < deadline:
-    ready, _, _ = select.select([master], [], [], 0.5)
-    if ready:
-        try:
-            data = os.read(master, 4096)
-        except OSError:
+def get_on_tty(*args):
+    """btfctl get on a terminal: (exit status, what the terminal showed)."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen([btfctl, "--socket", slow, "get", *args], stdout=subprocess.PIPE, stderr=slave,
+                         stdin=subprocess.DEVNULL)
+    os.close(slave)
+    shown = b""
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                data = os.read(master, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            shown += data
+        elif p.poll() is not None:
             break
-        if not data:
-            break
-        shown += data
-    elif p.poll() is not None:
-        break
-p.wait(timeout=60)
-os.close(master)
-tty_text = shown.decode(errors="replace")
-check(p.returncode == 0, "get on a terminal succeeds: %d" % p.returncode)
+    p.wait(timeout=60)
+    os.close(master)
+    return p.returncode, shown.decode(errors="replace")
+rc, tty_text = get_on_tty("--distro", "debian", "--distro-version", "10", "--release", "4.19.0-17-amd64")
+check(rc == 0, "get on a terminal succeeds: %d" % rc)
 check(tty_text.count("\r[") >= 2 and "#" in tty_text and " / " in tty_text,
       "on a terminal, get draws a progress bar: %r" % tty_text[:400])
+# The bar ends full, at the real total (the last progress reply may come
+# before the last bytes do).
+last = tty_text.rsplit("\r[", 1)[-1]  # a terminal shows "\n" as "\r\n"
+m = re.match(r"(#+)\] (\S+ \S+) / (\S+ \S+)", last)
+check(m and len(m.group(1)) == 40 and m.group(2) == m.group(3), "the bar ends full at the total: %r" % last[:120])
+# A kernel the mirror lacks: its 404 page is not a download.
+rc, tty_text = get_on_tty("--distro", "debian", "--distro-version", "10", "--release", "4.19.0-99-none")
+check(rc == 4 and "downloaded" not in tty_text and "#" not in tty_text,
+      "a 404 shows no progress before KernelNotInHub: %d %r" % (rc, tty_text[:300]))
 
 # 5. One shape for the host; stats text; -q; -o -; partial identities; help.
 rc, out, _, _ = run(sock, "--json", "host")
