@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 
@@ -340,6 +341,8 @@ std::string dump_config(const Config& cfg) {
       section = sec;
     }
     std::string value = key.get ? key.get(cfg) : "";
+    // Which file (and line) or flag set it; a key without one is at its default.
+    if (auto o = cfg.origins.find(name); o != cfg.origins.end()) out += "# set by " + o->second + "\n";
     // Repeatable keys (one value a line) are written one assignment each.
     size_t start = 0;
     do {
@@ -363,6 +366,42 @@ Config default_config() {
   (void)list_key(&Config::mirrors).set(c, BTFD_DEFAULT_HUB);  // space separated, tried in order
   return c;
 }
+
+namespace {
+// Edits (insertions, deletions, substitutions) between a and b, ignoring case.
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) == std::tolower(static_cast<unsigned char>(b[j - 1]));
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (same ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// The known key nearest to an unknown one (a typo, a key in the wrong
+// section), when one is near enough to be meant: " (did you mean ...?)".
+std::string nearest_key(const std::string& unknown) {
+  std::string best;
+  size_t best_d = std::max<size_t>(3, unknown.size() / 4) + 1;
+  std::string_view bare = std::string_view(unknown).substr(unknown.find('.') + 1);
+  for (const auto& [name, _] : keys()) {
+    size_t d = edit_distance(unknown, name);
+    // The right key under another section ("Hub.MaxCalls") is meant too.
+    if (d >= best_d && edit_distance(bare, std::string_view(name).substr(name.find('.') + 1)) == 0) d = 1;
+    if (d < best_d) best_d = d, best = name;
+  }
+  if (best.empty()) return {};
+  size_t dot = best.find('.');
+  return " (did you mean " + best.substr(dot + 1) + "= in [" + best.substr(0, dot) + "]?)";
+}
+}  // namespace
 
 Status apply_config_text(Config& cfg, std::string_view text, const std::string& origin) {
   std::string section;
@@ -388,9 +427,11 @@ Status apply_config_text(Config& cfg, std::string_view text, const std::string& 
     }
     std::string key = section + "." + std::string(trim(line.substr(0, eq)));
     auto it = keys().find(key);
-    if (it == keys().end()) return make_error(Errc::invalid_argument, where() + "unknown key \"" + key + "\"");
+    if (it == keys().end())
+      return make_error(Errc::invalid_argument, where() + "unknown key \"" + key + "\"" + nearest_key(key));
     if (auto st = it->second.set(cfg, trim(line.substr(eq + 1))); !st)
       return make_error(Errc::invalid_argument, where() + key + ": " + st.error().message);
+    cfg.origins[key] = origin + ":" + std::to_string(lineno);
   }
   return {};
 }
@@ -693,6 +734,15 @@ Result<bool> apply_flags(Config& cfg, int argc, char** argv, int* exit_code) {
         return false;
     }
     if (!st) return std::move(st).error().wrap("--" + std::string(opts[c - kConfig].name));
+    // The key each flag sets, for --dump-config's "# set by --flag".
+    static const std::pair<int, const char*> kFlagKeys[] = {
+        {kSocket, "Daemon.Socket"},         {kCacheDir, "Cache.Directory"},    {kBudget, "Cache.MaxSize"},
+        {kMirror, "Hub.Mirrors"},           {kConnect, "Hub.ConnectTimeoutMSec"}, {kTimeout, "Hub.TimeoutMSec"},
+        {kIdle, "Daemon.IdleExitSec"},      {kHostRoot, "Daemon.HostRoot"},    {kWorkers, "Daemon.Workers"},
+        {kGroup, "Access.AllowGroup"},      {kLog, "Daemon.LogLevel"},         {kModules, "Upgrade.ModuleDirectories"},
+        {kBoot, "Upgrade.BootDirectory"},   {kAdmin, "Daemon.AdminSocket"}};
+    for (const auto& [flag, key] : kFlagKeys)
+      if (flag == c) cfg.origins[key] = "--" + std::string(opts[c - kConfig].name);
   }
   if (optind < argc) return make_error(Errc::invalid_argument, "unexpected argument \"" + std::string(argv[optind]) + "\"");
   if (!cfg.allow_group.empty()) {

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,10 @@ namespace btfd::server {
 struct MirrorNetwork {
   std::string proxy, no_proxy, ca_file, client_cert, client_key, bearer_token_file, basic_auth_file, proxy_auth_file;
 };
+
+// Where a key's value came from, for --dump-config: "FILE:LINE" or "--flag"
+// (keys at their default have none). Section.Key as in the key table.
+using ConfigOrigins = std::map<std::string, std::string>;
 
 struct Config {
   // [Daemon]
@@ -118,6 +123,7 @@ struct Config {
   // cilium/ebpf look; the daemon never writes there.
   bool transparent_enable = false;
   std::string transparent_path = "/lib/modules/%v/vmlinux-%v";  // transparent/transparent_file.hpp says why
+  ConfigOrigins origins;
 };
 
 Config default_config();

@@ -188,6 +188,8 @@ TEST_CASE("the shipped btfd.conf names every key, and uncommented it is exactly 
   Config c = default_config();
   auto st = apply_config_text(c, uncommented, "btfd.conf (uncommented)");
   REQUIRE_MESSAGE(st.ok(), (st.ok() ? "" : st.error().message));
+  CHECK(c.origins.count("Limits.MaxCalls") == 1);  // the file set it
+  c.origins.clear();  // the values, not where they came from
   CHECK(dump_config(c) == dump_config(default_config()));
 }
 
@@ -322,4 +324,25 @@ TEST_CASE("under the unit (BTFD_UNIT_HIDES set) a mirror in /tmp stops btfd at s
   ::unsetenv("BTFD_UNIT_HIDES");
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.error().message.find("which btfd.service hides (PrivateTmp=yes)") != std::string::npos);
+}
+
+TEST_CASE("an unknown key names the nearest one, also one under another section") {
+  Config c = default_config();
+  auto st = apply_config_text(c, "[Limits]\nMaxConection=5\n", "t.conf");
+  REQUIRE_FALSE(st);
+  CHECK(st.error().message == "t.conf:2: unknown key \"Limits.MaxConection\" (did you mean MaxConnections= in [Limits]?)");
+  st = apply_config_text(c, "[Hub]\nMaxCalls=5\n", "t.conf");
+  REQUIRE_FALSE(st);
+  CHECK(st.error().message.find("(did you mean MaxCalls= in [Limits]?)") != std::string::npos);
+  st = apply_config_text(c, "[Limits]\nFrobnicateEverything=1\n", "t.conf");
+  REQUIRE_FALSE(st);
+  CHECK(st.error().message.find("did you mean") == std::string::npos);  // nothing near: no guess
+}
+
+TEST_CASE("--dump-config says which file and line set a key") {
+  Config c = default_config();
+  REQUIRE(apply_config_text(c, "# sites\n[Limits]\nMaxCalls=5\n", "/etc/btfd/btfd.conf.d/50-site.conf"));
+  std::string dump = dump_config(c);
+  CHECK(dump.find("# set by /etc/btfd/btfd.conf.d/50-site.conf:3\nMaxCalls=5\n") != std::string::npos);
+  CHECK(dump.find("# set by", dump.find("MaxCalls=5")) == std::string::npos);  // the rest are defaults
 }
