@@ -16,6 +16,7 @@ package btfdebpf
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -80,8 +81,15 @@ func LoadSpec(f *os.File) (*btf.Spec, error) {
 // host: nil (cilium/ebpf then reads the kernel's own BTF) when
 // /sys/kernel/btf/vmlinux exists, no kernel and no objects are asked for and
 // neither opts.Force nor $BTFD_FORCE=1 is set; otherwise the BTF btfd
-// serves, as Spec returns it. This is libbtfd's btfd_ensure_core_btf() for
-// cilium/ebpf.
+// serves, as Spec returns it. Where the kernel has BTF of its own and btfd
+// cannot be reached, it is nil too, not an error (as libbtfd's helpers, which
+// then leave libbpf to the kernel's BTF). This is libbtfd's
+// btfd_ensure_core_btf() for cilium/ebpf.
+//
+// What it cannot do: KernelTypes is for CO-RE relocations only. Programs
+// that attach by BTF ID (tp_btf, fentry/fexit, fmod_ret, lsm, iterators)
+// need the running kernel's own BTF (/sys/kernel/btf/vmlinux): their attach
+// targets are resolved by the kernel, which knows no BTF but its own.
 //
 // Pass the objects to be loaded: the minimized BTF is small, and it is the
 // only kind cilium/ebpf 0.9.1 can parse on kernels whose BTF uses kinds it
@@ -95,9 +103,17 @@ func KernelTypes(ctx context.Context, opts *Options) (*btf.Spec, error) {
 	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err == nil {
 		native = true
 	}
-	if native && !opts.Force && os.Getenv("BTFD_FORCE") != "1" && opts.Kernel == nil && len(opts.Objects) == 0 {
+	forced := opts.Force || os.Getenv("BTFD_FORCE") == "1"
+	if native && !forced && opts.Kernel == nil && len(opts.Objects) == 0 {
 		return nil, nil
 	}
 	spec, _, err := Spec(ctx, opts)
+	// Where the kernel has BTF of its own, btfd is a help, not a need: with
+	// btfd away, cilium/ebpf reads the kernel's BTF, as libbtfd's helpers
+	// leave libbpf to it. (Unless the caller forced btfd or named another
+	// kernel: then btfd's answer is what was asked for.)
+	if err != nil && errors.Is(err, btfd.ErrUnreachable) && native && !forced && opts.Kernel == nil {
+		return nil, nil
+	}
 	return spec, err
 }

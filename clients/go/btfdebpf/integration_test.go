@@ -332,6 +332,16 @@ func TestLoadWithKernelTypes(t *testing.T) {
 		if types, err := btfdebpf.KernelTypes(ctx, nil); types != nil || err != nil {
 			t.Errorf("KernelTypes on a kernel with BTF: %v %v (want nil: cilium/ebpf reads its own)", types, err)
 		}
+		// btfd away: the kernel's own BTF still serves (as with libbtfd),
+		// unless btfd was asked for by force.
+		t.Setenv("BTFD_SOCKET", filepath.Join(t.TempDir(), "no-btfd.sock"))
+		if types, err := btfdebpf.KernelTypes(ctx, &btfdebpf.Options{Objects: []*os.File{obj}}); types != nil || err != nil {
+			t.Errorf("KernelTypes with objects, btfd unreachable, kernel with BTF: %v %v (want nil)", types, err)
+		}
+		if _, err := btfdebpf.KernelTypes(ctx, &btfdebpf.Options{Force: true}); !errors.Is(err, btfd.ErrUnreachable) {
+			t.Errorf("KernelTypes forced, btfd unreachable: %v (want ErrUnreachable)", err)
+		}
+		t.Setenv("BTFD_SOCKET", sock)
 	}
 	kernelTypes := map[string]*btf.Spec{}
 	forced, err := btfdebpf.KernelTypes(ctx, &btfdebpf.Options{Force: true})
