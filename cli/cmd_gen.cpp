@@ -4,9 +4,12 @@
 // btfhub-layout tree (OUT/DISTRO/VERSION/ARCH/RELEASE.btf, the merged
 // minimized BTF for all objects, as btfhub's btfgen.sh writes it) or one
 // bundle (docs/bundle.md).
+#include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <set>
@@ -37,6 +40,71 @@ btfd::Status check_entry(const btfd::hub::ArchiveEntry& e) {
   return btfd::bundle::check_key_component(e.release, "release");
 }
 
+// A tree records the objects it was made for (their digests and names), so
+// that a later gen into it for other objects is refused rather than leaving a
+// mix of kernels minimized for different programs.
+constexpr const char* kManifest = ".btfctl-gen.json";
+
+std::string object_set(const std::vector<gen::Object>& objects) {
+  std::set<std::string> digests;
+  for (const auto& o : objects) digests.insert(btfd::to_hex(o.digest));
+  std::string key;
+  for (const auto& d : digests) key += d + ",";
+  return key;
+}
+
+// Nothing to say when OUT is new, empty or made for the same objects; with
+// replace, a tree btfctl made for other objects is emptied first.
+btfd::Status check_tree(const std::string& out, const std::vector<gen::Object>& objects, bool replace) {
+  DIR* d = ::opendir(out.c_str());
+  if (!d) return {};  // created below
+  bool empty = true;
+  while (struct dirent* e = ::readdir(d))
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) empty = false;
+  ::closedir(d);
+  if (empty) return {};
+  auto text = btfd::read_text_file(out + "/" + kManifest, 1 << 20);
+  if (!text)
+    return btfd::make_error(btfd::Errc::invalid_argument,
+                            "-o " + out + " is not empty and was not made by btfctl gen (no " + kManifest +
+                                "): choose an empty or new directory");
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  std::string had, names;
+  if (j.is_object() && j.contains("objects") && j["objects"].is_array()) {
+    std::set<std::string> digests;
+    for (const auto& o : j["objects"]) {
+      if (!o.is_object()) continue;
+      digests.insert(o.value("sha256", ""));
+      names += (names.empty() ? "" : ", ") + o.value("name", "?");
+    }
+    for (const auto& dg : digests) had += dg + ",";
+  }
+  if (had == object_set(objects)) return {};
+  if (!replace)
+    return btfd::make_error(btfd::Errc::invalid_argument,
+                            "-o " + out + " was made for other objects (" + names +
+                                "): choose another directory, or pass --replace to start it anew");
+  // Ours (it has the manifest): remove what it holds, then fill it anew.
+  auto removed = ::nftw(out.c_str(), [](const char* path, const struct stat*, int type, struct FTW* f) {
+    if (f->level == 0) return 0;
+    return (type == FTW_DP ? ::rmdir(path) : ::unlink(path)) == 0 ? 0 : -1;
+  }, 16, FTW_DEPTH | FTW_PHYS);
+  if (removed != 0) return btfd::sys_error(errno, "-o " + out + ": cannot empty it for --replace");
+  return {};
+}
+
+btfd::Status write_manifest(const std::string& out, const std::vector<gen::Object>& objects) {
+  nlohmann::json objs = nlohmann::json::array();
+  for (const auto& o : objects) {
+    std::string name = o.path.substr(o.path.rfind('/') + 1);
+    objs.push_back({{"name", name}, {"sha256", btfd::to_hex(o.digest)}});
+  }
+  std::string text = nlohmann::json{{"made_by", "btfctl gen"}, {"objects", objs}}.dump(
+                         1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return btfd::write_file_atomic(out + "/" + kManifest,
+                                 std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()), 0644);
+}
+
 }  // namespace
 
 int cmd_gen(const Globals& g, std::vector<std::string>& args) {
@@ -54,6 +122,7 @@ int cmd_gen(const Globals& g, std::vector<std::string>& args) {
   for (const Opt& o : flags)
     if (!take_option(args, o.flag, o.value, &err) && !err.empty()) return usage_error(g, err);
   bool bundle = take_flag(args, "--bundle");
+  bool replace = take_flag(args, "--replace");
   for (const auto& a : args)
     if (a.size() > 1 && a[0] == '-') return usage_error(g, "gen: unknown option \"" + a + "\"");
   if (opts.source.empty()) return usage_error(g, "gen needs --from MIRROR|DIR");
@@ -73,7 +142,10 @@ int cmd_gen(const Globals& g, std::vector<std::string>& args) {
   if (!objects) return report_local_error(g, objects.error());
 
   if (!bundle) {
+    if (auto st = check_tree(out, *objects, replace); !st) return report_local_error(g, st.error());
     if (auto st = btfd::mkdir_p(out); !st) return report_local_error(g, std::move(st).error().wrap("-o " + out));
+    if (auto st = write_manifest(out, *objects); !st)
+      return report_local_error(g, std::move(st).error().wrap("-o " + out));
     opts.store = [&out](gen::KernelOutcome& k) -> btfd::Status {
       BTFD_TRY_VOID(check_entry(k.entry));
       std::string dir = out + "/" + k.entry.distro + "/" + k.entry.version + "/" + k.entry.arch;

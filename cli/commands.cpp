@@ -95,7 +95,7 @@ const std::vector<Command>& command_table() {
        "Fill btfd's cache from a bundle (btfctl gen --bundle), for hosts without a hub; needs root or the admin group.",
        cmd_import},
       {"gen",
-       "OBJECT... --from MIRROR|DIR [--distro ID] [--distro-version V] [--arch A] [--release-glob GLOB] -o OUT [--bundle] "
+       "OBJECT... --from MIRROR|DIR [--distro ID] [--distro-version V] [--arch A] [--release-glob GLOB] -o OUT [--bundle] [--replace] "
        "[-j N]",
        "Minimize every kernel of a btfhub-archive source for the objects (btfgen): a btfhub-layout tree or one "
        "bundle (local).",
@@ -106,6 +106,7 @@ const std::vector<Command>& command_table() {
        "  --release-glob GLOB   only releases matching this fnmatch(3) pattern\n"
        "  -o, --output OUT      the tree's directory, or the bundle file (\"-\": standard output)\n"
        "  --bundle              write one bundle (docs/bundle.md) instead of a tree\n"
+       "  --replace             OUT is a tree gen made for other objects: empty it and start anew\n"
        "  -j, --jobs N          kernels minimized in parallel (default: all cores)"},
       {"mirror", "sync SOURCE DEST [--distro ID] [--distro-version V] [--arch A] [--release-glob GLOB] | export DEST",
        "Build a site mirror (btfhub layout + SHA256SUMS) from an archive, incrementally, or from btfd's cache.",

@@ -26,7 +26,7 @@ _btfctl() {
 		stats) COMPREPLY=($(compgen -W "--prometheus --json --quiet --help" -- "$cur")) ;;
 		list|status|version|refresh|gc|verify) COMPREPLY=($(compgen -W "--json --quiet --help" -- "$cur")) ;;
 		minimize) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-o --output --report --json --quiet --help" -- "$cur")) || _filedir ;;
-		gen) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--from --distro --distro-version --version --arch --release-glob -o --bundle -j --jobs --json" -- "$cur")) || _filedir ;;
+		gen) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--from --distro --distro-version --version --arch --release-glob -o --bundle --replace -j --jobs --json" -- "$cur")) || _filedir ;;
 		import) _filedir ;;
 		check) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--from --distro --distro-version --version --arch --release-glob --html -j --jobs --json" -- "$cur")) || _filedir ;;
 		transparent) COMPREPLY=($(compgen -W "install remove status --release --all --if-enabled --config --json" -- "$cur")) ;;

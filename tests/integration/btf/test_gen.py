@@ -99,7 +99,10 @@ def gen_outputs():
         victim = os.path.join(tmp, "victim")
         open(victim, "w").write("precious")
         planted_dir = kdir.replace(src, tree_url)
-        os.makedirs(planted_dir)
+        # A tree gen made for these objects (gen refuses a directory made by
+        # anything else, or for other objects); then the symlink in it.
+        run(btfctl, "--quiet", "gen", *objects, "--from", src, "-o", tree_url)
+        os.makedirs(planted_dir, exist_ok=True)
         planted = os.path.join(planted_dir, "5.4.0-26-generic.btf.tmp")
         os.symlink(victim, planted)
         rc, out, err = run(btfctl, "--json", "gen", *objects, "--from", url, "-o", tree_url, "-j", "2")
@@ -121,6 +124,26 @@ def gen_outputs():
                        "-o", os.path.join(tmp, "tree3"), "-j%d" % (os.cpu_count() or 1))
     j3 = json.loads(out) if out.strip() else {}
     check(rc == 0 and j3.get("generated") == 2 and j3.get("kernels") == 2 and not j3.get("failed"), "filtered gen: rc=%d %s %s" % (rc, out[:300], err))
+    # A tree records the objects it was made for: another set is refused,
+    # --replace starts the tree anew, a directory gen did not make is refused.
+    tree3 = os.path.join(tmp, "tree3")
+    manifest = json.load(open(os.path.join(tree3, ".btfctl-gen.json")))
+    check(sorted(o["name"] for o in manifest["objects"]) == sorted(os.path.basename(o) for o in objects),
+          "the tree names the objects it was made for: %s" % manifest)
+    rc, out, err = run(btfctl, "gen", objects[0], "--from", src, "--distro", "ubuntu", "--release-glob", "5.4*", "-o", tree3)
+    check(rc == 1 and "was made for other objects" in err and os.path.basename(objects[1]) in err,
+          "gen into a tree made for other objects is refused, naming them: rc=%d %s" % (rc, err))
+    rc, out, err = run(btfctl, "gen", objects[0], "--from", src, "--distro", "ubuntu", "--release-glob", "5.4*", "-o", tree3,
+                       "--replace")
+    manifest = json.load(open(os.path.join(tree3, ".btfctl-gen.json")))
+    check(rc == 0 and [o["name"] for o in manifest["objects"]] == [os.path.basename(objects[0])],
+          "--replace makes the tree anew for the new objects: rc=%d %s %s" % (rc, err, manifest))
+    foreign = os.path.join(tmp, "foreign")
+    os.makedirs(foreign)
+    open(os.path.join(foreign, "notes.txt"), "w").write("mine")
+    rc, out, err = run(btfctl, "gen", *objects, "--from", src, "-o", foreign, "--replace")
+    check(rc == 1 and "was not made by btfctl gen" in err and open(os.path.join(foreign, "notes.txt")).read() == "mine",
+          "a directory gen did not make is refused, --replace or not, and left alone: rc=%d %s" % (rc, err))
     # The bundle.
     rc, out, err = run(btfctl, "--json", "gen", *objects, "--from", src, "-o", bundle, "--bundle")
     jb = json.loads(out) if out.strip() else {}
