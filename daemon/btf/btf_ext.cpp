@@ -24,9 +24,17 @@ Status check_subsection(std::span<const uint8_t> ext, uint32_t hdr_len, uint32_t
   return {};
 }
 
-}  // namespace
+// Where the core_relo records lie, every check of libbpf's layout rules done
+// (insn_off alignment too): count_core_relos() and parse_core_relos() share it,
+// so a caller learns the count before anything is allocated for it.
+struct CoreReloLayout {
+  size_t begin = 0, end = 0;  // the section blocks
+  uint32_t rec_size = 0;
+  uint32_t count = 0;
+};
 
-Result<std::vector<CoreRelo>> parse_core_relos(std::span<const uint8_t> ext) {
+Result<CoreReloLayout> core_relo_layout(std::span<const uint8_t> ext) {
+  CoreReloLayout lay;
   if (ext.size() < 8) return bad("truncated header");
   uint16_t magic;
   std::memcpy(&magic, ext.data(), 2);
@@ -41,10 +49,9 @@ Result<std::vector<CoreRelo>> parse_core_relos(std::span<const uint8_t> ext) {
     uint32_t off = rd32(ext, field), len = rd32(ext, field + 4);
     if (len) BTFD_TRY_VOID(check_subsection(ext, hdr_len, off, len, field == 8 ? "func_info" : "line_info"));
   }
-  std::vector<CoreRelo> out;
-  if (hdr_len < 32) return out;
+  if (hdr_len < 32) return lay;
   uint32_t off = rd32(ext, 24), len = rd32(ext, 28);
-  if (len == 0) return out;
+  if (len == 0) return lay;
   BTFD_TRY_VOID(check_subsection(ext, hdr_len, off, len, "core_relo"));
   size_t pos = hdr_len + off, end = pos + len;
   if (len < 4) return bad("core_relo subsection has no record size");
@@ -52,18 +59,37 @@ Result<std::vector<CoreRelo>> parse_core_relos(std::span<const uint8_t> ext) {
   pos += 4;
   if (rec_size < 16 || rec_size % 4) return bad("core_relo record size " + std::to_string(rec_size) + " is invalid");
   if (pos == end) return bad("core_relo subsection has no section blocks");
+  lay = {pos, end, rec_size, 0};
   while (pos < end) {
     if (end - pos < 8) return bad("truncated core_relo section block header");
-    uint32_t sec = rd32(ext, pos), num = rd32(ext, pos + 4);
+    uint32_t num = rd32(ext, pos + 4);
     pos += 8;
     if (num == 0) return bad("core_relo section block with no records");
     if (uint64_t{num} * rec_size > end - pos) return bad("core_relo records run past the end of the subsection");
-    if (out.size() + num > kMaxCoreRelos) return make_error(Errc::too_large, ".BTF.ext: too many CO-RE relocations");
-    for (uint32_t i = 0; i < num; ++i, pos += rec_size) {
-      CoreRelo r{sec, i, rd32(ext, pos), rd32(ext, pos + 4), rd32(ext, pos + 8), rd32(ext, pos + 12)};
-      if (r.insn_off % 8) return bad("CO-RE relocation #" + std::to_string(i) + " has a misaligned insn_off");
-      out.push_back(r);
-    }
+    if (uint64_t{lay.count} + num > kMaxCoreRelos) return make_error(Errc::too_large, ".BTF.ext: too many CO-RE relocations");
+    for (uint32_t i = 0; i < num; ++i, pos += rec_size)
+      if (rd32(ext, pos) % 8) return bad("CO-RE relocation #" + std::to_string(i) + " has a misaligned insn_off");
+    lay.count += num;
+  }
+  return lay;
+}
+
+}  // namespace
+
+Result<uint32_t> count_core_relos(std::span<const uint8_t> ext) {
+  BTFD_TRY(CoreReloLayout lay, core_relo_layout(ext));
+  return lay.count;
+}
+
+Result<std::vector<CoreRelo>> parse_core_relos(std::span<const uint8_t> ext) {
+  BTFD_TRY(CoreReloLayout lay, core_relo_layout(ext));
+  std::vector<CoreRelo> out;
+  out.reserve(lay.count);
+  for (size_t pos = lay.begin; pos < lay.end;) {
+    uint32_t sec = rd32(ext, pos), num = rd32(ext, pos + 4);
+    pos += 8;
+    for (uint32_t i = 0; i < num; ++i, pos += lay.rec_size)
+      out.push_back({sec, i, rd32(ext, pos), rd32(ext, pos + 4), rd32(ext, pos + 8), rd32(ext, pos + 12)});
   }
   return out;
 }

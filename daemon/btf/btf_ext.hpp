@@ -26,5 +26,8 @@ inline constexpr uint32_t kMaxCoreRelos = 1u << 20;
 // Returns every CO-RE relocation record in file order. A section without a
 // core_relo subsection (hdr_len < 32 or length 0) yields an empty list.
 Result<std::vector<CoreRelo>> parse_core_relos(std::span<const uint8_t> ext);
+// How many records parse_core_relos() will return (it fails the same way),
+// found without allocating: a caller checks its budget first.
+Result<uint32_t> count_core_relos(std::span<const uint8_t> ext);
 
 }  // namespace btfd::btf

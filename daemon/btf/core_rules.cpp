@@ -62,8 +62,14 @@ int fields_are_compat(const BtfView* lb, uint32_t lid, const BtfView* tb, uint32
   return -EINVAL;
 }
 
-int types_are_compat(const BtfView* lb, uint32_t lid, const BtfView* tb, uint32_t tid, int level) {
+// A budget's step in each recursion: a hostile local type can make them
+// exponential (a struct of thousands of same-named members, nested), in
+// libbpf as here; the call's deadline must still reach them.
+int stop(CallBudget* budget) { return budget && budget->step() ? -ECANCELED : 0; }
+
+int types_are_compat(const BtfView* lb, uint32_t lid, const BtfView* tb, uint32_t tid, int level, CallBudget* budget) {
   if (level <= 0) return -EINVAL;
+  if (int e = stop(budget)) return e;
   const struct btf_type* lt = lb->type_by_id(lid);
   const struct btf_type* tt = tb->type_by_id(tid);
   if (!lt || !tt) return -EINVAL;
@@ -97,7 +103,7 @@ int types_are_compat(const BtfView* lb, uint32_t lid, const BtfView* tb, uint32_
           uint32_t a = 0, b = 0;
           skip_mods_and_typedefs(lb, lp[i].type, &a);
           skip_mods_and_typedefs(tb, tp[i].type, &b);
-          int r = types_are_compat(lb, a, tb, b, level - 1);
+          int r = types_are_compat(lb, a, tb, b, level - 1, budget);
           if (r <= 0) return r;
         }
         skip_mods_and_typedefs(lb, lt->type, &lid);
@@ -110,8 +116,10 @@ int types_are_compat(const BtfView* lb, uint32_t lid, const BtfView* tb, uint32_
   return -EINVAL;
 }
 
-int types_match(const BtfView* lb, uint32_t lid, const BtfView* tb, uint32_t tid, bool behind_ptr, int level) {
+int types_match(const BtfView* lb, uint32_t lid, const BtfView* tb, uint32_t tid, bool behind_ptr, int level,
+                CallBudget* budget) {
   if (level <= 0) return -EINVAL;
+  if (int e = stop(budget)) return e;
   const struct btf_type* lt = skip_mods_and_typedefs(lb, lid, &lid);
   const struct btf_type* tt = skip_mods_and_typedefs(tb, tid, &tid);
   if (!lt || !tt) return -EINVAL;
@@ -132,6 +140,7 @@ int types_match(const BtfView* lb, uint32_t lid, const BtfView* tb, uint32_t tid
     case BTF_KIND_ENUM64: {
       if (!btf_is_any_enum(tt) || lt->size != tt->size) return 0;
       for (int i = 0; i < btf_vlen(lt); ++i) {
+        if (int e = stop(budget)) return e;  // local x target enumerators, 65535 each at most
         uint32_t loff = lk == BTF_KIND_ENUM ? btf_enum(lt)[i].name_off : btf_enum64(lt)[i].name_off;
         auto le = essential_name(name_of(lb, loff));
         bool found = false;
@@ -153,11 +162,12 @@ int types_match(const BtfView* lb, uint32_t lid, const BtfView* tb, uint32_t tid
       const struct btf_member* lm = btf_members(lt);
       const struct btf_member* tm = btf_members(tt);
       for (int i = 0; i < btf_vlen(lt); ++i) {
+        if (int e = stop(budget)) return e;
         auto lname = name_of(lb, lm[i].name_off);
         bool matched = false;
         for (int j = 0; j < btf_vlen(tt) && !matched; ++j) {
           if (name_of(tb, tm[j].name_off) != lname) continue;
-          int r = types_match(lb, lm[i].type, tb, tm[j].type, behind_ptr, level - 1);
+          int r = types_match(lb, lm[i].type, tb, tm[j].type, behind_ptr, level - 1, budget);
           if (r < 0) return r;
           matched = r > 0;
         }
@@ -170,17 +180,17 @@ int types_match(const BtfView* lb, uint32_t lid, const BtfView* tb, uint32_t tid
       return (btf_int_encoding(lt) & BTF_INT_SIGNED) == (btf_int_encoding(tt) & BTF_INT_SIGNED);
     case BTF_KIND_PTR:
       if (tk != BTF_KIND_PTR) return 0;
-      return types_match(lb, lt->type, tb, tt->type, true, level - 1);
+      return types_match(lb, lt->type, tb, tt->type, true, level - 1, budget);
     case BTF_KIND_ARRAY:
       if (tk != BTF_KIND_ARRAY || btf_array(lt)->nelems != btf_array(tt)->nelems) return 0;
-      return types_match(lb, btf_array(lt)->type, tb, btf_array(tt)->type, behind_ptr, level - 1);
+      return types_match(lb, btf_array(lt)->type, tb, btf_array(tt)->type, behind_ptr, level - 1, budget);
     case BTF_KIND_FUNC_PROTO: {
       if (tk != BTF_KIND_FUNC_PROTO || btf_vlen(lt) != btf_vlen(tt)) return 0;
       for (int i = 0; i < btf_vlen(lt); ++i) {
-        int r = types_match(lb, btf_params(lt)[i].type, tb, btf_params(tt)[i].type, behind_ptr, level - 1);
+        int r = types_match(lb, btf_params(lt)[i].type, tb, btf_params(tt)[i].type, behind_ptr, level - 1, budget);
         if (r <= 0) return r;
       }
-      return types_match(lb, lt->type, tb, tt->type, behind_ptr, level - 1);
+      return types_match(lb, lt->type, tb, tt->type, behind_ptr, level - 1, budget);
     }
     default: return 0;
   }
@@ -274,9 +284,10 @@ bool kinds_core_compat(const struct btf_type* a, const struct btf_type* b) {
 }
 
 Result<Spec> parse_local_spec(const BtfView* local, uint32_t type_id, const char* access, uint32_t kind) {
-  // The access string is the object's bytes: shown as valid UTF-8.
+  // The access string is the object's bytes, of any length (libbpf reads
+  // "000...0" as 0): shown in part, as valid UTF-8.
   auto err = [&](Errc c, const std::string& m) {
-    return make_error(c, "access string \"" + valid_utf8(access ? access : "") + "\": " + m);
+    return make_error(c, "access string \"" + quoted_part(access ? access : "") + "\": " + m);
   };
   if (!access || !*access || *access == ':') return err(Errc::invalid_argument, "empty or malformed");
   Spec s;
@@ -352,15 +363,15 @@ Result<Spec> parse_local_spec(const BtfView* local, uint32_t type_id, const char
   return s;
 }
 
-int match_candidate(const Spec& local, const BtfView* tb, uint32_t targ_id, Spec* targ) {
+int match_candidate(const Spec& local, const BtfView* tb, uint32_t targ_id, Spec* targ, CallBudget* budget) {
   *targ = Spec{};
   targ->btf = tb;
   targ->root_type_id = targ_id;
   targ->kind = local.kind;
   if (is_type_kind(local.kind)) {
     if (local.kind == BPF_CORE_TYPE_MATCHES)
-      return types_match(local.btf, local.root_type_id, tb, targ_id, false, kMaxTypeDepth);
-    return types_are_compat(local.btf, local.root_type_id, tb, targ_id, kMaxTypeDepth);
+      return types_match(local.btf, local.root_type_id, tb, targ_id, false, kMaxTypeDepth, budget);
+    return types_are_compat(local.btf, local.root_type_id, tb, targ_id, kMaxTypeDepth, budget);
   }
   if (is_enum_kind(local.kind)) {
     const struct btf_type* t = skip_mods_and_typedefs(tb, targ_id, &targ_id);

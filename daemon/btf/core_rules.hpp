@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "btf/btf_view.hpp"
+#include "btf/budget.hpp"
 #include "util/result.hpp"
 
 namespace btfd::btf {
@@ -55,7 +56,9 @@ struct Spec {
 Result<Spec> parse_local_spec(const BtfView* local, uint32_t type_id, const char* access, uint32_t kind);
 
 // 1 = match, 0 = no match, <0 = error (as libbpf). targ is filled on match.
-int match_candidate(const Spec& local, const BtfView* targ_btf, uint32_t targ_id, Spec* targ);
+// With a budget, -ECANCELED when it says stop (budget->stop_error() says why).
+int match_candidate(const Spec& local, const BtfView* targ_btf, uint32_t targ_id, Spec* targ,
+                    CallBudget* budget = nullptr);
 
 struct RelocValue {
   bool poison = false;

@@ -10,7 +10,10 @@
 
 namespace btfd::btf {
 
-// Which kernel types (and which of their members) the output keeps.
+// Which kernel types (and which of their members) the output keeps. Its walks
+// take no budget checkpoints: the state bits let a type be walked at most once
+// per way for the whole call, so all the marking a call does is bounded by the
+// kernel's size, however many relocations ask for it.
 class Marker {
  public:
   explicit Marker(const BtfView* kernel);

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "btf/minimizer.hpp"
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <unordered_map>
+#include <set>
 
 #include "btf/btf_refs.hpp"
 #include "btf/btf_writer.hpp"
+#include "btf/candidate_cache.hpp"
 #include "btf/core_rules.hpp"
 #include "btf/marker.hpp"
 #include "btf/object_file.hpp"
@@ -22,51 +22,54 @@ std::string_view name_of(const BtfView* b, uint32_t off) {
   return s ? s : "";
 }
 
-// libbpf's candidate search: same kind (ENUM ~ ENUM64), named, same essential name,
-// ascending ids.
-std::vector<uint32_t> find_candidates(const KernelBtf& k, const BtfView* local, uint32_t local_id) {
-  const struct btf_type* lt = local->type_by_id(local_id);
-  auto ess = essential_name(name_of(local, lt->name_off));
-  std::vector<uint32_t> out;
-  for (uint32_t id : k.ids_with_essential_hash(ess)) {
-    const struct btf_type* t = k.btf()->type_by_id(id);
-    if (!t || !kinds_core_compat(t, lt)) continue;
-    auto n = name_of(k.btf(), t->name_off);
-    if (!n.empty() && essential_name(n) == ess) out.push_back(id);
-  }
-  return out;
+// Where a relocation is, for messages. Both names come from the client's
+// object: not necessarily UTF-8, and the section name of any length.
+std::string where(std::string_view object, std::string_view section, uint32_t index) {
+  return "\"" + valid_utf8(object) + "\": section '" + quoted_part(section) + "' relo #" + std::to_string(index);
 }
 
 struct RelocContext {
   const ObjectFile& obj;
   const CoreRelo& relo;
-  std::string section;
+  std::string_view section;
   bool report_ambiguity = false;
-  std::string where() const {
-    // Both come from the client's object: not necessarily UTF-8.
-    return "\"" + valid_utf8(obj.name) + "\": section '" + valid_utf8(section) + "' relo #" + std::to_string(relo.index);
-  }
+  std::string where() const { return btf::where(obj.name, section, relo.index); }
 };
 
-Status process_relo(const KernelBtf& kernel, RelocContext& ctx,
-                    std::unordered_map<uint32_t, std::vector<uint32_t>>& cand_cache, Marker& marker,
-                    RelocReport& report) {
+// The names a relocation's report and messages quote: its root type and the
+// members or enumerator on its access path.
+Status check_names(const MinimizeBudget& limits, const Spec& spec) {
+  for (const Accessor& a : spec.spec) {
+    if (a.name)
+      BTFD_TRY_VOID(check_name_length(limits, is_enum_kind(spec.kind) ? "enumerator name" : "member name",
+                                      std::strlen(a.name)));
+  }
+  return {};
+}
+
+Status process_relo(const KernelBtf& kernel, RelocContext& ctx, CandidateCache& cand_cache, Marker& marker,
+                    RelocTableBuilder& report, CallBudget& budget, RelocTable::Row& row) {
   const CoreRelo& r = ctx.relo;
   const BtfView* local = &ctx.obj.view;
-  report.kind = relo_kind_name(r.kind);
+  BTFD_TRY(row.kind, report.string(relo_kind_name(r.kind)));
   if (r.kind > BPF_CORE_TYPE_MATCHES)
     return make_error(Errc::invalid_argument, ctx.where() + ": unknown relocation kind " + std::to_string(r.kind));
   const struct btf_type* lt = local->type_by_id(r.type_id);
   if (!lt || r.type_id == 0)
     return make_error(Errc::invalid_argument, ctx.where() + ": local type id " + std::to_string(r.type_id) + " is invalid");
+  if (auto st = check_name_length(budget.limits(), "type name", name_of(local, lt->name_off).size()); !st)
+    return std::move(st).error().wrap(ctx.where());
   const char* access = local->name_by_offset(r.access_str_off);
   if (!access) return make_error(Errc::invalid_argument, ctx.where() + ": access string offset is invalid");
   auto local_spec = parse_local_spec(local, r.type_id, access, r.kind);
   if (!local_spec) return std::move(local_spec).error().wrap(ctx.where());
-  report.local_spec = format_spec(*local_spec);
-  report.access = format_access(*local_spec);
+  if (auto st = check_names(budget.limits(), *local_spec); !st) return std::move(st).error().wrap(ctx.where());
+  // The spec's text is scratch until stored: at most 64 accessors of bounded
+  // names, so it is charged when it is kept, not while it is formatted.
+  BTFD_TRY(row.local, report.string(format_spec(*local_spec)));
+  BTFD_TRY(row.access, report.access(format_access(*local_spec)));
   if (r.kind == BPF_CORE_TYPE_ID_LOCAL) {
-    report.skipped = true;
+    row.target = RelocTable::kLocal;
     return {};
   }
   if (name_of(local, lt->name_off).empty())
@@ -76,18 +79,20 @@ Status process_relo(const KernelBtf& kernel, RelocContext& ctx,
     auto lv = relo_value(*local_spec, r.kind);
     if (!lv) return std::move(lv).error().wrap(ctx.where());
   }
-  auto it = cand_cache.find(r.type_id);
-  if (it == cand_cache.end()) it = cand_cache.emplace(r.type_id, find_candidates(kernel, local, r.type_id)).first;
-  std::vector<uint32_t>& cands = it->second;
-  report.candidates = static_cast<uint32_t>(cands.size());
+  auto found = cand_cache.get(r.type_id);
+  if (!found) return std::move(found).error().wrap(ctx.where());
+  std::span<const uint32_t> cands = *found;
+  row.candidates = static_cast<uint32_t>(cands.size());
   std::vector<uint32_t> matched;
   Spec first_spec;
   RelocValue first_val;
   bool compared_marks = r.kind == BPF_CORE_TYPE_ID_TARGET || r.kind == BPF_CORE_TYPE_EXISTS ||
                         r.kind == BPF_CORE_TYPE_SIZE || r.kind == BPF_CORE_TYPE_MATCHES;
   for (uint32_t cand : cands) {
+    if (budget.step()) return budget.stop_error();
     Spec targ;
-    int m = match_candidate(*local_spec, kernel.btf(), cand, &targ);
+    int m = match_candidate(*local_spec, kernel.btf(), cand, &targ, &budget);
+    if (m < 0 && budget.stopped()) return budget.stop_error();
     if (m < 0)
       return make_error(m == -E2BIG ? Errc::too_large : Errc::invalid_argument,
                         ctx.where() + ": matching candidate [" + std::to_string(cand) + "] failed: " + std::strerror(-m));
@@ -113,28 +118,30 @@ Status process_relo(const KernelBtf& kernel, RelocContext& ctx,
     }
     if (!ambiguity.empty()) {
       if (!ctx.report_ambiguity) return make_error(Errc::ambiguous, ctx.where() + ": " + ambiguity);
-      // libbpf stops at the first disagreeing candidate too.
-      report.ambiguity = std::move(ambiguity);
-      report.candidates = static_cast<uint32_t>(cands.size());
-      report.matches = static_cast<uint32_t>(matched.size() + 1);
-      report.target_spec = format_spec(first_spec);
+      // libbpf stops at the first disagreeing candidate too, and prunes nothing.
+      BTFD_TRY(uint32_t amb, report.string(ambiguity));
+      BTFD_TRY(uint32_t target, report.string(format_spec(first_spec)));
+      row.ambiguity = static_cast<int32_t>(amb);
+      row.target = static_cast<int32_t>(target);
+      row.matches = static_cast<uint32_t>(matched.size() + 1);
       return {};
     }
     matched.push_back(cand);
     if (is_field_kind(r.kind)) BTFD_TRY_VOID(marker.mark_field_path(targ));
     else if (is_enum_kind(r.kind)) marker.mark(cand, false);
   }
-  report.matches = static_cast<uint32_t>(matched.size());
+  row.matches = static_cast<uint32_t>(matched.size());
   if (!matched.empty()) {
-    report.target_spec = format_spec(first_spec);
-    cands = std::move(matched);  // libbpf prunes the cached list to the matches
+    BTFD_TRY(uint32_t target, report.string(format_spec(first_spec)));
+    row.target = static_cast<int32_t>(target);
+    BTFD_TRY_VOID(cand_cache.prune(r.type_id, std::move(matched)));  // libbpf prunes the cached list to the matches
   }
   return {};
 }
 
 // Emits marked types in ascending source id order, members in source order,
 // with references remapped (an unmarked reference becomes void).
-Result<std::vector<uint8_t>> emit(const BtfView* src, const Marker& marker, uint32_t* types_out) {
+Result<std::vector<uint8_t>> emit(const BtfView* src, const Marker& marker, uint32_t* types_out, CallBudget& budget) {
   uint32_t n = src->type_cnt();
   std::vector<uint32_t> remap(n, 0);
   uint32_t next = 1;
@@ -219,7 +226,7 @@ Result<std::vector<uint8_t>> emit(const BtfView* src, const Marker& marker, uint
   std::vector<uint8_t> raw = out.finish();
   // A never-deduplicated kernel gives hundreds of identical copies of each
   // kept type; one of each gives libbpf the same results (output_merge.cpp).
-  BTFD_TRY(raw, merge_identical_types(std::move(raw), types_out));
+  BTFD_TRY(raw, merge_identical_types(std::move(raw), types_out, &budget));
   // Cheap on outputs this small, and it proves the writer's bytes to libbpf.
   BtfPtr check(btf__new(raw.data(), static_cast<__u32>(raw.size())));
   if (!check) return make_error(Errc::internal, std::string("libbpf rejects the minimized BTF: ") + std::strerror(errno));
@@ -228,63 +235,97 @@ Result<std::vector<uint8_t>> emit(const BtfView* src, const Marker& marker, uint
 
 }  // namespace
 
-Result<KernelBtf::NameFilter> lookup_names(std::span<const ObjectInput> objects) {
-  KernelBtf::NameFilter names;
+Result<KernelBtf::NameFilter> lookup_names(std::span<const ObjectInput> objects, const MinimizeBudget& limits) {
+  CallBudget budget(limits);
+  std::set<std::string, std::less<>> names;
+  Charge held(&budget);
   for (const ObjectInput& in : objects) {
-    BTFD_TRY(ObjectFile obj, parse_object(in.name, in.bytes));
+    budget.set_object(in.name);
+    BTFD_TRY_VOID(budget.checkpoint());
+    BTFD_TRY(ObjectFile obj, parse_object(in.name, in.bytes, &budget));
     for (const CoreRelo& r : obj.relos) {
+      if (budget.step()) return budget.stop_error();
+      // The names minimize() checks first, so that a one-shot run refuses an
+      // object before it loads a kernel for it.
+      if (const char* sec = obj.view.name_by_offset(r.sec_name_off)) {
+        if (auto st = check_name_length(limits, "section name", std::strlen(sec)); !st)
+          return std::move(st).error().wrap(where(obj.name, sec, r.index));
+      }
       const struct btf_type* t = obj.view.type_by_id(r.type_id);
-      if (r.kind == BPF_CORE_TYPE_ID_LOCAL || !t || !t->name_off) continue;
-      auto ess = essential_name(name_of(&obj.view, t->name_off));
-      if (!ess.empty()) names.emplace_back(ess);
+      if (!t || !t->name_off) continue;
+      auto name = name_of(&obj.view, t->name_off);
+      if (auto st = check_name_length(limits, "type name", name.size()); !st) {
+        const char* sec = obj.view.name_by_offset(r.sec_name_off);
+        return std::move(st).error().wrap(where(obj.name, sec ? sec : "?", r.index));
+      }
+      auto ess = essential_name(name);
+      if (r.kind == BPF_CORE_TYPE_ID_LOCAL || ess.empty() || names.find(ess) != names.end()) continue;
+      BTFD_TRY_VOID(held.add(ess.size() + 64));  // a set node
+      names.emplace(ess);
     }
   }
-  std::sort(names.begin(), names.end());
-  names.erase(std::unique(names.begin(), names.end()), names.end());
-  return names;
+  return KernelBtf::NameFilter(names.begin(), names.end());
 }
 
-Result<MinimizeResult> minimize(const KernelBtf& kernel, std::span<const ObjectInput> objects,
-                                const MinimizeOptions& options) {
+namespace {
+
+Result<MinimizeResult> run(const KernelBtf& kernel, std::span<const ObjectInput> objects,
+                           const MinimizeOptions& options, CallBudget& budget) {
+  BTFD_TRY_VOID(budget.checkpoint());
   Marker marker(kernel.btf());
-  MinimizeResult result;
+  RelocTableBuilder report(budget);
   for (const ObjectInput& in : objects) {
-    BTFD_TRY(ObjectFile obj, parse_object(in.name, in.bytes));
-    std::unordered_map<uint32_t, std::vector<uint32_t>> cand_cache;  // per object, as libbpf
+    budget.set_object(in.name);
+    BTFD_TRY_VOID(budget.checkpoint());
+    BTFD_TRY(ObjectFile obj, parse_object(in.name, in.bytes, &budget));
+    BTFD_TRY(uint32_t object_id, report.string(obj.name));
+    CandidateCache cand_cache(kernel, &obj.view, &budget);  // per object, as libbpf
+    uint32_t section_off = 0, section_id = 0;
+    bool have_section = false;
     for (const CoreRelo& r : obj.relos) {
+      BTFD_TRY_VOID(budget.checkpoint());
       const char* sec = obj.view.name_by_offset(r.sec_name_off);
       RelocContext ctx{obj, r, sec ? sec : "?", options.report_ambiguity};
       if (!sec) return make_error(Errc::invalid_argument, ctx.where() + ": section name offset is invalid");
-      RelocReport rep;
-      rep.object = obj.name;
-      rep.section = ctx.section;
-      rep.index = r.index;
-      rep.insn = r.insn_off / 8;
-      BTFD_TRY_VOID(process_relo(kernel, ctx, cand_cache, marker, rep));
-      result.relocs.push_back(std::move(rep));
+      if (!have_section || r.sec_name_off != section_off) {  // records come in blocks per section
+        if (auto st = check_name_length(budget.limits(), "section name", ctx.section.size()); !st)
+          return std::move(st).error().wrap(ctx.where());
+        BTFD_TRY(section_id, report.string(ctx.section));
+        section_off = r.sec_name_off;
+        have_section = true;
+      }
+      RelocTable::Row row;
+      row.object = object_id;
+      row.section = section_id;
+      row.index = r.index;
+      row.insn = r.insn_off / 8;
+      BTFD_TRY_VOID(process_relo(kernel, ctx, cand_cache, marker, report, budget, row));
+      BTFD_TRY_VOID(report.add(row));
     }
   }
-  if (!options.emit) return result;
-  marker.keep_pointer_size_hint();
-  BTFD_TRY(result.btf, emit(kernel.btf(), marker, &result.types));
+  budget.set_object("");
+  MinimizeResult result;
+  if (options.emit) {
+    // Marking, emission and the merge are bounded by the kernel, whatever the
+    // objects: each type is walked at most once per way (marker.hpp).
+    BTFD_TRY_VOID(budget.checkpoint());
+    marker.keep_pointer_size_hint();
+    BTFD_TRY(result.btf, emit(kernel.btf(), marker, &result.types, budget));
+  }
+  result.relocs = std::move(report).finish();
   return result;
 }
 
-nlohmann::json report_to_json(const std::vector<RelocReport>& relocs) {
-  nlohmann::json arr = nlohmann::json::array();
-  for (const auto& r : relocs) {
-    // Names come from the client's object and the kernel, neither of them
-    // bound to UTF-8; the report must dump with nlohmann's strict default.
-    nlohmann::json j = {{"object", valid_utf8(r.object)}, {"section", valid_utf8(r.section)},
-                        {"relo", r.index},                {"insn", r.insn},
-                        {"kind", r.kind},                 {"local", valid_utf8(r.local_spec)},
-                        {"candidates", r.candidates},     {"matches", r.matches}};
-    j["target"] = r.skipped              ? nlohmann::json("local")
-                  : r.target_spec.empty() ? nlohmann::json()
-                                          : nlohmann::json(valid_utf8(r.target_spec));
-    arr.push_back(std::move(j));
-  }
-  return arr;
+}  // namespace
+
+Result<MinimizeResult> minimize(const KernelBtf& kernel, std::span<const ObjectInput> objects,
+                                const MinimizeOptions& options) {
+  CallBudget budget(options.budget);
+  auto result = run(kernel, objects, options, budget);
+  if (options.cost) *options.cost = {budget.peak_memory(), budget.report_bytes(), budget.relocations()};
+  return result;
 }
+
+nlohmann::json compact_report(const MinimizeResult& result) { return compact_report(result.relocs); }
 
 }  // namespace btfd::btf

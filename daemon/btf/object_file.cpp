@@ -11,7 +11,7 @@
 
 namespace btfd::btf {
 
-Result<ObjectFile> parse_object(std::string name, std::span<const uint8_t> bytes) {
+Result<ObjectFile> parse_object(std::string name, std::span<const uint8_t> bytes, CallBudget* budget) {
   // Messages are shown as text (JSON replies, logs): the client's name may not be UTF-8.
   const std::string shown = "\"" + valid_utf8(name) + "\"";
   auto fail = [&](Errc code, const std::string& what) { return make_error(code, shown + ": " + what); };
@@ -47,13 +47,26 @@ Result<ObjectFile> parse_object(std::string name, std::span<const uint8_t> bytes
   if (btf_bytes.empty()) return fail(Errc::invalid_argument, "has no .BTF section (compile with clang -g)");
   ObjectFile obj;
   obj.name = name;
-  // The view's validation is a superset of what libbpf's btf__new checks, and it
-  // names the bad type; a moved vector keeps its buffer, so the view stays valid.
-  obj.btf_bytes.assign(btf_bytes.begin(), btf_bytes.end());
-  auto view = BtfView::parse(obj.btf_bytes);
-  if (!view) return std::move(view).error().wrap(shown + ": .BTF");
-  obj.view = std::move(view).value();
+  obj.charge = Charge(budget);
+  // The copy, the view's index (4 bytes per record of at least 12) and the
+  // validation's scratch (a few bytes per record, freed when it returns).
+  const uint64_t btf_cost = btf_bytes.size() + btf_bytes.size() / 3, scratch = btf_bytes.size();
+  {
+    Charge validating(budget);
+    BTFD_TRY_VOID(obj.charge.add(btf_cost));
+    BTFD_TRY_VOID(validating.add(scratch));
+    // The view's validation is a superset of what libbpf's btf__new checks, and it
+    // names the bad type; a moved vector keeps its buffer, so the view stays valid.
+    obj.btf_bytes.assign(btf_bytes.begin(), btf_bytes.end());
+    auto view = BtfView::parse(obj.btf_bytes);
+    if (!view) return std::move(view).error().wrap(shown + ": .BTF");
+    obj.view = std::move(view).value();
+  }
   if (!ext_bytes.empty()) {
+    auto count = count_core_relos(ext_bytes);
+    if (!count) return std::move(count).error().wrap(shown);
+    if (budget) BTFD_TRY_VOID(budget->add_relocations(*count));
+    BTFD_TRY_VOID(obj.charge.add(uint64_t{*count} * sizeof(CoreRelo)));
     auto relos = parse_core_relos(ext_bytes);
     if (!relos) return std::move(relos).error().wrap(shown);
     obj.relos = std::move(relos).value();

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "btf/btf_ext.hpp"
+#include "btf/budget.hpp"
 #include "btf/btf_view.hpp"
 
 namespace btfd::btf {
@@ -34,8 +35,12 @@ struct ObjectFile {
   std::vector<uint8_t> btf_bytes;
   BtfView view;  // over btf_bytes, validated as a kernel's BTF is (btf_validate.hpp)
   std::vector<CoreRelo> relos;
+  // What the object holds against its call's budget, released with it.
+  Charge charge;
 };
 
-Result<ObjectFile> parse_object(std::string name, std::span<const uint8_t> bytes);
+// With a budget, the object's relocations count against the call's and its
+// memory is charged before it is allocated.
+Result<ObjectFile> parse_object(std::string name, std::span<const uint8_t> bytes, CallBudget* budget = nullptr);
 
 }  // namespace btfd::btf

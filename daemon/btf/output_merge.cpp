@@ -109,7 +109,7 @@ uint32_t refine(const Graph& g, const std::vector<uint32_t>& cls, std::vector<ui
 
 }  // namespace
 
-Result<std::vector<uint8_t>> merge_identical_types(std::vector<uint8_t> raw, uint32_t* types) {
+Result<std::vector<uint8_t>> merge_identical_types(std::vector<uint8_t> raw, uint32_t* types, CallBudget* budget) {
   BTFD_TRY(BtfLayout layout, validate_btf(raw));
   const auto n = static_cast<uint32_t>(layout.offsets.size());
   *types = n - 1;
@@ -119,6 +119,7 @@ Result<std::vector<uint8_t>> merge_identical_types(std::vector<uint8_t> raw, uin
   // Classes only ever split; the count stops growing exactly when the
   // partition is stable (each round's key includes the old class).
   while (classes < n - 1) {
+    if (budget) BTFD_TRY_VOID(budget->checkpoint());
     uint32_t count = refine(g, cls, next);
     cls.swap(next);
     if (count == classes) break;

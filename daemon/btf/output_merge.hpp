@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "btf/budget.hpp"
 #include "util/result.hpp"
 
 namespace btfd::btf {
@@ -18,7 +19,10 @@ namespace btfd::btf {
 // Returns it with one type per class of identical types, the lowest id of the
 // class standing for it and every reference remapped to it; the string
 // section is kept as it is. Unchanged, byte for byte, when no two types are
-// identical. *types receives the output's type count.
-Result<std::vector<uint8_t>> merge_identical_types(std::vector<uint8_t> raw, uint32_t* types);
+// identical. *types receives the output's type count. With a budget, its
+// deadline is looked at between rounds (a long chain of types takes a round
+// per link).
+Result<std::vector<uint8_t>> merge_identical_types(std::vector<uint8_t> raw, uint32_t* types,
+                                                   CallBudget* budget = nullptr);
 
 }  // namespace btfd::btf

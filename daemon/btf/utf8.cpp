@@ -63,4 +63,22 @@ std::string valid_utf8(std::string_view s) { return rebuild(s, false); }
 
 std::string printable_utf8(std::string_view s) { return rebuild(s, true); }
 
+std::string quoted_part(std::string_view s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return valid_utf8(s);
+  size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<uint8_t>(s[cut]) & 0xc0) == 0x80) --cut;
+  return valid_utf8(s.substr(0, cut)) + "...";
+}
+
+size_t json_string_bytes(std::string_view s) {
+  size_t n = 2;
+  for (char ch : s) {
+    auto c = static_cast<uint8_t>(ch);
+    if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') n += 2;
+    else if (c < 0x20) n += 6;  // \u00XX
+    else ++n;
+  }
+  return n;
+}
+
 }  // namespace btfd::btf

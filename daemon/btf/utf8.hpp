@@ -20,4 +20,13 @@ std::string valid_utf8(std::string_view s);
 // see printed (object names in ListKernels).
 std::string printable_utf8(std::string_view s);
 
+// valid_utf8 of at most the first max_bytes of s (cut where a character
+// begins), with "..." when cut: for error messages that quote a client's
+// name, which may be megabytes long.
+std::string quoted_part(std::string_view s, size_t max_bytes = 128);
+
+// The bytes nlohmann::json::dump() writes for s, quotes included, s being
+// valid UTF-8 (ensure_ascii off, as btfd dumps): what a report's string costs.
+size_t json_string_bytes(std::string_view s);
+
 }  // namespace btfd::btf
