@@ -10,7 +10,11 @@
 #include <cstring>
 #include <functional>
 
+#include "btfd-config.h"
 #include "cli/daemon_call.hpp"
+#include "kernel/identity.hpp"
+#include "proto/errors.hpp"
+#include "server/config.hpp"
 #include "util/fd.hpp"
 
 namespace btfctl {
@@ -43,6 +47,26 @@ std::string base_name(const std::string& path) {
 }
 
 }  // namespace
+
+// "Not in the hub" for a distro btfd's table does not know (a rebuild, a
+// vendor's own): the hub files kernels under the distros it serves, so the
+// way out is usually an alias. distro "" is this host's.
+static std::string unknown_distro_hint(std::string distro) {
+  if (distro.empty()) {
+    auto host = btfd::detect_host("");
+    if (!host) return {};
+    distro = host->identity.distro_id;
+  }
+  btfd::server::Config cfg = btfd::server::default_config();
+  if (!btfd::server::load_config_files(cfg, BTFD_DEFAULT_CONFIG, false) || !btfd::server::load_distro_table(cfg)) return {};
+  for (const auto& r : cfg.distros.rules())
+    if (r.id == distro) return {};
+  for (const auto& a : cfg.distros.aliases())
+    if (a.from == distro) return {};
+  return " (btfd's distro table does not know \"" + distro +
+         "\": if it rebuilds a distro btfhub-archive serves, say which in btfd.conf, e.g. [Distro] Alias=" + distro +
+         " rhel; see btfd.conf(5))";
+}
 
 int cmd_get(const Globals& g, std::vector<std::string>& args) {
   nlohmann::json kernel;
@@ -105,6 +129,9 @@ int cmd_get(const Globals& g, std::vector<std::string>& args) {
   if (reply->json.contains("error")) {
     nlohmann::json extra = {{"name", reply->json["error"]}};
     btfd::Error e = object_error(reply->json, paths, &extra);
+    if (reply->json["error"] == btfd::proto::errors::kKernelNotInHub)
+      e.message += unknown_distro_hint(kernel.is_object() && kernel.contains("distro") ? kernel["distro"].get<std::string>()
+                                                                                       : std::string());
     return report_error(g, e, extra);
   }
   const auto& p = reply->json["parameters"];

@@ -213,6 +213,11 @@ for args in quiet_cmds:
         # refresh may fail for this host's kernel (not in the fixtures): only its silence matters.
         check((rc == 0 or args[0] == "refresh") and out == "" and (err == "" or rc != 0),
               "%s %s prints nothing: rc=%d out=%r err=%r" % (q[0], " ".join(args[:2]), rc, out[:200], err[:200]))
+# Not in the hub for a distro btfd's table does not know: the way out is an alias.
+rc, out, err, _ = run(sock, "get", "--distro", "rocky", "--distro-version", "9", "--release", "5.14.0-1")
+check(rc == 4 and "[Distro] Alias=rocky rhel" in err, "an unknown distro's miss hints at an alias: %d %r" % (rc, err))
+rc, out, err, _ = run(sock, "get", "--distro", "ubuntu", "--distro-version", "20.04", "--release", "5.4.0-99-none")
+check(rc == 4 and "Alias=" not in err, "a known distro's miss does not: %r" % err)
 rc, out, err, _ = run(sock, "-q", "get", "--release", "0.0-none")
 check(rc == 4 and "no mirror has BTF" in err, "-q still prints errors: %r" % err)
 
