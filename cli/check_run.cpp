@@ -126,6 +126,7 @@ Cell check_object(const btfd::btf::KernelBtf& kernel, const Object& obj) {
   btfd::btf::MinimizeOptions opts;
   opts.emit = false;
   opts.report_ambiguity = true;
+  opts.budget = btfd::btf::MinimizeBudget::local();  // the user's own objects, on the user's machine
   auto res = btfd::btf::minimize(kernel, std::span(&in, 1), opts);
   if (!res) {
     cell.error = res.error().message;
@@ -245,7 +246,7 @@ btfd::Result<std::vector<Object>> load_objects(const std::vector<std::string>& p
     BTFD_TRY(o.bytes, btfd::read_file(path, max_bytes));
     // The minimizer's parse gives the clearest error for a bad object: run it once here.
     btfd::btf::ObjectInput in{path, o.bytes};
-    BTFD_TRY_VOID(btfd::btf::lookup_names(std::span(&in, 1)));
+    BTFD_TRY_VOID(btfd::btf::lookup_names(std::span(&in, 1), btfd::btf::MinimizeBudget::local()));
     BTFD_TRY(o.programs, list_programs(path, o.bytes));
     out.push_back(std::move(o));
   }
@@ -258,7 +259,7 @@ btfd::Result<std::vector<KernelRow>> run_check(const CheckInput& in, const std::
   std::vector<btfd::btf::ObjectInput> inputs;
   for (const Object& o : objects) inputs.push_back({o.name, o.bytes});
   // Index only the names the objects look up: a kernel is parsed once for all of them.
-  BTFD_TRY(btfd::btf::KernelBtf::NameFilter names, btfd::btf::lookup_names(inputs));
+  BTFD_TRY(btfd::btf::KernelBtf::NameFilter names, btfd::btf::lookup_names(inputs, btfd::btf::MinimizeBudget::local()));
   std::atomic<size_t> next{0};
   std::mutex progress_mu;
   size_t done = 0;

@@ -29,13 +29,17 @@ int cmd_minimize(const Globals& g, std::vector<std::string>& args) {
   }
   for (size_t i = 1; i < args.size(); ++i) objects.push_back({args[i], storage[i - 1]});
   // One run: index only the names these objects look up.
-  auto names = btfd::btf::lookup_names(objects);
+  // The user's own objects on the user's machine: no daemon budget.
+  const auto budget = btfd::btf::MinimizeBudget::local();
+  auto names = btfd::btf::lookup_names(objects, budget);
   if (!names) return report_error(g, names.error());
   auto kernel_fd = btfd::open_file(args[0], O_RDONLY);
   if (!kernel_fd) return report_error(g, kernel_fd.error());
   auto kernel = btfd::btf::KernelBtf::load(kernel_fd->get(), kMaxKernel, &*names);
   if (!kernel) return report_error(g, std::move(kernel).error().wrap("\"" + args[0] + "\""));
-  auto result = btfd::btf::minimize(**kernel, objects);
+  btfd::btf::MinimizeOptions opts;
+  opts.budget = budget;
+  auto result = btfd::btf::minimize(**kernel, objects, opts);
   if (!result) return report_error(g, result.error());
   if (!out.empty()) {
     if (auto st = write_output(out, result->btf); !st) return report_error(g, st.error());

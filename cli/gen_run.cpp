@@ -37,7 +37,8 @@ Result<std::vector<KernelOutcome>> run(const Options& opts, const std::vector<Ob
   std::vector<btfd::btf::ObjectInput> inputs;
   for (const auto& o : objects) inputs.push_back({o.path, o.bytes});
   // The names all objects look up, found once: each kernel indexes only these.
-  BTFD_TRY(auto names, btfd::btf::lookup_names(inputs));
+  // The user's own objects on the user's machine: no daemon budget.
+  BTFD_TRY(auto names, btfd::btf::lookup_names(inputs, btfd::btf::MinimizeBudget::local()));
   BTFD_TRY(auto entries, btfd::hub::list_archive(opts.source, opts.filter));
   std::vector<KernelOutcome> outcomes(entries.size());
   // Largest archives first: the run ends when its slowest kernel does, so the
@@ -67,7 +68,9 @@ Result<std::vector<KernelOutcome>> run(const Options& opts, const std::vector<Ob
         archive.reset();
         auto kernel = btfd::btf::KernelBtf::load(raw.get(), opts.max_kernel_bytes, &names);
         if (!kernel) return std::move(kernel).error().wrap("\"" + out.entry.rel_path + "\"");
-        BTFD_TRY(auto min, btfd::btf::minimize(**kernel, inputs));
+        btfd::btf::MinimizeOptions mopts;
+        mopts.budget = btfd::btf::MinimizeBudget::local();
+        BTFD_TRY(auto min, btfd::btf::minimize(**kernel, inputs, mopts));
         return std::move(min.btf);
       }();
       if (result) out.btf = std::move(result).value();

@@ -36,6 +36,17 @@ struct MinimizeBudget {
   uint64_t deadline_sec = 0;
   // Set when the client went away or btfd is stopping.
   const std::atomic<bool>* cancelled = nullptr;
+
+  // For tools a user runs on their own objects on their own machine (btfctl
+  // minimize, check, gen): no budget of the daemon's, only the limits of the
+  // formats themselves (the .BTF.ext cap, the name length).
+  static MinimizeBudget local() {
+    MinimizeBudget b;
+    b.max_relocations = UINT32_MAX;
+    b.max_report_bytes = UINT64_MAX;
+    b.max_memory_bytes = UINT64_MAX;
+    return b;
+  }
 };
 
 // "The longest name btfd accepts" for messages and the check below.
