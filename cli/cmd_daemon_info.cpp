@@ -123,6 +123,7 @@ int cmd_status(const Globals& g, std::vector<std::string>& args) {
     // A problem (a missing directory) says why; otherwise unhealthy means the circuit is open.
     std::string health = m.value("healthy", true)     ? "healthy"
                          : m.contains("problem")      ? "unhealthy: " + m.value("problem", "")
+                         : m.contains("last_failure") ? "failing: " + m.value("last_failure", "")
                                                       : "failing, skipped for now";
     std::printf("mirror:      %s  %s  (%s, %s)\n", m.value("base", "").c_str(), health.c_str(),
                 count_of(m.value("requests", 0ull), "request", "requests").c_str(),

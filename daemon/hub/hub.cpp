@@ -40,6 +40,7 @@ void Hub::record(size_t index, bool ok, const Error* error, FetchFailure failure
   m.stats.bytes += bytes;
   if (ok || failure == FetchFailure::not_found) {
     // A mirror that answers "no such file" is healthy.
+    m.stats.last_failure.clear();
     m.consecutive_failures = 0;
     m.open_until = {};
     ok ? ++m.stats.successes : ++m.stats.not_found;
@@ -47,6 +48,7 @@ void Hub::record(size_t index, bool ok, const Error* error, FetchFailure failure
   }
   ++m.stats.errors;
   if (error && error->code == Errc::timeout) ++m.stats.timeouts;
+  m.stats.last_failure = !error ? "failed" : error->message.size() > 200 ? error->message.substr(0, 200) + "..." : error->message;
   // Only attempts that timed out count toward opening the circuit: a mirror
   // that stalls costs each caller the whole stall timeout, which is what
   // skipping it spares them; one that fails fast (refused, 5xx) costs little
@@ -133,6 +135,7 @@ Result<FetchResult> Hub::fetch(const KernelIdentity& id, int out_fd, const Progr
   if (opts_.mirrors.empty()) return make_error(Errc::unreachable, "no hub mirrors are configured");
   int not_found = 0, unreachable = 0;
   std::optional<Error> bad_payload, network;
+  std::vector<std::string> network_why;  // every mirror that could not be reached, and why
   // A mirror whose circuit is open is skipped until its cooldown ends, even
   // when every mirror's is (with one mirror, trying anyway would make every
   // caller wait out a stalled mirror): those callers get HubUnreachable at
@@ -160,6 +163,7 @@ Result<FetchResult> Hub::fetch(const KernelIdentity& id, int out_fd, const Progr
         ++mirrors_[i].stats.skipped;
         ++unreachable;
         if (!network) network = make_error(Errc::unreachable, why);
+        network_why.push_back(why);
         continue;
       }
       if (mirrors_[i].consecutive_failures >= opts_.breaker_threshold) trial = mirrors_[i].probing = true;
@@ -170,6 +174,7 @@ Result<FetchResult> Hub::fetch(const KernelIdentity& id, int out_fd, const Progr
       record(i, false, nullptr, FetchFailure::fatal, 0);
       ++unreachable;
       if (!network) network = make_error(Errc::unreachable, "mirror \"" + mirrors_[i].stats.base + "\": " + problem);
+      network_why.push_back("mirror \"" + mirrors_[i].stats.base + "\": " + problem);
       continue;
     }
     FetchFailure failure = FetchFailure::fatal;
@@ -190,6 +195,7 @@ Result<FetchResult> Hub::fetch(const KernelIdentity& id, int out_fd, const Progr
     } else {
       ++unreachable;
       if (!network) network = r.error();
+      network_why.push_back(r.error().message);
     }
   }
   (void)::ftruncate(out_fd, 0);  // never leave a partial payload for the caller to mistake
@@ -199,6 +205,11 @@ Result<FetchResult> Hub::fetch(const KernelIdentity& id, int out_fd, const Progr
     // The message says which mirror and why; the error's name
     // (HubUnreachable) already says "unreachable", so it is not repeated.
     e.code = e.code == Errc::timeout ? Errc::timeout : Errc::unreachable;
+    // Every mirror tried is named, not only the first.
+    if (network_why.size() > 1) {
+      e.message = "none of the " + std::to_string(network_why.size()) + " mirrors tried could be reached: ";
+      for (size_t k = 0; k < network_why.size(); ++k) e.message += (k ? "; " : "") + network_why[k];
+    }
     return e;
   }
   return make_error(Errc::not_in_hub, "no mirror has BTF for " + id.to_string() + " (" +

@@ -46,7 +46,11 @@ struct MirrorStats {
   uint64_t requests = 0, successes = 0, not_found = 0, errors = 0, timeouts = 0, bytes = 0, skipped = 0;
   bool open_circuit = false;
   std::string problem;  // mirror_problem() now: "" unless it is known not to answer
-  bool healthy() const { return !open_circuit && problem.empty(); }
+  // The latest request's failure ("" when it answered, "not found" included):
+  // a mirror whose every request fails is not healthy, even when it fails too
+  // fast to be skipped.
+  std::string last_failure;
+  bool healthy() const { return !open_circuit && problem.empty() && last_failure.empty(); }
 };
 
 class Hub {

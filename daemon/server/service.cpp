@@ -585,6 +585,7 @@ nlohmann::json Service::mirror_stats() const {
     mirrors.push_back({{"base", m.base}, {"requests", m.requests}, {"successes", m.successes},
                        {"not_found", m.not_found}, {"errors", m.errors}, {"timeouts", m.timeouts},
                        {"bytes", m.bytes}, {"skipped", m.skipped}, {"healthy", m.healthy()}});
+    if (!m.last_failure.empty()) mirrors.back()["last_failure"] = m.last_failure;
     if (!m.problem.empty()) mirrors.back()["problem"] = m.problem;
   }
   return mirrors;

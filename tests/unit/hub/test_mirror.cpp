@@ -81,3 +81,31 @@ TEST_CASE("a local mirror whose directory vanished is unhealthy and is not \"not
   CHECK(r.error().message.find("does not exist") != std::string::npos);
   CHECK(attempts == 1);  // the broken mirror was not asked
 }
+
+TEST_CASE("a mirror whose every request fails is not healthy; HubUnreachable names every mirror tried") {
+  TempDir dir;
+  // Two real mirrors on loopback that refuse connections: they fail fast,
+  // too fast to open a circuit, and are still not healthy.
+  Options o;
+  o.mirrors = {"http://127.0.0.1:1/a", "http://127.0.0.1:1/b"};
+  o.max_attempts = 1;
+  o.temp_dir = dir.path();
+  Hub hub(o, attempt_in_process);
+  KernelIdentity id{"rhel", "8", "x86_64", "4.18.0-305.el8.x86_64"};
+  auto tmp = open_file(dir.path(), O_TMPFILE | O_RDWR, 0600);
+  REQUIRE(tmp.ok());
+  CHECK(hub.stats()[0].healthy());
+  for (int i = 0; i < 3; ++i) {
+    auto r = hub.fetch(id, tmp->get());
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == Errc::unreachable);
+    CHECK(r.error().message.find("none of the 2 mirrors tried could be reached") != std::string::npos);
+    CHECK(r.error().message.find("127.0.0.1:1/a") != std::string::npos);
+    CHECK(r.error().message.find("127.0.0.1:1/b") != std::string::npos);
+  }
+  for (const auto& m : hub.stats()) {
+    CHECK(m.errors == 3);
+    CHECK_FALSE(m.healthy());
+    CHECK_FALSE(m.last_failure.empty());
+  }
+}
