@@ -53,7 +53,9 @@ std::vector<ObjectSummary> summarize(const std::vector<Object>& objects, const s
       for (bool guarded : {false, true}) {
         if (!guarded && v != Verdict::fails) continue;
         auto& groups = guarded ? s.guarded_fallbacks : s.failures;
-        for (auto& [key, progs] : failure_reasons(objects[o], cell, guarded)) {
+        for (auto& [reason_guard, progs] : failure_reasons(objects[o], cell, guarded)) {
+          // A named copy: clang 14 does not let a lambda capture a structured binding.
+          const auto& key = reason_guard;
           auto g = std::find_if(groups.begin(), groups.end(),
                                 [&](const auto& f) { return f.reason == key.first && f.guard == key.second; });
           if (g == groups.end()) g = groups.insert(groups.end(), FailureGroup{key.first, key.second, {}, {}});

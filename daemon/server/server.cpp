@@ -625,7 +625,7 @@ int Server::on_stop_deadline(sd_event_source*, uint64_t, void* self_) {
 
 void Server::cancel_all_calls() {
   for (auto& [_, c] : conns_)
-    for (auto& [__, weak] : c->live)
+    for (auto& [seq, weak] : c->live)
       if (auto costs = weak.lock()) costs->cancelled = true;
   // Calls still reading their objects are answered now.
   std::vector<uint64_t> pending;

@@ -17,11 +17,6 @@ namespace {
 
 int64_t wall_clock() { return static_cast<int64_t>(::time(nullptr)); }
 
-constexpr const char* kReferencedSql =
-    "SELECT (SELECT COUNT(*) FROM kernels WHERE digest = ?1) + "
-    "(SELECT COUNT(*) FROM minimized WHERE digest = ?1) + "
-    "(SELECT COUNT(*) FROM objects WHERE digest = ?1)";
-
 }  // namespace
 
 const char* source_name(Source s) {
