@@ -226,8 +226,11 @@ try:
           % (peak >> 20, proc_status(d.pid, "VmRSS") >> 20, base_rss >> 20))
     check(peak < PEAK_BOUND, "btfd's peak memory stays under %d MiB: %d MiB" % (PEAK_BOUND >> 20, peak >> 20))
     rss = proc_status(d.pid, "VmRSS")
-    check(rss < base_rss + (128 << 20), "btfd gives the memory back: %d MiB resident after, %d MiB before"
-          % (rss >> 20, base_rss >> 20))
+    # Under AddressSanitizer freed memory waits in its quarantine (256 MiB by
+    # default) before it is reused or returned.
+    kept = (512 if ASAN else 128) << 20
+    check(rss < base_rss + kept, "btfd gives the memory back: %d MiB resident after, %d MiB before (bound +%d MiB)"
+          % (rss >> 20, base_rss >> 20, kept >> 20))
     c = varlink.Conn(sock)
     r, fds = c.call("io.btfd.GetBtf", {"objects": [0]}, fds=[os.open(obj, os.O_RDONLY)])
     c.close()
@@ -365,7 +368,11 @@ try:
     for p in floods:
         stop_flood(p)
     print("SIGTERM during a flood: exited %s after %.2f s" % (rc, took))
-    check(rc == 0 and took < 2.0, "SIGTERM during a flood ends btfd within 2 s: rc %s after %.2f s" % (rc, took))
+    # Under AddressSanitizer the exit itself takes longer (LeakSanitizer scans
+    # the heap when the process ends).
+    stop_bound = 5.0 if ASAN else 2.0
+    check(rc == 0 and took < stop_bound, "SIGTERM during a flood ends btfd within %.0f s: rc %s after %.2f s"
+          % (stop_bound, rc, took))
 finally:
     for h in holders:
         h.kill()
