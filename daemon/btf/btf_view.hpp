@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "btf/btf_validate.hpp"
@@ -36,6 +37,11 @@ class BtfView {
   // nullptr when off is outside the string table (libbpf's btf__name_by_offset);
   // never for a name_off read from one of the view's records.
   const char* name_by_offset(uint32_t off) const { return off < str_len_ ? strs_ + off : nullptr; }
+  // The name at off, "" when it is outside the string table (lookups by name).
+  std::string_view name_or_empty(uint32_t off) const {
+    const char* s = name_by_offset(off);
+    return s ? s : "";
+  }
   // btf__resolve_size: bytes of a type after typedefs/modifiers/arrays; <0 on error.
   long resolve_size(uint32_t id) const;
   // btf__pointer_size: from a `long`-like INT; 0 when the BTF has none.

@@ -11,10 +11,7 @@ namespace {
 // A hash map node and its bucket, besides what it holds.
 constexpr uint64_t kNodeOverhead = 64;
 
-std::string_view name_of(const BtfView* b, uint32_t off) {
-  const char* s = b->name_by_offset(off);
-  return s ? s : "";
-}
+std::string_view name_of(const BtfView* b, uint32_t off) { return b->name_or_empty(off); }
 
 }  // namespace
 

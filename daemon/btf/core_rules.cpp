@@ -12,10 +12,7 @@ namespace {
 
 constexpr int kMaxTypeDepth = 32;
 
-std::string_view name_of(const BtfView* b, uint32_t off) {
-  const char* s = b->name_by_offset(off);
-  return s ? s : "";
-}
+std::string_view name_of(const BtfView* b, uint32_t off) { return b->name_or_empty(off); }
 
 bool is_composite(const struct btf_type* t) { return btf_is_composite(t); }
 

@@ -17,10 +17,7 @@
 namespace btfd::btf {
 namespace {
 
-std::string_view name_of(const BtfView* b, uint32_t off) {
-  const char* s = b->name_by_offset(off);
-  return s ? s : "";
-}
+std::string_view name_of(const BtfView* b, uint32_t off) { return b->name_or_empty(off); }
 
 // Where a relocation is, for messages. Both names come from the client's
 // object: not necessarily UTF-8, and the section name of any length.

@@ -604,7 +604,6 @@ void Server::begin_shutdown() {
   stopping_ = true;
   sd_notify(0, "STOPPING=1\nSTATUS=Cancelling in-flight requests");
   for (auto& l : listeners_) sd_event_source_set_enabled(l->src, SD_EVENT_OFF);
-  stop_deadline_ = Clock::now() + kStopGrace;
   uint64_t now = 0;
   sd_event_now(event_, CLOCK_MONOTONIC, &now);
   sd_event_add_time(event_, nullptr, CLOCK_MONOTONIC,

@@ -250,7 +250,6 @@ class Server {
   std::map<sd_event_source*, Retry> retries_;
   bool stopping_ = false;
   std::chrono::steady_clock::time_point last_activity_ = std::chrono::steady_clock::now();
-  std::chrono::steady_clock::time_point stop_deadline_{};
 };
 
 }  // namespace btfd::server
