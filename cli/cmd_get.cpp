@@ -14,7 +14,7 @@
 #include "cli/daemon_call.hpp"
 #include "kernel/identity.hpp"
 #include "proto/errors.hpp"
-#include "server/config.hpp"
+#include "config/config.hpp"
 #include "util/fd.hpp"
 
 namespace btfctl {

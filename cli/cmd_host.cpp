@@ -6,7 +6,7 @@
 #include "btfd-config.h"
 #include "cli/cli.hpp"
 #include "kernel/identity.hpp"
-#include "server/config.hpp"
+#include "config/config.hpp"
 #include "util/fd.hpp"
 
 namespace btfctl {

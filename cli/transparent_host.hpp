@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "server/config.hpp"
+#include "config/config.hpp"
 #include "transparent/transparent_file.hpp"
 
 namespace btfctl {

@@ -8,7 +8,7 @@
 #include <cstdio>
 
 #include "kernel/identity.hpp"
-#include "server/config.hpp"
+#include "config/config.hpp"
 #include "server/server.hpp"
 #include "server/service.hpp"
 #include "store/store.hpp"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // btfd_bundle_find(): a kernel's BTF from a bundle (docs/bundle.md) without
-// btfd, through the same reader btfd's import uses (libclient/bundle). Only
+// btfd, through the same reader btfd's import uses (common/bundle). Only
 // the header, the index and the one BTF are read (pread: no mapping a shrinking
 // file could fault), each checked against its SHA-256.
 #include <fcntl.h>

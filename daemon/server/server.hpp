@@ -34,7 +34,7 @@
 
 #include "proto/varlink.hpp"
 #include "server/budget.hpp"
-#include "server/config.hpp"
+#include "config/config.hpp"
 #include "server/service.hpp"
 #include "server/stats.hpp"
 #include "server/worker_pool.hpp"

@@ -22,7 +22,7 @@
 #include "btf/minimizer.hpp"
 #include "hub/hub.hpp"
 #include "kernel/identity.hpp"
-#include "server/config.hpp"
+#include "config/config.hpp"
 #include "server/stats.hpp"
 #include "store/store.hpp"
 #include "util/fd.hpp"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// libFuzzer target: the bundle reader (libclient/bundle, shared by btfd's
+// libFuzzer target: the bundle reader (common/bundle, shared by btfd's
 // import and libbtfd's btfd_bundle_find) and the import's whole-bundle check,
 // on arbitrary bytes; also through the file path libbtfd takes (read_index,
 // read_blob) on a memfd holding the same bytes.

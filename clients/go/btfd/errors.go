@@ -20,7 +20,7 @@ type Error struct {
 }
 
 // The errors btfd answers with (docs/protocol.md, "Errors"). Their names and
-// codes are those of libclient/proto/errors.cpp.
+// codes are those of common/proto/errors.cpp.
 var (
 	// ErrKernelNotInHub: every mirror answered "no such file".
 	ErrKernelNotInHub = &Error{Name: "io.btfd.KernelNotInHub"}
@@ -96,7 +96,7 @@ const (
 	CodeInvalidBundle = -1020
 )
 
-// errorTable is libclient/proto/errors.cpp's table: name, libbtfd code, text.
+// errorTable is common/proto/errors.cpp's table: name, libbtfd code, text.
 var errorTable = []struct {
 	name string
 	code int

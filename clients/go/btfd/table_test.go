@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// The error table is libclient/proto/errors.cpp's, with libbtfd.h's codes:
+// The error table is common/proto/errors.cpp's, with libbtfd.h's codes:
 // this test reads both from the source tree, so that a new or renumbered
 // error fails here until the Go client has it.
 func TestErrorTableMatchesTheCTable(t *testing.T) {
@@ -29,7 +29,7 @@ func TestErrorTableMatchesTheCTable(t *testing.T) {
 		return string(b)
 	}
 	names := map[string]string{} // kKernelNotInHub -> io.btfd.KernelNotInHub
-	for _, m := range regexp.MustCompile(`(k\w+) = "([\w.]+)"`).FindAllStringSubmatch(read("libclient/proto/errors.hpp"), -1) {
+	for _, m := range regexp.MustCompile(`(k\w+) = "([\w.]+)"`).FindAllStringSubmatch(read("common/proto/errors.hpp"), -1) {
 		names[m[1]] = m[2]
 	}
 	codes := map[string]int{} // BTFD_ERR_NOT_IN_HUB -> -1001
@@ -37,7 +37,7 @@ func TestErrorTableMatchesTheCTable(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(BTFD_ERR_\w+)(?: = |\s+\()(-\d+)`).FindAllStringSubmatch(read("libclient/include/btfd/libbtfd.h"), -1) {
 		codes[m[1]], _ = strconv.Atoi(m[2])
 	}
-	rows := regexp.MustCompile(`ErrorInfo\{errors::(k\w+), Errc::\w+, (BTFD_ERR_\w+),`).FindAllStringSubmatch(read("libclient/proto/errors.cpp"), -1)
+	rows := regexp.MustCompile(`ErrorInfo\{errors::(k\w+), Errc::\w+, (BTFD_ERR_\w+),`).FindAllStringSubmatch(read("common/proto/errors.cpp"), -1)
 	if len(rows) == 0 || len(rows) != len(errorTable) {
 		t.Fatalf("errors.cpp has %d rows, the Go table %d", len(rows), len(errorTable))
 	}

@@ -100,7 +100,7 @@ for kname, kpath in sorted(kernels.items()):
     print("%s: %d of %d objects relocate identically (%d bytes for all at once)" % (kname, len(usable), len(real_objects), os.path.getsize(out)))
 
 # The never-deduplicated kernel's identical copies merge in the output
-# (daemon/btf/output_merge.cpp): its output is the single kernel's, byte for byte.
+# (engine/btf/output_merge.cpp): its output is the single kernel's, byte for byte.
 if "4.19.0-17-amd64.dup8" in kernels:
     same = 0
     for o in [os.path.basename(x) for x in real_objects] + ["all"]:

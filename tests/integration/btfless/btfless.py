@@ -64,7 +64,7 @@ class BtflessHost:
         self.os_release_path = os_release_file(os_release)
         osr = parse_os_release(self.os_release_path)
         # The archive directory btfd asks for (ID/VERSION_ID verbatim for ubuntu,
-        # sles, fedora; see daemon/kernel/distros.conf for the others).
+        # sles, fedora; see common/kernel/distros.conf for the others).
         self.distro, self.version, self.arch = osr["ID"], osr.get("VERSION_ID", "rolling"), archive_arch()
         self.btf_path = os.path.join(tmp, "kernel.btf")  # this kernel's real BTF, copied before hiding
         self.modules_dir = "/lib/modules"

@@ -4,7 +4,7 @@
 # against one btfd serving the repo's btfhub fixtures. Every answer must be the
 # code the table expects, and both clients must agree on codes, BTF digests,
 # sizes, sources and flags; the Go client's error names must be the ones
-# libclient/proto/errors.cpp maps to those codes.
+# common/proto/errors.cpp maps to those codes.
 import os, shutil, signal, subprocess, sys, tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import varlink

@@ -134,7 +134,7 @@ TEST_CASE("site rules come before the table's and the table is checked when read
 }
 
 TEST_CASE("the installed distros.conf is the built-in table") {
-  CHECK(source_file("daemon/kernel/distros.conf") == kBuiltinDistroTable);
+  CHECK(source_file("common/kernel/distros.conf") == kBuiltinDistroTable);
   auto parsed = DistroMap::parse(kBuiltinDistroTable, "built-in");
   REQUIRE(parsed.ok());
   CHECK(parsed->rules().size() == DistroMap::builtin().rules().size());

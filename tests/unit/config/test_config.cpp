@@ -9,7 +9,7 @@
 #include <set>
 #include <sstream>
 
-#include "server/config.hpp"
+#include "config/config.hpp"
 #include "util/fd.hpp"
 #include "support/temp_dir.hpp"
 

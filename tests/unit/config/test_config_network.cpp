@@ -4,7 +4,7 @@
 // unit's credentials directory).
 #include <doctest/doctest.h>
 
-#include "server/config.hpp"
+#include "config/config.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace btfd;

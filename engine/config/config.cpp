@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "server/config.hpp"
+#include "config/config.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>

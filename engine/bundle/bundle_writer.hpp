@@ -3,7 +3,7 @@
 // Writes BTF bundles (docs/bundle.md): minimized BTFs for many kernels in one
 // file, identical content stored once, an index by kernel identity, the digests
 // of the objects it was made for, and SHA-256 checksums of the header, the
-// index and every blob. The reader is libclient/bundle (shared with libbtfd).
+// index and every blob. The reader is common/bundle (shared with libbtfd).
 
 #include <cstdint>
 #include <map>
