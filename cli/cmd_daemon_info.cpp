@@ -8,6 +8,7 @@
 #include "btfd-config.h"
 #include "cli/daemon_call.hpp"
 #include "cli/transparent_host.hpp"
+#include "proto/interface.hpp"
 
 namespace btfctl {
 
@@ -23,7 +24,7 @@ static void print_stats_text(const nlohmann::json& stats);
 
 int cmd_list(const Globals& g, std::vector<std::string>& args) {
   if (!args.empty()) return usage_error(g, "unexpected argument \"" + args[0] + "\"");
-  auto r = call_daemon(g, "io.btfd.ListKernels", nlohmann::json::object());
+  auto r = call_daemon(g, btfd::proto::method::kListKernels, nlohmann::json::object());
   if (!r) return report_error(g, r.error());
   const auto& p = r->json["parameters"];
   if (g.quiet) return kExitOk;
@@ -77,7 +78,7 @@ int cmd_list(const Globals& g, std::vector<std::string>& args) {
 int cmd_version(const Globals& g, std::vector<std::string>& args) {
   if (!args.empty()) return usage_error(g, "unexpected argument \"" + args[0] + "\"");
   nlohmann::json out = {{"btfctl", BTFD_VERSION}, {"socket", socket_path(g)}};
-  auto r = call_daemon(g, "org.varlink.service.GetInfo", nlohmann::json::object());
+  auto r = call_daemon(g, btfd::proto::method::kGetInfo, nlohmann::json::object());
   if (r && r->json["parameters"].contains("version")) out["btfd"] = r->json["parameters"]["version"];
   else out["btfd"] = nullptr;
   if (!r) out["btfd_error"] = r.error().message;
@@ -94,7 +95,7 @@ int cmd_version(const Globals& g, std::vector<std::string>& args) {
 
 int cmd_status(const Globals& g, std::vector<std::string>& args) {
   if (!args.empty()) return usage_error(g, "unexpected argument \"" + args[0] + "\"");
-  auto r = call_daemon(g, "io.btfd.Status", nlohmann::json::object());
+  auto r = call_daemon(g, btfd::proto::method::kStatus, nlohmann::json::object());
   if (!r) return report_error(g, r.error());
   const auto& s = r->json["parameters"]["status"];
   if (g.quiet) return kExitOk;
@@ -141,7 +142,7 @@ int cmd_status(const Globals& g, std::vector<std::string>& args) {
 int cmd_stats(const Globals& g, std::vector<std::string>& args) {
   bool prom = take_flag(args, "--prometheus");
   if (!args.empty()) return usage_error(g, "unexpected argument \"" + args[0] + "\"");
-  auto r = call_daemon(g, "io.btfd.Stats", {{"prometheus", prom}});
+  auto r = call_daemon(g, btfd::proto::method::kStats, {{"prometheus", prom}});
   if (!r) return report_error(g, r.error());
   const auto& p = r->json["parameters"];
   if (g.quiet) return kExitOk;
@@ -206,7 +207,7 @@ static void print_stats_text(const nlohmann::json& stats) { print_stats_value(""
 
 int cmd_gc(const Globals& g, std::vector<std::string>& args) {
   if (!args.empty()) return usage_error(g, "unexpected argument \"" + args[0] + "\"");
-  auto r = call_daemon(g, "io.btfd.GarbageCollect", nlohmann::json::object());
+  auto r = call_daemon(g, btfd::proto::method::kGarbageCollect, nlohmann::json::object());
   if (!r) return report_error(g, r.error());
   const auto& p = r->json["parameters"];
   if (g.quiet) return kExitOk;
@@ -226,7 +227,7 @@ int cmd_gc(const Globals& g, std::vector<std::string>& args) {
 
 int cmd_verify(const Globals& g, std::vector<std::string>& args) {
   if (!args.empty()) return usage_error(g, "unexpected argument \"" + args[0] + "\"");
-  auto r = call_daemon(g, "io.btfd.Verify", nlohmann::json::object());
+  auto r = call_daemon(g, btfd::proto::method::kVerify, nlohmann::json::object());
   if (!r) return report_error(g, r.error());
   const auto& p = r->json["parameters"];
   if (g.quiet) return kExitOk;

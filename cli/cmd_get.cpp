@@ -16,6 +16,7 @@
 #include "proto/errors.hpp"
 #include "config/config.hpp"
 #include "util/fd.hpp"
+#include "proto/interface.hpp"
 
 namespace btfctl {
 
@@ -123,7 +124,7 @@ int cmd_get(const Globals& g, std::vector<std::string>& args) {
   }
   // A download can take seconds: on a terminal, show it as prefetch does.
   ProgressDisplay progress(g, false);
-  auto reply = call_daemon_raw(g, "io.btfd.GetBtf", params, fds, progress.wanted(), std::ref(progress));
+  auto reply = call_daemon_raw(g, btfd::proto::method::kGetBtf, params, fds, progress.wanted(), std::ref(progress));
   progress.finish(reply && !reply->json.contains("error"));
   if (!reply) return report_error(g, reply.error());
   if (reply->json.contains("error")) {

@@ -9,6 +9,7 @@
 #include "cli/cli.hpp"
 #include "cli/daemon_call.hpp"
 #include "util/fd.hpp"
+#include "proto/interface.hpp"
 
 namespace btfctl {
 
@@ -19,7 +20,7 @@ int cmd_import(const Globals& g, std::vector<std::string>& args) {
   auto fd = btfd::open_file(args[0], O_RDONLY);
   if (!fd) return report_error(g, fd.error());
   int fds[] = {fd->get()};
-  auto r = call_daemon(g, "io.btfd.ImportBundle", {{"bundle", 0}}, fds);
+  auto r = call_daemon(g, btfd::proto::method::kImportBundle, {{"bundle", 0}}, fds);
   if (!r) return report_error(g, std::move(r).error().wrap("\"" + args[0] + "\""));
   const auto& p = r->json["parameters"];
   if (g.quiet) return kExitOk;

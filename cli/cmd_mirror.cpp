@@ -12,6 +12,7 @@
 #include "hub/archive_index.hpp"
 #include "hub/archive_reader.hpp"
 #include "util/sha256.hpp"
+#include "proto/interface.hpp"
 
 namespace btfctl {
 namespace {
@@ -133,7 +134,7 @@ int mirror_export(const Globals& g, std::vector<std::string>& args) {
     if (a.size() > 1 && a[0] == '-') return usage_error(g, "mirror export: unknown option \"" + a + "\"");
   if (args.size() != 1) return usage_error(g, "mirror export needs DEST");
   const std::string dest = args[0];
-  auto list = call_daemon(g, "io.btfd.ListKernels", nlohmann::json::object());
+  auto list = call_daemon(g, btfd::proto::method::kListKernels, nlohmann::json::object());
   if (!list) return report_error(g, list.error());
   const auto& kernels = list->json["parameters"]["kernels"];
   if (!kernels.is_array()) return report_error(g, btfd::make_error(btfd::Errc::protocol, "ListKernels sent no kernels"));
@@ -156,7 +157,7 @@ int mirror_export(const Globals& g, std::vector<std::string>& args) {
     progress.show(i, kernels.size(), rel);
     auto refuse = [&](const btfd::Error& why) { s.refused.push_back({{"path", rel}, {"error", why.message}}); };
     // The daemon opens its cache file and passes the descriptor; btfctl writes DEST itself.
-    auto reply = call_daemon(g, "io.btfd.GetBtf", {{"kernel", id}});
+    auto reply = call_daemon(g, btfd::proto::method::kGetBtf, {{"kernel", id}});
     if (!reply) { refuse(reply.error()); continue; }
     if (reply->fds.empty()) { refuse(btfd::make_error(btfd::Errc::protocol, "btfd sent no BTF descriptor")); continue; }
     auto btf = btfd::pread_all(reply->fds[0].get(), btfd::hub::kMaxKernelBtfBytes);

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/daemon_call.hpp"
+#include "proto/interface.hpp"
 
 namespace btfctl {
 
@@ -18,7 +19,7 @@ int cmd_prefetch(const Globals& g, std::vector<std::string>& args) {
   // Off a terminal, one line per progress reply: the kernel hooks' logs show
   // a slow download happening.
   ProgressDisplay progress(g, true);
-  auto r = call_daemon(g, "io.btfd.Prefetch", params, {}, progress.wanted(), std::ref(progress));
+  auto r = call_daemon(g, btfd::proto::method::kPrefetch, params, {}, progress.wanted(), std::ref(progress));
   progress.finish(static_cast<bool>(r));
   if (!r) return report_error(g, r.error());
   const auto& res = r->json["parameters"]["result"];
@@ -38,7 +39,7 @@ int cmd_prefetch(const Globals& g, std::vector<std::string>& args) {
 int cmd_refresh(const Globals& g, std::vector<std::string>& args) {
   if (!args.empty()) return usage_error(g, "unexpected argument \"" + args[0] + "\"");
   // Several downloads may happen before the one reply: wait up to an hour.
-  auto r = call_daemon(g, "io.btfd.Refresh", nlohmann::json::object(), {}, false, {}, 3600 * 1000);
+  auto r = call_daemon(g, btfd::proto::method::kRefresh, nlohmann::json::object(), {}, false, {}, 3600 * 1000);
   if (!r) return report_error(g, r.error());
   const auto& p = r->json["parameters"];
   bool failed = false;

@@ -10,6 +10,7 @@
 #include "cli/daemon_call.hpp"
 #include "cli/transparent_host.hpp"
 #include "util/sha256.hpp"
+#include "proto/interface.hpp"
 
 namespace btfctl {
 namespace {
@@ -50,7 +51,7 @@ Outcome install_one(const Globals& g, const btfd::server::Config& cfg, const std
   // A foreign file: install_file refuses before writing, with the message that says why.
   if (k->file.state == tp::FileState::foreign)
     return failed(release, path, tp::install_file(path, {}, release).error());
-  auto reply = call_daemon(g, "io.btfd.GetBtf", {{"kernel", {{"release", release}}}});
+  auto reply = call_daemon(g, btfd::proto::method::kGetBtf, {{"kernel", {{"release", release}}}});
   if (!reply) return failed(release, path, reply.error());
   const auto& p = reply->json["parameters"];
   if (reply->fds.empty()) return failed(release, path, btfd::make_error(btfd::Errc::protocol, "btfd sent no BTF descriptor"));

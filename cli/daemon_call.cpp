@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "btfd-config.h"
+#include "proto/interface.hpp"
 
 namespace btfctl {
 
@@ -23,18 +24,14 @@ btfd::Result<btfd::proto::Client> connect_daemon(const Globals& g, int timeout_m
 }
 
 namespace {
-// Methods btfd allows only to root, the allowed group or connections through
-// the admin socket (daemon/server/dispatch.cpp's table marks them).
-constexpr const char* kPrivileged[] = {"io.btfd.Prefetch", "io.btfd.Refresh", "io.btfd.GarbageCollect",
-                                       "io.btfd.Verify", "io.btfd.ImportBundle"};
-
 // Under the shipped units, members of the btfd-admin group reach privileged
-// methods through the admin socket; use it when it is ours to use.
+// methods (the interface table marks them) through the admin socket; use it
+// when it is ours to use.
 std::string socket_for(const Globals& g, const std::string& method) {
   bool defaulted = g.socket.empty() && !(std::getenv("BTFD_SOCKET") && *std::getenv("BTFD_SOCKET"));
   if (defaulted && ::geteuid() != 0 && ::access(BTFD_ADMIN_SOCKET, W_OK) == 0)
-    for (const char* m : kPrivileged)
-      if (method == m) return BTFD_ADMIN_SOCKET;
+    if (auto m = btfd::proto::idl::find_method(method); m && m->method->access == btfd::proto::idl::Access::privileged)
+      return BTFD_ADMIN_SOCKET;
   return socket_path(g);
 }
 }  // namespace

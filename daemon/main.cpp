@@ -9,8 +9,9 @@
 
 #include "kernel/identity.hpp"
 #include "config/config.hpp"
-#include "server/server.hpp"
-#include "server/service.hpp"
+#include "methods/methods.hpp"
+#include "varlink/server.hpp"
+#include "service/service.hpp"
 #include "store/store.hpp"
 #include "util/log.hpp"
 
@@ -73,7 +74,7 @@ int main(int argc, char** argv) {
   if (auto st = stats.load(stats_path); !st)
     log_warning("counters start from zero: %s", st.error().message.c_str());
   server::Service service(cfg, std::move(store).value(), *host, stats);
-  server::Server srv(cfg, service, stats);
+  server::Server srv(cfg, service, stats, server::methods::handlers());
   auto rc = srv.run();
   if (auto st = stats.save(stats_path); !st) log_warning("cannot keep the counters: %s", st.error().message.c_str());
   if (!rc) {

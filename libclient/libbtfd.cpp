@@ -21,6 +21,7 @@
 
 #include "btfd-config.h"
 #include "proto/varlink.hpp"
+#include "proto/interface.hpp"
 
 // Only what the symbol map lists is exported; everything else is hidden.
 #define BTFD_EXPORT extern "C" __attribute__((visibility("default")))
@@ -218,7 +219,7 @@ int get_btf_named(btfd_client* client, const struct btfd_kernel* kernel, const i
       if (!base.empty() && base.size() <= 255) params["names"] = nlohmann::json::array({std::string(base)});
     }
   }
-  auto reply = client->conn.call("io.btfd.GetBtf", params, std::span(object_fds, n_objects));
+  auto reply = client->conn.call(btfd::proto::method::kGetBtf, params, std::span(object_fds, n_objects));
   if (!reply) return from_error(reply.error());
   if (reply->json.contains("error"))
     return from_error_name(reply->json["error"].is_string() ? reply->json["error"].get<std::string>() : "");

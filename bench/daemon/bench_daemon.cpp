@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "proto/varlink.hpp"
+#include "proto/interface.hpp"
 
 using Clock = std::chrono::steady_clock;
 
@@ -32,7 +33,7 @@ int main(int argc, char** argv) {
       }
       while (Clock::now() < end) {
         auto a = Clock::now();
-        auto r = c->call("io.btfd.GetBtf", nlohmann::json::object());
+        auto r = c->call(btfd::proto::method::kGetBtf, nlohmann::json::object());
         auto b = Clock::now();
         if (!r || r->json.contains("error") || r->fds.empty()) {
           failed = true;

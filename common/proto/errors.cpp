@@ -34,30 +34,66 @@ constexpr std::array kClientSide = {
 };
 constexpr ErrorInfo kUnknown{"", Errc::protocol, BTFD_ERR_PROTOCOL, "unexpected answer from btfd"};
 
-// Which name a failure code is answered with.
-struct CodeName {
+// Which name a failure is answered with: the one mapping from an internal
+// failure to a wire error. Rows for the failure's domain come first, then the
+// rows for any domain; `any` as the code matches every code. A domain says
+// what failed, so a full disk met while downloading is the store's fault and a
+// refused size cap is the mirror's, whatever the code.
+constexpr Errc kAny = static_cast<Errc>(0);
+struct Rule {
+  Domain domain;
   Errc code;
   const char* name;
 };
-constexpr std::array kByCode = {
-    CodeName{Errc::not_in_hub, errors::kKernelNotInHub},
-    CodeName{Errc::unreachable, errors::kHubUnreachable},
-    CodeName{Errc::timeout, errors::kHubUnreachable},
-    CodeName{Errc::invalid_argument, errors::kInvalidObject},
-    CodeName{Errc::ambiguous, errors::kInvalidObject},
-    CodeName{Errc::corrupt, errors::kHubRejected},
-    CodeName{Errc::unsupported, errors::kInvalidObject},
-    CodeName{Errc::too_large, errors::kTooLarge},
-    CodeName{Errc::busy, errors::kBusy},
-    CodeName{Errc::cancelled, errors::kBusy},
-    CodeName{Errc::no_space, errors::kStoreError},
-    CodeName{Errc::io, errors::kStoreError},
-    CodeName{Errc::not_found, errors::kStoreError},
-    CodeName{Errc::permission, errors::kPermissionDenied},
-    CodeName{Errc::protocol, errors::kInvalidParameter},
+// In every domain: overload and shutdown are Busy, a bug is Internal.
+constexpr std::array kEverywhere = {
+    Rule{Domain::none, Errc::busy, errors::kBusy},
+    Rule{Domain::none, Errc::cancelled, errors::kBusy},
+    Rule{Domain::none, Errc::internal, errors::kInternal},
+};
+constexpr std::array kRules = {
+    // A mirror: said "no such kernel", served something refused, or could not be reached.
+    Rule{Domain::hub, Errc::not_in_hub, errors::kKernelNotInHub},
+    Rule{Domain::hub, Errc::no_space, errors::kStoreError},
+    Rule{Domain::hub, Errc::corrupt, errors::kHubRejected},
+    Rule{Domain::hub, Errc::permission, errors::kHubRejected},
+    Rule{Domain::hub, Errc::unsupported, errors::kHubRejected},
+    Rule{Domain::hub, Errc::too_large, errors::kHubRejected},
+    Rule{Domain::hub, kAny, errors::kHubUnreachable},
+    // The cache on disk.
+    Rule{Domain::store, Errc::too_large, errors::kTooLarge},
+    Rule{Domain::store, kAny, errors::kStoreError},
+    // A client's object: what the minimizer or the reader refuses.
+    Rule{Domain::object, Errc::too_large, errors::kTooLarge},
+    Rule{Domain::object, Errc::timeout, errors::kTooLarge},
+    Rule{Domain::object, Errc::no_space, errors::kStoreError},
+    Rule{Domain::object, kAny, errors::kInvalidObject},
+    Rule{Domain::kernel, kAny, errors::kInvalidKernel},
+    Rule{Domain::bundle, Errc::too_large, errors::kTooLarge},
+    Rule{Domain::bundle, Errc::no_space, errors::kStoreError},
+    Rule{Domain::bundle, Errc::io, errors::kStoreError},
+    Rule{Domain::bundle, kAny, errors::kInvalidBundle},
+    Rule{Domain::request, Errc::too_large, errors::kTooLarge},
+    Rule{Domain::request, kAny, errors::kInvalidParameter},
+    // No domain known: by the code alone.
+    Rule{Domain::none, Errc::not_in_hub, errors::kKernelNotInHub},
+    Rule{Domain::none, Errc::unreachable, errors::kHubUnreachable},
+    Rule{Domain::none, Errc::timeout, errors::kHubUnreachable},
+    Rule{Domain::none, Errc::invalid_argument, errors::kInvalidObject},
+    Rule{Domain::none, Errc::ambiguous, errors::kInvalidObject},
+    Rule{Domain::none, Errc::corrupt, errors::kHubRejected},
+    Rule{Domain::none, Errc::unsupported, errors::kInvalidObject},
+    Rule{Domain::none, Errc::too_large, errors::kTooLarge},
+    Rule{Domain::none, Errc::no_space, errors::kStoreError},
+    Rule{Domain::none, Errc::io, errors::kStoreError},
+    Rule{Domain::none, Errc::not_found, errors::kStoreError},
+    Rule{Domain::none, Errc::permission, errors::kPermissionDenied},
+    Rule{Domain::none, Errc::protocol, errors::kInvalidParameter},
 };
 
 }  // namespace
+
+std::span<const ErrorInfo> wire_errors() { return kTable; }
 
 const ErrorInfo& error_info(std::string_view name) {
   for (const auto& e : kTable)
@@ -73,10 +109,17 @@ const char* libbtfd_summary(int libbtfd_code) {
   return nullptr;
 }
 
-const char* error_name(Errc code) {
-  for (const auto& c : kByCode)
-    if (c.code == code) return c.name;
+const char* error_name(const Error& e) {
+  // The rows every domain shares, the domain's rows, then the code-only rows.
+  for (const auto& r : kEverywhere)
+    if (r.code == e.code) return r.name;
+  for (const auto& r : kRules)
+    if (r.domain == e.domain && e.domain != Domain::none && (r.code == e.code || r.code == kAny)) return r.name;
+  for (const auto& r : kRules)
+    if (r.domain == Domain::none && r.code == e.code) return r.name;
   return errors::kInternal;
 }
+
+const char* error_name(Errc code) { return error_name(make_error(code, {})); }
 
 }  // namespace btfd::proto

@@ -4,6 +4,7 @@
 // for a failure), libbtfd (which BTFD_ERR_* code a name becomes) and btfctl
 // (which Errc, and so which exit code). docs/protocol.md lists the same rows.
 
+#include <span>
 #include <string_view>
 
 #include "util/result.hpp"
@@ -34,11 +35,16 @@ struct ErrorInfo {
   const char* summary;  // btfd_strerror() text
 };
 
+// Every row with a wire name, in the table's order.
+std::span<const ErrorInfo> wire_errors();
 // The row for a wire name; unknown names get the Internal row's code with
 // BTFD_ERR_PROTOCOL semantics (see libbtfd), so never nullptr.
 const ErrorInfo& error_info(std::string_view name);
-// The name btfd answers for a failure with this code. Callers that know the
-// domain (an object, the store, the hub) re-code errors before they get here.
+// The name btfd answers for a failure: by its domain (set where the failure
+// is known to be about an object, the store, the hub...) and its code. The
+// one mapping from internal failures to wire errors.
+const char* error_name(const Error& e);
+// For a failure with no domain.
 const char* error_name(Errc code);
 // btfd_strerror()'s text for a libbtfd code: the wire rows' summaries plus the
 // failures only a client sees (btfd unreachable, an answer it cannot read, no

@@ -50,13 +50,18 @@ Errc errc_from_errno(int err) noexcept {
 }
 
 Error make_error(Errc code, std::string message) {
-  return Error{code, 0, std::move(message)};
+  Error e;
+  e.code = code;
+  e.message = std::move(message);
+  return e;
 }
 
 Error sys_error(int err, std::string message) {
   message += ": ";
   message += std::strerror(err);
-  return Error{errc_from_errno(err), err, std::move(message)};
+  Error e = make_error(errc_from_errno(err), std::move(message));
+  e.sys_errno = err;
+  return e;
 }
 
 }  // namespace btfd

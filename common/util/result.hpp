@@ -31,10 +31,41 @@ enum class Errc {
 
 const char* errc_name(Errc code) noexcept;
 
+// What a failure is about, set where that is known (a module's boundary):
+// the one mapping to a wire error (proto::error_name) reads it instead of
+// guessing from codes or messages. A store that is full and a mirror that is
+// down are both "I/O" to the code below them, and must not look alike above.
+enum class Domain : unsigned char {
+  none,     // decided by the code alone
+  request,  // the call's own parameters
+  object,   // one of the client's objects (Error::object says which)
+  kernel,   // the kernel identity asked for
+  hub,      // a mirror's answer or the way to it
+  store,    // the cache on disk
+  bundle,   // a bundle being imported
+};
+
 struct Error {
   Errc code = Errc::internal;
   int sys_errno = 0;  // 0 unless an OS call failed
   std::string message;
+  Domain domain = Domain::none;
+  // The index of the input object the failure is about (among the objects
+  // given to the function that failed; callers that reorder objects map it
+  // back), or -1.
+  int object = -1;
+
+  // Sets the domain unless a deeper layer already did (a full disk met while
+  // downloading stays the store's).
+  Error&& in(Domain d) && {
+    if (domain == Domain::none) domain = d;
+    return std::move(*this);
+  }
+  Error&& about_object(int index) && {
+    domain = Domain::object;
+    if (object < 0) object = index;
+    return std::move(*this);
+  }
 
   // Prefix the message with context, e.g. the path being processed.
   Error&& wrap(std::string_view context) && {

@@ -21,8 +21,10 @@ std::string_view name_of(const BtfView* b, uint32_t off) { return b->name_or_emp
 
 // Where a relocation is, for messages. Both names come from the client's
 // object: not necessarily UTF-8, and the section name of any length.
-std::string where(std::string_view object, std::string_view section, uint32_t index) {
-  return "\"" + valid_utf8(object) + "\": section '" + quoted_part(section) + "' relo #" + std::to_string(index);
+// `label` is the object's as messages show it (ObjectFile::label), "" for none.
+std::string where(std::string_view label, std::string_view section, uint32_t index) {
+  return (label.empty() ? std::string() : std::string(label) + ": ") + "section '" + quoted_part(section) + "' relo #" +
+         std::to_string(index);
 }
 
 struct RelocContext {
@@ -30,7 +32,7 @@ struct RelocContext {
   const CoreRelo& relo;
   std::string_view section;
   bool report_ambiguity = false;
-  std::string where() const { return btf::where(obj.name, section, relo.index); }
+  std::string where() const { return btf::where(obj.label, section, relo.index); }
 };
 
 // The names a relocation's report and messages quote: its root type and the
@@ -237,23 +239,23 @@ Result<KernelBtf::NameFilter> lookup_names(std::span<const ObjectInput> objects,
   std::set<std::string, std::less<>> names;
   Charge held(&budget);
   for (const ObjectInput& in : objects) {
-    budget.set_object(in.name);
+    budget.set_object(in.name_in_messages ? in.name : "");
     BTFD_TRY_VOID(budget.checkpoint());
-    BTFD_TRY(ObjectFile obj, parse_object(in.name, in.bytes, &budget));
+    BTFD_TRY(ObjectFile obj, parse_object(in.name, in.bytes, &budget, in.name_in_messages));
     for (const CoreRelo& r : obj.relos) {
       if (budget.step()) return budget.stop_error();
       // The names minimize() checks first, so that a one-shot run refuses an
       // object before it loads a kernel for it.
       if (const char* sec = obj.view.name_by_offset(r.sec_name_off)) {
         if (auto st = check_name_length(limits, "section name", std::strlen(sec)); !st)
-          return std::move(st).error().wrap(where(obj.name, sec, r.index));
+          return std::move(st).error().wrap(where(obj.label, sec, r.index));
       }
       const struct btf_type* t = obj.view.type_by_id(r.type_id);
       if (!t || !t->name_off) continue;
       auto name = name_of(&obj.view, t->name_off);
       if (auto st = check_name_length(limits, "type name", name.size()); !st) {
         const char* sec = obj.view.name_by_offset(r.sec_name_off);
-        return std::move(st).error().wrap(where(obj.name, sec ? sec : "?", r.index));
+        return std::move(st).error().wrap(where(obj.label, sec ? sec : "?", r.index));
       }
       auto ess = essential_name(name);
       if (r.kind == BPF_CORE_TYPE_ID_LOCAL || ess.empty() || names.find(ess) != names.end()) continue;
@@ -266,15 +268,17 @@ Result<KernelBtf::NameFilter> lookup_names(std::span<const ObjectInput> objects,
 
 namespace {
 
+// *current: the index of the object being read, -1 outside the loop.
 Result<MinimizeResult> run(const KernelBtf& kernel, std::span<const ObjectInput> objects,
-                           const MinimizeOptions& options, CallBudget& budget) {
+                           const MinimizeOptions& options, CallBudget& budget, int* current) {
   BTFD_TRY_VOID(budget.checkpoint());
   Marker marker(kernel.btf());
   RelocTableBuilder report(budget);
   for (const ObjectInput& in : objects) {
-    budget.set_object(in.name);
+    *current = static_cast<int>(&in - objects.data());
+    budget.set_object(in.name_in_messages ? in.name : "");
     BTFD_TRY_VOID(budget.checkpoint());
-    BTFD_TRY(ObjectFile obj, parse_object(in.name, in.bytes, &budget));
+    BTFD_TRY(ObjectFile obj, parse_object(in.name, in.bytes, &budget, in.name_in_messages));
     BTFD_TRY(uint32_t object_id, report.string(obj.name));
     CandidateCache cand_cache(kernel, &obj.view, &budget);  // per object, as libbpf
     uint32_t section_off = 0, section_id = 0;
@@ -301,6 +305,7 @@ Result<MinimizeResult> run(const KernelBtf& kernel, std::span<const ObjectInput>
     }
   }
   budget.set_object("");
+  *current = -1;
   MinimizeResult result;
   if (options.emit) {
     // Marking, emission and the merge are bounded by the kernel, whatever the
@@ -318,8 +323,12 @@ Result<MinimizeResult> run(const KernelBtf& kernel, std::span<const ObjectInput>
 Result<MinimizeResult> minimize(const KernelBtf& kernel, std::span<const ObjectInput> objects,
                                 const MinimizeOptions& options) {
   CallBudget budget(options.budget);
-  auto result = run(kernel, objects, options, budget);
+  int current = -1;
+  auto result = run(kernel, objects, options, budget, &current);
   if (options.cost) *options.cost = {budget.peak_memory(), budget.report_bytes(), budget.relocations()};
+  // A failure met while reading an object is about that object: the index
+  // tells a caller which, without reading the message.
+  if (!result && current >= 0) return std::move(result).error().about_object(current);
   return result;
 }
 

@@ -18,8 +18,11 @@
 namespace btfd::btf {
 
 struct ObjectInput {
-  std::string name;
+  std::string name;  // as the report names it
   std::span<const uint8_t> bytes;
+  // Messages name the object by `name` unless false: btfd says which object
+  // by its index in the call (Error::object), as its client knows it.
+  bool name_in_messages = true;
 };
 
 // What one call cost against its budget (tests, stats).
@@ -55,6 +58,8 @@ struct MinimizeResult {
 // and on the budget's relocation count, name length, memory, deadline and
 // cancellation.
 Result<KernelBtf::NameFilter> lookup_names(std::span<const ObjectInput> objects, const MinimizeBudget& budget = {});
+// A failure met while reading one of the objects carries its index in
+// `objects` (Error::object, Domain::object).
 Result<MinimizeResult> minimize(const KernelBtf& kernel, std::span<const ObjectInput> objects,
                                 const MinimizeOptions& options = {});
 

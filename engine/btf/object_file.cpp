@@ -11,10 +11,12 @@
 
 namespace btfd::btf {
 
-Result<ObjectFile> parse_object(std::string name, std::span<const uint8_t> bytes, CallBudget* budget) {
+Result<ObjectFile> parse_object(std::string name, std::span<const uint8_t> bytes, CallBudget* budget,
+                                bool name_in_messages) {
   // Messages are shown as text (JSON replies, logs): the client's name may not be UTF-8.
-  const std::string shown = "\"" + valid_utf8(name) + "\"";
-  auto fail = [&](Errc code, const std::string& what) { return make_error(code, shown + ": " + what); };
+  const std::string shown = name_in_messages ? "\"" + valid_utf8(name) + "\"" : std::string();
+  auto with_name = [&](Error e) { return shown.empty() ? std::move(e) : std::move(e).wrap(shown); };
+  auto fail = [&](Errc code, const std::string& what) { return with_name(make_error(code, what)); };
   if (elf_version(EV_CURRENT) == EV_NONE) return fail(Errc::internal, "libelf is unusable");
   if (bytes.size() < 64 || std::memcmp(bytes.data(), "\x7f" "ELF", 4) != 0)
     return fail(Errc::invalid_argument, "not an ELF file");
@@ -47,6 +49,7 @@ Result<ObjectFile> parse_object(std::string name, std::span<const uint8_t> bytes
   if (btf_bytes.empty()) return fail(Errc::invalid_argument, "has no .BTF section (compile with clang -g)");
   ObjectFile obj;
   obj.name = name;
+  obj.label = shown;
   obj.charge = Charge(budget);
   // The copy, the view's index (4 bytes per record of at least 12) and the
   // validation's scratch (a few bytes per record, freed when it returns).
@@ -59,16 +62,16 @@ Result<ObjectFile> parse_object(std::string name, std::span<const uint8_t> bytes
     // names the bad type; a moved vector keeps its buffer, so the view stays valid.
     obj.btf_bytes.assign(btf_bytes.begin(), btf_bytes.end());
     auto view = BtfView::parse(obj.btf_bytes);
-    if (!view) return std::move(view).error().wrap(shown + ": .BTF");
+    if (!view) return with_name(std::move(view).error().wrap(".BTF"));
     obj.view = std::move(view).value();
   }
   if (!ext_bytes.empty()) {
     auto count = count_core_relos(ext_bytes);
-    if (!count) return std::move(count).error().wrap(shown);
+    if (!count) return with_name(std::move(count).error());
     if (budget) BTFD_TRY_VOID(budget->add_relocations(*count));
     BTFD_TRY_VOID(obj.charge.add(uint64_t{*count} * sizeof(CoreRelo)));
     auto relos = parse_core_relos(ext_bytes);
-    if (!relos) return std::move(relos).error().wrap(shown);
+    if (!relos) return with_name(std::move(relos).error());
     obj.relos = std::move(relos).value();
   }
   return obj;

@@ -30,6 +30,7 @@ struct ObjectFile {
   ObjectFile& operator=(const ObjectFile&) = delete;
 
   std::string name;
+  std::string label;  // how messages name it: `"name"`, or "" when the caller says which object (Error::object)
   // The client's .BTF, copied: the section may sit at any offset in the file,
   // and the view reads records in place, which needs 4-byte alignment.
   std::vector<uint8_t> btf_bytes;
@@ -40,7 +41,9 @@ struct ObjectFile {
 };
 
 // With a budget, the object's relocations count against the call's and its
-// memory is charged before it is allocated.
-Result<ObjectFile> parse_object(std::string name, std::span<const uint8_t> bytes, CallBudget* budget = nullptr);
+// memory is charged before it is allocated. Messages begin with the quoted
+// name unless name_in_messages is false (btfd names the object by index).
+Result<ObjectFile> parse_object(std::string name, std::span<const uint8_t> bytes, CallBudget* budget = nullptr,
+                                bool name_in_messages = true);
 
 }  // namespace btfd::btf

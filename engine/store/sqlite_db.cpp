@@ -24,13 +24,15 @@ Error sqlite_failure(sqlite3* db, int rc, bool* damaged, std::string message) {
   int primary = rc & 0xff;
   if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
     if (damaged) *damaged = true;
-    return Error{Errc::io, 0, "cache index is damaged (" + message + "); it is moved aside and rebuilt"};
+    return make_error(Errc::io, "cache index is damaged (" + message + "); it is moved aside and rebuilt");
   }
   Errc code = errc_from_sqlite(rc);
   int sys = db ? sqlite3_system_errno(db) : 0;
   // SQLite reports some failed writes as IOERR_WRITE/IOERR_FSYNC; the errno says why.
   if ((primary == SQLITE_FULL || primary == SQLITE_IOERR) && (sys == ENOSPC || sys == EDQUOT)) code = Errc::no_space;
-  return Error{code, primary == SQLITE_IOERR || primary == SQLITE_FULL ? sys : 0, std::move(message)};
+  Error e = make_error(code, std::move(message));
+  e.sys_errno = primary == SQLITE_IOERR || primary == SQLITE_FULL ? sys : 0;
+  return e;
 }
 
 void Stmt::release() {
@@ -111,8 +113,8 @@ Result<Db> Db::open(const std::string& path) {
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   Db db(raw);
   if (rc != SQLITE_OK) {
-    return Error{errc_from_sqlite(rc), 0,
-                 "cannot open index \"" + path + "\": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc))};
+    return make_error(errc_from_sqlite(rc),
+                      "cannot open index \"" + path + "\": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
   }
   sqlite3_extended_result_codes(raw, 1);
   // Other processes (btfctl's local modes, a second daemon during a restart) may

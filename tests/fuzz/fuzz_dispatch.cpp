@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "proto/varlink.hpp"
-#include "server/server.hpp"
+#include "methods/methods.hpp"
 #include "store/store.hpp"
 #include "util/log.hpp"
 
@@ -52,7 +52,7 @@ World& world() {
     HostInfo host;
     host.identity = {"ubuntu", "20.04", "x86_64", "5.4.0-26-generic"};
     nw->service = std::make_unique<server::Service>(cfg, std::move(store).value(), host, nw->stats);
-    nw->srv = std::make_unique<server::Server>(cfg, *nw->service, nw->stats);
+    nw->srv = std::make_unique<server::Server>(cfg, *nw->service, nw->stats, server::methods::handlers());
     if (!nw->srv->start_detached()) ::abort();
     return nw;
   }();

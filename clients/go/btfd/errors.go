@@ -96,27 +96,7 @@ const (
 	CodeInvalidBundle = -1020
 )
 
-// errorTable is common/proto/errors.cpp's table: name, libbtfd code, text.
-var errorTable = []struct {
-	name string
-	code int
-	text string
-}{
-	{"io.btfd.KernelNotInHub", CodeNotInHub, "no BTF exists for this kernel"},
-	{"io.btfd.HubUnreachable", CodeHubUnreachable, "the hub could not be reached; retry later"},
-	{"io.btfd.HubRejected", CodeHubRejected, "a mirror served something btfd refuses"},
-	{"io.btfd.InvalidObject", CodeInvalidObject, "an object is not a valid CO-RE BPF object"},
-	{"io.btfd.InvalidKernel", CodeInvalidKernel, "malformed kernel identity"},
-	{"io.btfd.PermissionDenied", CodePermission, "the caller may not do this"},
-	{"io.btfd.TooLarge", CodeTooLarge, "a limit was exceeded"},
-	{"io.btfd.Busy", CodeBusy, "btfd is overloaded; retry"},
-	{"io.btfd.StoreError", CodeStore, "btfd's cache failed (disk full, read-only)"},
-	{"io.btfd.Internal", CodeInternal, "a bug in btfd"},
-	{"io.btfd.InvalidBundle", CodeInvalidBundle, "not a valid btfd bundle"},
-	{"org.varlink.service.MethodNotFound", CodeProtocol, "btfd does not know the method"},
-	{"org.varlink.service.InterfaceNotFound", CodeProtocol, "btfd does not know the interface"},
-	{"org.varlink.service.InvalidParameter", CodeProtocol, "a parameter is missing or malformed"},
-}
+// errorTable (interface_gen.go) is common/proto/errors.cpp's table, generated.
 
 // Code is the libbtfd code of the error (BTFD_ERR_*); CodeProtocol for a
 // name btfd's table does not have.

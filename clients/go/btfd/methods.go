@@ -180,7 +180,7 @@ func (c *Client) GetBtfWith(ctx context.Context, o GetBtfOptions) (*Btf, error) 
 		p.Names = nil // names go in order, one per object, or not at all
 	}
 	var b Btf
-	fds, err := c.Call(ctx, "io.btfd.GetBtf", p, o.Objects, &b)
+	fds, err := c.Call(ctx, MethodGetBtf, p, o.Objects, &b)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +213,7 @@ type Kernels struct {
 // ListKernels lists btfd's cache.
 func (c *Client) ListKernels(ctx context.Context) (*Kernels, error) {
 	var k Kernels
-	if err := c.noFds(c.Call(ctx, "io.btfd.ListKernels", nil, nil, &k)); err != nil {
+	if err := c.noFds(c.Call(ctx, MethodListKernels, nil, nil, &k)); err != nil {
 		return nil, err
 	}
 	return &k, nil
@@ -255,7 +255,7 @@ func (c *Client) Prefetch(ctx context.Context, kernel *Kernel, pin bool,
 			}
 		}
 	}
-	r, err := c.call(ctx, "io.btfd.Prefetch", p, nil, progress != nil, hook)
+	r, err := c.call(ctx, MethodPrefetch, p, nil, progress != nil, hook)
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +273,7 @@ func (c *Client) Status(ctx context.Context) (map[string]interface{}, error) {
 	var r struct {
 		Status map[string]interface{} `json:"status"`
 	}
-	if err := c.noFds(c.Call(ctx, "io.btfd.Status", nil, nil, &r)); err != nil {
+	if err := c.noFds(c.Call(ctx, MethodStatus, nil, nil, &r)); err != nil {
 		return nil, err
 	}
 	return r.Status, nil
@@ -294,7 +294,7 @@ func (c *Client) Stats(ctx context.Context, prometheus bool) (*Stats, error) {
 		p = map[string]bool{"prometheus": true}
 	}
 	var s Stats
-	if err := c.noFds(c.Call(ctx, "io.btfd.Stats", p, nil, &s)); err != nil {
+	if err := c.noFds(c.Call(ctx, MethodStats, p, nil, &s)); err != nil {
 		return nil, err
 	}
 	return &s, nil
@@ -335,7 +335,7 @@ type RefreshResult struct {
 // privileges as Prefetch.
 func (c *Client) Refresh(ctx context.Context) (*RefreshResult, error) {
 	var r RefreshResult
-	if err := c.noFds(c.Call(ctx, "io.btfd.Refresh", nil, nil, &r)); err != nil {
+	if err := c.noFds(c.Call(ctx, MethodRefresh, nil, nil, &r)); err != nil {
 		return nil, err
 	}
 	return &r, nil
@@ -355,7 +355,7 @@ type GarbageCollectResult struct {
 // Needs the same privileges as Prefetch.
 func (c *Client) GarbageCollect(ctx context.Context) (*GarbageCollectResult, error) {
 	var r GarbageCollectResult
-	if err := c.noFds(c.Call(ctx, "io.btfd.GarbageCollect", nil, nil, &r)); err != nil {
+	if err := c.noFds(c.Call(ctx, MethodGarbageCollect, nil, nil, &r)); err != nil {
 		return nil, err
 	}
 	return &r, nil
@@ -365,7 +365,7 @@ func (c *Client) GarbageCollect(ctx context.Context) (*GarbageCollectResult, err
 // same privileges as Prefetch.
 func (c *Client) Verify(ctx context.Context) (*VerifyResult, error) {
 	var r VerifyResult
-	if err := c.noFds(c.Call(ctx, "io.btfd.Verify", nil, nil, &r)); err != nil {
+	if err := c.noFds(c.Call(ctx, MethodVerify, nil, nil, &r)); err != nil {
 		return nil, err
 	}
 	return &r, nil
@@ -388,7 +388,7 @@ type Info struct {
 // GetInfo asks which interfaces btfd serves.
 func (c *Client) GetInfo(ctx context.Context) (*Info, error) {
 	var i Info
-	if err := c.noFds(c.Call(ctx, "org.varlink.service.GetInfo", nil, nil, &i)); err != nil {
+	if err := c.noFds(c.Call(ctx, MethodGetInfo, nil, nil, &i)); err != nil {
 		return nil, err
 	}
 	return &i, nil
@@ -401,7 +401,7 @@ func (c *Client) GetInterfaceDescription(ctx context.Context, iface string) (str
 		Description string `json:"description"`
 	}
 	p := map[string]string{"interface": iface}
-	if err := c.noFds(c.Call(ctx, "org.varlink.service.GetInterfaceDescription", p, nil, &r)); err != nil {
+	if err := c.noFds(c.Call(ctx, MethodGetInterfaceDescription, p, nil, &r)); err != nil {
 		return "", err
 	}
 	return r.Description, nil

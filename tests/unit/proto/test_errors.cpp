@@ -33,3 +33,40 @@ TEST_CASE("an unknown error name is a protocol error for clients, not a crash") 
   CHECK(error_info("com.example.Whatever").libbtfd_code == BTFD_ERR_PROTOCOL);
   CHECK(error_info("").code == Errc::protocol);
 }
+
+TEST_CASE("a failure's domain decides its wire name: the one mapping, no message read") {
+  auto named = [](Errc code, Domain d) { return std::string(error_name(make_error(code, "x").in(d))); };
+  // A mirror: refused content, unreachable, not there; a full disk met while downloading is the store's.
+  CHECK(named(Errc::corrupt, Domain::hub) == errors::kHubRejected);
+  CHECK(named(Errc::too_large, Domain::hub) == errors::kHubRejected);
+  CHECK(named(Errc::timeout, Domain::hub) == errors::kHubUnreachable);
+  CHECK(named(Errc::io, Domain::hub) == errors::kHubUnreachable);
+  CHECK(named(Errc::not_in_hub, Domain::hub) == errors::kKernelNotInHub);
+  CHECK(named(Errc::no_space, Domain::hub) == errors::kStoreError);
+  // The cache, whatever its code.
+  CHECK(named(Errc::corrupt, Domain::store) == errors::kStoreError);
+  CHECK(named(Errc::not_found, Domain::store) == errors::kStoreError);
+  // An object: refused, or over a limit.
+  CHECK(named(Errc::corrupt, Domain::object) == errors::kInvalidObject);
+  CHECK(named(Errc::unsupported, Domain::object) == errors::kInvalidObject);
+  CHECK(named(Errc::too_large, Domain::object) == errors::kTooLarge);
+  CHECK(named(Errc::invalid_argument, Domain::kernel) == errors::kInvalidKernel);
+  CHECK(named(Errc::corrupt, Domain::bundle) == errors::kInvalidBundle);
+  CHECK(named(Errc::too_large, Domain::request) == errors::kTooLarge);
+  // Overload, shutdown and bugs read the same in every domain.
+  for (Domain d : {Domain::none, Domain::hub, Domain::store, Domain::object, Domain::kernel, Domain::bundle}) {
+    CHECK(named(Errc::busy, d) == errors::kBusy);
+    CHECK(named(Errc::cancelled, d) == errors::kBusy);
+    CHECK(named(Errc::internal, d) == errors::kInternal);
+  }
+}
+
+TEST_CASE("a deeper layer's domain is kept; an object index is set once") {
+  Error e = make_error(Errc::no_space, "disk full").in(Domain::store);
+  e = std::move(e).in(Domain::hub);
+  CHECK(e.domain == Domain::store);
+  Error o = make_error(Errc::corrupt, "bad").about_object(2);
+  o = std::move(o).about_object(5);
+  CHECK(o.object == 2);
+  CHECK(o.domain == Domain::object);
+}

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// io.btfd.GetBtf: a kernel's BTF, minimized for the call's objects if any.
+// The whole way: parameters checked (dispatch, against the interface table),
+// the kernel named, a cache hit answered at once on the loop; else the call
+// admitted, its objects read within its budgets (varlink/object_reads.cpp),
+// its work queued on the lane its kernel needs, and there the service finds
+// or fetches the kernel and minimizes (service/service.cpp -> engine/btf).
+#include "methods/methods.hpp"
+#include "varlink/params.hpp"
+
+namespace btfd::server::methods {
+
+using nlohmann::json;
+
+namespace {
+// "names": one per object at most, each at most this long (NAME_MAX).
+constexpr size_t kMaxObjectName = 255;
+
+struct Params {
+  json kernel;
+  std::vector<uint64_t> objects;
+  std::vector<std::string> names;
+  bool refresh = false;
+};
+const Binding<Params> kParams[] = {{"kernel", &Params::kernel},
+                                   {"objects", &Params::objects},
+                                   {"names", &Params::names},
+                                   {"refresh", &Params::refresh}};
+
+// The call's objects, by the indexes it gave: each a descriptor it sent, once.
+std::optional<ParamError> take_objects(const Params& p, std::vector<UniqueFd>& fds, std::vector<UniqueFd>* objects) {
+  for (size_t i = 0; i < p.objects.size(); ++i) {
+    uint64_t idx = p.objects[i];
+    std::string field = "objects[" + std::to_string(i) + "]";
+    if (idx >= fds.size())
+      return ParamError{field, "descriptor " + std::to_string(idx) + " was not passed with this call (it came with " +
+                                   std::to_string(fds.size()) + ")"};
+    if (!fds[idx]) return ParamError{field, "descriptor " + std::to_string(idx) + " is named twice"};
+    objects->push_back(std::move(fds[idx]));
+  }
+  return std::nullopt;
+}
+
+// "names": the objects' file names, for ListKernels only. Client text:
+// bounded here, reduced to a printable base name when the objects are read.
+std::optional<ParamError> check_names(const Params& p) {
+  if (p.names.size() > p.objects.size())
+    return ParamError{"names", std::to_string(p.names.size()) + " names for " + std::to_string(p.objects.size()) +
+                                   " objects"};
+  for (size_t i = 0; i < p.names.size(); ++i)
+    if (p.names[i].size() > kMaxObjectName)
+      return ParamError{"names[" + std::to_string(i) + "]", "longer than " + std::to_string(kMaxObjectName) + " bytes"};
+  return std::nullopt;
+}
+}  // namespace
+
+ParamTypes get_btf_params() { return binding_types<Params>(kParams); }
+
+void get_btf(Server& s, Request& r) {
+  Params p = decode<Params>(r.params, kParams);
+  Service& service = s.service();
+  auto kid = identity_from_json(p.kernel, service.host().identity);
+  if (!kid) return s.fail(r.call, std::move(kid).error().in(Domain::kernel));
+  if (auto st = service.check_kernel(*kid); !st) return s.fail(r.call, std::move(st).error().in(Domain::kernel));
+  if (p.objects.size() > s.config().max_objects)
+    return s.fail(r.call, make_error(Errc::too_large, std::to_string(p.objects.size()) +
+                                                          " objects; btfd takes at most " +
+                                                          std::to_string(s.config().max_objects) + " per request")
+                              .in(Domain::request));
+  std::vector<UniqueFd> objects;
+  if (auto bad = take_objects(p, r.fds, &objects)) return s.fail_parameter(r.call, bad->parameter, bad->message);
+  if (auto bad = check_names(p)) return s.fail_parameter(r.call, bad->parameter, bad->message);
+  if (objects.empty()) {
+    // Fast path: a verified cache hit is answered right here, without a thread hop.
+    if (auto a = service.try_cached(*kid)) {
+      json result = answer_json(*a);
+      std::vector<UniqueFd> fds;
+      fds.push_back(std::move(a->blob.fd));
+      return s.answer(r.call, std::move(result), std::move(fds));
+    }
+  }
+  // Short of memory, a kernel at hand without objects is still answered:
+  // it costs a descriptor, not a parse.
+  if (!s.admit(r.conn, r.call, !objects.empty() || !service.btf_at_hand(*kid))) return;
+  s.read_objects(r.call, std::move(objects), std::move(p.names),
+                 [&s, kid = std::move(*kid), refresh = p.refresh](Call call, std::vector<ClientObject> read) {
+                   // A kernel whose BTF is not at hand may wait on a mirror: the hub lane.
+                   Server::Lane lane = s.lane_for(kid);
+                   auto objs = std::make_shared<std::vector<ClientObject>>(std::move(read));
+                   auto gate = s.hub_gate(call);
+                   auto progress = s.progress_replies(call);
+                   s.run(std::move(call), lane,
+                         [&s, kid, objs, refresh, gate = std::move(gate), progress = std::move(progress)](
+                             Call& running) -> Result<Server::Reply> {
+                           BTFD_TRY(BtfAnswer a, s.service().get_btf(kid, std::move(*objs), progress, gate, refresh,
+                                                                     running.costs ? &running.costs->cancelled : nullptr));
+                           std::vector<UniqueFd> fds;
+                           fds.push_back(std::move(a.blob.fd));
+                           return Server::Reply(answer_json(a), std::move(fds));
+                         });
+                 });
+}
+
+}  // namespace btfd::server::methods
