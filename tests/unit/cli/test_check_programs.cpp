@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "bpf_elf.hpp"
+#include "../btf/bpf_elf.hpp"
 #include "cli/check_programs.hpp"
 
 using namespace btfctl::check;
