@@ -22,10 +22,10 @@ struct Params {
   std::vector<std::string> names;
   bool refresh = false;
 };
-const Binding<Params> kParams[] = {{"kernel", &Params::kernel},
-                                   {"objects", &Params::objects},
-                                   {"names", &Params::names},
-                                   {"refresh", &Params::refresh}};
+const Binding<Params> kParams[] = {bind<&Params::kernel>("kernel"),
+                                   bind<&Params::objects>("objects"),
+                                   bind<&Params::names>("names"),
+                                   bind<&Params::refresh>("refresh")};
 
 // The call's objects, by the indexes it gave: each a descriptor it sent, once.
 std::optional<ParamError> take_objects(const Params& p, std::vector<UniqueFd>& fds, std::vector<UniqueFd>* objects) {

@@ -28,7 +28,7 @@ namespace {
 struct Params {
   uint64_t bundle = 0;
 };
-const Binding<Params> kParams[] = {{"bundle", &Params::bundle}};
+const Binding<Params> kParams[] = {bind<&Params::bundle>("bundle")};
 
 // What the import may not touch: the bundle is read once, at most the size it
 // had when admitted, so the file cannot change under the checks (a mapping

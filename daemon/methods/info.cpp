@@ -17,7 +17,7 @@ namespace {
 struct DescriptionParams {
   std::string interface;
 };
-const Binding<DescriptionParams> kDescription[] = {{"interface", &DescriptionParams::interface}};
+const Binding<DescriptionParams> kDescription[] = {bind<&DescriptionParams::interface>("interface")};
 }  // namespace
 
 void get_info(Server& s, Request& r) {

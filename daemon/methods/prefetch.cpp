@@ -13,7 +13,7 @@ struct Params {
   json kernel;
   bool pin = true;
 };
-const Binding<Params> kParams[] = {{"kernel", &Params::kernel}, {"pin", &Params::pin}};
+const Binding<Params> kParams[] = {bind<&Params::kernel>("kernel"), bind<&Params::pin>("pin")};
 }  // namespace
 
 ParamTypes prefetch_params() { return binding_types<Params>(kParams); }

@@ -12,7 +12,7 @@ namespace {
 struct Params {
   bool prometheus = false;
 };
-const Binding<Params> kParams[] = {{"prometheus", &Params::prometheus}};
+const Binding<Params> kParams[] = {bind<&Params::prometheus>("prometheus")};
 
 json gauge(const char* help, json v) { return json{{"type", "gauge"}, {"help", help}, {"value", std::move(v)}}; }
 

@@ -12,7 +12,6 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "proto/interface.hpp"
@@ -30,15 +29,6 @@ struct ParamError {
 std::optional<ParamError> check_params(const nlohmann::json& params, const proto::idl::Method& method,
                                        const proto::idl::Interface& iface);
 
-// A field of a method's parameter struct P, by its name in the interface table.
-template <class P>
-struct Binding {
-  using Member = std::variant<bool P::*, std::string P::*, uint64_t P::*, std::vector<uint64_t> P::*,
-                              std::vector<std::string> P::*, nlohmann::json P::*>;
-  const char* name;
-  Member member;
-};
-
 namespace detail {
 inline void assign(bool& to, const nlohmann::json& v) { to = v.get<bool>(); }
 inline void assign(std::string& to, const nlohmann::json& v) { to = v.get<std::string>(); }
@@ -47,13 +37,38 @@ inline void assign(std::vector<uint64_t>& to, const nlohmann::json& v) { to = v.
 inline void assign(std::vector<std::string>& to, const nlohmann::json& v) { to = v.get<std::vector<std::string>>(); }
 inline void assign(nlohmann::json& to, const nlohmann::json& v) { to = v; }
 // The Varlink type a member decodes, without "?" (held to the table by a test).
-inline const char* varlink_type(bool) { return "bool"; }
-inline const char* varlink_type(const std::string&) { return "string"; }
-inline const char* varlink_type(uint64_t) { return "int"; }
-inline const char* varlink_type(const std::vector<uint64_t>&) { return "[]int"; }
-inline const char* varlink_type(const std::vector<std::string>&) { return "[]string"; }
-inline const char* varlink_type(const nlohmann::json&) { return "object"; }
+template <class T> inline constexpr const char* varlink_type = nullptr;
+template <> inline constexpr const char* varlink_type<bool> = "bool";
+template <> inline constexpr const char* varlink_type<std::string> = "string";
+template <> inline constexpr const char* varlink_type<uint64_t> = "int";
+template <> inline constexpr const char* varlink_type<std::vector<uint64_t>> = "[]int";
+template <> inline constexpr const char* varlink_type<std::vector<std::string>> = "[]string";
+template <> inline constexpr const char* varlink_type<nlohmann::json> = "object";
+
+template <auto M> struct member;
+template <class P, class T, T P::*M>
+struct member<M> {
+  using Class = P;
+  using Type = T;
+};
 }  // namespace detail
+
+// A field of a method's parameter struct P, by its name in the interface table.
+template <class P>
+struct Binding {
+  const char* name;
+  void (*set)(P& p, const nlohmann::json& value);
+  const char* type;  // the Varlink type it decodes
+};
+
+// bind<&Params::kernel>("kernel"): the binding of one member.
+template <auto M>
+Binding<typename detail::member<M>::Class> bind(const char* name) {
+  using P = typename detail::member<M>::Class;
+  using T = typename detail::member<M>::Type;
+  static_assert(detail::varlink_type<T> != nullptr, "a parameter type the interface table has no name for");
+  return {name, [](P& p, const nlohmann::json& v) { detail::assign(p.*M, v); }, detail::varlink_type<T>};
+}
 
 // Checked parameters into P (fields absent or null keep P's defaults).
 template <class P>
@@ -62,7 +77,7 @@ P decode(const nlohmann::json& params, std::span<const Binding<P>> bindings) {
   for (const auto& b : bindings) {
     auto it = params.is_object() ? params.find(b.name) : params.end();
     if (it == params.end() || it->is_null()) continue;
-    std::visit([&](auto member) { detail::assign(p.*member, *it); }, b.member);
+    b.set(p, *it);
   }
   return p;
 }
@@ -71,9 +86,7 @@ P decode(const nlohmann::json& params, std::span<const Binding<P>> bindings) {
 template <class P>
 std::vector<std::pair<std::string, std::string>> binding_types(std::span<const Binding<P>> bindings) {
   std::vector<std::pair<std::string, std::string>> out;
-  P p{};
-  for (const auto& b : bindings)
-    out.emplace_back(b.name, std::visit([&](auto member) { return std::string(detail::varlink_type(p.*member)); }, b.member));
+  for (const auto& b : bindings) out.emplace_back(b.name, b.type);
   return out;
 }
 

@@ -78,9 +78,9 @@ struct Sample {
   std::vector<std::string> texts;
   json object;
 };
-const Binding<Sample> kSample[] = {{"flag", &Sample::flag},       {"text", &Sample::text},
-                                   {"index", &Sample::index},     {"indexes", &Sample::indexes},
-                                   {"texts", &Sample::texts},     {"object", &Sample::object}};
+const Binding<Sample> kSample[] = {bind<&Sample::flag>("flag"),       bind<&Sample::text>("text"),
+                                   bind<&Sample::index>("index"),     bind<&Sample::indexes>("indexes"),
+                                   bind<&Sample::texts>("texts"),     bind<&Sample::object>("object")};
 }  // namespace
 
 TEST_CASE("decoding fills the bound members and keeps the defaults of absent or null fields") {
