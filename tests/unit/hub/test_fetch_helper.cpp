@@ -233,7 +233,7 @@ TEST_CASE("a reported failure keeps its error code, retry class, errno and messa
   CHECK(full.result.error().sys_errno == 28);
   CHECK(full.result.error().message == "write: No space left on device");
   CHECK(full.failure == FetchFailure::local);
-  // The wire form, pinned: an older btfd-fetch beside a newer btfd must still be understood.
+  // The wire form, pinned: changing it changes the protocol, which btfd and btfd-fetch must do together.
   CHECK(format_fail(full.result.error(), FetchFailure::local) ==
         "{\"fail\":{\"error\":{\"code\":\"no-space\",\"errno\":28,\"message\":\"write: No space left on device\"},"
         "\"failure\":\"local\"}}\n");
