@@ -53,11 +53,15 @@ Run run_process(const std::vector<std::string>& argv) {
   wait4(pid, &status, 0, &ru);
   double s = std::chrono::duration<double>(Clock::now() - start).count();
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return {-1, 0, 0};
-  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  auto secs = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
   return {s, ru.ru_maxrss, secs(ru.ru_utime) + secs(ru.ru_stime)};
 }
 
-std::string base_name(const std::string& p) { return p.substr(p.rfind('/') + 1); }
+std::string base_name(const std::string& p) {
+  return p.substr(p.rfind('/') + 1);
+}
 
 // One row's pairs, pooled over kernels.
 struct Pooled {
@@ -95,8 +99,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> kernels, objects;
   bool objs = false;
   for (int i = first + 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--") objs = true;
-    else (objs ? objects : kernels).push_back(argv[i]);
+    if (std::string(argv[i]) == "--")
+      objs = true;
+    else
+      (objs ? objects : kernels).push_back(argv[i]);
   }
   if (kernels.empty() || objects.empty()) return 2;
   std::vector<std::vector<uint8_t>> obj_bytes;
@@ -113,8 +119,8 @@ int main(int argc, char** argv) {
   size_t biggest_bytes = 0;
   // [0]: one object, [1]: all objects the kernel takes; wall time, then CPU time.
   Pooled small[2], big[2], small_cpu[2], big_cpu[2];
-  std::printf("%-34s %-8s %10s %10s %10s %8s %8s %10s %10s\n", "kernel (medians)", "objects", "bpftool", "cold",
-              "warm", "cold/bt", "warm/bt", "rss(bt)", "rss(cold)");
+  std::printf("%-34s %-8s %10s %10s %10s %8s %8s %10s %10s\n", "kernel (medians)", "objects", "bpftool",
+              "cold", "warm", "cold/bt", "warm/bt", "rss(bt)", "rss(cold)");
   for (const auto& k : kernels) {
     auto bytes = btfd::read_file(k, 1ull << 30);
     if (!bytes) continue;
@@ -132,8 +138,10 @@ int main(int argc, char** argv) {
     std::string refused;
     for (size_t i = 0; i < objects.size(); ++i) {
       btfd::btf::ObjectInput one{objects[i], obj_bytes[i]};
-      if (btfd::btf::minimize(**parsed, std::span(&one, 1))) accepted.push_back(i);
-      else refused += " " + base_name(objects[i]);
+      if (btfd::btf::minimize(**parsed, std::span(&one, 1)))
+        accepted.push_back(i);
+      else
+        refused += " " + base_name(objects[i]);
     }
     for (int set = 0; set < 2; ++set) {
       std::vector<size_t> idx = set == 0 ? std::vector<size_t>{0} : accepted;
@@ -154,8 +162,10 @@ int main(int argc, char** argv) {
       bool ok = true;
       for (int r = 0; r < pairs && ok; ++r) {
         Run x{}, y{};
-        if (r % 2 == 0) x = run_process(a), y = run_process(b);
-        else y = run_process(b), x = run_process(a);
+        if (r % 2 == 0)
+          x = run_process(a), y = run_process(b);
+        else
+          y = run_process(b), x = run_process(a);
         ok = x.seconds >= 0 && y.seconds >= 0;
         bt.push_back(x.seconds);
         cold.push_back(y.seconds);
@@ -176,8 +186,8 @@ int main(int argc, char** argv) {
         if (!res) break;
       }
       double mb = bench::spread(bt).median, mc = bench::spread(cold).median, mw = bench::spread(warm).median;
-      std::printf("%-34s %-8zu %9.1fms %9.1fms %9.2fms %8.2f %8.3f %8ldMB %8ldMB\n", base_name(k).c_str(), os.size(),
-                  mb * 1e3, mc * 1e3, mw * 1e3, mc / mb, mw / mb, rss_bt / 1024, rss_cold / 1024);
+      std::printf("%-34s %-8zu %9.1fms %9.1fms %9.2fms %8.2f %8.3f %8ldMB %8ldMB\n", base_name(k).c_str(),
+                  os.size(), mb * 1e3, mc * 1e3, mw * 1e3, mc / mb, mw / mb, rss_bt / 1024, rss_cold / 1024);
       if (kernel_bytes <= kSmallKernelBytes) {
         small[set].add(cold, bt, k, os.size(), kernel_bytes);
         small_cpu[set].add(cold_cpu, bt_cpu, k, os.size(), kernel_bytes);
@@ -188,13 +198,15 @@ int main(int argc, char** argv) {
       }
     }
     std::printf("  (%s: %.1f MB file, %u types%s%s)\n", k.c_str(), static_cast<double>(kernel_bytes) / 1e6,
-                (*parsed)->type_count(), refused.empty() ? "" : "; ambiguous here, left out:", refused.c_str());
+                (*parsed)->type_count(),
+                refused.empty() ? "" : "; ambiguous here, left out:", refused.c_str());
   }
   std::fflush(stdout);
   // A row's name says what it pooled: the objects, the kernels' count.
   auto objects_named = [](const Pooled& p) {
-    return p.objects_min == p.objects_max ? std::to_string(p.objects_max)
-                                          : std::to_string(p.objects_min) + "–" + std::to_string(p.objects_max);
+    return p.objects_min == p.objects_max
+               ? std::to_string(p.objects_max)
+               : std::to_string(p.objects_min) + "–" + std::to_string(p.objects_max);
   };
   for (int set = 0; set < 2; ++set) {
     if (small[set].ours.empty()) continue;
@@ -204,12 +216,14 @@ int main(int argc, char** argv) {
     std::string name = "cold btfctl minimize vs bpftool, " + objects_named(small[set]) + " object(s), " +
                        std::to_string(small[set].kernels.size()) + " kernels of " + sizes;
     bench::print_figure(name, small[set].ours, small[set].ref, bench::kMs, {true, 0.3});
-    bench::print_figure(name + ", CPU time", small_cpu[set].ours, small_cpu[set].ref, bench::kMs, {true, 0.3});
+    bench::print_figure(name + ", CPU time", small_cpu[set].ours, small_cpu[set].ref, bench::kMs,
+                        {true, 0.3});
   }
   for (int set = 0; set < 2; ++set) {
     if (big[set].ours.empty()) continue;
-    std::string name = "cold btfctl minimize vs bpftool, " + objects_named(big[set]) + " object(s), biggest kernel (" +
-                       base_name(biggest) + ", " + std::to_string(biggest_bytes / 1000000) + " MB)";
+    std::string name = "cold btfctl minimize vs bpftool, " + objects_named(big[set]) +
+                       " object(s), biggest kernel (" + base_name(biggest) + ", " +
+                       std::to_string(biggest_bytes / 1000000) + " MB)";
     bench::print_figure(name, big[set].ours, big[set].ref, bench::kMs, {true, 0.3});
     bench::print_figure(name + ", CPU time", big_cpu[set].ours, big_cpu[set].ref, bench::kMs, {true, 0.3});
   }

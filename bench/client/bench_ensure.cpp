@@ -86,8 +86,10 @@ int main(int argc, char** argv) {
   std::vector<double> ours, ref, mem, plain;
   for (int p = 0; p < pairs; ++p) {
     for (int k = 0; k < 2; ++k) {
-      if ((p + k) % 2 == 0) ours.push_back(timed(ensure_file, &err));
-      else ref.push_back(timed(hash, &err));
+      if ((p + k) % 2 == 0)
+        ours.push_back(timed(ensure_file, &err));
+      else
+        ref.push_back(timed(hash, &err));
       if (err) {
         std::fprintf(stderr, "btfd_ensure_core_btf_for_file: %s\n", btfd_strerror(err));
         return 1;
@@ -104,10 +106,11 @@ int main(int argc, char** argv) {
   base = base.substr(base.rfind('/') + 1);
   std::printf("object %s, %zu bytes; first (cold) call %.1f ms\n", base.c_str(), bytes->size(), cold * 1e3);
   std::printf("  btfd_ensure_core_btf_for_mem: %s\n", bench::show(bench::spread(mem), bench::kUs).c_str());
-  std::printf("  btfd_ensure_core_btf (no object): %s\n", bench::show(bench::spread(plain), bench::kUs).c_str());
+  std::printf("  btfd_ensure_core_btf (no object): %s\n",
+              bench::show(bench::spread(plain), bench::kUs).c_str());
   char name[256];
-  std::snprintf(name, sizeof name, "warm btfd_ensure_core_btf_for_file, %s (%zu KB), vs its SHA-256", base.c_str(),
-                bytes->size() / 1024);
+  std::snprintf(name, sizeof name, "warm btfd_ensure_core_btf_for_file, %s (%zu KB), vs its SHA-256",
+                base.c_str(), bytes->size() / 1024);
   bench::print_figure(name, ours, ref, bench::kUs, {true, 2});
   return 0;
 }

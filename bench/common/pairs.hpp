@@ -53,16 +53,20 @@ struct Goal {
 // ours[i] and ref[i] are pair i. Prints the row and returns whether the
 // median ratio meets the goal (the caller decides what that means; no bench
 // fails on it: figures on a shared machine are not verdicts).
-inline bool print_figure(const std::string& name, const std::vector<double>& ours, const std::vector<double>& ref,
-                         Unit unit, Goal goal) {
+inline bool print_figure(const std::string& name, const std::vector<double>& ours,
+                         const std::vector<double>& ref, Unit unit, Goal goal) {
   std::vector<double> ratios;
   for (size_t i = 0; i < ours.size() && i < ref.size(); ++i)
     if (ref[i] > 0) ratios.push_back(ours[i] / ref[i]);
   Spread r = spread(ratios);
   bool meets = goal.at_most ? r.median <= goal.ratio : r.median >= goal.ratio;
-  std::printf("figure: %s: btfd %s, reference %s, ratio %.2f× [%.2f–%.2f] over %zu pairs (goal %s %.2g×): %s\n",
-              name.c_str(), show(spread(ours), unit).c_str(), show(spread(ref), unit).c_str(), r.median, r.p25, r.p75,
-              ratios.size(), goal.at_most ? "≤" : "≥", goal.ratio, ratios.empty() ? "no data" : meets ? "meets" : "misses");
+  std::printf(
+      "figure: %s: btfd %s, reference %s, ratio %.2f× [%.2f–%.2f] over %zu pairs (goal %s %.2g×): %s\n",
+      name.c_str(), show(spread(ours), unit).c_str(), show(spread(ref), unit).c_str(), r.median, r.p25, r.p75,
+      ratios.size(), goal.at_most ? "≤" : "≥", goal.ratio,
+      ratios.empty() ? "no data"
+      : meets        ? "meets"
+                     : "misses");
   std::fflush(stdout);
   return meets;
 }

@@ -29,7 +29,9 @@ constexpr char kReply[] =
     R"(0000000000000000000000000000000000000000000000000000000000000000","size":5242880,"source":"native"}})";
 
 bool send_reply(int sock, int fd) {
-  struct iovec iov {const_cast<char*>(kReply), sizeof kReply};  // with the NUL
+  struct iovec iov {
+    const_cast<char*>(kReply), sizeof kReply
+  };  // with the NUL
   alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   struct msghdr msg {};
   msg.msg_iov = &iov;

@@ -107,10 +107,11 @@ int main(int argc, char** argv) {
                   bench::show(bench::spread(p99[side]), bench::kUs).c_str(),
                   bench::show(bench::spread(rate[side]), bench::kPerSecond).c_str());
     if (clients == 1)
-      bench::print_figure("cache-hit GetBtf latency, 1 client (median per run)", median[0], median[1], bench::kUs,
-                          {true, 1.5});
+      bench::print_figure("cache-hit GetBtf latency, 1 client (median per run)", median[0], median[1],
+                          bench::kUs, {true, 1.5});
     else
-      bench::print_figure("cache-hit GetBtf throughput, 16 clients", rate[0], rate[1], bench::kPerSecond, {false, 0.6});
+      bench::print_figure("cache-hit GetBtf throughput, 16 clients", rate[0], rate[1], bench::kPerSecond,
+                          {false, 0.6});
   }
   return 0;
 }
