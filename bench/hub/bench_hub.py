@@ -1,22 +1,24 @@
 #!/usr/bin/env python3
-# Hub benchmark (not a test): cold fetch of each sample kernel from a loopback
-# HTTP server through btfd's hub code (download + SHA256SUMS check + unpack +
-# validate + sha256), and end to end through a fresh btfd (`btfctl get` of a
-# kernel not cached: btfd-fetch child, re-check, store with fsync), against
-# `curl -s URL | xz -dc | tar -x` in the same run. Prints medians and ratios.
-# usage: bench_hub.py BUILD_DIR [SHARED_DIR]
+# Hub benchmark (not a test): a cold fetch of each real archive from a loopback
+# HTTP mirror, end to end through a fresh btfd (`btfctl get` of a kernel not
+# cached: btfd-fetch child, download, SHA256SUMS check, unpack, validation,
+# re-check, hashed and fsync'd store), against `curl -s URL | xz -dc | tar -x`
+# of the same archive from the same mirror, in pairs (alternating order).
+# Also times btfd's hub code alone (hub-fetch-tool: download + check + unpack +
+# validate, no daemon, no store) for context. Prints per archive medians and
+# issue #28's row (bench/common/pairs.hpp's format) over all pairs.
+# usage: bench_hub.py BUILD_DIR [PAIRS [MIRROR_DIR]]   (default: tests/data/btfhub)
 import http.server, os, shutil, socket, statistics, subprocess, sys, tempfile, threading, time
 
+here = os.path.dirname(os.path.abspath(__file__))
 build = os.path.abspath(sys.argv[1])
-shared = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file__), "../../../shared")
-sample = os.path.join(shared, "btfhub-sample")
+pairs = int(sys.argv[2]) if len(sys.argv) > 2 else 9
+mirror = os.path.abspath(sys.argv[3] if len(sys.argv) > 3 else os.path.join(here, "../../tests/data/btfhub"))
 tool = os.path.join(build, "tests/integration/hub/hub-fetch-tool")
 btfd, btfctl = os.path.join(build, "daemon/btfd"), os.path.join(build, "cli/btfctl")
-if not os.path.isdir(sample):
-    sys.exit("no btfhub-sample at " + sample)
 
 class H(http.server.SimpleHTTPRequestHandler):
-    def __init__(self, *a, **kw): super().__init__(*a, directory=sample, **kw)
+    def __init__(self, *a, **kw): super().__init__(*a, directory=mirror, **kw)
     def log_message(self, *a): pass
 srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
 threading.Thread(target=srv.serve_forever, daemon=True).start()
@@ -29,13 +31,13 @@ def timed(cmd, shell=False):
     return time.perf_counter() - t
 
 def daemon_get(key):
-    """Seconds for `btfctl get` of key through a btfd with an empty cache."""
+    """Seconds for `btfctl get` of key through a btfd with an empty cache (its start is not timed)."""
     d, v, a, rel = key.split("/")
     cache, sock = tempfile.mkdtemp(dir=tmp), os.path.join(tmp, "btfd.sock")
     p = subprocess.Popen([btfd, "--socket", sock, "--cache-dir", cache, "--mirror", base, "--idle-exit", "0",
                           "--log-level", "warning"], stderr=subprocess.DEVNULL)
     try:
-        for _ in range(200):
+        for _ in range(500):
             try:
                 s = socket.socket(socket.AF_UNIX); s.connect(sock); s.close(); break
             except OSError: time.sleep(0.01)
@@ -45,16 +47,48 @@ def daemon_get(key):
         p.terminate(); p.wait()
         shutil.rmtree(cache)
 
-print("%-42s %10s %10s %12s %8s %8s" % ("kernel", "hub code", "btfd get", "curl|xz|tar", "ratio", "btfd/ref"))
-for root, _, files in sorted(os.walk(sample)):
+def reference(key):
+    return timed("curl -sf %s/%s.btf.tar.xz | xz -dc | tar -x" % (base, key), shell=True)
+
+def spread(v):
+    """Median and interquartile range by nearest rank, as pairs.hpp."""
+    v = sorted(v)
+    at = lambda q: v[int(q * (len(v) - 1) + 0.5)]
+    return at(0.5), at(0.25), at(0.75)
+
+def show(v, scale=1e3, unit="ms", decimals=0):
+    m, lo, hi = spread(v)
+    return "%.*f %s [%.*f–%.*f]" % (decimals, m * scale, unit, decimals, lo * scale, decimals, hi * scale)
+
+def figure(name, ours, ref, goal):
+    ratios = [o / r for o, r in zip(ours, ref)]
+    m, lo, hi = spread(ratios)
+    print("figure: %s: btfd %s, reference %s, ratio %.2f× [%.2f–%.2f] over %d pairs (goal ≤ %.2g×): %s" % (
+        name, show(ours), show(ref), m, lo, hi, len(ratios), goal, "meets" if m <= goal else "misses"), flush=True)
+
+keys = []
+for root, _, files in sorted(os.walk(mirror)):
     for f in sorted(files):
-        if not f.endswith(".btf.tar.xz") or "buster" in root:
-            continue
-        key = os.path.relpath(os.path.join(root, f), sample)[: -len(".btf.tar.xz")]
-        ours = [timed([tool, os.path.join(tmp, "out.btf"), key, "--temp-dir", tmp, "--no-digest", base]) for _ in range(3)]
-        full = [daemon_get(key) for _ in range(3)]
-        ref = [timed("curl -s %s/%s.btf.tar.xz | xz -dc | tar -x" % (base, key), shell=True) for _ in range(3)]
-        o, g, r = statistics.median(ours), statistics.median(full), statistics.median(ref)
-        print("%-42s %8.0fms %8.0fms %10.0fms %8.2f %8.2f" % (key, o * 1e3, g * 1e3, r * 1e3, o / r, g / r))
-print("goal: <= 1.2x the curl|xz|tar baseline, validation included")
+        if f.endswith(".btf.tar.xz"):
+            keys.append(os.path.relpath(os.path.join(root, f), mirror)[: -len(".btf.tar.xz")])
+if not keys:
+    sys.exit("no archives under " + mirror)
+print("%-42s %14s %14s %14s %8s" % ("archive (medians)", "hub code", "btfd get", "curl|xz|tar", "btfd/ref"))
+all_ours, all_ref = [], []
+for key in keys:
+    hub = [timed([tool, os.path.join(tmp, "out.btf"), key, "--temp-dir", tmp, "--no-digest", base])
+           for _ in range(max(3, pairs // 3))]
+    ours, ref = [], []
+    for i in range(pairs):
+        if i % 2 == 0:
+            ours.append(daemon_get(key)); ref.append(reference(key))
+        else:
+            ref.append(reference(key)); ours.append(daemon_get(key))
+    all_ours += ours; all_ref += ref
+    print("%-42s %12.0fms %12.0fms %12.0fms %8.2f" % (key, statistics.median(hub) * 1e3, statistics.median(ours) * 1e3,
+                                                     statistics.median(ref) * 1e3,
+                                                     statistics.median([o / r for o, r in zip(ours, ref)])), flush=True)
+figure("hub fetch end to end (fresh btfd, btfctl get) vs curl|xz -d|tar -x, %d archive(s) of %s" % (
+    len(keys), os.path.relpath(mirror, os.path.join(here, "../.."))), all_ours, all_ref, 1.2)
 srv.shutdown()
+shutil.rmtree(tmp)
