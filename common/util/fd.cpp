@@ -56,6 +56,17 @@ Result<std::vector<uint8_t>> read_loop(size_t max_bytes, size_t hint, Reader&& r
     bool short_read = got < out.size();
     out.resize(got);
     if (short_read) return out;  // EOF before the size stat gave: that is all there is
+    // Almost always the file ends where stat said: a one-byte probe says so
+    // without the chunk buffer below (a fresh 256 KiB per call otherwise).
+    uint8_t probe = 0;
+    ssize_t n;
+    do n = rd(&probe, 1, out.size());
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return sys_error(errno, "read");
+    if (n == 0) return out;
+    if (out.size() + 1 > max_bytes)
+      return make_error(Errc::too_large, "input larger than " + std::to_string(max_bytes) + " bytes");
+    out.push_back(probe);
   }
   std::vector<uint8_t> chunk(256 * 1024);
   for (;;) {

@@ -358,8 +358,18 @@ class Store {
   // a kernel row points at clears it; a blob that fails to open falls back.
   std::unordered_map<std::string, KernelEntry> hit_memo_;
   uint64_t memo_gen_ = 0;  // bumped with every clear, so a lookup racing a write stores nothing
-  // key: "k\x1f<distro>\x1f<version>\x1f<arch>\x1f<release>" or "m\x1f<kernel hex>\x1f<objects key>"
+  // key: "k\x1f<distro>\x1f<version>\x1f<arch>\x1f<release>", "m\x1f<kernel hex>\x1f<objects key>" or
+  // "o\x1f<object hex>"
   std::map<std::string, int64_t> touches_;
+  // Objects whose row was written or refreshed lately (hex -> what it holds,
+  // when): an agent sending the same object again within a minute costs a
+  // touch, not a write transaction with its fsync. Forgotten with the row.
+  struct Remembered {
+    std::string name;
+    int64_t uid = -1;
+    int64_t when = 0;
+  };
+  std::unordered_map<std::string, Remembered> remembered_;
   int64_t last_flush_ = 0;
   Usage counters_;
   int64_t (*now_)();

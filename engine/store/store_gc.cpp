@@ -82,6 +82,7 @@ void Store::release_if_unreferenced_locked(const std::vector<std::string>& hexes
   // concurrent publish of the same content cannot be unlinked by mistake.
   for (const auto& [hex, size] : released) {
     verified_.erase(hex);
+    remembered_.erase(hex);
     if (auto d = digest_from_hex(hex)) {
       if (std::string p = blobs_.retire(*d); !p.empty()) retired->push_back(std::move(p));
     }
@@ -134,6 +135,7 @@ Result<GcReport> Store::sweep_unreferenced_locked(size_t limit, std::vector<std:
       if (std::string p = blobs_.retire(*d); !p.empty()) retired->push_back(std::move(p));
     }
     verified_.erase(hex);
+    remembered_.erase(hex);
     ++r.removed_blobs;
   }
   r.freed_bytes = before - std::min(before, after);
@@ -175,6 +177,7 @@ Result<GcReport> Store::evict_batch_locked(size_t tier, uint64_t budget, bool* d
   forget_hits_locked();  // a remembered hit may name a row just deleted
   for (const auto& [hex, size] : released) {
     verified_.erase(hex);
+    remembered_.erase(hex);
     ++r.removed_blobs;
     if (auto d = digest_from_hex(hex)) {
       if (std::string p = blobs_.retire(*d); !p.empty()) retired->push_back(std::move(p));

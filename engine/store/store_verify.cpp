@@ -47,6 +47,7 @@ void Store::drop_corrupt_locked(const std::string& hex) {
     return tx.commit();
   }();
   verified_.erase(hex);
+  remembered_.erase(hex);
   if (!st) return;  // rows stay; the file stays unverified and is checked again on its next use
   if (auto d = digest_from_hex(hex)) (void)blobs_.remove(*d);
 }
