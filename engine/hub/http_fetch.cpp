@@ -51,29 +51,9 @@ int on_progress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t, cu
   return 0;
 }
 
-// ETag and Last-Modified of the final reply (a redirect's are dropped), kept
-// only when short and printable: they are echoed back in a later request.
 size_t on_header(char* ptr, size_t size, size_t nmemb, void* user) {
-  auto* v = static_cast<Validators*>(user);
   size_t n = size * nmemb;
-  std::string_view line(ptr, n);
-  if (line.rfind("HTTP/", 0) == 0) {
-    *v = {};
-    return n;
-  }
-  size_t colon = line.find(':');
-  if (colon == std::string_view::npos) return n;
-  std::string name(line.substr(0, colon));
-  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  std::string_view value = line.substr(colon + 1);
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == '\n' || value.back() == '\r' || value.back() == ' ')) value.remove_suffix(1);
-  bool printable = value.size() <= 256 && std::all_of(value.begin(), value.end(), [](char c) {
-                     return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
-                   });
-  if (!printable) return n;
-  if (name == "etag") v->etag = value;
-  else if (name == "last-modified") v->last_modified = value;
+  note_header_line(std::string_view(ptr, n), static_cast<Validators*>(user));
   return n;
 }
 
@@ -90,6 +70,26 @@ void global_init_once() {
 }
 
 }  // namespace
+
+void note_header_line(std::string_view line, Validators* v) {
+  if (line.rfind("HTTP/", 0) == 0) {
+    *v = {};
+    return;
+  }
+  size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return;
+  std::string name(line.substr(0, colon));
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == '\n' || value.back() == '\r' || value.back() == ' ')) value.remove_suffix(1);
+  bool printable = value.size() <= 256 && std::all_of(value.begin(), value.end(), [](char c) {
+                     return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
+                   });
+  if (!printable) return;
+  if (name == "etag") v->etag = value;
+  else if (name == "last-modified") v->last_modified = value;
+}
 
 namespace {
 Result<std::string> read_secret_file(const std::string& auth, const std::string& file) {
