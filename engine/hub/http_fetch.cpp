@@ -150,7 +150,8 @@ void split_user_password(const Secret& both, Secret* user, Secret* password) {
   password->value = both.value.substr(colon + 1);
 }
 
-// Size, time and redirect limits, and where the body and progress go.
+// Size, time and redirect limits; where the body, the progress and libcurl's
+// error text go; the user agent and no signals.
 void set_limits(CURL* c, const DownloadLimits& limits, Sink* sink, char* errbuf) {
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(c, CURLOPT_MAXREDIRS, limits.max_redirects);
