@@ -359,7 +359,8 @@ TEST_CASE("each flag sets its key and is named as its origin; a list flag's firs
     Config c = default_config();
     int exit_code = -1;
     auto go = run_flags(c, {"btfd", "--config", dir / "site.conf", "--mirror", a, "--workers", "3", "--mirror", b,
-                            "--modules-dir", "/m1", "--cache-budget=64M", "--modules-dir", "/m2", "--socket", dir / "s"},
+                            "--modules-dir", "/m1", "--cache-budget=64M", "--modules-dir", "/m2", "--socket", dir / "s",
+                            "--boot-dir", "/b", "--admin-socket", dir / "admin"},
                         &exit_code);
     REQUIRE_MESSAGE(go.ok(), (go.ok() ? "" : go.error().message));
     CHECK(*go);
@@ -373,6 +374,12 @@ TEST_CASE("each flag sets its key and is named as its origin; a list flag's firs
     CHECK(c.origins["Daemon.Workers"] == "--workers");
     CHECK(c.origins["Cache.MaxSize"] == "--cache-budget");
     CHECK(c.origins["Daemon.Socket"] == "--socket");
+    // Flags after --log-level were named by their neighbours before (the enum
+    // and the option array were in different orders).
+    CHECK(c.boot_dir == "/b");
+    CHECK(c.admin_socket == dir / "admin");
+    CHECK(c.origins["Upgrade.BootDirectory"] == "--boot-dir");
+    CHECK(c.origins["Daemon.AdminSocket"] == "--admin-socket");
   }
   // A flag's value is checked as the key's, and the error names the flag.
   Config c = default_config();
