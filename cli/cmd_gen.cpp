@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -105,11 +106,17 @@ btfd::Status write_manifest(const std::string& out, const std::vector<gen::Objec
                                  std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()), 0644);
 }
 
-}  // namespace
-
-int cmd_gen(const Globals& g, std::vector<std::string>& args) {
+// What the command line asks for.
+struct GenRequest {
   gen::Options opts;
-  std::string out, jobs, err;
+  std::string out;
+  bool bundle = false, replace = false;
+};
+
+// The command line into req, or the exit code of a usage error.
+std::optional<int> parse_request(const Globals& g, std::vector<std::string>& args, GenRequest* req) {
+  gen::Options& opts = req->opts;
+  std::string jobs, err;
   struct Opt {
     const char* flag;
     std::string* value;
@@ -117,18 +124,18 @@ int cmd_gen(const Globals& g, std::vector<std::string>& args) {
   const Opt flags[] = {{"--from", &opts.source},       {"--distro", &opts.filter.distro},
                        {"--distro-version", &opts.filter.version}, {"--version", &opts.filter.version},
                        {"--arch", &opts.filter.arch},
-                       {"--release-glob", &opts.filter.release_glob}, {"-o", &out}, {"--output", &out},
+                       {"--release-glob", &opts.filter.release_glob}, {"-o", &req->out}, {"--output", &req->out},
                        {"--jobs", &jobs},              {"-j", &jobs}};
   for (const Opt& o : flags)
     if (!take_option(args, o.flag, o.value, &err) && !err.empty()) return usage_error(g, err);
-  bool bundle = take_flag(args, "--bundle");
-  bool replace = take_flag(args, "--replace");
+  req->bundle = take_flag(args, "--bundle");
+  req->replace = take_flag(args, "--replace");
   for (const auto& a : args)
     if (a.size() > 1 && a[0] == '-') return usage_error(g, "gen: unknown option \"" + a + "\"");
   if (opts.source.empty()) return usage_error(g, "gen needs --from MIRROR|DIR");
-  if (out.empty()) return usage_error(g, "gen needs -o OUT (a directory, or the bundle file with --bundle)");
+  if (req->out.empty()) return usage_error(g, "gen needs -o OUT (a directory, or the bundle file with --bundle)");
   if (args.empty()) return usage_error(g, "gen needs at least one BPF object");
-  if (out == "-" && !bundle) return usage_error(g, "gen writes a tree to a directory: -o - needs --bundle");
+  if (req->out == "-" && !req->bundle) return usage_error(g, "gen writes a tree to a directory: -o - needs --bundle");
   opts.jobs = std::max(1u, std::thread::hardware_concurrency());
   if (!jobs.empty()) {
     char* end = nullptr;
@@ -137,88 +144,130 @@ int cmd_gen(const Globals& g, std::vector<std::string>& args) {
     opts.jobs = static_cast<unsigned>(n);
   }
   opts.max_kernel_bytes = btfd::hub::kMaxKernelBtfBytes;
-  constexpr uint64_t kMaxObject = 256ull << 20;
-  auto objects = gen::load_objects(args, kMaxObject);
-  if (!objects) return report_local_error(g, objects.error());
+  return std::nullopt;
+}
 
-  if (!bundle) {
-    if (auto st = check_tree(out, *objects, replace); !st) return report_local_error(g, st.error());
-    if (auto st = btfd::mkdir_p(out); !st) return report_local_error(g, std::move(st).error().wrap("-o " + out));
-    if (auto st = write_manifest(out, *objects); !st)
-      return report_local_error(g, std::move(st).error().wrap("-o " + out));
-    opts.store = [&out](gen::KernelOutcome& k) -> btfd::Status {
-      BTFD_TRY_VOID(check_entry(k.entry));
-      std::string dir = out + "/" + k.entry.distro + "/" + k.entry.version + "/" + k.entry.arch;
-      BTFD_TRY_VOID(btfd::mkdir_p(dir));
-      return write_plain(dir + "/" + k.entry.release + ".btf", k.btf);
-    };
-  } else {
-    opts.store = [](gen::KernelOutcome& k) { return check_entry(k.entry); };
+// A tree: OUT checked, made and its manifest written before any kernel, and
+// each kernel's BTF stored as it is done. A bundle is written at the end
+// (write_bundle); each kernel's names are checked as they come.
+btfd::Status prepare_output(GenRequest& req, const std::vector<gen::Object>& objects) {
+  if (req.bundle) {
+    req.opts.store = [](gen::KernelOutcome& k) { return check_entry(k.entry); };
+    return {};
   }
+  const std::string& out = req.out;
+  BTFD_TRY_VOID(check_tree(out, objects, req.replace));
+  if (auto st = btfd::mkdir_p(out); !st) return std::move(st).error().wrap("-o " + out);
+  if (auto st = write_manifest(out, objects); !st) return std::move(st).error().wrap("-o " + out);
+  req.opts.store = [&out](gen::KernelOutcome& k) -> btfd::Status {
+    BTFD_TRY_VOID(check_entry(k.entry));
+    std::string dir = out + "/" + k.entry.distro + "/" + k.entry.version + "/" + k.entry.arch;
+    BTFD_TRY_VOID(btfd::mkdir_p(dir));
+    return write_plain(dir + "/" + k.entry.release + ".btf", k.btf);
+  };
+  return {};
+}
+
+// Every kernel of the source minimized, with a progress line on a terminal.
+btfd::Result<std::vector<gen::KernelOutcome>> run_with_progress(const Globals& g, gen::Options& opts,
+                                                                const std::vector<gen::Object>& objects) {
   bool progress = !g.quiet && !g.json && ::isatty(STDERR_FILENO);
   if (progress)
     opts.on_done = [](const gen::KernelOutcome& k, size_t done, size_t total) {
       std::fprintf(stderr, "\r\033[K[%zu/%zu] %s%s", done, total, gen::kernel_id(k.entry).c_str(),
                    k.error.empty() ? "" : " (failed)");
     };
-  auto outcomes = gen::run(opts, *objects);
+  auto outcomes = gen::run(opts, objects);
   if (progress) std::fprintf(stderr, "\r\033[K");
-  if (!outcomes) return report_local_error(g, outcomes.error());
+  if (!outcomes) return std::move(outcomes).error();
   if (outcomes->empty())
-    return report_local_error(g, btfd::make_error(btfd::Errc::not_found, "no kernel in \"" + opts.source + "\" matches"));
+    return btfd::make_error(btfd::Errc::not_found, "no kernel in \"" + opts.source + "\" matches");
+  return outcomes;
+}
 
+struct GenSummary {
   size_t generated = 0;
-  uint64_t bytes = 0;
+  uint64_t bytes = 0;     // of the generated BTFs
+  uint64_t out_size = 0;  // of what was written: the BTFs, or the bundle
   std::set<btfd::Digest> distinct;
-  nlohmann::json failed = nlohmann::json::array();
-  for (const auto& k : *outcomes) {
+  nlohmann::json failed = nlohmann::json::array();  // {kernel, error}
+};
+
+GenSummary summarize(const std::vector<gen::KernelOutcome>& outcomes) {
+  GenSummary s;
+  for (const auto& k : outcomes) {
     if (!k.error.empty()) {
-      failed.push_back(nlohmann::json{{"kernel", gen::kernel_id(k.entry)}, {"error", k.error}});
+      s.failed.push_back(nlohmann::json{{"kernel", gen::kernel_id(k.entry)}, {"error", k.error}});
       continue;
     }
-    ++generated;
-    bytes += k.btf.size();
-    distinct.insert(btfd::sha256(k.btf));
+    ++s.generated;
+    s.bytes += k.btf.size();
+    s.distinct.insert(btfd::sha256(k.btf));
   }
-  uint64_t out_size = bytes;
-  if (bundle) {
-    std::vector<btfd::Digest> digests;
-    for (const auto& o : *objects) digests.push_back(o.digest);
-    btfd::bundle::BundleBuilder builder(digests);
-    for (auto& k : *outcomes) {
-      if (!k.error.empty()) continue;
-      auto st = builder.add({k.entry.distro, k.entry.version, k.entry.arch, k.entry.release}, std::move(k.btf));
-      if (!st) return report_local_error(g, st.error());
-    }
-    auto file = builder.finish();
-    if (!file) return report_local_error(g, file.error());
-    auto st = out == "-" ? btfd::write_all(STDOUT_FILENO, *file) : btfd::write_file_atomic(out, *file);
-    if (!st) return report_local_error(g, std::move(st).error().wrap("-o " + out));
-    out_size = file->size();
+  s.out_size = s.bytes;
+  return s;
+}
+
+// The kernels generated, as one bundle in OUT (or on stdout for "-"); its size.
+btfd::Result<uint64_t> write_bundle(const std::string& out, const std::vector<gen::Object>& objects,
+                                    std::vector<gen::KernelOutcome>& outcomes) {
+  std::vector<btfd::Digest> digests;
+  for (const auto& o : objects) digests.push_back(o.digest);
+  btfd::bundle::BundleBuilder builder(digests);
+  for (auto& k : outcomes) {
+    if (!k.error.empty()) continue;
+    BTFD_TRY_VOID(builder.add({k.entry.distro, k.entry.version, k.entry.arch, k.entry.release}, std::move(k.btf)));
   }
+  BTFD_TRY(auto file, builder.finish());
+  auto st = out == "-" ? btfd::write_all(STDOUT_FILENO, file) : btfd::write_file_atomic(out, file);
+  if (!st) return std::move(st).error().wrap("-o " + out);
+  return static_cast<uint64_t>(file.size());
+}
+
+void report(const Globals& g, const GenRequest& req, const std::vector<gen::Object>& objects, size_t kernels,
+            const GenSummary& s) {
   if (g.json) {
     nlohmann::json objs = nlohmann::json::array();
-    for (const auto& o : *objects) objs.push_back(nlohmann::json{{"path", o.path}, {"sha256", btfd::to_hex(o.digest)}});
-    print_json(g, {{"output", out},
-                   {"format", bundle ? "bundle" : "tree"},
-                   {"kernels", outcomes->size()},
-                   {"generated", generated},
-                   {"distinct", distinct.size()},
-                   {"btf_bytes", bytes},
-                   {"output_bytes", out_size},
+    for (const auto& o : objects) objs.push_back(nlohmann::json{{"path", o.path}, {"sha256", btfd::to_hex(o.digest)}});
+    print_json(g, {{"output", req.out},
+                   {"format", req.bundle ? "bundle" : "tree"},
+                   {"kernels", kernels},
+                   {"generated", s.generated},
+                   {"distinct", s.distinct.size()},
+                   {"btf_bytes", s.bytes},
+                   {"output_bytes", s.out_size},
                    {"objects", objs},
-                   {"failed", failed}});
-  } else {
-    for (const auto& f : failed)
-      std::fprintf(stderr, "btfctl: error: %s: %s\n", f["kernel"].get<std::string>().c_str(),
-                   f["error"].get<std::string>().c_str());
-    if (!g.quiet)
-      std::fprintf(stderr, "%s: %zu of %zu kernels (%zu distinct BTFs), %llu bytes%s\n", out.c_str(), generated,
-                   outcomes->size(), distinct.size(), static_cast<unsigned long long>(out_size),
-                   bundle ? "" : " in files");
-    if (!failed.empty()) std::fprintf(stderr, "%zu kernels failed\n", failed.size());
+                   {"failed", s.failed}});
+    return;
   }
-  return failed.empty() ? kExitOk : kExitFailure;
+  for (const auto& f : s.failed)
+    std::fprintf(stderr, "btfctl: error: %s: %s\n", f["kernel"].get<std::string>().c_str(),
+                 f["error"].get<std::string>().c_str());
+  if (!g.quiet)
+    std::fprintf(stderr, "%s: %zu of %zu kernels (%zu distinct BTFs), %llu bytes%s\n", req.out.c_str(), s.generated,
+                 kernels, s.distinct.size(), static_cast<unsigned long long>(s.out_size), req.bundle ? "" : " in files");
+  if (!s.failed.empty()) std::fprintf(stderr, "%zu kernels failed\n", s.failed.size());
+}
+
+}  // namespace
+
+int cmd_gen(const Globals& g, std::vector<std::string>& args) {
+  GenRequest req;
+  if (auto usage_exit = parse_request(g, args, &req)) return *usage_exit;
+  constexpr uint64_t kMaxObject = 256ull << 20;
+  auto objects = gen::load_objects(args, kMaxObject);
+  if (!objects) return report_local_error(g, objects.error());
+  if (auto st = prepare_output(req, *objects); !st) return report_local_error(g, st.error());
+  auto outcomes = run_with_progress(g, req.opts, *objects);
+  if (!outcomes) return report_local_error(g, outcomes.error());
+  GenSummary summary = summarize(*outcomes);
+  if (req.bundle) {
+    auto size = write_bundle(req.out, *objects, *outcomes);
+    if (!size) return report_local_error(g, size.error());
+    summary.out_size = *size;
+  }
+  report(g, req, *objects, outcomes->size(), summary);
+  return summary.failed.empty() ? kExitOk : kExitFailure;
 }
 
 }  // namespace btfctl

@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "btfd-config.h"
 #include "hub/mirror.hpp"
@@ -643,28 +644,83 @@ static void usage() {
       "  --version              print the version and exit\n");
 }
 
-Result<bool> apply_flags(Config& cfg, int argc, char** argv, int* exit_code) {
-  enum {
-    kConfig = 256, kSocket, kCacheDir, kBudget, kMirror, kConnect, kTimeout, kIdle, kHostRoot, kWorkers, kGroup,
-    kLog, kVersion, kHelp, kModules, kBoot, kAdmin, kDump
-  };
-  static const struct option opts[] = {
-      {"config", required_argument, nullptr, kConfig},    {"socket", required_argument, nullptr, kSocket},
-      {"cache-dir", required_argument, nullptr, kCacheDir}, {"cache-budget", required_argument, nullptr, kBudget},
-      {"mirror", required_argument, nullptr, kMirror},    {"connect-timeout", required_argument, nullptr, kConnect},
-      {"timeout", required_argument, nullptr, kTimeout},  {"idle-exit", required_argument, nullptr, kIdle},
-      {"host-root", required_argument, nullptr, kHostRoot}, {"workers", required_argument, nullptr, kWorkers},
-      {"allow-group", required_argument, nullptr, kGroup}, {"log-level", required_argument, nullptr, kLog},
-      {"modules-dir", required_argument, nullptr, kModules}, {"boot-dir", required_argument, nullptr, kBoot},
-      {"admin-socket", required_argument, nullptr, kAdmin}, {"dump-config", no_argument, nullptr, kDump},
-      {"version", no_argument, nullptr, kVersion},        {"help", no_argument, nullptr, kHelp},
-      {nullptr, 0, nullptr, 0},
-  };
-  // First pass: --help and --version answer whatever the configuration holds
-  // (even a broken one), then the config file, so that flags override it
-  // whatever their order.
-  std::string config_path = BTFD_DEFAULT_CONFIG;
-  bool explicit_config = false, dump = false;
+namespace {
+
+// What a command-line flag does.
+enum class FlagDoes {
+  set_key,      // sets its key as btfd.conf does
+  add_to_list,  // adds one entry to its list key; its first use replaces the configured list
+  config,       // --config: read before every other flag (early_flags)
+  dump,         // --dump-config
+  version,
+  help,
+};
+
+struct Flag {
+  const char* name;
+  FlagDoes does;
+  const char* key = nullptr;  // the key it sets, named by --dump-config's "# set by --flag"
+  std::vector<std::string> Config::*list = nullptr;  // add_to_list's list (one entry, spaces and all)
+  char short_name = 0;                               // -h for --help
+
+  bool takes_value() const { return does == FlagDoes::set_key || does == FlagDoes::add_to_list || does == FlagDoes::config; }
+};
+
+const Flag kFlags[] = {
+    {"config", FlagDoes::config},
+    {"socket", FlagDoes::set_key, "Daemon.Socket"},
+    {"cache-dir", FlagDoes::set_key, "Cache.Directory"},
+    {"cache-budget", FlagDoes::set_key, "Cache.MaxSize"},
+    {"mirror", FlagDoes::add_to_list, "Hub.Mirrors", &Config::mirrors},
+    {"connect-timeout", FlagDoes::set_key, "Hub.ConnectTimeoutMSec"},
+    {"timeout", FlagDoes::set_key, "Hub.TimeoutMSec"},
+    {"idle-exit", FlagDoes::set_key, "Daemon.IdleExitSec"},
+    {"host-root", FlagDoes::set_key, "Daemon.HostRoot"},
+    {"workers", FlagDoes::set_key, "Daemon.Workers"},
+    {"allow-group", FlagDoes::set_key, "Access.AllowGroup"},
+    {"log-level", FlagDoes::set_key, "Daemon.LogLevel"},
+    {"modules-dir", FlagDoes::add_to_list, "Upgrade.ModuleDirectories", &Config::module_dirs},
+    {"boot-dir", FlagDoes::set_key, "Upgrade.BootDirectory"},
+    {"admin-socket", FlagDoes::set_key, "Daemon.AdminSocket"},
+    {"dump-config", FlagDoes::dump},
+    {"version", FlagDoes::version},
+    {"help", FlagDoes::help, nullptr, nullptr, 'h'},
+};
+// getopt_long's value for kFlags[i] is kFirstFlag + i, past any short option's.
+constexpr int kFirstFlag = 256;
+
+const struct option* long_options() {
+  static const std::vector<struct option> opts = [] {
+    std::vector<struct option> o;
+    for (size_t i = 0; i < std::size(kFlags); ++i)
+      o.push_back({kFlags[i].name, kFlags[i].takes_value() ? required_argument : no_argument, nullptr,
+                   kFirstFlag + static_cast<int>(i)});
+    o.push_back({nullptr, 0, nullptr, 0});
+    return o;
+  }();
+  return opts.data();
+}
+
+std::string short_options() {
+  std::string o;
+  for (const Flag& f : kFlags)
+    if (f.short_name) o += f.short_name, o += f.takes_value() ? ":" : "";
+  return o;
+}
+
+// The flag getopt_long returned, or nullptr for an unknown one or a missing value
+// (getopt_long has said which).
+const Flag* flag_of(int c) {
+  if (c >= kFirstFlag) return static_cast<size_t>(c - kFirstFlag) < std::size(kFlags) ? &kFlags[c - kFirstFlag] : nullptr;
+  for (const Flag& f : kFlags)
+    if (f.short_name && f.short_name == c) return &f;
+  return nullptr;
+}
+
+// The first pass: --help and --version answer whatever the configuration
+// holds (even a broken one); --config names the file read before the other
+// flags, so that they override it whatever their order. False to exit now.
+bool early_flags(int argc, char** argv, std::string* config_path, bool* explicit_config, int* exit_code) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--") break;
@@ -678,83 +734,66 @@ Result<bool> apply_flags(Config& cfg, int argc, char** argv, int* exit_code) {
       *exit_code = 0;
       return false;
     }
-    if (a == "--config" && i + 1 < argc) config_path = argv[++i], explicit_config = true;
-    else if (a.rfind("--config=", 0) == 0) config_path = a.substr(9), explicit_config = true;
+    if (a == "--config" && i + 1 < argc) *config_path = argv[++i], *explicit_config = true;
+    else if (a.rfind("--config=", 0) == 0) *config_path = a.substr(9), *explicit_config = true;
   }
+  return true;
+}
+
+// A name, or a number (a group that exists only inside a container).
+Status resolve_allow_group(Config& cfg) {
+  if (cfg.allow_group.empty()) return {};
+  if (struct group* g = ::getgrnam(cfg.allow_group.c_str())) {
+    cfg.allow_gid = g->gr_gid;
+  } else if (auto n = parse_uint(cfg.allow_group); n && *n < static_cast<uint64_t>(static_cast<gid_t>(-1))) {
+    cfg.allow_gid = static_cast<gid_t>(*n);
+  } else {
+    return make_error(Errc::invalid_argument, "unknown group \"" + cfg.allow_group + "\"");
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<bool> apply_flags(Config& cfg, int argc, char** argv, int* exit_code) {
+  std::string config_path = BTFD_DEFAULT_CONFIG;
+  bool explicit_config = false, dump = false;
+  if (!early_flags(argc, argv, &config_path, &explicit_config, exit_code)) return false;
   BTFD_TRY_VOID(load_config_files(cfg, config_path, explicit_config));
-  bool mirrors_from_flags = false;
+  std::set<const Flag*> listed;  // add_to_list flags used so far
+  const std::string shorts = short_options();
   optind = 1;
   int c;
-  while ((c = getopt_long(argc, argv, "h", opts, nullptr)) != -1) {
-    std::string v = optarg ? optarg : "";
-    Status st;
-    switch (c) {
-      case kConfig: break;
-      case kSocket: cfg.socket_path = v; break;
-      case kCacheDir: cfg.cache_dir = v; break;
-      case kBudget: {
-        auto s = parse_size(v);
-        if (!s) st = std::move(s).error();
-        else cfg.cache_budget = *s;
-        break;
-      }
-      case kMirror:
-        if (!mirrors_from_flags) cfg.mirrors.clear();
-        mirrors_from_flags = true;
-        cfg.mirrors.push_back(v);
-        break;
-      case kConnect: st = keys().at("Hub.ConnectTimeoutMSec").set(cfg, v); break;
-      case kTimeout: st = keys().at("Hub.TimeoutMSec").set(cfg, v); break;
-      case kIdle: st = keys().at("Daemon.IdleExitSec").set(cfg, v); break;
-      case kHostRoot: cfg.host_root = v; break;
-      case kWorkers: st = keys().at("Daemon.Workers").set(cfg, v); break;
-      case kGroup: cfg.allow_group = v; break;
-      case kLog: st = keys().at("Daemon.LogLevel").set(cfg, v); break;
-      case kDump: dump = true; break;
-      case kModules: {
-        static bool first = true;
-        if (first) cfg.module_dirs.clear();
-        first = false;
-        cfg.module_dirs.push_back(v);
-        break;
-      }
-      case kBoot: cfg.boot_dir = v; break;
-      case kAdmin: cfg.admin_socket = v; break;
-      case kVersion:
+  while ((c = getopt_long(argc, argv, shorts.c_str(), long_options(), nullptr)) != -1) {
+    const Flag* f = flag_of(c);
+    if (!f) {
+      *exit_code = 2;
+      return false;
+    }
+    const std::string v = optarg ? optarg : "";
+    switch (f->does) {
+      case FlagDoes::config: continue;
+      case FlagDoes::dump: dump = true; continue;
+      case FlagDoes::version:
         std::printf("btfd %s\n", BTFD_VERSION);
         *exit_code = 0;
         return false;
-      case kHelp:
-      case 'h':
+      case FlagDoes::help:
         usage();
         *exit_code = 0;
         return false;
-      default:
-        *exit_code = 2;
-        return false;
+      case FlagDoes::set_key:
+        if (auto st = keys().at(f->key).set(cfg, v); !st) return std::move(st).error().wrap("--" + std::string(f->name));
+        break;
+      case FlagDoes::add_to_list:
+        if (listed.insert(f).second) (cfg.*(f->list)).clear();
+        (cfg.*(f->list)).push_back(v);
+        break;
     }
-    if (!st) return std::move(st).error().wrap("--" + std::string(opts[c - kConfig].name));
-    // The key each flag sets, for --dump-config's "# set by --flag".
-    static const std::pair<int, const char*> kFlagKeys[] = {
-        {kSocket, "Daemon.Socket"},         {kCacheDir, "Cache.Directory"},    {kBudget, "Cache.MaxSize"},
-        {kMirror, "Hub.Mirrors"},           {kConnect, "Hub.ConnectTimeoutMSec"}, {kTimeout, "Hub.TimeoutMSec"},
-        {kIdle, "Daemon.IdleExitSec"},      {kHostRoot, "Daemon.HostRoot"},    {kWorkers, "Daemon.Workers"},
-        {kGroup, "Access.AllowGroup"},      {kLog, "Daemon.LogLevel"},         {kModules, "Upgrade.ModuleDirectories"},
-        {kBoot, "Upgrade.BootDirectory"},   {kAdmin, "Daemon.AdminSocket"}};
-    for (const auto& [flag, key] : kFlagKeys)
-      if (flag == c) cfg.origins[key] = "--" + std::string(opts[c - kConfig].name);
+    cfg.origins[f->key] = "--" + std::string(f->name);
   }
   if (optind < argc) return make_error(Errc::invalid_argument, "unexpected argument \"" + std::string(argv[optind]) + "\"");
-  if (!cfg.allow_group.empty()) {
-    // A name, or a number (a group that exists only inside a container).
-    if (struct group* g = ::getgrnam(cfg.allow_group.c_str())) {
-      cfg.allow_gid = g->gr_gid;
-    } else if (auto n = parse_uint(cfg.allow_group); n && *n < static_cast<uint64_t>(static_cast<gid_t>(-1))) {
-      cfg.allow_gid = static_cast<gid_t>(*n);
-    } else {
-      return make_error(Errc::invalid_argument, "unknown group \"" + cfg.allow_group + "\"");
-    }
-  }
+  BTFD_TRY_VOID(resolve_allow_group(cfg));
   BTFD_TRY_VOID(finish_config(cfg));
   if (dump) {
     std::fputs(dump_config(cfg).c_str(), stdout);

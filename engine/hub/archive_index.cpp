@@ -65,26 +65,6 @@ std::optional<ArchiveEntry> entry_from_path(std::string_view rel) {
   return e;
 }
 
-// SHA256SUMS lines ("<hex>  [./]path" or "<hex> *path") naming layout paths.
-std::map<std::string, std::string> parse_sums(std::string_view text) {
-  std::map<std::string, std::string> out;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.size() < 66 || line[64] != ' ' || !is_hex_digest(line.substr(0, 64))) continue;
-    std::string_view path = line.substr(65);
-    if (path[0] == ' ' || path[0] == '*') path.remove_prefix(1);
-    while (path.substr(0, 2) == "./") path.remove_prefix(2);
-    if (!entry_from_path(path)) continue;
-    std::string hex(line.substr(0, 64));
-    std::transform(hex.begin(), hex.end(), hex.begin(), [](char c) { return static_cast<char>(std::tolower(c)); });
-    out.emplace(std::string(path), std::move(hex));
-  }
-  return out;
-}
-
 Result<UniqueFd> anonymous_file(const char* name) {
   int fd = ::memfd_create(name, MFD_CLOEXEC);
   if (fd < 0) return sys_error(errno, "cannot create an in-memory file");
@@ -199,7 +179,7 @@ Result<std::vector<ArchiveEntry>> list_directory(const std::string& source) {
   std::string sums_path = root + "/SHA256SUMS";
   if (path_exists(sums_path)) {
     BTFD_TRY(auto text, read_file(sums_path, kMaxSumsBytes));
-    auto sums = parse_sums(std::string_view(reinterpret_cast<const char*>(text.data()), text.size()));
+    auto sums = parse_archive_sums(std::string_view(reinterpret_cast<const char*>(text.data()), text.size()));
     for (ArchiveEntry& e : walk.entries) {
       if (auto it = sums.find(e.rel_path); it != sums.end()) e.sha256 = it->second;
     }
@@ -221,7 +201,7 @@ Result<std::vector<ArchiveEntry>> list_url(const std::string& source) {
     return std::move(dl).error();
   }
   BTFD_TRY(auto text, pread_all(fd.get(), kMaxSumsBytes));
-  auto sums = parse_sums(std::string_view(reinterpret_cast<const char*>(text.data()), text.size()));
+  auto sums = parse_archive_sums(std::string_view(reinterpret_cast<const char*>(text.data()), text.size()));
   if (sums.size() > kMaxEntries)
     return make_error(Errc::too_large, "\"" + url + "\" lists more than " + std::to_string(kMaxEntries) + " kernels");
   std::vector<ArchiveEntry> out;
@@ -310,6 +290,25 @@ bool ArchiveFilter::matches(const ArchiveEntry& e) const {
 }
 
 std::optional<ArchiveEntry> archive_entry_from_path(std::string_view rel_path) { return entry_from_path(rel_path); }
+
+std::map<std::string, std::string> parse_archive_sums(std::string_view text) {
+  std::map<std::string, std::string> out;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.size() < 66 || line[64] != ' ' || !is_hex_digest(line.substr(0, 64))) continue;
+    std::string_view path = line.substr(65);
+    if (path[0] == ' ' || path[0] == '*') path.remove_prefix(1);
+    while (path.substr(0, 2) == "./") path.remove_prefix(2);
+    if (!entry_from_path(path)) continue;
+    std::string hex(line.substr(0, 64));
+    std::transform(hex.begin(), hex.end(), hex.begin(), [](char c) { return static_cast<char>(std::tolower(c)); });
+    out.emplace(std::string(path), std::move(hex));
+  }
+  return out;
+}
 
 bool is_url_source(const std::string& source) {
   return source.rfind("http://", 0) == 0 || source.rfind("https://", 0) == 0 || source.rfind("file://", 0) == 0;

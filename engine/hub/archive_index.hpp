@@ -7,6 +7,7 @@
 // process, so it lives in its own library, which btfd does not link.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string_view>
 #include <string>
@@ -46,6 +47,11 @@ Result<std::vector<uint8_t>> read_archive_btf(const std::string& source, const A
 // The entry a layout path names ("<distro>/<version>/<arch>/<release>.btf.tar.xz",
 // each part a plain name), or nothing.
 std::optional<ArchiveEntry> archive_entry_from_path(std::string_view rel_path);
+
+// A source's SHA256SUMS text ("<hex>  [./]path" or "<hex> *path" lines) as
+// lowercase digests by layout path: lines that name no layout path or carry
+// no hex digest are skipped; the first line for a path wins.
+std::map<std::string, std::string> parse_archive_sums(std::string_view text);
 
 // True when source names a URL (http://, https://, file://), false for a directory.
 bool is_url_source(const std::string& source);

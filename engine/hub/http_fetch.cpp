@@ -51,29 +51,9 @@ int on_progress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t, cu
   return 0;
 }
 
-// ETag and Last-Modified of the final reply (a redirect's are dropped), kept
-// only when short and printable: they are echoed back in a later request.
 size_t on_header(char* ptr, size_t size, size_t nmemb, void* user) {
-  auto* v = static_cast<Validators*>(user);
   size_t n = size * nmemb;
-  std::string_view line(ptr, n);
-  if (line.rfind("HTTP/", 0) == 0) {
-    *v = {};
-    return n;
-  }
-  size_t colon = line.find(':');
-  if (colon == std::string_view::npos) return n;
-  std::string name(line.substr(0, colon));
-  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  std::string_view value = line.substr(colon + 1);
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == '\n' || value.back() == '\r' || value.back() == ' ')) value.remove_suffix(1);
-  bool printable = value.size() <= 256 && std::all_of(value.begin(), value.end(), [](char c) {
-                     return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
-                   });
-  if (!printable) return n;
-  if (name == "etag") v->etag = value;
-  else if (name == "last-modified") v->last_modified = value;
+  note_header_line(std::string_view(ptr, n), static_cast<Validators*>(user));
   return n;
 }
 
@@ -90,6 +70,26 @@ void global_init_once() {
 }
 
 }  // namespace
+
+void note_header_line(std::string_view line, Validators* v) {
+  if (line.rfind("HTTP/", 0) == 0) {
+    *v = {};
+    return;
+  }
+  size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return;
+  std::string name(line.substr(0, colon));
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == '\n' || value.back() == '\r' || value.back() == ' ')) value.remove_suffix(1);
+  bool printable = value.size() <= 256 && std::all_of(value.begin(), value.end(), [](char c) {
+                     return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
+                   });
+  if (!printable) return;
+  if (name == "etag") v->etag = value;
+  else if (name == "last-modified") v->last_modified = value;
+}
 
 namespace {
 Result<std::string> read_secret_file(const std::string& auth, const std::string& file) {
@@ -118,32 +118,43 @@ Result<std::string> read_proxy_credentials(const Transport& t) {
   return read_secret_file("basic", t.proxy_auth_file);
 }
 
-Result<DownloadResult> download(const std::string& url, int out_fd, const DownloadLimits& limits,
-                                const ProgressFn& progress, FetchFailure* failure, const Transport& transport,
-                                const Validators* if_changed) {
-  global_init_once();
-  *failure = FetchFailure::fatal;
-  BTFD_TRY(std::string secret, read_credentials(transport));
-  struct Wipe {
-    std::string& s;
-    ~Wipe() { ::explicit_bzero(s.data(), s.size()); }
-  } wipe{secret};
-  BTFD_TRY(std::string proxy_secret, read_proxy_credentials(transport));
-  Wipe wipe_proxy{proxy_secret};
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
-  if (!curl) return make_error(Errc::internal, "cannot create a curl handle");
-  Sink sink{out_fd, 0, limits.max_bytes, false, {}, &progress, curl.get()};
-  char errbuf[CURL_ERROR_SIZE] = "";
-  CURL* c = curl.get();
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  // Only what a btfhub mirror can be; redirects may never reach file:// or
-  // others, nor take an https mirror down to plain http.
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
-  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, url.rfind("https://", 0) == 0 ? "https" : "http,https");
+namespace {
+
+// A secret (a token, "user:password" or a part of one) held for one request,
+// zeroed when the request ends however it ends. Neither copied nor moved, so
+// no copy of it outlives the request unwiped.
+struct Secret {
+  std::string value;
+  Secret() = default;
+  Secret(const Secret&) = delete;
+  Secret& operator=(const Secret&) = delete;
+  ~Secret() { ::explicit_bzero(value.data(), value.size()); }
+};
+
+// What a request holds of the credentials files, and the parts libcurl takes.
+struct RequestSecrets {
+  Secret auth, proxy_auth;            // the files' contents
+  Secret user, password;              // auth split, for basic
+  Secret proxy_user, proxy_password;  // proxy_auth split
+};
+
+Status read_secrets(const Transport& t, RequestSecrets* s) {
+  BTFD_TRY(s->auth.value, read_credentials(t));
+  BTFD_TRY(s->proxy_auth.value, read_proxy_credentials(t));
+  return {};
+}
+
+void split_user_password(const Secret& both, Secret* user, Secret* password) {
+  size_t colon = both.value.find(':');
+  user->value = both.value.substr(0, colon);
+  password->value = both.value.substr(colon + 1);
+}
+
+// Size, time and redirect limits; where the body, the progress and libcurl's
+// error text go; the user agent and no signals.
+void set_limits(CURL* c, const DownloadLimits& limits, Sink* sink, char* errbuf) {
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(c, CURLOPT_MAXREDIRS, limits.max_redirects);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, limits.connect_timeout_ms);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, limits.total_timeout_ms);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
@@ -153,85 +164,82 @@ Result<DownloadResult> download(const std::string& url, int out_fd, const Downlo
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // worker threads: no SIGALRM-based DNS timeouts
   curl_easy_setopt(c, CURLOPT_FAILONERROR, 0L);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, sink);
   curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &sink);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, sink);
   curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-  // Unless btfd.conf sets them, libcurl honours http_proxy, https_proxy and
-  // no_proxy (absent under systemd); "" turns the proxy off.
-  if (transport.proxy) curl_easy_setopt(c, CURLOPT_PROXY, transport.proxy->c_str());
-  if (transport.no_proxy) curl_easy_setopt(c, CURLOPT_NOPROXY, transport.no_proxy->c_str());
-  // Proxy credentials come from a file only (never the proxy URL, which reaches
-  // argv and errors); libcurl sends them to the proxy, not to the mirror.
-  std::string proxy_user, proxy_password;
-  struct WipeProxyUser {
-    std::string &u, &p;
-    ~WipeProxyUser() {
-      ::explicit_bzero(u.data(), u.size());
-      ::explicit_bzero(p.data(), p.size());
-    }
-  } wipe_proxy_user{proxy_user, proxy_password};
-  if (!proxy_secret.empty()) {
-    size_t colon = proxy_secret.find(':');
-    proxy_user = proxy_secret.substr(0, colon);
-    proxy_password = proxy_secret.substr(colon + 1);
-    curl_easy_setopt(c, CURLOPT_PROXYAUTH, CURLAUTH_BASIC);
-    curl_easy_setopt(c, CURLOPT_PROXYUSERNAME, proxy_user.c_str());
-    curl_easy_setopt(c, CURLOPT_PROXYPASSWORD, proxy_password.c_str());
+}
+
+// Allowed protocols, TLS verification, the site CA and the client certificate.
+void set_transport(CURL* c, const std::string& url, const Transport& t) {
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  // Only what a btfhub mirror can be; redirects may never reach file:// or
+  // others, nor take an https mirror down to plain http.
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
+  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, url.rfind("https://", 0) == 0 ? "https" : "http,https");
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!t.ca_file.empty()) {
+    curl_easy_setopt(c, CURLOPT_CAINFO, t.ca_file.c_str());
+    curl_easy_setopt(c, CURLOPT_PROXY_CAINFO, t.ca_file.c_str());
   }
-  if (!transport.ca_file.empty()) {
-    curl_easy_setopt(c, CURLOPT_CAINFO, transport.ca_file.c_str());
-    curl_easy_setopt(c, CURLOPT_PROXY_CAINFO, transport.ca_file.c_str());
-  }
-  if (!transport.client_cert.empty()) {
-    curl_easy_setopt(c, CURLOPT_SSLCERT, transport.client_cert.c_str());
+  if (!t.client_cert.empty()) {
+    curl_easy_setopt(c, CURLOPT_SSLCERT, t.client_cert.c_str());
     curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
   }
-  if (!transport.client_key.empty()) curl_easy_setopt(c, CURLOPT_SSLKEY, transport.client_key.c_str());
-  // libcurl sends these to the mirror's host only, never to a host a redirect names.
-  std::string user, password;
-  struct WipeUser {
-    std::string &u, &p;
-    ~WipeUser() {
-      ::explicit_bzero(u.data(), u.size());
-      ::explicit_bzero(p.data(), p.size());
-    }
-  } wipe_user{user, password};
-  if (transport.auth == "bearer") {
-    curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
-    curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, secret.c_str());
-  } else if (transport.auth == "basic") {
-    size_t colon = secret.find(':');
-    user = secret.substr(0, colon);
-    password = secret.substr(colon + 1);
-    curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-    curl_easy_setopt(c, CURLOPT_USERNAME, user.c_str());
-    curl_easy_setopt(c, CURLOPT_PASSWORD, password.c_str());
-  }
-  Validators got;
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &got);
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr, curl_slist_free_all);
-  bool conditional = if_changed && !if_changed->empty() && url.rfind("http", 0) == 0;
-  if (conditional) {
-    curl_slist* h = nullptr;
-    if (!if_changed->etag.empty()) h = curl_slist_append(h, ("If-None-Match: " + if_changed->etag).c_str());
-    if (!if_changed->last_modified.empty())
-      h = curl_slist_append(h, ("If-Modified-Since: " + if_changed->last_modified).c_str());
-    headers.reset(h);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  }
+  if (!t.client_key.empty()) curl_easy_setopt(c, CURLOPT_SSLKEY, t.client_key.c_str());
+}
 
-  CURLcode rc = curl_easy_perform(c);
-  long status = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  std::string detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
-  if (sink.too_large || rc == CURLE_FILESIZE_EXCEEDED)
-    return make_error(Errc::too_large, "\"" + url + "\" is larger than " + std::to_string(limits.max_bytes) + " bytes");
-  if (!sink.io) return std::move(sink.io).error().wrap("cannot save \"" + url + "\"");
+void set_proxy(CURL* c, const Transport& t, RequestSecrets* s) {
+  // Unless btfd.conf sets them, libcurl honours http_proxy, https_proxy and
+  // no_proxy (absent under systemd); "" turns the proxy off.
+  if (t.proxy) curl_easy_setopt(c, CURLOPT_PROXY, t.proxy->c_str());
+  if (t.no_proxy) curl_easy_setopt(c, CURLOPT_NOPROXY, t.no_proxy->c_str());
+  // Proxy credentials come from a file only (never the proxy URL, which reaches
+  // argv and errors); libcurl sends them to the proxy, not to the mirror.
+  if (s->proxy_auth.value.empty()) return;
+  split_user_password(s->proxy_auth, &s->proxy_user, &s->proxy_password);
+  curl_easy_setopt(c, CURLOPT_PROXYAUTH, CURLAUTH_BASIC);
+  curl_easy_setopt(c, CURLOPT_PROXYUSERNAME, s->proxy_user.value.c_str());
+  curl_easy_setopt(c, CURLOPT_PROXYPASSWORD, s->proxy_password.value.c_str());
+}
+
+// libcurl sends these to the mirror's host only, never to a host a redirect names.
+void set_credentials(CURL* c, const Transport& t, RequestSecrets* s) {
+  if (t.auth == "bearer") {
+    curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
+    curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, s->auth.value.c_str());
+  } else if (t.auth == "basic") {
+    split_user_password(s->auth, &s->user, &s->password);
+    curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+    curl_easy_setopt(c, CURLOPT_USERNAME, s->user.value.c_str());
+    curl_easy_setopt(c, CURLOPT_PASSWORD, s->password.value.c_str());
+  }
+}
+
+using HeaderList = std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)>;
+
+// Collects the reply's validators; with if_changed (HTTP only), asks whether
+// the copy they describe changed. True when the request is conditional.
+bool set_conditional(CURL* c, const std::string& url, const Validators* if_changed, Validators* got,
+                     HeaderList* headers) {
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, got);
+  bool conditional = if_changed && !if_changed->empty() && url.rfind("http", 0) == 0;
+  if (!conditional) return false;
+  curl_slist* h = nullptr;
+  if (!if_changed->etag.empty()) h = curl_slist_append(h, ("If-None-Match: " + if_changed->etag).c_str());
+  if (!if_changed->last_modified.empty())
+    h = curl_slist_append(h, ("If-Modified-Since: " + if_changed->last_modified).c_str());
+  headers->reset(h);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  return true;
+}
+
+// A transfer libcurl reports failed, as an error and a retry class.
+Error transfer_error(CURLcode rc, const std::string& url, const std::string& detail, FetchFailure* failure) {
   switch (rc) {
-    case CURLE_OK: break;
     case CURLE_FILE_COULDNT_READ_FILE:
       *failure = FetchFailure::not_found;
       return make_error(Errc::not_found, "\"" + url + "\" does not exist");
@@ -260,10 +268,12 @@ Result<DownloadResult> download(const std::string& url, int out_fd, const Downlo
       *failure = FetchFailure::transient;
       return make_error(Errc::unreachable, "\"" + url + "\": " + detail);
   }
-  if (status == 304 && conditional) {
-    *failure = FetchFailure::none;
-    return DownloadResult{0, status, true, std::move(got)};
-  }
+}
+
+// A completed transfer's HTTP status other than success or 304, as an error
+// and a retry class; nothing for a success (or file://, which has none).
+std::optional<Error> status_error(long status, const std::string& url, const Transport& transport,
+                                  FetchFailure* failure) {
   if (status == 401) {
     return make_error(Errc::unreachable, "\"" + url + "\": HTTP 401" +
                                              (transport.auth.empty() ? " (the mirror requires credentials: BearerTokenFile= or BasicAuthFile=)"
@@ -289,6 +299,44 @@ Result<DownloadResult> download(const std::string& url, int out_fd, const Downlo
   }
   if (status != 0 && (status < 200 || status >= 300))
     return make_error(Errc::unreachable, "\"" + url + "\": HTTP " + std::to_string(status));
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<DownloadResult> download(const std::string& url, int out_fd, const DownloadLimits& limits,
+                                const ProgressFn& progress, FetchFailure* failure, const Transport& transport,
+                                const Validators* if_changed) {
+  global_init_once();
+  *failure = FetchFailure::fatal;
+  RequestSecrets secrets;
+  BTFD_TRY_VOID(read_secrets(transport, &secrets));
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
+  if (!curl) return make_error(Errc::internal, "cannot create a curl handle");
+  Sink sink{out_fd, 0, limits.max_bytes, false, {}, &progress, curl.get()};
+  char errbuf[CURL_ERROR_SIZE] = "";
+  CURL* c = curl.get();
+  set_transport(c, url, transport);
+  set_limits(c, limits, &sink, errbuf);
+  set_proxy(c, transport, &secrets);
+  set_credentials(c, transport, &secrets);
+  Validators got;
+  HeaderList headers(nullptr, curl_slist_free_all);
+  bool conditional = set_conditional(c, url, if_changed, &got, &headers);
+
+  CURLcode rc = curl_easy_perform(c);
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  std::string detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+  if (sink.too_large || rc == CURLE_FILESIZE_EXCEEDED)
+    return make_error(Errc::too_large, "\"" + url + "\" is larger than " + std::to_string(limits.max_bytes) + " bytes");
+  if (!sink.io) return std::move(sink.io).error().wrap("cannot save \"" + url + "\"");
+  if (rc != CURLE_OK) return transfer_error(rc, url, detail, failure);
+  if (status == 304 && conditional) {
+    *failure = FetchFailure::none;
+    return DownloadResult{0, status, true, std::move(got)};
+  }
+  if (auto e = status_error(status, url, transport, failure)) return std::move(*e);
   *failure = FetchFailure::none;
   return DownloadResult{sink.written, status, false, std::move(got)};
 }

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "util/result.hpp"
 
@@ -57,6 +58,13 @@ struct Validators {
   std::string etag, last_modified;
   bool empty() const { return etag.empty() && last_modified.empty(); }
 };
+
+// One header line of a reply as libcurl hands it over ("Name: value\r\n", or a
+// status line "HTTP/1.1 200 OK\r\n"), noted in the validators being collected.
+// A status line starts a new reply, so a redirect's validators are dropped.
+// ETag and Last-Modified are kept only when at most 256 bytes of printable
+// ASCII: a later request echoes them back in its own headers.
+void note_header_line(std::string_view line, Validators* v);
 
 struct DownloadResult {
   uint64_t bytes = 0;

@@ -203,8 +203,10 @@ Result<Ownership> read_ownership(int fd) {
     return not_ours("an ELF file with other sections than btfd writes (a real vmlinux?)");
   std::array<Shdr, kSections> sh{};
   BTFD_TRY_VOID(pread_exact(fd, sh.data(), sizeof sh, eh.e_shoff));
+  // Every section, whatever its type says: the type is checked only after the
+  // section names are read, and a hostile file may type any section NULL.
   for (const Shdr& s : sh)
-    if (s.sh_type != SHT_NULL && (s.sh_offset > file_size || file_size - s.sh_offset < s.sh_size))
+    if (s.sh_offset > file_size || file_size - s.sh_offset < s.sh_size)
       return not_ours("an ELF file whose sections lie past its end");
   const Shdr& names = sh[kShstrtab];
   if (names.sh_size == 0 || names.sh_size > kMaxShstrtab) return not_ours("an ELF file with other section names");

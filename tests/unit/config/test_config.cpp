@@ -346,3 +346,54 @@ TEST_CASE("--dump-config says which file and line set a key") {
   CHECK(dump.find("# set by /etc/btfd/btfd.conf.d/50-site.conf:3\nMaxCalls=5\n") != std::string::npos);
   CHECK(dump.find("# set by", dump.find("MaxCalls=5")) == std::string::npos);  // the rest are defaults
 }
+
+TEST_CASE("each flag sets its key and is named as its origin; a list flag's first use replaces the configured list") {
+  test::TempDir dir;
+  test::write_text(dir / "site.conf", "[Hub]\nMirrors=https://configured.example\n[Upgrade]\nModuleDirectories=/configured\n");
+  ::unsetenv("BTFD_UNIT_HIDES");
+  const std::string a = dir / "a", b = dir / "b with space";
+  REQUIRE(mkdir_p(a));
+  REQUIRE(mkdir_p(b));
+  // Twice in one process: the second call replaces the configured lists as the first did.
+  for (int round = 0; round < 2; ++round) {
+    Config c = default_config();
+    int exit_code = -1;
+    auto go = run_flags(c, {"btfd", "--config", dir / "site.conf", "--mirror", a, "--workers", "3", "--mirror", b,
+                            "--modules-dir", "/m1", "--cache-budget=64M", "--modules-dir", "/m2", "--socket", dir / "s",
+                            "--boot-dir", "/b", "--admin-socket", dir / "admin"},
+                        &exit_code);
+    REQUIRE_MESSAGE(go.ok(), (go.ok() ? "" : go.error().message));
+    CHECK(*go);
+    CHECK(c.mirrors == std::vector<std::string>{a, b});
+    CHECK(c.module_dirs == std::vector<std::string>{"/m1", "/m2"});
+    CHECK(c.workers == 3);
+    CHECK(c.cache_budget == 64ull << 20);
+    CHECK(c.socket_path == dir / "s");
+    CHECK(c.origins["Hub.Mirrors"] == "--mirror");
+    CHECK(c.origins["Upgrade.ModuleDirectories"] == "--modules-dir");
+    CHECK(c.origins["Daemon.Workers"] == "--workers");
+    CHECK(c.origins["Cache.MaxSize"] == "--cache-budget");
+    CHECK(c.origins["Daemon.Socket"] == "--socket");
+    // Flags after --log-level were named by their neighbours before (the enum
+    // and the option array were in different orders).
+    CHECK(c.boot_dir == "/b");
+    CHECK(c.admin_socket == dir / "admin");
+    CHECK(c.origins["Upgrade.BootDirectory"] == "--boot-dir");
+    CHECK(c.origins["Daemon.AdminSocket"] == "--admin-socket");
+  }
+  // A flag's value is checked as the key's, and the error names the flag.
+  Config c = default_config();
+  int exit_code = -1;
+  auto bad = run_flags(c, {"btfd", "--config", dir / "site.conf", "--workers", "0"}, &exit_code);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message.rfind("--workers: ", 0) == 0);
+  // An unknown flag and a missing value stop btfd with exit code 2.
+  for (const char* wrong : {"--no-such-flag", "--socket"}) {
+    Config d = default_config();
+    exit_code = -1;
+    auto stop = run_flags(d, {"btfd", "--config", dir / "site.conf", wrong}, &exit_code);
+    REQUIRE_MESSAGE(stop.ok(), wrong);
+    CHECK_FALSE(*stop);
+    CHECK(exit_code == 2);
+  }
+}

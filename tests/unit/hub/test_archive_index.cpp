@@ -254,3 +254,24 @@ TEST_CASE("archive index: a directory entry is a private copy, opened beneath th
   REQUIRE_FALSE(out.ok());
   CHECK(out.error().code == Errc::permission);
 }
+
+TEST_CASE("archive index: SHA256SUMS text gives lowercase digests by layout path, skipping what names none") {
+  const std::string a(64, 'a'), b = std::string(63, 'B') + "c", c(64, 'c');
+  std::string text = a + "  ./" + kU54 + "\n" +                   // sha256sum's text form, "./" prefix
+                     b + " *" + kD10 + "\r\n" +                   // binary form, CRLF
+                     c + "  " + kU54 + "\n" +                     // a second line for a path: the first wins
+                     std::string(64, 'g') + "  " + kU511 + "\n" +  // not hex
+                     a + "  SHA256SUMS\n" +                       // not a layout path
+                     a + "  ubuntu/20.04/x86_64/../../../etc/passwd.btf.tar.xz\n" +
+                     a + "  " + "ubuntu/20.04/x86_64/.hidden.btf.tar.xz\n" +
+                     a.substr(0, 63) + "  " + kU511 + "\n" +  // short digest
+                     "garbage";
+  auto sums = parse_archive_sums(text);
+  CHECK(sums.size() == 2);
+  CHECK(sums[kU54] == a);
+  CHECK(sums[kD10] == std::string(63, 'b') + "c");
+  CHECK(sums.count(kU511) == 0);
+  CHECK(parse_archive_sums("").empty());
+  // The last line needs no newline.
+  CHECK(parse_archive_sums(c + "  " + kU511).at(kU511) == c);
+}

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <set>
+#include <type_traits>
 
 #include "small_btf.hpp"
 #include "support/temp_dir.hpp"
@@ -165,6 +166,37 @@ TEST_CASE("ownership: btfd's image carries its marker; other files are named for
   std::string cut = btf_elf_image(raw, {"6.1.0-18-amd64", sha});
   cut.resize(cut.size() - 10);
   CHECK_FALSE(ownership_of(write_image(dir, "cut", cut)).marker);
+}
+
+// Found by fuzz-elf-inspect: a section header of type SHT_NULL was not held
+// to the file's bounds, so a section-name table typed NULL whose offset lies
+// past the end made read_ownership fail ("short file") instead of answering.
+TEST_CASE("ownership: a section of any type that lies past the end is foreign, not an error") {
+  test::TempDir dir;
+  auto raw = small_btf();
+  std::string img = btf_elf_image(raw, {"6.1.0-18-amd64", sha256_hex(raw)});
+  // The image is of the host's class, as btf_elf_image writes it.
+  using Ehdr = std::conditional_t<sizeof(void*) == 8, Elf64_Ehdr, Elf32_Ehdr>;
+  using Shdr = std::conditional_t<sizeof(void*) == 8, Elf64_Shdr, Elf32_Shdr>;
+  Ehdr eh;
+  REQUIRE(img.size() >= sizeof eh);
+  std::memcpy(&eh, img.data(), sizeof eh);
+  for (unsigned i = 1; i < eh.e_shnum; ++i) {
+    std::string bad = img;
+    Shdr sh;
+    const size_t at = eh.e_shoff + i * sizeof sh;
+    REQUIRE(at + sizeof sh <= bad.size());
+    std::memcpy(&sh, bad.data() + at, sizeof sh);
+    sh.sh_type = SHT_NULL;
+    sh.sh_offset = bad.size() + 4096;
+    std::memcpy(bad.data() + at, &sh, sizeof sh);
+    auto fd = open_file(write_image(dir, "null-" + std::to_string(i), bad), O_RDONLY);
+    REQUIRE(fd.ok());
+    auto o = read_ownership(fd->get());
+    REQUIRE_MESSAGE(o.ok(), "section ", i, ": ", (o.ok() ? "" : o.error().message));
+    CHECK_FALSE(o->marker);
+    CHECK(o->not_ours == "an ELF file whose sections lie past its end");
+  }
 }
 
 TEST_CASE("a directory or FIFO is not read as btfd's file") {
