@@ -173,8 +173,8 @@ void Server::handle_message(Connection& c, proto::Message msg) {
   auto ref = proto::idl::find_method(method);
   const MethodHandler* handler = nullptr;
   if (ref)
-    for (const auto& h : methods_)
-      if (ref->full_name() == h.name) handler = &h;
+    for (const auto& [m, h] : handlers_)
+      if (m == ref->method) handler = h;
   if (!handler) {
     // A name without an interface part is an unknown interface, anything
     // else an unknown method (as the tests pin).

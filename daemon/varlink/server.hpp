@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "proto/interface.hpp"
 #include "proto/varlink.hpp"
 #include "service/service.hpp"
 #include "service/stats.hpp"
@@ -233,7 +234,9 @@ class Server {
   Config cfg_;
   Service& service_;
   Stats& stats_;
-  std::span<const MethodHandler> methods_;
+  // Each handler by its method in the interface table, resolved once (a
+  // call then costs no string built to find its handler).
+  std::vector<std::pair<const proto::idl::Method*, const MethodHandler*>> handlers_;
   sd_event* event_ = nullptr;
   std::vector<std::unique_ptr<Listener>> listeners_;
   struct OwnSocket {
