@@ -2,10 +2,12 @@
 #include "util/fd.hpp"
 
 #include <fcntl.h>
+#include <sys/sendfile.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <limits>
 #include <random>
@@ -104,10 +106,30 @@ Result<std::vector<uint8_t>> pread_all(int fd, size_t max_bytes) {
 
 Result<UniqueFd> sealed_copy(UniqueFd fd, size_t max_bytes, const char* name) {
   if (::fcntl(fd.get(), F_GET_SEALS) >= 0) return fd;
-  BTFD_TRY(auto bytes, pread_all(fd.get(), max_bytes));
   UniqueFd mem(::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (!mem) return sys_error(errno, "memfd_create");
-  BTFD_TRY_VOID(write_all(mem.get(), std::span<const uint8_t>(bytes)));
+  // The kernel copies (sendfile: no buffer here, no page faults on fresh
+  // memory); a file sendfile cannot read (a pipe, some file systems) goes
+  // through a buffer as before.
+  off_t offset = 0;
+  bool copied = false;
+  for (;;) {
+    size_t left = max_bytes + 1 - static_cast<size_t>(offset);  // one more: a file over the bound is refused
+    ssize_t n = ::sendfile(mem.get(), fd.get(), &offset, std::min<size_t>(left, 1 << 30));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    if (n == 0) {
+      copied = true;
+      break;
+    }
+    if (static_cast<size_t>(offset) > max_bytes)
+      return make_error(Errc::too_large, "input larger than " + std::to_string(max_bytes) + " bytes");
+  }
+  if (!copied) {
+    if (offset != 0) return sys_error(errno, "sendfile");
+    BTFD_TRY(auto bytes, pread_all(fd.get(), max_bytes));
+    BTFD_TRY_VOID(write_all(mem.get(), std::span<const uint8_t>(bytes)));
+  }
   if (::fcntl(mem.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
     return sys_error(errno, "sealing a memfd");
   return mem;

@@ -2,6 +2,8 @@
 #include "service/service.hpp"
 
 #include <poll.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -255,16 +257,47 @@ uint64_t Service::hot_bytes() const {
 // How the minimizer (and a stored report) names a client's object.
 static std::string minimizer_name(const Digest& d) { return "object " + to_hex(d).substr(0, 12); }
 
-// A regular file the client passed (pipes were read by the loop already):
-// never more than the size it had when the call was admitted.
-Result<std::vector<uint8_t>> Service::read_object(ClientObject& o) {
-  if (o.loaded) return std::move(o.bytes);
-  auto bytes = pread_all(o.fd.get(), o.size_limit);
-  if (!bytes && bytes.error().code == Errc::too_large)
-    return make_error(Errc::too_large, "grew while btfd was reading it");
-  if (!bytes) return make_error(Errc::invalid_argument, bytes.error().message);
-  return bytes;
+ObjectBytes::ObjectBytes(ObjectBytes&& other) noexcept
+    : copy_(std::move(other.copy_)), map_(std::exchange(other.map_, nullptr)), map_len_(std::exchange(other.map_len_, 0)) {}
+
+ObjectBytes& ObjectBytes::operator=(ObjectBytes&& other) noexcept {
+  if (this != &other) {
+    if (map_) ::munmap(map_, map_len_);
+    copy_ = std::move(other.copy_);
+    map_ = std::exchange(other.map_, nullptr);
+    map_len_ = std::exchange(other.map_len_, 0);
+  }
+  return *this;
 }
+
+ObjectBytes::~ObjectBytes() {
+  if (map_) ::munmap(map_, map_len_);
+}
+
+Result<ObjectBytes> ObjectBytes::take(ClientObject& o) {
+  if (o.loaded) return ObjectBytes(std::move(o.bytes));  // a pipe, read by the loop
+  constexpr int kFixed = F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW;
+  int seals = ::fcntl(o.fd.get(), F_GET_SEALS);
+  struct stat st {};
+  if (seals >= 0 && (seals & kFixed) == kFixed && ::fstat(o.fd.get(), &st) == 0 &&
+      static_cast<uint64_t>(st.st_size) == o.size_limit && o.size_limit > 0) {
+    void* p = ::mmap(nullptr, o.size_limit, PROT_READ, MAP_SHARED | MAP_POPULATE, o.fd.get(), 0);
+    if (p != MAP_FAILED) {
+      ObjectBytes b;
+      b.map_ = p;
+      b.map_len_ = o.size_limit;
+      return b;
+    }
+  }
+  // A regular file the client passed: never more than the size it had when
+  // the call was admitted.
+  auto bytes = pread_all(o.fd.get(), o.size_limit);
+  if (!bytes && bytes.error().code == Errc::too_large) return make_error(Errc::too_large, "grew while btfd was reading it");
+  if (!bytes) return make_error(Errc::invalid_argument, bytes.error().message);
+  return ObjectBytes(std::move(bytes).value());
+}
+
+Result<ObjectBytes> Service::read_object(ClientObject& o) { return ObjectBytes::take(o); }
 
 btf::MinimizeOptions Service::minimize_options(const std::atomic<bool>* cancelled) const {
   btf::MinimizeOptions o;
@@ -279,7 +312,7 @@ btf::MinimizeOptions Service::minimize_options(const std::atomic<bool>* cancelle
 }
 
 Result<store::Blob> Service::minimized_for(const store::KernelEntry& e,
-                                           std::vector<std::pair<Digest, std::vector<uint8_t>>>& objs, bool* computed,
+                                           std::vector<std::pair<Digest, ObjectBytes>>& objs, bool* computed,
                                            nlohmann::json* summary, const std::atomic<bool>* cancelled) {
   std::vector<Digest> digests;
   for (auto& [d, _] : objs) digests.push_back(d);
@@ -318,7 +351,7 @@ Result<store::Blob> Service::minimized_for(const store::KernelEntry& e,
       mine = [&]() -> Result<store::Blob> {
         BTFD_TRY(auto kernel, hot_kernel(e));
         std::vector<btf::ObjectInput> inputs;
-        for (auto& [d, bytes] : objs) inputs.push_back({minimizer_name(d), bytes, false});
+        for (auto& [d, bytes] : objs) inputs.push_back({minimizer_name(d), bytes.bytes(), false});
         auto result = btf::minimize(*kernel, inputs, minimize_options(cancelled));
         if (!result) {
           // Whatever minimize() rejects came from the client's objects
@@ -382,12 +415,12 @@ Result<BtfAnswer> Service::get_btf(const KernelIdentity& asked, std::vector<Clie
   BTFD_TRY(ArchiveKey key, archive_key(asked));
   const KernelIdentity& id = key.kernel;
   // Read the objects first: a bad object should not cost a hub download.
-  std::vector<std::pair<Digest, std::vector<uint8_t>>> objs;
+  std::vector<std::pair<Digest, ObjectBytes>> objs;
   for (size_t i = 0; i < objects.size(); ++i) {
     auto bytes = read_object(objects[i]);
     if (!bytes) return std::move(bytes).error().about_object(static_cast<int>(i));
     objects[i].fd.reset();
-    Digest d = sha256(*bytes);
+    Digest d = sha256(bytes->bytes());
     objs.emplace_back(d, std::move(bytes).value());
   }
   // GetBtf's "refresh": an earlier "not in hub" must not answer. The lookup
@@ -401,7 +434,7 @@ Result<BtfAnswer> Service::get_btf(const KernelIdentity& asked, std::vector<Clie
     if (auto imported = imported_answer(id, std::move(digests))) {
       imported->exact = key.exact;
       for (size_t i = 0; i < objs.size(); ++i)
-        (void)store_->remember_object(objs[i].first, objs[i].second, objects[i].name, objects[i].uid);
+        (void)store_->remember_object(objs[i].first, objs[i].second.bytes(), objects[i].name, objects[i].uid);
       return std::move(*imported);
     }
   }
@@ -430,7 +463,7 @@ Result<BtfAnswer> Service::get_btf(const KernelIdentity& asked, std::vector<Clie
   a.minimized = true;
   a.cached = !fetched && !computed;
   for (size_t i = 0; i < objs.size(); ++i)
-    (void)store_->remember_object(objs[i].first, objs[i].second, objects[i].name, objects[i].uid);
+    (void)store_->remember_object(objs[i].first, objs[i].second.bytes(), objects[i].name, objects[i].uid);
   return a;
 }
 
@@ -456,8 +489,8 @@ Result<nlohmann::json> Service::prefetch(const KernelIdentity& asked, bool pin, 
   // RememberedObjectBytesPerUser), however many are remembered.
   size_t minimized = 0, failed = 0;
   BTFD_TRY_VOID(store_->for_each_recent_object(window, [&](const Digest& d, std::vector<uint8_t> bytes) -> Status {
-    std::vector<std::pair<Digest, std::vector<uint8_t>>> one;
-    one.emplace_back(d, std::move(bytes));
+    std::vector<std::pair<Digest, ObjectBytes>> one;
+    one.emplace_back(d, ObjectBytes(std::move(bytes)));
     bool computed = false;
     nlohmann::json summary;
     if (minimized_for(*entry, one, &computed, &summary)) ++minimized;

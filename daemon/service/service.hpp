@@ -50,6 +50,30 @@ struct ClientObject {
   bool loaded = false;
 };
 
+// A client object's bytes while a call uses them: a read-only mapping of a
+// memfd sealed against writing, shrinking and growing (libbtfd and the Go
+// client send those: nothing can change or truncate it under btfd, and
+// mapping costs no copy, no zeroed buffer, no page faults on fresh memory),
+// else a copy read at most to the size it had when the call was admitted.
+class ObjectBytes {
+ public:
+  explicit ObjectBytes(std::vector<uint8_t> copy = {}) : copy_(std::move(copy)) {}
+  static Result<ObjectBytes> take(ClientObject& o);
+  ObjectBytes(ObjectBytes&& other) noexcept;
+  ObjectBytes& operator=(ObjectBytes&& other) noexcept;
+  ObjectBytes(const ObjectBytes&) = delete;
+  ObjectBytes& operator=(const ObjectBytes&) = delete;
+  ~ObjectBytes();
+  std::span<const uint8_t> bytes() const {
+    return map_ ? std::span<const uint8_t>(static_cast<const uint8_t*>(map_), map_len_) : std::span<const uint8_t>(copy_);
+  }
+
+ private:
+  std::vector<uint8_t> copy_;
+  void* map_ = nullptr;
+  size_t map_len_ = 0;
+};
+
 class Service {
  public:
   Service(Config cfg, std::unique_ptr<store::Store> store, HostInfo host, Stats& stats);
@@ -120,12 +144,12 @@ class Service {
   // and returns its status instead (*ran says which happened).
   Status once(const std::string& key, const std::function<Status()>& work, bool* ran);
   Result<std::shared_ptr<const btf::KernelBtf>> hot_kernel(const store::KernelEntry& e);
-  Result<std::vector<uint8_t>> read_object(ClientObject& o);
+  Result<ObjectBytes> read_object(ClientObject& o);
   // The archive's key for an identity (rhel 8.4 -> rhel/8): the cache, the
   // negative entries and the hub all use it, so spellings of one kernel share
   // one entry.
   Result<ArchiveKey> archive_key(const KernelIdentity& id) const;
-  Result<store::Blob> minimized_for(const store::KernelEntry& e, std::vector<std::pair<Digest, std::vector<uint8_t>>>& objs,
+  Result<store::Blob> minimized_for(const store::KernelEntry& e, std::vector<std::pair<Digest, ObjectBytes>>& objs,
                                     bool* computed, nlohmann::json* summary,
                                     const std::atomic<bool>* cancelled = nullptr);
   // The minimizer's budget for one call ([Limits] MaxRelocations=, ...).

@@ -94,6 +94,32 @@ TEST_CASE("minimized entries are keyed by kernel and the object set, in any orde
   CHECK_FALSE(miss->has_value());
 }
 
+TEST_CASE("an object sent again within a minute costs a touch, written with the next flush") {
+  test::TempDir dir;
+  auto s = open_store(dir.path());
+  s->set_clock_for_testing(fake_now);
+  g_now = 1000;
+  auto obj = bytes_of("ELF object, warm");
+  REQUIRE(s->remember_object(sha256(obj), obj, "warm.o", 1000).ok());
+  g_now = 1030;
+  // The warm path takes the caller's digest (the bytes were hashed once by it).
+  REQUIRE(s->remember_object(sha256(obj), obj, "warm.o", 1000).ok());
+  auto before = s->recent_objects(1020);
+  REQUIRE(before.ok());
+  CHECK(before->empty());  // not written yet: only noted
+  REQUIRE(s->flush_touches().ok());
+  auto after = s->recent_objects(1020);
+  REQUIRE(after.ok());
+  REQUIRE(after->size() == 1);
+  CHECK((*after)[0].second == obj);
+  // Another name (or another uid) is written at once.
+  g_now = 1040;
+  REQUIRE(s->remember_object(sha256(obj), obj, "renamed.o", 1000).ok());
+  auto renamed = s->recent_objects(1035);
+  REQUIRE(renamed.ok());
+  CHECK(renamed->size() == 1);
+}
+
 TEST_CASE("objects are remembered with their bytes and request time") {
   test::TempDir dir;
   auto s = open_store(dir.path());
