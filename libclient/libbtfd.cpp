@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -22,6 +23,7 @@
 #include "btfd-config.h"
 #include "proto/varlink.hpp"
 #include "proto/interface.hpp"
+#include "util/sha256.hpp"
 
 // Only what the symbol map lists is exported; everything else is hidden.
 #define BTFD_EXPORT extern "C" __attribute__((visibility("default")))
@@ -140,18 +142,26 @@ int resolve(const struct btfd_core_opts* o, CoreOptions* out) {
   return 0;
 }
 
-// The helpers' common part: BTF for this host, minimized for object_fd when
-// it is >= 0, set as opts->btf_custom_path.
-int get_btf_named(btfd_client* client, const struct btfd_kernel* kernel, const int* object_fds, size_t n_objects,
-                  const char* name, struct btfd_result* result);
+// An object a helper sends: named by its digest first (btfd answers a warm
+// call from its cache without the bytes), its bytes only if btfd asks.
+struct ObjectSource {
+  btfd::Digest digest{};
+  std::function<btfd::Result<btfd::UniqueFd>()> sealed;  // the bytes as a sealed memfd
+  const char* name = nullptr;  // the file name for `btfctl list` (may be null)
+};
 
-// name: the object's file name for `btfctl list` (may be null).
-int ensure_with(struct bpf_object_open_opts* opts, int object_fd, const CoreOptions& o, const char* name = nullptr) {
+int get_btf_named(btfd_client* client, const struct btfd_kernel* kernel, const int* object_fds, size_t n_objects,
+                  const char* name, struct btfd_result* result, bool report_param = true);
+int get_btf_for_object(btfd_client* client, const ObjectSource& object, struct btfd_result* result);
+
+// The helpers' common part: BTF for this host, minimized for the object when
+// there is one, set as opts->btf_custom_path.
+int ensure_with(struct bpf_object_open_opts* opts, const CoreOptions& o, const ObjectSource* object = nullptr) {
   btfd_client* c = nullptr;
   int err = connect_with(o.socket_path, o.timeout_ms, &c);
   if (err) return err;
   struct btfd_result r;
-  err = get_btf_named(c, nullptr, object_fd >= 0 ? &object_fd : nullptr, object_fd >= 0 ? 1 : 0, name, &r);
+  err = object ? get_btf_for_object(c, *object, &r) : get_btf_named(c, nullptr, nullptr, 0, nullptr, &r);
   btfd_close(c);
   if (err) return err;
   return publish(opts, r.fd);  // the descriptor is the path's now
@@ -180,21 +190,50 @@ BTFD_EXPORT int btfd_set_timeout(btfd_client* client, int timeout_msec) {
   return 0;
 }
 
-namespace {
-// GetBtf; name (may be null) is the object's file name, which btfd keeps for
-// `btfctl list` only.
-int get_btf_named(btfd_client* client, const struct btfd_kernel* kernel, const int* object_fds, size_t n_objects,
-                  const char* name, struct btfd_result* result);
-}  // namespace
-
 BTFD_EXPORT int btfd_get_btf(btfd_client* client, const struct btfd_kernel* kernel, const int* object_fds,
                             size_t n_objects, struct btfd_result* result) {
   return get_btf_named(client, kernel, object_fds, n_objects, nullptr, result);
 }
 
 namespace {
+// Whether a reply is btfd refusing the call's parameter `name` (as a btfd
+// older than that parameter does).
+bool refused_parameter(const nlohmann::json& reply, const char* name) {
+  auto e = reply.find("error");
+  if (e == reply.end() || !e->is_string() || *e != btfd::proto::errors::kInvalidParameter) return false;
+  auto p = reply.find("parameters");
+  if (p == reply.end() || !p->is_object()) return false;
+  auto which = p->find("parameter");
+  return which != p->end() && which->is_string() && *which == name;
+}
+
+bool is_error(const nlohmann::json& reply, const char* name) {
+  auto e = reply.find("error");
+  return e != reply.end() && e->is_string() && *e == name;
+}
+
+// A GetBtf answer into result (its descriptor taken), or the error it names.
+int take_answer(btfd::proto::Message& reply, struct btfd_result* result) {
+  if (reply.json.contains("error"))
+    return from_error_name(reply.json["error"].is_string() ? reply.json["error"].get<std::string>() : "");
+  const auto& p = reply.json["parameters"];
+  if (reply.fds.empty() || !p.is_object()) return BTFD_ERR_PROTOCOL;
+  result->fd = reply.fds[0].release();
+  copy(result->path, sizeof result->path, p.value("path", ""));
+  copy(result->sha256, sizeof result->sha256, p.value("sha256", ""));
+  copy(result->source, sizeof result->source, p.value("source", ""));
+  result->size = p.value("size", uint64_t{0});
+  result->cached = p.value("cached", false);
+  result->exact = p.value("exact", false);
+  result->minimized = p.value("minimized", false);
+  return 0;
+}
+
+// GetBtf; name (may be null) is the object's file name, which btfd keeps for
+// `btfctl list` only. report_param: ask btfd to leave out the relocation
+// report (false when btfd is known to be older than that parameter).
 int get_btf_named(btfd_client* client, const struct btfd_kernel* kernel, const int* object_fds, size_t n_objects,
-                  const char* name, struct btfd_result* result) try {
+                  const char* name, struct btfd_result* result, bool report_param) try {
   if (!client || !result || (n_objects && !object_fds)) return -EINVAL;
   std::memset(result, 0, sizeof *result);
   result->fd = -1;
@@ -219,21 +258,37 @@ int get_btf_named(btfd_client* client, const struct btfd_kernel* kernel, const i
       if (!base.empty() && base.size() <= 255) params["names"] = nlohmann::json::array({std::string(base)});
     }
   }
+  // libbtfd reads nothing of the relocation report: btfd need not build,
+  // send and have it parsed. A btfd older than "report" refuses the
+  // parameter by name; it is asked again without it.
+  if (n_objects && report_param) params["report"] = false;
   auto reply = client->conn.call(btfd::proto::method::kGetBtf, params, std::span(object_fds, n_objects));
+  if (reply && params.contains("report") && refused_parameter(reply->json, "report")) {
+    params.erase("report");
+    reply = client->conn.call(btfd::proto::method::kGetBtf, params, std::span(object_fds, n_objects));
+  }
   if (!reply) return from_error(reply.error());
-  if (reply->json.contains("error"))
-    return from_error_name(reply->json["error"].is_string() ? reply->json["error"].get<std::string>() : "");
-  const auto& p = reply->json["parameters"];
-  if (reply->fds.empty() || !p.is_object()) return BTFD_ERR_PROTOCOL;
-  result->fd = reply->fds[0].release();
-  copy(result->path, sizeof result->path, p.value("path", ""));
-  copy(result->sha256, sizeof result->sha256, p.value("sha256", ""));
-  copy(result->source, sizeof result->source, p.value("source", ""));
-  result->size = p.value("size", uint64_t{0});
-  result->cached = p.value("cached", false);
-  result->exact = p.value("exact", false);
-  result->minimized = p.value("minimized", false);
-  return 0;
+  return take_answer(*reply, result);
+} catch (...) {
+  return BTFD_ERR_PROTOCOL;
+}
+
+// The helpers' call for one object: by digest (a warm call costs btfd a
+// lookup, the client one hash and no copy); when btfd answers ObjectsNeeded
+// (it has not minimized for this object, or does not remember this user
+// sending it) or is older than "digests", the object itself.
+int get_btf_for_object(btfd_client* client, const ObjectSource& object, struct btfd_result* result) try {
+  std::memset(result, 0, sizeof *result);
+  result->fd = -1;
+  nlohmann::json params = {{"digests", nlohmann::json::array({btfd::to_hex(object.digest)})}, {"report", false}};
+  auto reply = client->conn.call(btfd::proto::method::kGetBtf, params, {});
+  if (!reply) return from_error(reply.error());
+  bool older = refused_parameter(reply->json, "digests");
+  if (!older && !is_error(reply->json, btfd::proto::errors::kObjectsNeeded)) return take_answer(*reply, result);
+  auto fd = object.sealed();
+  if (!fd) return fd.error().sys_errno ? -fd.error().sys_errno : BTFD_ERR_INVALID_OBJECT;
+  int raw = fd->get();
+  return get_btf_named(client, nullptr, &raw, 1, object.name, result, !older);
 } catch (...) {
   return BTFD_ERR_PROTOCOL;
 }
@@ -257,7 +312,7 @@ BTFD_EXPORT int btfd_ensure_core_btf(struct bpf_object_open_opts* opts) try {
   if (nothing_to_do(opts)) return 0;
   CoreOptions o;
   if (int err = resolve(nullptr, &o)) return err;
-  return ensure_with(opts, -1, o);
+  return ensure_with(opts, o);
 } catch (...) {
   return -ENOMEM;
 }
@@ -276,11 +331,17 @@ BTFD_EXPORT int btfd_ensure_core_btf_for_file(struct bpf_object_open_opts* opts,
   if (::fstat(fd.get(), &st) < 0) return -errno;
   if (!S_ISREG(st.st_mode)) return BTFD_ERR_INVALID_OBJECT;
   if (int fl = ::fcntl(fd.get(), F_GETFL); fl < 0 || ::fcntl(fd.get(), F_SETFL, fl & ~O_NONBLOCK) < 0) return -errno;
-  // Sent as a sealed memfd: btfd reads it at once, where a file it would read
-  // itself (which might stall) takes a slower, bounded path.
-  auto mem = btfd::sealed_copy(std::move(fd), 1ull << 30, "btfd-object");
-  if (!mem) return mem.error().sys_errno ? -mem.error().sys_errno : BTFD_ERR_INVALID_OBJECT;
-  return ensure_with(opts, mem->get(), o, object_path);
+  constexpr uint64_t kMaxObject = 1ull << 30;
+  if (static_cast<uint64_t>(st.st_size) > kMaxObject) return BTFD_ERR_TOO_LARGE;
+  ObjectSource object;
+  auto digest = btfd::sha256_fd(fd.get());  // pread: the copy below still starts at 0
+  if (!digest) return digest.error().sys_errno ? -digest.error().sys_errno : -EIO;
+  object.digest = *digest;
+  object.name = object_path;
+  // Sent, when btfd asks, as a sealed memfd: btfd reads it at once, where a
+  // file it would read itself (which might stall) takes a slower, bounded path.
+  object.sealed = [&fd] { return btfd::sealed_copy(std::move(fd), kMaxObject, "btfd-object"); };
+  return ensure_with(opts, o, &object);
 } catch (...) {
   return -ENOMEM;
 }
@@ -291,15 +352,22 @@ BTFD_EXPORT int btfd_ensure_core_btf_for_mem(struct bpf_object_open_opts* opts, 
   CoreOptions o;
   if (int err = resolve(core_opts, &o)) return err;
   if (nothing_to_do(opts)) return 0;
+  std::span<const uint8_t> bytes(static_cast<const uint8_t*>(object), size);
+  ObjectSource source;
+  source.digest = btfd::sha256(bytes);
+  // libbpf's object_name, when the agent set one, is how it names the object.
+  source.name = opts->object_name;
   // btfd reads objects from descriptors only; a memfd holds the bytes
   // without a file anywhere, sealed so that they are final when btfd reads.
-  btfd::UniqueFd fd(::memfd_create("btfd-object", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-  if (!fd) return -errno;
-  auto written = btfd::write_all(fd.get(), std::span(static_cast<const uint8_t*>(object), size));
-  if (!written) return written.error().sys_errno ? -written.error().sys_errno : -EIO;
-  if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) return -errno;
-  // libbpf's object_name, when the agent set one, is how it names the object.
-  return ensure_with(opts, fd.get(), o, opts->object_name);
+  source.sealed = [bytes]() -> btfd::Result<btfd::UniqueFd> {
+    btfd::UniqueFd fd(::memfd_create("btfd-object", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+    if (!fd) return btfd::sys_error(errno, "memfd_create");
+    BTFD_TRY_VOID(btfd::write_all(fd.get(), bytes));
+    if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+      return btfd::sys_error(errno, "seal");
+    return fd;
+  };
+  return ensure_with(opts, o, &source);
 } catch (...) {
   return -ENOMEM;
 }

@@ -13,6 +13,9 @@ constexpr std::array kTable = {
     ErrorInfo{errors::kHubUnreachable, Errc::unreachable, BTFD_ERR_HUB_UNREACHABLE, "the hub could not be reached; retry later"},
     ErrorInfo{errors::kHubRejected, Errc::corrupt, BTFD_ERR_HUB_REJECTED, "a mirror served something btfd refuses"},
     ErrorInfo{errors::kInvalidObject, Errc::invalid_argument, BTFD_ERR_INVALID_OBJECT, "an object is not a valid CO-RE BPF object"},
+    // Never a libbtfd caller's: the helpers that name objects by digest send
+    // the objects themselves on it.
+    ErrorInfo{errors::kObjectsNeeded, Errc::not_found, BTFD_ERR_PROTOCOL, "btfd has no answer for these digests; send the objects"},
     ErrorInfo{errors::kInvalidKernel, Errc::invalid_argument, BTFD_ERR_INVALID_KERNEL, "malformed kernel identity"},
     ErrorInfo{errors::kPermissionDenied, Errc::permission, BTFD_ERR_PERMISSION, "the caller may not do this"},
     ErrorInfo{errors::kTooLarge, Errc::too_large, BTFD_ERR_TOO_LARGE, "a limit was exceeded"},
@@ -67,6 +70,7 @@ constexpr std::array kRules = {
     Rule{Domain::object, Errc::too_large, errors::kTooLarge},
     Rule{Domain::object, Errc::timeout, errors::kTooLarge},
     Rule{Domain::object, Errc::no_space, errors::kStoreError},
+    Rule{Domain::object, Errc::not_found, errors::kObjectsNeeded},
     Rule{Domain::object, kAny, errors::kInvalidObject},
     Rule{Domain::kernel, kAny, errors::kInvalidKernel},
     Rule{Domain::bundle, Errc::too_large, errors::kTooLarge},

@@ -16,6 +16,7 @@ inline constexpr const char* kKernelNotInHub = "io.btfd.KernelNotInHub";
 inline constexpr const char* kHubUnreachable = "io.btfd.HubUnreachable";
 inline constexpr const char* kHubRejected = "io.btfd.HubRejected";
 inline constexpr const char* kInvalidObject = "io.btfd.InvalidObject";
+inline constexpr const char* kObjectsNeeded = "io.btfd.ObjectsNeeded";
 inline constexpr const char* kInvalidKernel = "io.btfd.InvalidKernel";
 inline constexpr const char* kPermissionDenied = "io.btfd.PermissionDenied";
 inline constexpr const char* kTooLarge = "io.btfd.TooLarge";

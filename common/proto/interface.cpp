@@ -22,6 +22,8 @@ Interface make_btfd_interface() {
        {"objects", "?[]int", "Indexes into the fds sent with this call, one per BPF object."},
        {"names", "?[]string", "The objects' file names (base names), in the order of objects, at most one\nper object and 255 bytes each; remembered for ListKernels, nothing else."},
        {"refresh", "?bool", "Ask the hub again even if it said \"not in hub\" before (a cached kernel is\nstill answered from the cache). Counts against the caller's hub budget."},
+       {"digests", "?[]string", "Instead of objects: the sha256 (hex) of each object, which this user sent\nbefore. Answered from the cache only: BTF minimized for exactly these\nobjects, each remembered as sent by the caller's uid; otherwise the error\nObjectsNeeded and the caller sends the objects. Saves sending and hashing\nthem again (an agent starting again). Not with objects or names."},
+       {"report", "?bool", "Include the relocation report in a minimized answer (default true); a\nclient that never reads it (libbtfd's helpers) saves building, sending and\nparsing it."},
       }, {
        {"fd", "?int", "The fields up to \"kernel\" are on the answer, always; they are optional\nonly because progress replies (calls with \"more\") carry just \"state\",\n\"downloaded\" and \"total\".\nIndex of the BTF's fd among the fds sent with this reply (always 0)."},
        {"path", "?string", "Path of the immutable cache file holding the same bytes."},
@@ -32,7 +34,7 @@ Interface make_btfd_interface() {
        {"exact", "?bool", "False when a site alias (btfd.conf [Distro] Alias=) served another\ndistro's kernel for the one requested."},
        {"minimized", "?bool", "True when the BTF is minimized for the objects."},
        {"kernel", "?Kernel", "The kernel the BTF describes."},
-       {"relocations", "?object", "The relocation report when minimized, each string once (bounded by\n[Limits] MaxReportBytes=): strings, and per relocation [object, section,\nrelo, insn, kind, local, target, candidates, matches, ambiguity?], names\nas indexes into strings (target -1: no match, -2: needs no kernel type)."},
+       {"relocations", "?object", "The relocation report when minimized and asked for (\"report\"), each string once (bounded by\n[Limits] MaxReportBytes=): strings, and per relocation [object, section,\nrelo, insn, kind, local, target, candidates, matches, ambiguity?], names\nas indexes into strings (target -1: no match, -2: needs no kernel type)."},
        {"state", "?string", "\"progress\" on progress replies (calls with \"more\"); absent on the answer."},
        {"downloaded", "?int", "Bytes downloaded so far (progress replies)."},
        {"total", "?int", "Total bytes to download, 0 if unknown (progress replies)."},
@@ -94,6 +96,10 @@ Interface make_btfd_interface() {
        {"message", "string", ""},
       }});
   i.errors.push_back({"InvalidObject", "An object is not a valid BPF ELF with BTF, its relocations cannot be resolved,\nor it could not be read (a pipe that did not deliver it whole in time). object\nis the object's index in the call's objects; the message begins \"object #N\".", {
+       {"message", "string", ""},
+       {"object", "?int", ""},
+      }});
+  i.errors.push_back({"ObjectsNeeded", "GetBtf with \"digests\": btfd cannot answer from its cache alone (no BTF\nminimized for exactly these objects, or an object it does not remember this\nuser sending). Send the objects themselves. object: the first such object's\nindex, when it is one object.", {
        {"message", "string", ""},
        {"object", "?int", ""},
       }});

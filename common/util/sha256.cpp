@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
@@ -49,16 +50,19 @@ std::string sha256_hex(std::span<const uint8_t> data) { return to_hex(sha256(dat
 
 Result<Digest> sha256_fd(int fd) {
   Sha256 h;
-  std::vector<uint8_t> buf(1 << 20);
+  // A chunk that stays in the CPU's cache between the read and the hash, and
+  // is never zeroed: the read overwrites it.
+  constexpr size_t kChunk = 64 << 10;
+  auto buf = std::make_unique_for_overwrite<uint8_t[]>(kChunk);
   off_t off = 0;
   for (;;) {
-    ssize_t n = ::pread(fd, buf.data(), buf.size(), off);
+    ssize_t n = ::pread(fd, buf.get(), kChunk, off);
     if (n < 0) {
       if (errno == EINTR) continue;
       return sys_error(errno, "read for sha256");
     }
     if (n == 0) break;
-    h.update(std::span(buf.data(), static_cast<size_t>(n)));
+    h.update(std::span(buf.get(), static_cast<size_t>(n)));
     off += n;
   }
   return h.finish();

@@ -21,11 +21,15 @@ struct Params {
   std::vector<uint64_t> objects;
   std::vector<std::string> names;
   bool refresh = false;
+  std::vector<std::string> digests;
+  bool report = true;
 };
 const Binding<Params> kParams[] = {bind<&Params::kernel>("kernel"),
                                    bind<&Params::objects>("objects"),
                                    bind<&Params::names>("names"),
-                                   bind<&Params::refresh>("refresh")};
+                                   bind<&Params::refresh>("refresh"),
+                                   bind<&Params::digests>("digests"),
+                                   bind<&Params::report>("report")};
 
 // The call's objects, by the indexes it gave: each a descriptor it sent, once.
 std::optional<ParamError> take_objects(const Params& p, std::vector<UniqueFd>& fds, std::vector<UniqueFd>* objects) {
@@ -52,6 +56,37 @@ std::optional<ParamError> check_names(const Params& p) {
       return ParamError{"names[" + std::to_string(i) + "]", "longer than " + std::to_string(kMaxObjectName) + " bytes"};
   return std::nullopt;
 }
+// "digests": sha256 in hex, at most max_objects, never beside objects.
+std::optional<ParamError> parse_digests(const Params& p, size_t max_objects, std::vector<Digest>* out) {
+  if (!p.objects.empty() || !p.names.empty())
+    return ParamError{"digests", "names objects by digest: not with \"objects\" or \"names\""};
+  if (p.digests.size() > max_objects)
+    return ParamError{"digests", std::to_string(p.digests.size()) + " digests; btfd takes at most " +
+                                     std::to_string(max_objects) + " objects per request"};
+  for (size_t i = 0; i < p.digests.size(); ++i) {
+    auto d = digest_from_hex(p.digests[i]);
+    if (!d) return ParamError{"digests[" + std::to_string(i) + "]", "not a sha256 in hex (64 hex digits)"};
+    out->push_back(*d);
+  }
+  return std::nullopt;
+}
+
+// Objects named by digest: a lookup, on a worker (the index may be busy).
+void get_btf_by_digests(Server& s, Request& r, const KernelIdentity& kid, const Params& p) {
+  std::vector<Digest> digests;
+  if (auto bad = parse_digests(p, s.config().max_objects, &digests))
+    return s.fail_parameter(r.call, bad->parameter, bad->message);
+  if (!s.admit(r.conn, r.call, false)) return;
+  int64_t uid = r.call.uid;
+  s.run(std::move(r.call), Server::Lane::fast,
+        [&s, kid, digests = std::move(digests), uid, opts = GetBtfOptions{p.refresh, p.report}](
+            Call&) -> Result<Server::Reply> {
+          BTFD_TRY(BtfAnswer a, s.service().get_btf_by_digests(kid, digests, uid, opts));
+          std::vector<UniqueFd> fds;
+          fds.push_back(std::move(a.blob.fd));
+          return Server::Reply(answer_json(a), std::move(fds));
+        });
+}
 }  // namespace
 
 ParamTypes get_btf_params() { return binding_types<Params>(kParams); }
@@ -67,6 +102,7 @@ void get_btf(Server& s, Request& r) {
                                                           " objects; btfd takes at most " +
                                                           std::to_string(s.config().max_objects) + " per request")
                               .in(Domain::request));
+  if (!p.digests.empty()) return get_btf_by_digests(s, r, *kid, p);
   std::vector<UniqueFd> objects;
   if (auto bad = take_objects(p, r.fds, &objects)) return s.fail_parameter(r.call, bad->parameter, bad->message);
   if (auto bad = check_names(p)) return s.fail_parameter(r.call, bad->parameter, bad->message);
@@ -83,16 +119,17 @@ void get_btf(Server& s, Request& r) {
   // it costs a descriptor, not a parse.
   if (!s.admit(r.conn, r.call, !objects.empty() || !service.btf_at_hand(*kid))) return;
   s.read_objects(r.call, std::move(objects), std::move(p.names),
-                 [&s, kid = std::move(*kid), refresh = p.refresh](Call call, std::vector<ClientObject> read) {
+                 [&s, kid = std::move(*kid), opts = GetBtfOptions{p.refresh, p.report}](
+                     Call call, std::vector<ClientObject> read) {
                    // A kernel whose BTF is not at hand may wait on a mirror: the hub lane.
                    Server::Lane lane = s.lane_for(kid);
                    auto objs = std::make_shared<std::vector<ClientObject>>(std::move(read));
                    auto gate = s.hub_gate(call);
                    auto progress = s.progress_replies(call);
                    s.run(std::move(call), lane,
-                         [&s, kid, objs, refresh, gate = std::move(gate), progress = std::move(progress)](
+                         [&s, kid, objs, opts, gate = std::move(gate), progress = std::move(progress)](
                              Call& running) -> Result<Server::Reply> {
-                           BTFD_TRY(BtfAnswer a, s.service().get_btf(kid, std::move(*objs), progress, gate, refresh,
+                           BTFD_TRY(BtfAnswer a, s.service().get_btf(kid, std::move(*objs), progress, gate, opts,
                                                                      running.costs ? &running.costs->cancelled : nullptr));
                            std::vector<UniqueFd> fds;
                            fds.push_back(std::move(a.blob.fd));

@@ -47,7 +47,7 @@ nlohmann::json answer_json(const BtfAnswer& a) {
   nlohmann::json j = {{"fd", 0}, {"path", a.blob.path}, {"sha256", to_hex(a.blob.digest)}, {"size", a.blob.size},
                       {"source", a.source}, {"cached", a.cached}, {"exact", a.exact}, {"minimized", a.minimized},
                       {"kernel", identity_json(a.kernel)}};
-  if (a.minimized) j["relocations"] = a.relocations;
+  if (a.minimized && a.report) j["relocations"] = a.relocations;
   return j;
 }
 
@@ -257,21 +257,29 @@ uint64_t Service::hot_bytes() const {
 // How the minimizer (and a stored report) names a client's object.
 static std::string minimizer_name(const Digest& d) { return "object " + to_hex(d).substr(0, 12); }
 
+ObjectBytes::ObjectBytes(std::vector<uint8_t> copy) : copy_(std::move(copy)), digest_(sha256(copy_)) {}
+
 ObjectBytes::ObjectBytes(ObjectBytes&& other) noexcept
-    : copy_(std::move(other.copy_)), map_(std::exchange(other.map_, nullptr)), map_len_(std::exchange(other.map_len_, 0)) {}
+    : copy_(std::move(other.copy_)),
+      digest_(other.digest_),
+      sealed_(std::move(other.sealed_)),
+      size_(std::exchange(other.size_, 0)),
+      map_(std::exchange(other.map_, nullptr)) {}
 
 ObjectBytes& ObjectBytes::operator=(ObjectBytes&& other) noexcept {
   if (this != &other) {
-    if (map_) ::munmap(map_, map_len_);
+    if (map_) ::munmap(map_, size_);
     copy_ = std::move(other.copy_);
+    digest_ = other.digest_;
+    sealed_ = std::move(other.sealed_);
+    size_ = std::exchange(other.size_, 0);
     map_ = std::exchange(other.map_, nullptr);
-    map_len_ = std::exchange(other.map_len_, 0);
   }
   return *this;
 }
 
 ObjectBytes::~ObjectBytes() {
-  if (map_) ::munmap(map_, map_len_);
+  if (map_) ::munmap(map_, size_);
 }
 
 Result<ObjectBytes> ObjectBytes::take(ClientObject& o) {
@@ -281,11 +289,12 @@ Result<ObjectBytes> ObjectBytes::take(ClientObject& o) {
   struct stat st {};
   if (seals >= 0 && (seals & kFixed) == kFixed && ::fstat(o.fd.get(), &st) == 0 &&
       static_cast<uint64_t>(st.st_size) == o.size_limit && o.size_limit > 0) {
-    void* p = ::mmap(nullptr, o.size_limit, PROT_READ, MAP_SHARED | MAP_POPULATE, o.fd.get(), 0);
-    if (p != MAP_FAILED) {
+    // The seals make the bytes hashed now the bytes mapped later.
+    if (auto d = sha256_fd(o.fd.get())) {
       ObjectBytes b;
-      b.map_ = p;
-      b.map_len_ = o.size_limit;
+      b.digest_ = *d;
+      b.sealed_ = std::move(o.fd);
+      b.size_ = o.size_limit;
       return b;
     }
   }
@@ -295,6 +304,23 @@ Result<ObjectBytes> ObjectBytes::take(ClientObject& o) {
   if (!bytes && bytes.error().code == Errc::too_large) return make_error(Errc::too_large, "grew while btfd was reading it");
   if (!bytes) return make_error(Errc::invalid_argument, bytes.error().message);
   return ObjectBytes(std::move(bytes).value());
+}
+
+Result<std::span<const uint8_t>> ObjectBytes::bytes() {
+  if (sealed_) {
+    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED | MAP_POPULATE, sealed_.get(), 0);
+    if (p != MAP_FAILED) {
+      map_ = p;
+    } else {
+      // Out of address space or map count: a copy of the same sealed bytes.
+      auto copy = pread_all(sealed_.get(), size_);
+      if (!copy) return make_error(Errc::invalid_argument, copy.error().message);
+      copy_ = std::move(copy).value();
+    }
+    sealed_.reset();
+  }
+  if (map_) return std::span<const uint8_t>(static_cast<const uint8_t*>(map_), size_);
+  return std::span<const uint8_t>(copy_);
 }
 
 Result<ObjectBytes> Service::read_object(ClientObject& o) { return ObjectBytes::take(o); }
@@ -325,8 +351,9 @@ Result<store::Blob> Service::minimized_for(const store::KernelEntry& e,
     BTFD_TRY(auto hit, in_store(store_->find_minimized(e.digest, digests)));
     if (hit) {
       if (round == 0) ++stats_.minimized_hits;
-      if (!hit->report.empty()) *summary = nlohmann::json::parse(hit->report, nullptr, false);
-      if (summary->is_discarded()) *summary = nullptr;
+      // The stored report is parsed only for a caller that wants it.
+      if (summary && !hit->report.empty()) *summary = nlohmann::json::parse(hit->report, nullptr, false);
+      if (summary && summary->is_discarded()) *summary = nullptr;
       return std::move(hit->blob);
     }
     if (round == 1) break;
@@ -351,7 +378,11 @@ Result<store::Blob> Service::minimized_for(const store::KernelEntry& e,
       mine = [&]() -> Result<store::Blob> {
         BTFD_TRY(auto kernel, hot_kernel(e));
         std::vector<btf::ObjectInput> inputs;
-        for (auto& [d, bytes] : objs) inputs.push_back({minimizer_name(d), bytes.bytes(), false});
+        for (size_t i = 0; i < objs.size(); ++i) {
+          auto bytes = objs[i].second.bytes();
+          if (!bytes) return std::move(bytes).error().about_object(static_cast<int>(i));
+          inputs.push_back({minimizer_name(objs[i].first), *bytes, false});
+        }
         auto result = btf::minimize(*kernel, inputs, minimize_options(cancelled));
         if (!result) {
           // Whatever minimize() rejects came from the client's objects
@@ -359,12 +390,14 @@ Result<store::Blob> Service::minimized_for(const store::KernelEntry& e,
           Error err = std::move(result).error();
           return err.code == Errc::internal ? err : std::move(err).in(Domain::object);
         }
-        *summary = btf::compact_report(*result);
+        nlohmann::json report = btf::compact_report(*result);
         ++stats_.minimized;
         // Names in the report come from the client's object: never let
         // invalid UTF-8 in them throw.
-        return in_store(store_->put_minimized(e.digest, digests, result->btf,
-                                              summary->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+        auto stored = in_store(store_->put_minimized(
+            e.digest, digests, result->btf, report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+        if (summary) *summary = std::move(report);
+        return stored;
       }();
       return mine ? Status() : Status(to_rank(mine.error()));
     }, &ran);
@@ -409,9 +442,19 @@ bool Service::btf_at_hand(const KernelIdentity& asked) {
   return has && *has;
 }
 
+void Service::remember_objects(std::vector<std::pair<Digest, ObjectBytes>>& objs,
+                               const std::vector<ClientObject>& objects) {
+  for (size_t i = 0; i < objs.size(); ++i) {
+    // The warm path needs no bytes: a sealed memfd stays unmapped.
+    if (store_->touch_remembered(objs[i].first, objects[i].name, objects[i].uid)) continue;
+    if (auto bytes = objs[i].second.bytes())
+      (void)store_->remember_object(objs[i].first, *bytes, objects[i].name, objects[i].uid);
+  }
+}
+
 Result<BtfAnswer> Service::get_btf(const KernelIdentity& asked, std::vector<ClientObject> objects,
                                    const hub::ProgressFn& progress, const std::function<Status()>& hub_gate,
-                                   bool ask_hub_again, const std::atomic<bool>* cancelled) {
+                                   const GetBtfOptions& opts, const std::atomic<bool>* cancelled) {
   BTFD_TRY(ArchiveKey key, archive_key(asked));
   const KernelIdentity& id = key.kernel;
   // Read the objects first: a bad object should not cost a hub download.
@@ -420,12 +463,12 @@ Result<BtfAnswer> Service::get_btf(const KernelIdentity& asked, std::vector<Clie
     auto bytes = read_object(objects[i]);
     if (!bytes) return std::move(bytes).error().about_object(static_cast<int>(i));
     objects[i].fd.reset();
-    Digest d = sha256(bytes->bytes());
+    Digest d = bytes->digest();
     objs.emplace_back(d, std::move(bytes).value());
   }
   // GetBtf's "refresh": an earlier "not in hub" must not answer. The lookup
   // that follows is still counted against the caller's hub budget.
-  if (ask_hub_again) (void)store_->clear_negative(id);
+  if (opts.ask_hub_again) (void)store_->clear_negative(id);
   // An imported bundle's entry for these objects (service_import.cpp) answers
   // without the full kernel: on an air-gapped host there is none.
   if (!objs.empty()) {
@@ -433,8 +476,8 @@ Result<BtfAnswer> Service::get_btf(const KernelIdentity& asked, std::vector<Clie
     for (auto& [d, _] : objs) digests.push_back(d);
     if (auto imported = imported_answer(id, std::move(digests))) {
       imported->exact = key.exact;
-      for (size_t i = 0; i < objs.size(); ++i)
-        (void)store_->remember_object(objs[i].first, objs[i].second.bytes(), objects[i].name, objects[i].uid);
+      imported->report = opts.report;
+      remember_objects(objs, objects);
       return std::move(*imported);
     }
   }
@@ -455,15 +498,56 @@ Result<BtfAnswer> Service::get_btf(const KernelIdentity& asked, std::vector<Clie
   }
   bool computed = false;
   if (cancelled && *cancelled) return make_error(Errc::cancelled, "cancelled: the client went away or btfd is stopping");
-  auto blob = minimized_for(entry, objs, &computed, &a.relocations, cancelled);
+  a.report = opts.report;
+  auto blob = minimized_for(entry, objs, &computed, opts.report ? &a.relocations : nullptr, cancelled);
   // A coalesced run may have listed the objects in another order: its
   // error names the object by the digest it computed for, mapped back here.
   if (!blob) return std::move(blob).error();
   a.blob = std::move(blob).value();
   a.minimized = true;
   a.cached = !fetched && !computed;
-  for (size_t i = 0; i < objs.size(); ++i)
-    (void)store_->remember_object(objs[i].first, objs[i].second.bytes(), objects[i].name, objects[i].uid);
+  remember_objects(objs, objects);
+  return a;
+}
+
+Result<BtfAnswer> Service::get_btf_by_digests(const KernelIdentity& asked, const std::vector<Digest>& digests,
+                                              int64_t uid, const GetBtfOptions& opts) {
+  BTFD_TRY(ArchiveKey key, archive_key(asked));
+  const KernelIdentity& id = key.kernel;
+  auto needed = [](std::string why, int object = -1) {
+    Error e = make_error(Errc::not_found, std::move(why) + "; send the objects").in(Domain::object);
+    return object >= 0 ? std::move(e).about_object(object) : e;
+  };
+  // Only what this uid sent, btfd hashing it then, may be named by digest:
+  // nobody learns anything of an object someone else sent.
+  for (size_t i = 0; i < digests.size(); ++i) {
+    BTFD_TRY(bool mine, in_store(store_->touch_remembered_by(digests[i], uid)));
+    if (!mine) return needed("btfd does not remember uid " + std::to_string(uid) + " sending this object",
+                             static_cast<int>(i));
+  }
+  if (auto imported = imported_answer(id, digests)) {
+    imported->exact = key.exact;
+    imported->report = opts.report;
+    return std::move(*imported);
+  }
+  BTFD_TRY(auto kernel, in_store(store_->find_kernel(id)));
+  if (!kernel) return needed("kernel " + id.to_string() + " is not in the cache");
+  BTFD_TRY(auto hit, in_store(store_->find_minimized(kernel->first.digest, digests)));
+  if (!hit) return needed("no BTF of kernel " + id.to_string() + " minimized for these objects in the cache");
+  ++stats_.hits;
+  ++stats_.minimized_hits;
+  BtfAnswer a;
+  a.kernel = id;
+  a.exact = key.exact;
+  a.source = store::source_name(kernel->first.source);
+  a.cached = true;
+  a.minimized = true;
+  a.blob = std::move(hit->blob);
+  a.report = opts.report;
+  if (opts.report && !hit->report.empty()) {
+    a.relocations = nlohmann::json::parse(hit->report, nullptr, false);
+    if (a.relocations.is_discarded()) a.relocations = nullptr;
+  }
   return a;
 }
 
@@ -490,10 +574,9 @@ Result<nlohmann::json> Service::prefetch(const KernelIdentity& asked, bool pin, 
   size_t minimized = 0, failed = 0;
   BTFD_TRY_VOID(store_->for_each_recent_object(window, [&](const Digest& d, std::vector<uint8_t> bytes) -> Status {
     std::vector<std::pair<Digest, ObjectBytes>> one;
-    one.emplace_back(d, ObjectBytes(std::move(bytes)));
+    one.emplace_back(d, ObjectBytes(std::move(bytes), d));
     bool computed = false;
-    nlohmann::json summary;
-    if (minimized_for(*entry, one, &computed, &summary)) ++minimized;
+    if (minimized_for(*entry, one, &computed, nullptr)) ++minimized;
     else ++failed;
     return {};
   }));

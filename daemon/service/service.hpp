@@ -37,6 +37,13 @@ struct BtfAnswer {
   bool exact = true;     // false: a distro alias chose another distro's kernel
   bool minimized = false;
   nlohmann::json relocations;  // summary when minimized
+  bool report = true;          // the summary is on the answer (GetBtf "report")
+};
+
+// What a GetBtf call asks beyond its kernel and objects.
+struct GetBtfOptions {
+  bool ask_hub_again = false;  // "refresh": an earlier "not in hub" does not answer
+  bool report = true;          // the relocation report on the answer (parsed from the store on a hit)
 };
 
 // An object a client passed: bytes already read (a pipe, read by the loop)
@@ -50,28 +57,34 @@ struct ClientObject {
   bool loaded = false;
 };
 
-// A client object's bytes while a call uses them: a read-only mapping of a
-// memfd sealed against writing, shrinking and growing (libbtfd and the Go
-// client send those: nothing can change or truncate it under btfd, and
-// mapping costs no copy, no zeroed buffer, no page faults on fresh memory),
-// else a copy read at most to the size it had when the call was admitted.
+// A client object while a call uses it, with its digest. A memfd sealed
+// against writing, shrinking and growing (libbtfd and the Go client send
+// those: nothing can change or truncate it under btfd) is only hashed, in
+// chunks that stay in the cache, and mapped read-only when its bytes are
+// first needed: a cache hit, the common case, never maps it (no page-table
+// work, no unmap shooting down the other cores' TLBs). Anything else is a
+// copy, read at most to the size it had when the call was admitted.
 class ObjectBytes {
  public:
-  explicit ObjectBytes(std::vector<uint8_t> copy = {}) : copy_(std::move(copy)) {}
+  // A copy whose digest is already known (a remembered object), or computed.
+  ObjectBytes(std::vector<uint8_t> copy, const Digest& digest) : copy_(std::move(copy)), digest_(digest) {}
+  explicit ObjectBytes(std::vector<uint8_t> copy = {});
   static Result<ObjectBytes> take(ClientObject& o);
   ObjectBytes(ObjectBytes&& other) noexcept;
   ObjectBytes& operator=(ObjectBytes&& other) noexcept;
   ObjectBytes(const ObjectBytes&) = delete;
   ObjectBytes& operator=(const ObjectBytes&) = delete;
   ~ObjectBytes();
-  std::span<const uint8_t> bytes() const {
-    return map_ ? std::span<const uint8_t>(static_cast<const uint8_t*>(map_), map_len_) : std::span<const uint8_t>(copy_);
-  }
+  const Digest& digest() const { return digest_; }
+  // The bytes; a sealed memfd is mapped (or, failing that, copied) here.
+  Result<std::span<const uint8_t>> bytes();
 
  private:
   std::vector<uint8_t> copy_;
+  Digest digest_{};
+  UniqueFd sealed_;  // a sealed memfd not mapped yet
+  size_t size_ = 0;  // its size
   void* map_ = nullptr;
-  size_t map_len_ = 0;
 };
 
 class Service {
@@ -88,7 +101,12 @@ class Service {
   // client went away, btfd is stopping): Errc::cancelled.
   Result<BtfAnswer> get_btf(const KernelIdentity& id, std::vector<ClientObject> objects,
                             const hub::ProgressFn& progress = {}, const std::function<Status()>& hub_gate = {},
-                            bool ask_hub_again = false, const std::atomic<bool>* cancelled = nullptr);
+                            const GetBtfOptions& opts = {}, const std::atomic<bool>* cancelled = nullptr);
+  // GetBtf with "digests": BTF minimized for objects uid sent before, named
+  // by their digests, from the cache alone (no fetch, no minimize). Anything
+  // short of that is Errc::not_found in Domain::object (ObjectsNeeded).
+  Result<BtfAnswer> get_btf_by_digests(const KernelIdentity& id, const std::vector<Digest>& digests, int64_t uid,
+                                       const GetBtfOptions& opts = {});
   // Whether btfd can name this kernel in the archive's layout (a malformed or
   // unknown version is the kernel's fault, not an object's): cheap, no I/O,
   // for the dispatcher to answer InvalidKernel before anything is queued.
@@ -145,12 +163,14 @@ class Service {
   Status once(const std::string& key, const std::function<Status()>& work, bool* ran);
   Result<std::shared_ptr<const btf::KernelBtf>> hot_kernel(const store::KernelEntry& e);
   Result<ObjectBytes> read_object(ClientObject& o);
+  // Each object remembered for prefetch (a touch when it is already).
+  void remember_objects(std::vector<std::pair<Digest, ObjectBytes>>& objs, const std::vector<ClientObject>& objects);
   // The archive's key for an identity (rhel 8.4 -> rhel/8): the cache, the
   // negative entries and the hub all use it, so spellings of one kernel share
   // one entry.
   Result<ArchiveKey> archive_key(const KernelIdentity& id) const;
   Result<store::Blob> minimized_for(const store::KernelEntry& e, std::vector<std::pair<Digest, ObjectBytes>>& objs,
-                                    bool* computed, nlohmann::json* summary,
+                                    bool* computed, nlohmann::json* summary /* null: not wanted */,
                                     const std::atomic<bool>* cancelled = nullptr);
   // The minimizer's budget for one call ([Limits] MaxRelocations=, ...).
   btf::MinimizeOptions minimize_options(const std::atomic<bool>* cancelled) const;

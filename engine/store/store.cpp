@@ -513,22 +513,40 @@ Result<std::optional<Store::MinimizedHit>> Store::find_minimized(const Digest& k
   return Found(MinimizedHit{std::move(blob).value(), std::move(report)});
 }
 
+bool Store::touch_remembered(const Digest& digest, const std::string& name, int64_t uid) {
+  // The warm path (an agent starting again, a fleet of one object): the
+  // row holds all this already, so only its last_requested moves.
+  std::string hex = to_hex(digest);
+  std::lock_guard lock(mu_);
+  auto it = remembered_.find(hex);
+  int64_t now = now_();
+  if (it == remembered_.end() || now - it->second.when >= 60 || (!name.empty() && name != it->second.name) ||
+      (uid != kNoUid && uid != it->second.uid))
+    return false;
+  note_touch_locked("o\x1f" + hex, now);
+  return true;
+}
+
+Result<bool> Store::touch_remembered_by(const Digest& digest, int64_t uid) {
+  std::string hex = to_hex(digest);
+  std::lock_guard lock(mu_);
+  int64_t now = now_();
+  if (auto it = remembered_.find(hex); it != remembered_.end() && (uid == kNoUid || it->second.uid == uid)) {
+    note_touch_locked("o\x1f" + hex, now);
+    return true;
+  }
+  BTFD_TRY(Stmt s, db_.prepare("SELECT uid FROM objects WHERE digest = ?1"));
+  BTFD_TRY(bool row, s.bind(1, hex).step());
+  if (!row || (uid != kNoUid && s.int64(0) != uid)) return false;
+  note_touch_locked("o\x1f" + hex, now);
+  return true;
+}
+
 Status Store::remember_object(const Digest& digest, std::span<const uint8_t> bytes, const std::string& name,
                               int64_t uid) {
   if (uid != kNoUid && bytes.size() > opts_.remembered_bytes_per_uid) return {};  // over the bound by itself
+  if (touch_remembered(digest, name, uid)) return {};
   std::string hex = to_hex(digest);
-  {
-    // The warm path (an agent starting again, a fleet of one object): the
-    // row holds all this already, so only its last_requested moves.
-    std::lock_guard lock(mu_);
-    auto it = remembered_.find(hex);
-    int64_t now = now_();
-    if (it != remembered_.end() && now - it->second.when < 60 && (name.empty() || name == it->second.name) &&
-        (uid == kNoUid || uid == it->second.uid)) {
-      note_touch_locked("o\x1f" + hex, now);
-      return {};
-    }
-  }
   if (sha256(bytes) != digest) return make_error(Errc::invalid_argument, "object digest does not match its bytes");
   auto note_remembered = [&] {
     constexpr size_t kMaxRemembered = 4096;

@@ -246,6 +246,16 @@ class Store {
   static constexpr int64_t kNoUid = -1;
   Status remember_object(const Digest& digest, std::span<const uint8_t> bytes, const std::string& name = "",
                          int64_t uid = kNoUid);
+  // remember_object's warm path, which needs no bytes: true when the object
+  // was remembered (with this name and uid) within the last minute, and its
+  // last_requested is bumped with the other batched touches; false when
+  // remember_object must be called.
+  bool touch_remembered(const Digest& digest, const std::string& name = "", int64_t uid = kNoUid);
+  // Whether the object with this digest is remembered as sent by uid (its
+  // bytes were hashed by btfd then; kNoUid: by anyone), its last_requested
+  // bumped with the batched touches when so. What lets a client name an
+  // object by digest instead of sending it (GetBtf "digests").
+  Result<bool> touch_remembered_by(const Digest& digest, int64_t uid);
   // Remembered objects of uid (kNoUid: of none), for tests and tools.
   Result<uint64_t> remembered_count(int64_t uid);
   // Calls fn with each object remembered since since_unix, one at a time (its

@@ -29,6 +29,7 @@ var errorTable = []struct {
 	{"io.btfd.HubUnreachable", -1002, "the hub could not be reached; retry later"},
 	{"io.btfd.HubRejected", -1011, "a mirror served something btfd refuses"},
 	{"io.btfd.InvalidObject", -1003, "an object is not a valid CO-RE BPF object"},
+	{"io.btfd.ObjectsNeeded", -1009, "btfd has no answer for these digests; send the objects"},
 	{"io.btfd.InvalidKernel", -1004, "malformed kernel identity"},
 	{"io.btfd.PermissionDenied", -1005, "the caller may not do this"},
 	{"io.btfd.TooLarge", -1006, "a limit was exceeded"},

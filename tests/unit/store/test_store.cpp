@@ -120,6 +120,38 @@ TEST_CASE("an object sent again within a minute costs a touch, written with the 
   CHECK(renamed->size() == 1);
 }
 
+TEST_CASE("an object is named by digest only by the uid that sent it, also after a restart") {
+  test::TempDir dir;
+  auto obj = bytes_of("ELF object, named by digest");
+  Digest d = sha256(obj);
+  {
+    auto s = open_store(dir.path());
+    s->set_clock_for_testing(fake_now);
+    g_now = 2000;
+    auto unknown = s->touch_remembered_by(d, 1000);
+    REQUIRE(unknown.ok());
+    CHECK_FALSE(*unknown);  // never sent
+    REQUIRE(s->remember_object(d, obj, "a.o", 1000).ok());
+    g_now = 2100;
+    CHECK(*s->touch_remembered_by(d, 1000));
+    CHECK_FALSE(*s->touch_remembered_by(d, 1001));
+    CHECK(*s->touch_remembered_by(d, Store::kNoUid));
+    REQUIRE(s->flush_touches().ok());
+    // The touch moved last_requested.
+    auto recent = s->recent_objects(2050);
+    REQUIRE(recent.ok());
+    CHECK(recent->size() == 1);
+  }
+  // From the index (the in-memory memo is gone with the process).
+  auto s = open_store(dir.path());
+  CHECK(*s->touch_remembered_by(d, 1000));
+  CHECK_FALSE(*s->touch_remembered_by(d, 1001));
+  // Sent by another uid: that uid is the one remembered now.
+  REQUIRE(s->remember_object(d, obj, "a.o", 1001).ok());
+  CHECK(*s->touch_remembered_by(d, 1001));
+  CHECK_FALSE(*s->touch_remembered_by(d, 1000));
+}
+
 TEST_CASE("objects are remembered with their bytes and request time") {
   test::TempDir dir;
   auto s = open_store(dir.path());
