@@ -30,6 +30,7 @@ struct btfd_client {
   btfd::proto::Client conn;
   std::string socket_path;  // to connect again after a timeout closed the connection
   int timeout_ms;           // 0: none
+  std::string compat;       // GetBtf's compatibility level; "": none
 };
 
 namespace {
@@ -78,8 +79,14 @@ int open_connection(btfd_client* client) {
   return 0;
 }
 
+// $BTFD_COMPAT: the compatibility level a client starts with (btfd checks it).
+std::string default_compat() {
+  const char* env = std::getenv("BTFD_COMPAT");
+  return env ? env : "";
+}
+
 int connect_with(const std::string& socket_path, int timeout_ms, btfd_client** client) {
-  auto* c = new btfd_client{{}, socket_path, timeout_ms};
+  auto* c = new btfd_client{{}, socket_path, timeout_ms, default_compat()};
   if (int err = open_connection(c)) {
     delete c;
     return err;
@@ -158,8 +165,11 @@ int ensure_with(struct bpf_object_open_opts* opts, int object_fd, const CoreOpti
 }
 
 // What every helper checks first: nothing to do when the kernel has BTF or
-// the caller chose a path.
-bool nothing_to_do(const struct bpf_object_open_opts* opts) { return opts->btf_custom_path || kernel_has_btf(); }
+// the caller chose a path. With $BTFD_COMPAT set the kernel's own BTF is
+// what the reader cannot parse: btfd's rewritten copy is wanted even then.
+bool nothing_to_do(const struct bpf_object_open_opts* opts) {
+  return opts->btf_custom_path || (default_compat().empty() && kernel_has_btf());
+}
 
 }  // namespace
 
@@ -172,6 +182,16 @@ BTFD_EXPORT int btfd_connect(const char* socket_path, btfd_client** client) try 
 }
 
 BTFD_EXPORT void btfd_close(btfd_client* client) { delete client; }
+
+BTFD_EXPORT int btfd_set_compat(btfd_client* client, const char* level) try {
+  if (!client) return -EINVAL;
+  std::string l = level ? level : "";
+  if (l.size() > 64) return -EINVAL;  // no level is longer; btfd refuses what it does not know
+  client->compat = std::move(l);
+  return 0;
+} catch (...) {
+  return -ENOMEM;
+}
 
 BTFD_EXPORT int btfd_set_timeout(btfd_client* client, int timeout_msec) {
   if (!client || timeout_msec < 0) return -EINVAL;
@@ -219,6 +239,7 @@ int get_btf_named(btfd_client* client, const struct btfd_kernel* kernel, const i
       if (!base.empty() && base.size() <= 255) params["names"] = nlohmann::json::array({std::string(base)});
     }
   }
+  if (!client->compat.empty()) params["compat"] = client->compat;
   auto reply = client->conn.call(btfd::proto::method::kGetBtf, params, std::span(object_fds, n_objects));
   if (!reply) return from_error(reply.error());
   if (reply->json.contains("error"))

@@ -6,6 +6,7 @@
 // its work queued on the lane its kernel needs, and there the service finds
 // or fetches the kernel and minimizes (service/service.cpp -> engine/btf).
 #include "methods/methods.hpp"
+#include "btf/btf_compat.hpp"
 #include "varlink/params.hpp"
 
 namespace btfd::server::methods {
@@ -21,11 +22,13 @@ struct Params {
   std::vector<uint64_t> objects;
   std::vector<std::string> names;
   bool refresh = false;
+  std::string compat;
 };
 const Binding<Params> kParams[] = {bind<&Params::kernel>("kernel"),
                                    bind<&Params::objects>("objects"),
                                    bind<&Params::names>("names"),
-                                   bind<&Params::refresh>("refresh")};
+                                   bind<&Params::refresh>("refresh"),
+                                   bind<&Params::compat>("compat")};
 
 // The call's objects, by the indexes it gave: each a descriptor it sent, once.
 std::optional<ParamError> take_objects(const Params& p, std::vector<UniqueFd>& fds, std::vector<UniqueFd>* objects) {
@@ -70,7 +73,15 @@ void get_btf(Server& s, Request& r) {
   std::vector<UniqueFd> objects;
   if (auto bad = take_objects(p, r.fds, &objects)) return s.fail_parameter(r.call, bad->parameter, bad->message);
   if (auto bad = check_names(p)) return s.fail_parameter(r.call, bad->parameter, bad->message);
-  if (objects.empty()) {
+  // "compat": the BTF rewritten for an older reader, on a worker (a pass
+  // over the whole BTF is no work for the loop); "" is no rewrite.
+  std::optional<btf::CompatLevel> compat;
+  if (!p.compat.empty()) {
+    auto level = btf::parse_compat_level(p.compat);
+    if (!level) return s.fail_parameter(r.call, "compat", level.error().message);
+    compat = std::move(*level);
+  }
+  if (objects.empty() && !compat) {
     // Fast path: a verified cache hit is answered right here, without a thread hop.
     if (auto a = service.try_cached(*kid)) {
       json result = answer_json(*a);
@@ -81,19 +92,22 @@ void get_btf(Server& s, Request& r) {
   }
   // Short of memory, a kernel at hand without objects is still answered:
   // it costs a descriptor, not a parse.
-  if (!s.admit(r.conn, r.call, !objects.empty() || !service.btf_at_hand(*kid))) return;
+  if (!s.admit(r.conn, r.call, !objects.empty() || compat || !service.btf_at_hand(*kid))) return;
   s.read_objects(r.call, std::move(objects), std::move(p.names),
-                 [&s, kid = std::move(*kid), refresh = p.refresh](Call call, std::vector<ClientObject> read) {
+                 [&s, kid = std::move(*kid), refresh = p.refresh, compat](Call call, std::vector<ClientObject> read) {
                    // A kernel whose BTF is not at hand may wait on a mirror: the hub lane.
                    Server::Lane lane = s.lane_for(kid);
                    auto objs = std::make_shared<std::vector<ClientObject>>(std::move(read));
                    auto gate = s.hub_gate(call);
                    auto progress = s.progress_replies(call);
                    s.run(std::move(call), lane,
-                         [&s, kid, objs, refresh, gate = std::move(gate), progress = std::move(progress)](
+                         [&s, kid, objs, refresh, compat, gate = std::move(gate), progress = std::move(progress)](
                              Call& running) -> Result<Server::Reply> {
                            BTFD_TRY(BtfAnswer a, s.service().get_btf(kid, std::move(*objs), progress, gate, refresh,
                                                                      running.costs ? &running.costs->cancelled : nullptr));
+                           if (compat) {
+                             BTFD_TRY(a, compat_answer(std::move(a), *compat));
+                           }
                            std::vector<UniqueFd> fds;
                            fds.push_back(std::move(a.blob.fd));
                            return Server::Reply(answer_json(a), std::move(fds));
