@@ -107,10 +107,13 @@ int cmd_get(const Globals& g, std::vector<std::string>& args) {
                                                 std::to_string(btfd::proto::kMaxFdsPerMessage) +
                                                 " per request (the descriptors of one message)"));
   bool refresh = take_flag(args, "--refresh");
+  std::string compat;
+  if (!take_option(args, "--compat", &compat, &err) && !err.empty()) return usage_error(g, err);
   if (!args.empty()) return usage_error(g, "unexpected argument \"" + args[0] + "\"");
   nlohmann::json params = nlohmann::json::object();
   // GetBtf's "refresh": any user may ask the hub again (within their budget).
   if (refresh) params["refresh"] = true;
+  if (!compat.empty()) params["compat"] = compat;  // btfd checks the level and names the known ones
   if (!kernel.is_null()) params["kernel"] = kernel;
   std::vector<int> fds;
   if (!objects.empty()) {
@@ -169,6 +172,7 @@ int cmd_get(const Globals& g, std::vector<std::string>& args) {
   std::fprintf(to, "source:    %s\n", source.c_str());
   std::fprintf(to, "minimized: %s\n", p.value("minimized", false) ? "yes, for the given objects" : "no (full kernel BTF)");
   std::fprintf(to, "exact:     %s\n", p.value("exact", false) ? "yes" : "no");
+  if (p.contains("compat")) std::fprintf(to, "compat:    %s\n", p.value("compat", "").c_str());
   std::fprintf(to, "sha256:    %s\n", p.value("sha256", "").c_str());
   return kExitOk;
 }

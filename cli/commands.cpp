@@ -30,6 +30,7 @@ constexpr const char* kGetOptions =
     "  --object FILE         minimize for this BPF object (repeatable; btfd gets the open file, never the path)\n"
     "  -o, --output FILE     write the BTF to FILE (\"-\": standard output); the way to get the bytes\n"
     "  --refresh             ask the hub again even if it said \"not in hub\" before\n"
+    "  --compat LEVEL        BTF an older reader parses: a kernel release (5.13) or an alias (cilium-ebpf-0.9)\n"
     "Without -o, the path of btfd's cache file is printed when you can read it.\n"
     "On a terminal, a download shows its progress on stderr.\n";
 constexpr const char* kListOptions =
@@ -56,7 +57,9 @@ constexpr const char* kMinimizeOptions =
     "  KERNEL_BTF            raw kernel BTF (e.g. /sys/kernel/btf/vmlinux or a btfhub .btf)\n"
     "  OBJECT...             BPF objects (ELF with .BTF and .BTF.ext)\n"
     "  -o, --output OUT      write the minimized BTF to OUT (\"-\": standard output)\n"
-    "  --report              print each CO-RE relocation and what it matched\n";
+    "  --report              print each CO-RE relocation and what it matched\n"
+    "  --compat LEVEL        rewrite the output for an older reader: a kernel release (5.13) or an alias\n"
+    "                        (cilium-ebpf-0.9); with no OBJECT, the whole KERNEL_BTF is rewritten\n";
 constexpr const char* kHostOptions =
     "  --host-root DIR       read os-release and /sys from DIR instead of /\n"
     "  --config FILE         btfd.conf whose [Distro] lines to apply (default: the installed one)\n";
@@ -72,7 +75,7 @@ constexpr const char* kCheckOptions =
 
 const std::vector<Command>& command_table() {
   static const std::vector<Command> table = {
-      {"get", "[--distro ID --distro-version V --arch A --release R] [--object FILE]... [-o FILE] [--refresh]",
+      {"get", "[--distro ID --distro-version V --arch A --release R] [--object FILE]... [-o FILE] [--refresh] [--compat LEVEL]",
        "Get BTF for this host (or a kernel), minimized for objects if given; --refresh asks the hub again.", cmd_get, kGetOptions},
       {"list", "", "List cached kernels, minimized entries and remembered objects.", cmd_list, kListOptions},
       {"prefetch", "[--release R] [--distro ID --distro-version V --arch A] [--no-pin]",
@@ -84,7 +87,7 @@ const std::vector<Command>& command_table() {
       {"stats", "[--prometheus]", "Show request and cache statistics.", cmd_stats, kStatsOptions},
       {"gc", "", "Evict to the cache budget and remove unreferenced blobs.", cmd_gc, kGcOptions},
       {"verify", "", "Re-hash every cached blob; damaged ones are dropped (refetched when next asked).", cmd_verify, kVerifyOptions},
-      {"minimize", "KERNEL_BTF OBJECT... -o OUT [--report]",
+      {"minimize", "KERNEL_BTF OBJECT... -o OUT [--report] [--compat LEVEL]",
        "Minimize a kernel BTF for CO-RE objects, locally (like bpftool gen min_core_btf).", cmd_minimize, kMinimizeOptions},
       {"check",
        "OBJECT... --from MIRROR|DIR [--distro ID] [--distro-version V] [--arch A] [--release-glob GLOB] [--html FILE] "

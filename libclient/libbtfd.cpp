@@ -32,6 +32,7 @@ struct btfd_client {
   btfd::proto::Client conn;
   std::string socket_path;  // to connect again after a timeout closed the connection
   int timeout_ms;           // 0: none
+  std::string compat;       // GetBtf's compatibility level; "": none
 };
 
 namespace {
@@ -80,8 +81,14 @@ int open_connection(btfd_client* client) {
   return 0;
 }
 
+// $BTFD_COMPAT: the compatibility level a client starts with (btfd checks it).
+std::string default_compat() {
+  const char* env = std::getenv("BTFD_COMPAT");
+  return env ? env : "";
+}
+
 int connect_with(const std::string& socket_path, int timeout_ms, btfd_client** client) {
-  auto* c = new btfd_client{{}, socket_path, timeout_ms};
+  auto* c = new btfd_client{{}, socket_path, timeout_ms, default_compat()};
   if (int err = open_connection(c)) {
     delete c;
     return err;
@@ -168,8 +175,11 @@ int ensure_with(struct bpf_object_open_opts* opts, const CoreOptions& o, const O
 }
 
 // What every helper checks first: nothing to do when the kernel has BTF or
-// the caller chose a path.
-bool nothing_to_do(const struct bpf_object_open_opts* opts) { return opts->btf_custom_path || kernel_has_btf(); }
+// the caller chose a path. With $BTFD_COMPAT set the kernel's own BTF is
+// what the reader cannot parse: btfd's rewritten copy is wanted even then.
+bool nothing_to_do(const struct bpf_object_open_opts* opts) {
+  return opts->btf_custom_path || (default_compat().empty() && kernel_has_btf());
+}
 
 }  // namespace
 
@@ -182,6 +192,16 @@ BTFD_EXPORT int btfd_connect(const char* socket_path, btfd_client** client) try 
 }
 
 BTFD_EXPORT void btfd_close(btfd_client* client) { delete client; }
+
+BTFD_EXPORT int btfd_set_compat(btfd_client* client, const char* level) try {
+  if (!client) return -EINVAL;
+  std::string l = level ? level : "";
+  if (l.size() > 64) return -EINVAL;  // no level is longer; btfd refuses what it does not know
+  client->compat = std::move(l);
+  return 0;
+} catch (...) {
+  return -ENOMEM;
+}
 
 BTFD_EXPORT int btfd_set_timeout(btfd_client* client, int timeout_msec) {
   if (!client || timeout_msec < 0) return -EINVAL;
@@ -262,6 +282,7 @@ int get_btf_named(btfd_client* client, const struct btfd_kernel* kernel, const i
   // send and have it parsed. A btfd older than "report" refuses the
   // parameter by name; it is asked again without it.
   if (n_objects && report_param) params["report"] = false;
+  if (!client->compat.empty()) params["compat"] = client->compat;
   auto reply = client->conn.call(btfd::proto::method::kGetBtf, params, std::span(object_fds, n_objects));
   if (reply && params.contains("report") && refused_parameter(reply->json, "report")) {
     params.erase("report");
@@ -281,6 +302,7 @@ int get_btf_for_object(btfd_client* client, const ObjectSource& object, struct b
   std::memset(result, 0, sizeof *result);
   result->fd = -1;
   nlohmann::json params = {{"digests", nlohmann::json::array({btfd::to_hex(object.digest)})}, {"report", false}};
+  if (!client->compat.empty()) params["compat"] = client->compat;
   auto reply = client->conn.call(btfd::proto::method::kGetBtf, params, {});
   if (!reply) return from_error(reply.error());
   bool older = refused_parameter(reply->json, "digests");

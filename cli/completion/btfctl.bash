@@ -18,14 +18,15 @@ _btfctl() {
 		--object|-o|--output|--host-root|--config) _filedir; return ;;
 		--from) _filedir -d; return ;;
 		--html) _filedir; return ;;
+		--compat) COMPREPLY=($(compgen -W "cilium-ebpf-0.9 5.0 5.2 5.6 5.13 5.16 5.17 6.0 6.15" -- "$cur")); return ;;
 	esac
 	case $cmd in
 		"") COMPREPLY=($(compgen -W "$commands $globals" -- "$cur")) ;;
-		get) COMPREPLY=($(compgen -W "--distro --distro-version --arch --release --object -o --output --refresh --json --quiet --help" -- "$cur")) ;;
+		get) COMPREPLY=($(compgen -W "--distro --distro-version --arch --release --object -o --output --refresh --compat --json --quiet --help" -- "$cur")) ;;
 		prefetch) COMPREPLY=($(compgen -W "--distro --distro-version --arch --release --no-pin --json --quiet --help" -- "$cur")) ;;
 		stats) COMPREPLY=($(compgen -W "--prometheus --json --quiet --help" -- "$cur")) ;;
 		list|status|version|refresh|gc|verify) COMPREPLY=($(compgen -W "--json --quiet --help" -- "$cur")) ;;
-		minimize) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-o --output --report --json --quiet --help" -- "$cur")) || _filedir ;;
+		minimize) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "-o --output --report --compat --json --quiet --help" -- "$cur")) || _filedir ;;
 		gen) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--from --distro --distro-version --version --arch --release-glob -o --bundle --replace -j --jobs --json" -- "$cur")) || _filedir ;;
 		import) _filedir ;;
 		check) [[ $cur == -* ]] && COMPREPLY=($(compgen -W "--from --distro --distro-version --version --arch --release-glob --html -j --jobs --json" -- "$cur")) || _filedir ;;

@@ -6,6 +6,7 @@
 // its work queued on the lane its kernel needs, and there the service finds
 // or fetches the kernel and minimizes (service/service.cpp -> engine/btf).
 #include "methods/methods.hpp"
+#include "btf/btf_compat.hpp"
 #include "varlink/params.hpp"
 
 namespace btfd::server::methods {
@@ -23,13 +24,15 @@ struct Params {
   bool refresh = false;
   std::vector<std::string> digests;
   bool report = true;
+  std::string compat;
 };
 const Binding<Params> kParams[] = {bind<&Params::kernel>("kernel"),
                                    bind<&Params::objects>("objects"),
                                    bind<&Params::names>("names"),
                                    bind<&Params::refresh>("refresh"),
                                    bind<&Params::digests>("digests"),
-                                   bind<&Params::report>("report")};
+                                   bind<&Params::report>("report"),
+                                   bind<&Params::compat>("compat")};
 
 // The call's objects, by the indexes it gave: each a descriptor it sent, once.
 std::optional<ParamError> take_objects(const Params& p, std::vector<UniqueFd>& fds, std::vector<UniqueFd>* objects) {
@@ -72,16 +75,20 @@ std::optional<ParamError> parse_digests(const Params& p, size_t max_objects, std
 }
 
 // Objects named by digest: a lookup, on a worker (the index may be busy).
-void get_btf_by_digests(Server& s, Request& r, const KernelIdentity& kid, const Params& p) {
+void get_btf_by_digests(Server& s, Request& r, const KernelIdentity& kid, const Params& p,
+                        std::optional<btf::CompatLevel> compat) {
   std::vector<Digest> digests;
   if (auto bad = parse_digests(p, s.config().max_objects, &digests))
     return s.fail_parameter(r.call, bad->parameter, bad->message);
-  if (!s.admit(r.conn, r.call, false)) return;
+  if (!s.admit(r.conn, r.call, compat.has_value())) return;
   int64_t uid = r.call.uid;
   s.run(std::move(r.call), Server::Lane::fast,
-        [&s, kid, digests = std::move(digests), uid, opts = GetBtfOptions{p.refresh, p.report}](
+        [&s, kid, digests = std::move(digests), uid, opts = GetBtfOptions{p.refresh, p.report}, compat](
             Call&) -> Result<Server::Reply> {
           BTFD_TRY(BtfAnswer a, s.service().get_btf_by_digests(kid, digests, uid, opts));
+          if (compat) {
+            BTFD_TRY(a, compat_answer(std::move(a), *compat));
+          }
           std::vector<UniqueFd> fds;
           fds.push_back(std::move(a.blob.fd));
           return Server::Reply(answer_json(a), std::move(fds));
@@ -102,11 +109,19 @@ void get_btf(Server& s, Request& r) {
                                                           " objects; btfd takes at most " +
                                                           std::to_string(s.config().max_objects) + " per request")
                               .in(Domain::request));
-  if (!p.digests.empty()) return get_btf_by_digests(s, r, *kid, p);
+  // "compat": the BTF rewritten for an older reader, on a worker (a pass
+  // over the whole BTF is no work for the loop); "" is no rewrite.
+  std::optional<btf::CompatLevel> compat;
+  if (!p.compat.empty()) {
+    auto level = btf::parse_compat_level(p.compat);
+    if (!level) return s.fail_parameter(r.call, "compat", level.error().message);
+    compat = std::move(*level);
+  }
+  if (!p.digests.empty()) return get_btf_by_digests(s, r, *kid, p, std::move(compat));
   std::vector<UniqueFd> objects;
   if (auto bad = take_objects(p, r.fds, &objects)) return s.fail_parameter(r.call, bad->parameter, bad->message);
   if (auto bad = check_names(p)) return s.fail_parameter(r.call, bad->parameter, bad->message);
-  if (objects.empty()) {
+  if (objects.empty() && !compat) {
     // Fast path: a verified cache hit is answered right here, without a thread hop.
     if (auto a = service.try_cached(*kid)) {
       json result = answer_json(*a);
@@ -117,9 +132,9 @@ void get_btf(Server& s, Request& r) {
   }
   // Short of memory, a kernel at hand without objects is still answered:
   // it costs a descriptor, not a parse.
-  if (!s.admit(r.conn, r.call, !objects.empty() || !service.btf_at_hand(*kid))) return;
+  if (!s.admit(r.conn, r.call, !objects.empty() || compat || !service.btf_at_hand(*kid))) return;
   s.read_objects(r.call, std::move(objects), std::move(p.names),
-                 [&s, kid = std::move(*kid), opts = GetBtfOptions{p.refresh, p.report}](
+                 [&s, kid = std::move(*kid), opts = GetBtfOptions{p.refresh, p.report}, compat](
                      Call call, std::vector<ClientObject> read) {
                    // A kernel whose BTF is not at hand may wait on a mirror: the hub lane.
                    Server::Lane lane = s.lane_for(kid);
@@ -127,10 +142,13 @@ void get_btf(Server& s, Request& r) {
                    auto gate = s.hub_gate(call);
                    auto progress = s.progress_replies(call);
                    s.run(std::move(call), lane,
-                         [&s, kid, objs, opts, gate = std::move(gate), progress = std::move(progress)](
+                         [&s, kid, objs, opts, compat, gate = std::move(gate), progress = std::move(progress)](
                              Call& running) -> Result<Server::Reply> {
                            BTFD_TRY(BtfAnswer a, s.service().get_btf(kid, std::move(*objs), progress, gate, opts,
                                                                      running.costs ? &running.costs->cancelled : nullptr));
+                           if (compat) {
+                             BTFD_TRY(a, compat_answer(std::move(a), *compat));
+                           }
                            std::vector<UniqueFd> fds;
                            fds.push_back(std::move(a.blob.fd));
                            return Server::Reply(answer_json(a), std::move(fds));

@@ -48,6 +48,10 @@ nlohmann::json answer_json(const BtfAnswer& a) {
                       {"source", a.source}, {"cached", a.cached}, {"exact", a.exact}, {"minimized", a.minimized},
                       {"kernel", identity_json(a.kernel)}};
   if (a.minimized && a.report) j["relocations"] = a.relocations;
+  if (!a.compat.empty()) {
+    j.erase("path");  // no cache file holds the rewritten bytes
+    j["compat"] = a.compat;
+  }
   return j;
 }
 

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "btf/btf_compat.hpp"
 #include "btf/kernel_btf.hpp"
 #include "btf/minimizer.hpp"
 #include "hub/hub.hpp"
@@ -38,6 +39,7 @@ struct BtfAnswer {
   bool minimized = false;
   nlohmann::json relocations;  // summary when minimized
   bool report = true;          // the summary is on the answer (GetBtf "report")
+  std::string compat;          // the compatibility level the bytes were rewritten for, if any
 };
 
 // What a GetBtf call asks beyond its kernel and objects.
@@ -199,6 +201,10 @@ nlohmann::json identity_json(const KernelIdentity& id);
 // The kernel digest an imported bundle's entries are filed under: the kernel's
 // identity stands for the full BTF an import does not have.
 Digest bundle_kernel_digest(const KernelIdentity& id);
+// The answer's BTF rewritten for an older reader (engine/btf/btf_compat.hpp,
+// service_compat.cpp): a sealed memfd of the rewritten bytes replaces the
+// cache file, with their digest and size; per call, not stored.
+Result<BtfAnswer> compat_answer(BtfAnswer a, const btf::CompatLevel& level);
 // The GetBtf reply for an answer (its fd travels beside it as index 0).
 nlohmann::json answer_json(const BtfAnswer& a);
 Result<KernelIdentity> identity_from_json(const nlohmann::json& j, const KernelIdentity& host);

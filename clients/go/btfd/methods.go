@@ -132,6 +132,9 @@ type Btf struct {
 	// Relocations is the per-relocation report of a minimized BTF (btfd
 	// sends it compact, each string once: see RelocationReport).
 	Relocations RelocationReport `json:"relocations"`
+	// Compat is the compatibility level the BTF was rewritten for ("" when
+	// none was asked for; Path is then empty).
+	Compat string `json:"compat"`
 	// FD is the index of the descriptor in the reply (always 0).
 	FD int `json:"fd"`
 }
@@ -141,6 +144,7 @@ type getBtfParams struct {
 	Objects []int    `json:"objects,omitempty"`
 	Names   []string `json:"names,omitempty"`
 	Refresh bool     `json:"refresh,omitempty"`
+	Compat  string   `json:"compat,omitempty"`
 }
 
 // GetBtfOptions is a GetBtf request with every field of io.btfd.GetBtf.
@@ -153,6 +157,11 @@ type GetBtfOptions struct {
 	// (a cached kernel is still answered from the cache). It counts against
 	// the caller's hub lookups per minute.
 	Refresh bool
+	// Compat, when set, asks for the BTF rewritten for a reader of this
+	// compatibility level, type ids kept: a kernel release ("5.13") or an
+	// alias ("cilium-ebpf-0.9", what cilium/ebpf 0.9 parses). An unknown
+	// level is an InvalidParameter error listing the known ones.
+	Compat string
 }
 
 // GetBtf asks for the BTF of kernel (nil: this host), minimized for objects
@@ -165,7 +174,7 @@ func (c *Client) GetBtf(ctx context.Context, kernel *Kernel, objects ...*os.File
 
 // GetBtfWith is GetBtf with every option of the request (see GetBtfOptions).
 func (c *Client) GetBtfWith(ctx context.Context, o GetBtfOptions) (*Btf, error) {
-	p := getBtfParams{Kernel: o.Kernel, Refresh: o.Refresh}
+	p := getBtfParams{Kernel: o.Kernel, Refresh: o.Refresh, Compat: o.Compat}
 	for i, f := range o.Objects {
 		p.Objects = append(p.Objects, i)
 		// The file's base name, which btfd keeps for `btfctl list` only (at

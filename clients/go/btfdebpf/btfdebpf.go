@@ -38,6 +38,20 @@ type Options struct {
 	// Force asks btfd even when the kernel has BTF of its own (only used by
 	// KernelTypes).
 	Force bool
+	// Compat asks for the BTF rewritten for a reader of this compatibility
+	// level (btfd.GetBtfOptions.Compat); "" means $BTFD_COMPAT. KernelTypes
+	// asks btfd whenever a level is set, the kernel's own BTF being what the
+	// reader cannot parse: "cilium-ebpf-0.9" lets cilium/ebpf 0.9 use a
+	// Linux 6.x kernel's full BTF.
+	Compat string
+}
+
+// compat is the level opts asks for: its own, else $BTFD_COMPAT.
+func (o *Options) compat() string {
+	if o.Compat != "" {
+		return o.Compat
+	}
+	return os.Getenv("BTFD_COMPAT")
 }
 
 // Spec asks btfd for a kernel's BTF (minimized for opts.Objects when any
@@ -55,7 +69,7 @@ func Spec(ctx context.Context, opts *Options) (*btf.Spec, *btfd.Btf, error) {
 		}
 		defer c.Close()
 	}
-	b, err := c.GetBtf(ctx, opts.Kernel, opts.Objects...)
+	b, err := c.GetBtfWith(ctx, btfd.GetBtfOptions{Kernel: opts.Kernel, Objects: opts.Objects, Compat: opts.compat()})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -91,10 +105,11 @@ func LoadSpec(f *os.File) (*btf.Spec, error) {
 // need the running kernel's own BTF (/sys/kernel/btf/vmlinux): their attach
 // targets are resolved by the kernel, which knows no BTF but its own.
 //
-// Pass the objects to be loaded: the minimized BTF is small, and it is the
-// only kind cilium/ebpf 0.9.1 can parse on kernels whose BTF uses kinds it
-// does not know (BTF_KIND_ENUM64, Linux 6.0 and later), where neither the
-// kernel's own BTF nor the full one from btfd parses with it.
+// Pass the objects to be loaded: the minimized BTF is small. On kernels whose
+// BTF uses kinds cilium/ebpf 0.9.1 does not know (BTF_KIND_DECL_TAG, Linux
+// 5.16, and later), the kernel's own BTF does not parse with it; the
+// minimized one usually does, and with Compat "cilium-ebpf-0.9" any BTF
+// btfd serves, full or minimized, does.
 func KernelTypes(ctx context.Context, opts *Options) (*btf.Spec, error) {
 	if opts == nil {
 		opts = &Options{}
@@ -103,7 +118,7 @@ func KernelTypes(ctx context.Context, opts *Options) (*btf.Spec, error) {
 	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err == nil {
 		native = true
 	}
-	forced := opts.Force || os.Getenv("BTFD_FORCE") == "1"
+	forced := opts.Force || os.Getenv("BTFD_FORCE") == "1" || opts.compat() != ""
 	if native && !forced && opts.Kernel == nil && len(opts.Objects) == 0 {
 		return nil, nil
 	}

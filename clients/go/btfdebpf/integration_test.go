@@ -345,6 +345,7 @@ func TestLoadWithKernelTypes(t *testing.T) {
 	}
 	kernelTypes := map[string]*btf.Spec{}
 	forced, err := btfdebpf.KernelTypes(ctx, &btfdebpf.Options{Force: true})
+	forcedErr := err
 	switch {
 	case err != nil && strings.Contains(err.Error(), "unknown kind"):
 		t.Logf("the full BTF does not parse with cilium/ebpf 0.9.1 (see checkFullHostBtf): %v", err)
@@ -352,6 +353,40 @@ func TestLoadWithKernelTypes(t *testing.T) {
 		t.Fatalf("KernelTypes forced: %v", err)
 	default:
 		kernelTypes["full"] = forced
+	}
+	// The case: a kernel whose BTF holds kinds cilium/ebpf 0.9.1 does
+	// not know fails to parse unrewritten, and parses and loads rewritten at
+	// its level, full BTF included.
+	newer, err := kindsAboveFloat(forcedRaw(ctx, t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newer > 0 && (forcedErr == nil || !strings.Contains(forcedErr.Error(), "unknown kind")) {
+		t.Errorf("the full BTF holds %d types of kinds cilium/ebpf 0.9.1 does not know, yet it did not refuse it: %v",
+			newer, forcedErr)
+	}
+	if newer == 0 {
+		t.Logf("this kernel's BTF holds no kind past FLOAT: the unrewritten failure cannot show here")
+	} else {
+		t.Logf("unrewritten, %d types of newer kinds: %v", newer, forcedErr)
+	}
+	compat, err := btfdebpf.KernelTypes(ctx, &btfdebpf.Options{Compat: "cilium-ebpf-0.9"})
+	if err != nil || compat == nil {
+		t.Fatalf("KernelTypes with Compat cilium-ebpf-0.9 (the full BTF rewritten): %v", err)
+	}
+	kernelTypes["full, compat cilium-ebpf-0.9"] = compat
+	_, cinfo, err := btfdebpf.Spec(ctx, &btfdebpf.Options{Compat: "cilium-ebpf-0.9"})
+	if err != nil || cinfo.Compat != "cilium-ebpf-0.9" || cinfo.Path != "" || cinfo.Minimized {
+		t.Errorf("Spec with Compat: %+v %v", cinfo, err)
+	}
+	minCompat, err := btfdebpf.KernelTypes(ctx, &btfdebpf.Options{Objects: []*os.File{obj}, Compat: "5.2"})
+	if err != nil || minCompat == nil {
+		t.Fatalf("KernelTypes for the object with Compat 5.2: %v", err)
+	}
+	kernelTypes["minimized, compat 5.2"] = minCompat
+	if _, _, err := btfdebpf.Spec(ctx, &btfdebpf.Options{Compat: "4.9"}); err == nil ||
+		!strings.Contains(err.Error(), "cilium-ebpf-0.9") || !strings.Contains(err.Error(), "\"4.9\"") {
+		t.Errorf("an unknown level: %v (want InvalidParameter naming it and the known ones)", err)
 	}
 	types, err := btfdebpf.KernelTypes(ctx, &btfdebpf.Options{Objects: []*os.File{obj}})
 	if err != nil || types == nil {
@@ -391,6 +426,58 @@ func TestLoadWithKernelTypes(t *testing.T) {
 		coll.Close()
 		t.Logf("loaded sample_execve with the %s BTF from btfd", name)
 	}
+}
+
+// forcedRaw is this host's full BTF as btfd serves it, unrewritten.
+func forcedRaw(ctx context.Context, t *testing.T) []byte {
+	c, err := btfd.Dial(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	b, err := c.GetBtf(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.File.Close()
+	raw, err := io.ReadAll(b.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// kindsAboveFloat counts the types of raw BTF (native byte order, little
+// endian here) whose kind is past BTF_KIND_FLOAT, the last cilium/ebpf 0.9.1 knows.
+func kindsAboveFloat(raw []byte) (int, error) {
+	le := func(off int) uint32 {
+		return uint32(raw[off]) | uint32(raw[off+1])<<8 | uint32(raw[off+2])<<16 | uint32(raw[off+3])<<24
+	}
+	if len(raw) < 24 {
+		return 0, fmt.Errorf("BTF of %d bytes", len(raw))
+	}
+	hdr := int(le(4))
+	off, end := hdr+int(le(8)), hdr+int(le(8))+int(le(12))
+	n := 0
+	for off+12 <= end {
+		info := le(off + 4)
+		kind, vlen := (info>>24)&0x1f, int(info&0xffff)
+		off += 12
+		switch kind {
+		case 1, 14, 17: // INT, VAR, DECL_TAG
+			off += 4
+		case 3: // ARRAY
+			off += 12
+		case 4, 5, 15, 19: // STRUCT, UNION, DATASEC, ENUM64
+			off += 12 * vlen
+		case 6, 13: // ENUM, FUNC_PROTO
+			off += 8 * vlen
+		}
+		if kind > 16 {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // btfd refuses a connection over its budget with a Busy reply: the client

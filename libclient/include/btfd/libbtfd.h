@@ -137,6 +137,19 @@ int btfd_ensure_core_btf_for_mem(struct bpf_object_open_opts *opts, const void *
  * release it with btfd_result_release(). */
 int btfd_bundle_find(const char *bundle_path, const struct btfd_kernel *kernel, struct btfd_result *result);
 
+/* Since 1.3: BTF for older readers. */
+
+/* Asks btfd to rewrite the BTF of every later btfd_get_btf() on client for a
+ * reader of this compatibility level (GetBtf's "compat", docs/protocol.md):
+ * a kernel release ("5.13") or an alias ("cilium-ebpf-0.9"); type ids are
+ * kept. NULL or "" asks for the bytes unchanged. A client starts with
+ * $BTFD_COMPAT; the btfd_ensure_core_btf*() helpers use $BTFD_COMPAT, and
+ * with it set ask btfd even when /sys/kernel/btf/vmlinux exists (the reader
+ * cannot parse that). btfd refuses an unknown level: the next btfd_get_btf()
+ * returns BTFD_ERR_PROTOCOL (`btfctl get --compat LEVEL` says which levels
+ * exist). -EINVAL for a NULL client or a level over 64 bytes. */
+int btfd_set_compat(btfd_client *client, const char *level);
+
 #ifdef __cplusplus
 }
 #endif

@@ -18,8 +18,8 @@ if [ "$versioned" != "$mapped" ]; then
   echo "symbol versions differ from $map"; exit 1
 fi
 objdump -p "$lib" | grep -q 'SONAME.*libbtfd.so.1' || { echo "soname is not libbtfd.so.1"; exit 1; }
-# One version everywhere: the newest node of the map (LIBBTFD_1.2) is the
-# library's file version (libbtfd.so.1.2.0) and pkg-config's --modversion.
+# One version everywhere: the newest node of the map (LIBBTFD_1.3) is the
+# library's file version (libbtfd.so.1.3.0) and pkg-config's --modversion.
 newest=$(sed -n 's/^LIBBTFD_\([0-9.]*\) *{.*/\1/p' "$map" | sort -V | tail -1)
 pc=$(dirname "$lib")/../meson-private/libbtfd.pc
 modversion=$(sed -n 's/^Version: *//p' "$pc")
