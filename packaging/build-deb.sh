@@ -15,7 +15,7 @@ mv "$work"/*.deb "$out"/
 for pkg in "$out"/*.deb; do echo "== $(basename "$pkg")"; dpkg-deb -c "$pkg" | awk '{print $6}' | grep -v '/$'; done > "$out/filelist.txt"
 for f in ./usr/sbin/btfd ./usr/bin/btfctl ./lib/systemd/system/btfd.socket ./lib/systemd/system/btfd.service \
          ./lib/systemd/system/btfd-admin.socket ./usr/lib/sysusers.d/btfd.conf \
-         ./lib/systemd/system/btfd-refresh.timer ./usr/libexec/btfd/btfd-fetch \
+         ./lib/systemd/system/btfd-refresh.timer ./usr/libexec/btfd/btfd-fetch ./usr/libexec/btfd/btfctl-archive \
          ./etc/kernel/postinst.d/btfd ./etc/kernel/postrm.d/btfd ./usr/libexec/btfd/btfd-kernel-removed \
          ./lib/systemd/system/btfd-transparent.service ./usr/share/man/man8/btfd.8.gz ./usr/include/btfd/libbtfd.h \
          ./usr/lib/systemd/system-preset/90-btfd.preset ./usr/share/doc/libbtfd-dev/examples/agent.c \

@@ -14,7 +14,7 @@ rpmbuild -bb "${nodeps[@]}" --define "_topdir $top" --define "_smp_mflags -j2" \
   { tail -40 "$top/build.log"; exit 1; }
 find "$top/RPMS" -name '*.rpm' -exec cp {} "$out"/ \;
 for r in "$out"/*.rpm; do echo "== $(basename "$r")"; rpm -qlp "$r" 2>/dev/null; done > "$out/rpm-filelist.txt"
-for f in /usr/sbin/btfd /usr/bin/btfctl btfd.socket btfd-admin.socket sysusers.d/btfd.conf 90-btfd.preset btfd-refresh.timer /usr/libexec/btfd/btfd-fetch \
+for f in /usr/sbin/btfd /usr/bin/btfctl btfd.socket btfd-admin.socket sysusers.d/btfd.conf 90-btfd.preset btfd-refresh.timer /usr/libexec/btfd/btfd-fetch /usr/libexec/btfd/btfctl-archive \
          /usr/lib/kernel/install.d/50-btfd.install libbtfd.so.1 libbtfd.pc; do
   grep -q "$f" "$out/rpm-filelist.txt" || { echo "missing from the RPMs: $f"; exit 1; }
 done

@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/packaging/out
 export DEBIAN_FRONTEND=noninteractive
 apt-get install -y --no-install-recommends "$out"/btfd_*.deb "$out"/libbtfd1_*.deb "$out"/libbtfd-dev_*.deb >/dev/null
-for f in /usr/sbin/btfd /usr/bin/btfctl /usr/libexec/btfd/btfd-fetch /lib/systemd/system/btfd.socket \
+for f in /usr/sbin/btfd /usr/bin/btfctl /usr/libexec/btfd/btfd-fetch /usr/libexec/btfd/btfctl-archive /lib/systemd/system/btfd.socket \
          /lib/systemd/system/btfd-admin.socket /etc/kernel/postinst.d/btfd /etc/kernel/postrm.d/btfd \
          /lib/systemd/system/btfd-transparent.service; do
   [ -e "$f" ] || { echo "not installed: $f"; exit 1; }
@@ -44,6 +44,11 @@ for _ in $(seq 100); do [ -S "$tmp/btfd.sock" ] && break; sleep 0.05; done
 # The repo's test hub as a plain-directory mirror: this runs the installed btfd-fetch.
 /usr/bin/btfctl --socket "$tmp/btfd.sock" --json get --distro ubuntu --distro-version 20.04 --arch x86_64 \
   --release 5.4.0-26-generic | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j["source"] == "hub" and j["size"] > 0, j'
+# btfctl's archive commands run in the installed btfctl-archive (btfctl itself
+# links neither libcurl nor libarchive).
+! ldd /usr/bin/btfctl | grep -q -e libcurl -e libarchive || { echo "btfctl links libcurl or libarchive"; exit 1; }
+/usr/bin/btfctl --json mirror sync "$root/tests/data/btfhub" "$tmp/site" --distro ubuntu |
+  python3 -c 'import json,sys; j=json.load(sys.stdin); assert len(j["copied"]) > 0, j'
 pkg-config --exists libbtfd
 [ -s /usr/share/man/man1/btfctl.1.gz ] || { echo "btfctl(1) not installed"; exit 1; }
 echo "installed-package smoke test: ok"

@@ -334,7 +334,7 @@ func TestEveryErrorIsTyped(t *testing.T) {
 		}
 	})
 	c := dialT(t, s)
-	sentinels := []*Error{ErrKernelNotInHub, ErrHubUnreachable, ErrHubRejected, ErrInvalidObject,
+	sentinels := []*Error{ErrKernelNotInHub, ErrHubUnreachable, ErrHubRejected, ErrInvalidObject, ErrObjectsNeeded,
 		ErrInvalidKernel, ErrPermissionDenied, ErrTooLarge, ErrBusy, ErrStoreError, ErrInternal, ErrInvalidBundle,
 		ErrMethodNotFound, ErrInterfaceNotFound, ErrInvalidParameter}
 	if len(sentinels) != len(errorTable) {

@@ -30,6 +30,9 @@ var (
 	ErrHubRejected = &Error{Name: "io.btfd.HubRejected"}
 	// ErrInvalidObject: an object is not a valid CO-RE BPF object.
 	ErrInvalidObject = &Error{Name: "io.btfd.InvalidObject"}
+	// ErrObjectsNeeded: GetBtf by digest could not be answered from btfd's
+	// cache alone; send the objects themselves.
+	ErrObjectsNeeded = &Error{Name: "io.btfd.ObjectsNeeded"}
 	// ErrInvalidKernel: the kernel identity is malformed.
 	ErrInvalidKernel = &Error{Name: "io.btfd.InvalidKernel"}
 	// ErrPermissionDenied: the caller may not use the method.
