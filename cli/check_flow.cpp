@@ -333,6 +333,7 @@ Flow Analysis::run() {
   if (!structure()) return give_up("malformed control flow");
 
   const size_t blocks = starts_.size();
+  if (blocks == 0) return give_up("no entry");  // structure() always makes one: instruction 0
   std::vector<State> entry(blocks);
   entry[0].reached = true;
   std::deque<uint32_t> work{0};
