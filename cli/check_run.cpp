@@ -81,17 +81,7 @@ Cell check_object(const btfd::btf::KernelBtf& kernel, Verifier verifier, const O
     return cell;
   }
   cell.relocations = static_cast<uint32_t>(res->relocs.size());
-  std::vector<RelocSite> sites;
-  sites.reserve(res->relocs.size());
   for (const RelocReport& r : res->relocs) {
-    RelocSite site{r.section, r.index, r.insn, "", "", "", -1};
-    if (is_existence_kind(r.kind) && r.ambiguity.empty()) {
-      site.kind = r.kind;
-      site.access = r.access;
-      site.local_spec = r.local_spec;
-      site.value = r.matches > 0 ? 1 : 0;
-    }
-    if (!r.skipped) sites.push_back(std::move(site));
     if (r.skipped || (r.matches > 0 && r.ambiguity.empty())) continue;
     Outcome o = !r.ambiguity.empty()             ? Outcome::ambiguous
                 : resolves_when_absent(r.kind) ? Outcome::absent
@@ -100,7 +90,25 @@ Cell check_object(const btfd::btf::KernelBtf& kernel, Verifier verifier, const O
     cell.issues.push_back(Issue{prog ? prog->name : "", r.section, r.index, r.insn, r.kind, r.access, r.local_spec,
                                 o, r.candidates, reason_for(r, o), r.ambiguity, std::nullopt});
   }
-  find_guards(obj.programs, sites, verifier, cell.issues);
+  // Only a poisoned relocation needs the control flow, and with it every
+  // relocated instruction: most objects resolve everywhere and skip this.
+  if (std::any_of(cell.issues.begin(), cell.issues.end(), [](const Issue& i) { return i.outcome == Outcome::fails; })) {
+    std::vector<RelocSite> sites;
+    sites.reserve(res->relocs.size());
+    for (const RelocReport& r : res->relocs) {
+      // Every relocated instruction, TYPE_ID_LOCAL's too (libbpf may renumber
+      // the object's types): what is patched in is not taken from the literal.
+      RelocSite site{r.section, r.index, r.insn, "", "", "", -1};
+      if (is_existence_kind(r.kind) && r.ambiguity.empty()) {
+        site.kind = r.kind;
+        site.access = r.access;
+        site.local_spec = r.local_spec;
+        site.value = r.matches > 0 ? 1 : 0;
+      }
+      sites.push_back(std::move(site));
+    }
+    find_guards(obj.programs, sites, verifier, cell.issues);
+  }
   for (const Issue& issue : cell.issues) {
     if (issue.outcome == Outcome::absent) continue;
     Verdict v = issue.blocks_load() ? Verdict::fails : Verdict::loads_guarded;
