@@ -148,6 +148,7 @@ bool Analysis::structure() {
     uint8_t op = x.code & kOpMask;
     bool is32 = (x.code & kClassMask) == kJmp32;
     if (op == kExit) {
+      if (is32) return false;  // no such instruction
       if (i + 1 < n_) leader[i + 1] = 1;
       continue;
     }

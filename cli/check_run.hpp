@@ -128,7 +128,11 @@ bool is_existence_kind(const std::string& kind);  // field/type/enumval exists, 
 //     does not fold (mul, div, byte swaps), or narrowed by an earlier jump;
 //   - a function that cannot be followed (a jump out of it, a truncated
 //     ld_imm64, more than kMaxFlowInsns instructions), or an object without
-//     symbols (no functions): its failing relocations all count as reached.
+//     symbols (no functions): its failing relocations all count as reached;
+//     so do those left when an object's analyses on one kernel have spent
+//     32 * kMaxFlowInsns instructions (overlapping hostile functions).
+// A relocation in a .text subprogram still counts against every program: which
+// programs call it is not followed.
 // The verifier is modelled by the kernel's release (verifier_for_release):
 // before Linux 4.20 it decided only `==` / `!=` against an immediate that the
 // register equals, so there a present check guards no else branch.

@@ -258,6 +258,8 @@ TEST_CASE("code that cannot be followed: everything reachable, nothing read out 
     all_reachable(into);
   }
   all_reachable({mov(1, 0), Insn{0x05 | 0xf0, 0, 0, 0, 0}, exit_()});  // no such jump
+  all_reachable({mov(1, 0), Insn{0x06 | 0x90, 0, 0, 0, 0}, exit_()});  // nor a 32-bit exit
+  all_reachable({mov(1, 0), Insn{0x06 | 0x80, 0, 0, 0, 5}, exit_()});  // nor a 32-bit call
   all_reachable({mov(1, 0), Insn{0xb7, 12, 0, 0, 0}, exit_()});      // no such register
   all_reachable({mov(1, 0), jmpx(JEQ, 1, 13, 1), mov(3, 1), exit_()});
   CHECK(run({}).complete);
