@@ -135,12 +135,13 @@ std::string to_html(const Report& r) {
   h += "<h2>Summary</h2>\n<ul>\n";
   for (const std::string& line : summary_lines(r)) h += "<li>" + with_code(line) + "</li>\n";
   h += "</ul>\n<p class=\"note\">Cells: <b>ok</b> (green) every relocation resolves; "
-       "<b>guarded</b> (yellow) loads with guarded fallbacks: each failing relocation has an existence check "
-       "that resolves to 0 on that kernel in the same function (field, type or enum value exists, type matches), "
-       "so its poisoned instruction is taken as dead code, as the verifier prunes it; <b>fails</b> (red) an "
-       "unguarded failing relocation, an ambiguity or an object that cannot be relocated. The numbers link to the "
-       "notes below. The guard rule is static: a check that does not dominate the read is not told apart, and a "
-       "fallback under a check that resolves to 1 counts as failing (btfctl(1), CHECK REPORT). Relocations that "
+       "<b>guarded</b> (yellow) loads with guarded fallbacks: each failing relocation's instruction is dead code on "
+       "that kernel, as the verifier finds it: the existence checks' values there (field, type or enum value "
+       "exists, type matches: 0 or 1) decide the function's jumps, and no path reaches it; the note names the check "
+       "(\"= 1\": the read is the fallback of a check that holds); <b>fails</b> (red) a failing relocation some "
+       "path reaches, an ambiguity or an object that cannot be relocated. The numbers link to the notes below. "
+       "Values the analysis does not follow (the stack, calls) count as unknown, so it errs towards fails "
+       "(btfctl(1), CHECK REPORT). Relocations that "
        "resolve to 0 when their target is absent (field/type/enum value exists, type matches, type size, target "
        "type id) do not fail; --json lists them.</p>\n";
   // Header: objects over their programs (an object without programs gets one column).

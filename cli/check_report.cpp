@@ -153,7 +153,8 @@ nlohmann::json to_json(const Report& r) {
                    {"insn", i.guard->insn},
                    {"kind", i.guard->kind},
                    {"access", valid_utf8(i.guard->access)},
-                   {"local", valid_utf8(i.guard->local_spec)}};
+                   {"local", valid_utf8(i.guard->local_spec)},
+                   {"value", i.guard->value}};
         issues.push_back({{"program", i.program.empty() ? json() : json(valid_utf8(i.program))},
                           {"section", valid_utf8(i.section)},
                           {"relo", i.relo},

@@ -4,6 +4,7 @@
 #include <linux/bpf.h>
 
 #include <algorithm>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -57,49 +58,6 @@ std::string reason_for(const RelocReport& r, Outcome o) {
   return "type `" + r.access + "` does not match";
 }
 
-// What a relocation is about, from libbpf's spec "[12] struct request.rq_disk
-// (0:14 @ offset 120)": the local root type id and the raw access path ("0:14",
-// empty for type and enum value kinds). A spec that does not parse yields no
-// root, and such a relocation is never matched with a guard.
-struct Subject {
-  bool parsed = false;
-  uint64_t root = 0;
-  std::vector<uint32_t> path;
-};
-Subject subject_of(const Issue& i) {
-  Subject s;
-  const std::string& spec = i.local_spec;
-  auto close = spec.find(']');
-  if (spec.empty() || spec[0] != '[' || close == std::string::npos || close < 2 || close > 11) return s;
-  for (size_t k = 1; k < close; ++k) {
-    if (spec[k] < '0' || spec[k] > '9') return s;
-    s.root = s.root * 10 + static_cast<uint64_t>(spec[k] - '0');
-  }
-  if (is_field_kind(i.kind)) {
-    // Names cannot hold " (" in a spec libbpf accepts; the path is the last group.
-    auto open = spec.rfind(" (");
-    auto at = spec.rfind(" @ offset ");
-    if (open == std::string::npos || at == std::string::npos || at < open) return s;
-    uint64_t n = 0;
-    bool digit = false;
-    for (size_t k = open + 2; k <= at; ++k) {
-      char c = k < at ? spec[k] : ':';
-      if (c >= '0' && c <= '9' && n < UINT32_MAX) {
-        n = n * 10 + static_cast<uint64_t>(c - '0');
-        digit = true;
-      } else if (c == ':' && digit) {
-        s.path.push_back(static_cast<uint32_t>(n));
-        n = 0;
-        digit = false;
-      } else {
-        return s;
-      }
-    }
-  }
-  s.parsed = true;
-  return s;
-}
-
 // The function an instruction lies in: an entry program or a .text subprogram.
 const Program* function_at(const ObjectPrograms& p, const std::string& section, uint32_t insn) {
   if (const Program* prog = program_at(p, section, insn)) return prog;
@@ -108,18 +66,7 @@ const Program* function_at(const ObjectPrograms& p, const std::string& section, 
   return nullptr;
 }
 
-// Whether `guard`, resolved to 0, makes `failing` dead code (the rule in check_run.hpp).
-bool guards(const Issue& guard, const Subject& gs, const Issue& failing, const Subject& fs) {
-  if (!gs.parsed || !fs.parsed || gs.root != fs.root) return false;
-  if (guard.kind == "type_exists" || guard.kind == "type_matches") return true;
-  if (guard.kind == "field_exists" && is_field_kind(failing.kind))
-    return !gs.path.empty() && gs.path.size() <= fs.path.size() &&
-           std::equal(gs.path.begin(), gs.path.end(), fs.path.begin());
-  if (guard.kind == "enumval_exists" && is_enumval_kind(failing.kind)) return guard.local_spec == failing.local_spec;
-  return false;
-}
-
-Cell check_object(const btfd::btf::KernelBtf& kernel, const Object& obj) {
+Cell check_object(const btfd::btf::KernelBtf& kernel, Verifier verifier, const Object& obj) {
   Cell cell;
   cell.program_verdicts.assign(obj.programs.programs.size(), Verdict::loads);
   btfd::btf::ObjectInput in{obj.name, obj.bytes};
@@ -143,7 +90,25 @@ Cell check_object(const btfd::btf::KernelBtf& kernel, const Object& obj) {
     cell.issues.push_back(Issue{prog ? prog->name : "", r.section, r.index, r.insn, r.kind, r.access, r.local_spec,
                                 o, r.candidates, reason_for(r, o), r.ambiguity, std::nullopt});
   }
-  find_guards(obj.programs, cell.issues);
+  // Only a poisoned relocation needs the control flow, and with it every
+  // relocated instruction: most objects resolve everywhere and skip this.
+  if (std::any_of(cell.issues.begin(), cell.issues.end(), [](const Issue& i) { return i.outcome == Outcome::fails; })) {
+    std::vector<RelocSite> sites;
+    sites.reserve(res->relocs.size());
+    for (const RelocReport& r : res->relocs) {
+      // Every relocated instruction, TYPE_ID_LOCAL's too (libbpf may renumber
+      // the object's types): what is patched in is not taken from the literal.
+      RelocSite site{r.section, r.index, r.insn, "", "", "", -1};
+      if (is_existence_kind(r.kind) && r.ambiguity.empty()) {
+        site.kind = r.kind;
+        site.access = r.access;
+        site.local_spec = r.local_spec;
+        site.value = r.matches > 0 ? 1 : 0;
+      }
+      sites.push_back(std::move(site));
+    }
+    find_guards(obj.programs, sites, verifier, cell.issues);
+  }
   for (const Issue& issue : cell.issues) {
     if (issue.outcome == Outcome::absent) continue;
     Verdict v = issue.blocks_load() ? Verdict::fails : Verdict::loads_guarded;
@@ -187,7 +152,7 @@ std::string Guard::text() const {
   // field_exists names the field as a field relocation's reason does; the
   // type kinds name the type with its kind word.
   std::string what = kind == "type_exists" || kind == "type_matches" ? access : without_kind_word(access);
-  return kind + " `" + what + "`";
+  return kind + " `" + what + "`" + (value ? " = 1" : "");
 }
 
 Verdict Cell::verdict() const {
@@ -200,31 +165,64 @@ Verdict Cell::verdict() const {
   return v;
 }
 
-void find_guards(const ObjectPrograms& programs, std::vector<Issue>& issues) {
-  static const char* const kGuardKinds[] = {"field_exists", "type_exists", "type_matches", "enumval_exists"};
-  struct Candidate {
-    const Issue* issue;
-    const Program* function;
-    Subject subject;
-  };
-  std::vector<Candidate> checks;
-  for (const Issue& i : issues) {
-    if (i.outcome != Outcome::absent) continue;
-    for (const char* k : kGuardKinds)
-      if (i.kind == k) checks.push_back({&i, function_at(programs, i.section, i.insn), subject_of(i)});
-  }
-  if (checks.empty()) return;
-  for (Issue& f : issues) {
-    if (f.outcome != Outcome::fails) continue;
-    const Program* fn = function_at(programs, f.section, f.insn);
-    Subject fs = subject_of(f);
-    for (const Candidate& c : checks) {
-      // Same function: the same section and the same symbol (or, in an object
-      // without symbols, the same section).
-      if (c.issue->section != f.section || c.function != fn) continue;
-      if (!guards(*c.issue, c.subject, f, fs)) continue;
-      f.guard = Guard{c.issue->relo, c.issue->insn, c.issue->kind, c.issue->access, c.issue->local_spec};
-      break;
+bool is_existence_kind(const std::string& kind) {
+  return kind == "field_exists" || kind == "type_exists" || kind == "type_matches" || kind == "enumval_exists";
+}
+
+void find_guards(const ObjectPrograms& programs, const std::vector<RelocSite>& relocs, Verifier verifier,
+                 std::vector<Issue>& issues) {
+  // The failing relocations by the function holding them, each function analyzed once.
+  std::map<const Program*, std::vector<Issue*>> failing;
+  for (Issue& f : issues)
+    if (f.outcome == Outcome::fails)
+      if (const Program* fn = function_at(programs, f.section, f.insn)) failing[fn].push_back(&f);
+  if (failing.empty()) return;
+  // The relocated instructions by section, in instruction order.
+  std::map<std::string, std::vector<const RelocSite*>> by_section;
+  for (const RelocSite& r : relocs) by_section[r.section].push_back(&r);
+  for (auto& entry : by_section)
+    std::stable_sort(entry.second.begin(), entry.second.end(),
+                     [](const RelocSite* a, const RelocSite* b) { return a->insn < b->insn; });
+  // A budget of instructions evaluated per object and kernel: functions that
+  // overlap (a hostile symbol table) cannot multiply the cost. What it leaves
+  // unanalyzed stays unguarded (counts as failing).
+  size_t budget = kMaxFlowInsns * 32;
+  for (auto& group : failing) {
+    const Program* fn = group.first;
+    const size_t size = fn->end_insn - fn->first_insn;
+    if (size > budget) continue;
+    std::vector<Insn> insns = decode_insns(code_of(programs, *fn), programs.big_endian);
+    if (insns.size() != size) continue;
+    FlowInput in;
+    in.insns = insns;
+    in.verifier = verifier;
+    std::vector<const RelocSite*> checks;  // in.known_imm's relocations, for naming the guard
+    if (auto sec = by_section.find(fn->section); sec != by_section.end()) {
+      const auto& sites = sec->second;
+      auto it = std::lower_bound(sites.begin(), sites.end(), fn->first_insn,
+                                 [](const RelocSite* r, uint32_t insn) { return r->insn < insn; });
+      for (; it != sites.end() && (*it)->insn < fn->end_insn; ++it) {
+        const RelocSite& r = **it;
+        uint32_t at = r.insn - fn->first_insn;
+        if (r.value < 0) {
+          in.unknown_imm.push_back(at);
+        } else {
+          in.known_imm.emplace_back(at, static_cast<uint64_t>(r.value));
+          checks.push_back(&r);
+        }
+      }
+    }
+    Flow flow = analyze_flow(in);
+    budget -= std::min(budget, std::max(flow.steps, size));
+    if (!flow.complete) continue;
+    for (Issue* f : group.second) {
+      uint32_t at = f->insn - fn->first_insn;
+      if (flow.reachable[at] || flow.cut_by[at] == Flow::kNoCut) continue;
+      auto c = std::find_if(checks.begin(), checks.end(),
+                            [&](const RelocSite* r) { return r->insn - fn->first_insn == flow.cut_by[at]; });
+      if (c != checks.end())
+        f->guard = Guard{(*c)->relo, (*c)->insn, (*c)->kind, (*c)->access, (*c)->local_spec,
+                         static_cast<uint32_t>((*c)->value)};
     }
   }
 }
@@ -274,7 +272,8 @@ btfd::Result<std::vector<KernelRow>> run_check(const CheckInput& in, const std::
       } else if (auto kernel = btfd::btf::KernelBtf::parse(std::move(raw).value(), &names); !kernel) {
         row.error = kernel.error().message;
       } else {
-        for (const Object& o : objects) row.cells.push_back(check_object(**kernel, o));
+        Verifier verifier = verifier_for_release(row.entry.release);
+        for (const Object& o : objects) row.cells.push_back(check_object(**kernel, verifier, o));
       }
       std::lock_guard lock(progress_mu);
       ++done;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/check_flow.hpp"
 #include "cli/check_programs.hpp"
 #include "cli/check_source.hpp"
 
@@ -37,15 +38,19 @@ const char* verdict_name(Verdict v);  // "loads", "loads_guarded", "fails"
 const char* verdict_text(Verdict v);  // "loads", "loads with guarded fallbacks", "fails"
 Verdict worse(Verdict a, Verdict b);
 
-// The existence check that makes a poisoned relocation's instruction dead code:
-// libbpf resolves it to 0 on this kernel, so the verifier prunes the branch that
-// it guards (bpf_core_field_exists() and friends).
+// The existence check that makes a poisoned relocation's instruction dead code
+// on this kernel: libbpf resolves it to a constant (0 when its target is
+// absent, 1 when present) and the verifier prunes the branch that the constant
+// rules out, which holds the read (bpf_core_field_exists() and friends).
 struct Guard {
   uint32_t relo = 0, insn = 0;
   std::string kind;        // "field_exists", "type_exists", "type_matches", "enumval_exists"
   std::string access;      // "struct request___x.rq_disk"
   std::string local_spec;  // libbpf's full spec of the check
-  std::string text() const;  // "field_exists `request___x.rq_disk`"
+  uint32_t value = 0;      // what it resolves to on this kernel: 0 (absent) or 1 (present)
+  // "field_exists `request___x.rq_disk`" when 0; "... = 1" appended when 1 (the
+  // read is the fallback of a check that holds).
+  std::string text() const;
 };
 
 struct Issue {  // one relocation of one object that did not resolve on one kernel
@@ -94,26 +99,46 @@ struct CheckInput {
   std::function<void(size_t, size_t)> progress;
 };
 
-// Finds the guard of each failing relocation among the object's existence
-// checks on the same kernel. The rule, a static stand-in for the verifier's
-// dead-code pruning: a poisoned relocation is guarded by an existence check
-// that resolved to 0 (absent) in the same function (the same section and the
-// same program or .text subprogram, as program_at attributes instructions) and
-// that asks about the same thing:
-//   - a field relocation: field_exists on the same local root type with the
-//     same access path, or a prefix of it (the containing field is missing);
-//     or type_exists / type_matches on its local root type;
-//   - an enum value relocation: enumval_exists of the same value, or
-//     type_exists / type_matches on its enum;
-//   - any other: type_exists / type_matches on its local type.
-// What it cannot see: whether the check's branch really dominates the read.
-// A check that resolved to 0 but guards other code, or a read before the
-// check, is taken as guarded although the verifier would reject it; and a
-// fallback in the other branch of a check that resolved to 1 (`if (exists(a))
-// read a; else read b;` on a kernel with a but without b) is not recognized,
-// so that read counts as failing although the verifier prunes it too.
+// A relocated instruction of an object as libbpf patches it on one kernel: the
+// existence checks with their value, every other relocation as "unknown".
+struct RelocSite {
+  std::string section;
+  uint32_t relo = 0, insn = 0;
+  std::string kind, access, local_spec;  // filled for the existence checks
+  int value = -1;  // an existence check: 1 (found) or 0 (absent); -1: not modelled
+};
+bool is_existence_kind(const std::string& kind);  // field/type/enumval exists, type matches
+
+// Finds the guard of each failing (poisoned) relocation by doing, statically,
+// what the verifier does: in the function holding it (its entry program or
+// .text subprogram, as list_programs reads it), the values libbpf patches into
+// the existence checks on this kernel are propagated as constants over the
+// control-flow graph (check_flow.hpp), and a conditional jump on two known
+// values takes one edge only. A poisoned instruction no path reaches is a
+// guarded fallback, and its guard is the check that decided a jump cutting
+// it off: an absent check over `if (exists(a)) read a`, or a present one over
+// the else branch of `if (exists(a)) read a; else read b` (b missing). One
+// reached by some path fails the program, even if a check about the same
+// thing exists elsewhere (a read before its check, a check guarding other code).
+// What it cannot see (each leaves the read unguarded, so the program counts as
+// failing where libbpf might load it; never the other way):
+//   - values the verifier knows but this does not: spilled to the stack and
+//     read back, passed through a call (calls are not followed: a check in a
+//     subprogram guards nothing in its caller), compared after arithmetic it
+//     does not fold (mul, div, byte swaps), or narrowed by an earlier jump;
+//   - a function that cannot be followed (a jump out of it, a truncated
+//     ld_imm64, more than kMaxFlowInsns instructions), or an object without
+//     symbols (no functions): its failing relocations all count as reached;
+//     so do those left when an object's analyses on one kernel have spent
+//     32 * kMaxFlowInsns instructions (overlapping hostile functions).
+// A relocation in a .text subprogram still counts against every program: which
+// programs call it is not followed.
+// The verifier is modelled by the kernel's release (verifier_for_release):
+// before Linux 4.20 it decided only `==` / `!=` against an immediate that the
+// register equals, so there a present check guards no else branch.
 // Ambiguities are never guarded: libbpf fails the load before the verifier.
-void find_guards(const ObjectPrograms& programs, std::vector<Issue>& issues);
+void find_guards(const ObjectPrograms& programs, const std::vector<RelocSite>& relocs, Verifier verifier,
+                 std::vector<Issue>& issues);
 
 // Loads the objects (their bytes and programs); errors name the file.
 btfd::Result<std::vector<Object>> load_objects(const std::vector<std::string>& paths, uint64_t max_bytes);

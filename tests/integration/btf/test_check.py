@@ -154,7 +154,7 @@ for r in (rows[k] for k in readable):
         for u in c["unresolved"]:
             check(u["result"] in ("absent", "fails", "ambiguous"), "result %r is one of the documented" % u["result"])
             if u["guard"] is not None:
-                typed(u["guard"], {"relo": N, "insn": N, "kind": S, "access": S, "local": S}, "guard")
+                typed(u["guard"], {"relo": N, "insn": N, "kind": S, "access": S, "local": S, "value": N}, "guard")
                 check(u["result"] == "fails", "only a failing relocation has a guard: %s" % u)
 
 # Agreement with libbpf, kernel x object, and program by program.

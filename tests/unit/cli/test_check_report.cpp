@@ -130,6 +130,7 @@ Issue reloc(const std::string& program, uint32_t insn, const std::string& kind, 
   i.program = program;
   i.section = "kprobe/" + program;
   i.insn = insn;
+  i.relo = insn;
   i.kind = kind;
   i.local_spec = spec;
   i.access = spec.substr(spec.find(' ') + 1, spec.find(" (") == std::string::npos ? std::string::npos
@@ -138,64 +139,142 @@ Issue reloc(const std::string& program, uint32_t insn, const std::string& kind, 
   return i;
 }
 
+// The relocated instructions of an object on one kernel: the issues' (an
+// absent check is 0) and the checks that resolved (1, not issues).
+std::vector<RelocSite> sites(const std::vector<Issue>& issues, const std::vector<Issue>& present_checks) {
+  std::vector<RelocSite> out;
+  for (const Issue& i : issues) {
+    RelocSite r{i.section, i.relo, i.insn, "", "", "", -1};
+    if (is_existence_kind(i.kind) && i.outcome == Outcome::absent) r = {i.section, i.relo, i.insn, i.kind, i.access, i.local_spec, 0};
+    out.push_back(r);
+  }
+  for (const Issue& i : present_checks) out.push_back({i.section, i.relo, i.insn, i.kind, i.access, i.local_spec, 1});
+  return out;
+}
+
+// Little-endian instruction bytes: code, dst | src << 4, off, imm.
+void put(std::vector<uint8_t>& out, uint8_t code, uint8_t dst, int16_t off, int32_t imm) {
+  auto o = static_cast<uint16_t>(off);
+  auto m = static_cast<uint32_t>(imm);
+  out.insert(out.end(), {code, dst, static_cast<uint8_t>(o), static_cast<uint8_t>(o >> 8), static_cast<uint8_t>(m),
+                         static_cast<uint8_t>(m >> 8), static_cast<uint8_t>(m >> 16), static_cast<uint8_t>(m >> 24)});
+}
+void mov(std::vector<uint8_t>& c, uint8_t r, int32_t imm) { put(c, 0xb7, r, 0, imm); }
+void jeq0(std::vector<uint8_t>& c, uint8_t r, int16_t off) { put(c, 0x15, r, off, 0); }
+void ja(std::vector<uint8_t>& c, int16_t off) { put(c, 0x05, 0, off, 0); }
+void exit_(std::vector<uint8_t>& c) { put(c, 0x95, 0, 0, 0); }
+
+// core_fixes' get_disk() as clang emits it, at `at` in its function:
+//   at+0 r1 = field_exists(rq_disk); at+1 if r1 == 0 goto at+4; at+2 r2 = offset(rq_disk); at+3 goto at+5;
+//   at+4 r2 = offset(q->disk); at+5 r0 = 0; at+6 exit; padded with exits to 10 instructions.
+std::vector<uint8_t> get_disk() {
+  std::vector<uint8_t> c;
+  mov(c, 1, 1);
+  jeq0(c, 1, 2);
+  mov(c, 2, 8);
+  ja(c, 1);
+  mov(c, 2, 0);
+  mov(c, 0, 0);
+  while (c.size() < 80) exit_(c);
+  return c;
+}
+// The read first, then a check guarding another store: r2 = offset; r1 = check; if r1 == 0 goto +1; r3 = 1; exit
+std::vector<uint8_t> read_before_check() {
+  std::vector<uint8_t> c;
+  mov(c, 2, 8);
+  mov(c, 1, 1);
+  jeq0(c, 1, 1);
+  mov(c, 3, 1);
+  while (c.size() < 80) exit_(c);
+  return c;
+}
+
 }  // namespace
 
-TEST_CASE("a failing read is guarded by an absent existence check of the same thing in the same program") {
-  Object obj = object("biotop", {"trace", "show"});  // trace: insns [0, 10), show: [10, 20)
+TEST_CASE("find_guards: a poisoned read is guarded when the checks' values make it unreachable") {
+  Object obj = object("biotop", {"trace", "show"});  // trace: insns [0, 10) of kprobe/trace, show: [10, 20) of kprobe/show
+  std::vector<uint8_t> show(80, 0);  // show's section: 10 instructions before it, then get_disk()
+  auto g = get_disk();
+  show.insert(show.end(), g.begin(), g.end());
+  obj.programs.code = {{"kprobe/trace", get_disk()}, {"kprobe/show", show}};
   const std::string rq_disk = "[14] struct request___x.rq_disk (0:1 @ offset 8)";
-  SUBCASE("field_exists of the same field, and of a missing containing field") {
-    std::vector<Issue> is = {reloc("trace", 1, "field_exists", rq_disk, Outcome::absent),
-                             reloc("trace", 3, "byte_off", rq_disk, Outcome::fails),
-                             reloc("trace", 5, "byte_off", "[14] struct request___x.rq_disk.x (0:1:2 @ offset 8)", Outcome::fails)};
-    find_guards(obj.programs, is);
+  const std::string q_disk = "[16] struct request_queue___x.disk (0:0 @ offset 0)";
+  SUBCASE("an absent check guards its branch") {
+    std::vector<Issue> is = {reloc("trace", 0, "field_exists", rq_disk, Outcome::absent),
+                             reloc("trace", 2, "byte_off", rq_disk, Outcome::fails)};
+    find_guards(obj.programs, sites(is, {}), Verifier::full, is);
     REQUIRE(is[1].guard);
     CHECK(is[1].guard->kind == "field_exists");
+    CHECK(is[1].guard->insn == 0);
+    CHECK(is[1].guard->value == 0);
     CHECK(is[1].guard->text() == "field_exists `request___x.rq_disk`");
-    CHECK(is[2].guard);
     CHECK(!is[1].blocks_load());
   }
-  SUBCASE("type_exists and type_matches on the root type; enumval_exists of the same value") {
-    std::vector<Issue> is = {reloc("trace", 1, "type_exists", "[14] struct request___x", Outcome::absent),
-                             reloc("trace", 3, "byte_off", rq_disk, Outcome::fails),
-                             reloc("show", 11, "type_matches", "[9] enum e___x", Outcome::absent),
-                             reloc("show", 12, "enumval_value", "[9] enum e___x::A", Outcome::fails),
-                             reloc("show", 13, "enumval_exists", "[8] enum f___x::B", Outcome::absent),
-                             reloc("show", 14, "enumval_value", "[8] enum f___x::B", Outcome::fails)};
-    find_guards(obj.programs, is);
-    CHECK((is[1].guard && is[1].guard->kind == "type_exists"));
-    CHECK((is[3].guard && is[3].guard->kind == "type_matches"));
-    CHECK((is[5].guard && is[5].guard->kind == "enumval_exists"));
+  SUBCASE("a present check guards the else branch: the fallback of get_disk()") {
+    Issue check = reloc("trace", 0, "field_exists", rq_disk, Outcome::absent);
+    std::vector<Issue> is = {reloc("trace", 4, "byte_off", q_disk, Outcome::fails)};
+    find_guards(obj.programs, sites(is, {check}), Verifier::full, is);
+    REQUIRE(is[0].guard);
+    CHECK(is[0].guard->value == 1);
+    CHECK(is[0].guard->access == "struct request___x.rq_disk");
+    CHECK(is[0].guard->text() == "field_exists `request___x.rq_disk` = 1");
+    // A verifier before 4.20 walks both branches of `if (1 == 0)`.
+    std::vector<Issue> old = {reloc("trace", 4, "byte_off", q_disk, Outcome::fails)};
+    find_guards(obj.programs, sites(old, {check}), Verifier::eq_only, old);
+    CHECK(!old[0].guard);
   }
-  SUBCASE("not guarded: another program, another field, a check that resolved, an ambiguity, a longer guard") {
-    std::vector<Issue> is = {reloc("show", 11, "field_exists", rq_disk, Outcome::absent),
-                             reloc("trace", 3, "byte_off", rq_disk, Outcome::fails),
-                             reloc("trace", 4, "field_exists", "[14] struct request___x.q (0:0 @ offset 0)", Outcome::absent),
-                             reloc("trace", 5, "byte_off", "[16] struct request_queue___x.disk (0:0 @ offset 0)", Outcome::fails),
-                             reloc("trace", 6, "byte_off", rq_disk, Outcome::ambiguous),
-                             reloc("trace", 7, "field_exists", "[15] struct s.a.b (0:0:1 @ offset 0)", Outcome::absent),
-                             reloc("trace", 8, "byte_off", "[15] struct s.a (0:0 @ offset 0)", Outcome::fails),
-                             reloc("trace", 9, "field_exists", "[15] struct s.c (0:3 @ offset 0)", Outcome::absent),
-                             reloc("trace", 9, "byte_off", "[15] struct s.a (0:0 @ offset 0)", Outcome::fails)};
-    // The same kinds in a kernel where rq_disk exists: a resolved check is not in the issues at all.
-    find_guards(obj.programs, is);
-    CHECK(!is[1].guard);  // its check is in `show`
-    CHECK(!is[3].guard);  // request_queue___x is not request___x
-    CHECK(!is[4].guard);
-    CHECK(is[4].blocks_load());
-    CHECK(!is[6].guard);  // s.a.b missing says nothing of s.a
-    CHECK(!is[8].guard);  // s.c is another field
+  SUBCASE("not guarded: the branch a check takes, a check in another function, an ambiguity") {
+    Issue present = reloc("trace", 0, "field_exists", rq_disk, Outcome::absent);
+    std::vector<Issue> is = {reloc("trace", 2, "byte_off", rq_disk, Outcome::fails),  // under the present check
+                             reloc("show", 10, "field_exists", rq_disk, Outcome::absent),
+                             reloc("trace", 4, "byte_off", q_disk, Outcome::ambiguous)};
+    find_guards(obj.programs, sites(is, {present}), Verifier::full, is);
+    CHECK(!is[0].guard);
+    CHECK(is[0].blocks_load());
+    CHECK(is[2].blocks_load());
+    // The absent check in `show` says nothing of `trace`'s reads.
+    std::vector<Issue> other = {reloc("show", 10, "field_exists", rq_disk, Outcome::absent),
+                                reloc("trace", 2, "byte_off", rq_disk, Outcome::fails)};
+    find_guards(obj.programs, sites(other, {}), Verifier::full, other);
+    CHECK(!other[1].guard);
+  }
+  SUBCASE("a read before its check is reached, though the check is about it and absent") {
+    obj.programs.code[0].bytes = read_before_check();
+    std::vector<Issue> is = {reloc("trace", 1, "field_exists", rq_disk, Outcome::absent),
+                             reloc("trace", 0, "byte_off", rq_disk, Outcome::fails)};
+    find_guards(obj.programs, sites(is, {}), Verifier::full, is);
+    CHECK(!is[1].guard);
+  }
+  SUBCASE("a subprogram in .text is analyzed from its own entry; no function, no guard") {
+    obj.programs.subprograms = {{"get_disk", ".text", 10, 20}};
+    obj.programs.code.push_back({".text", show});  // the same bytes: get_disk() at [10, 20)
+    Issue check = reloc("trace", 10, "field_exists", rq_disk, Outcome::absent);
+    check.section = ".text";
+    Issue read = reloc("", 12, "byte_off", rq_disk, Outcome::fails);
+    read.section = ".text";
+    std::vector<Issue> is = {check, read};
+    find_guards(obj.programs, sites(is, {}), Verifier::full, is);
+    CHECK((is[1].guard && is[1].guard->insn == 10));
+    // Outside every function (a stripped object): never guarded.
+    Issue lost = read;
+    lost.insn = 2;
+    lost.section = "nosuchsection";
+    std::vector<Issue> none = {lost};
+    find_guards(obj.programs, sites(none, {}), Verifier::full, none);
+    CHECK(!none[0].guard);
   }
   SUBCASE("a cell's verdicts") {
-    std::vector<Issue> is = {reloc("show", 11, "field_exists", rq_disk, Outcome::absent),
-                             reloc("show", 13, "byte_off", rq_disk, Outcome::fails)};
-    find_guards(obj.programs, is);
+    // `show` is the guarded function at [10, 20) of its section.
+    std::vector<Issue> is = {reloc("show", 10, "field_exists", rq_disk, Outcome::absent),
+                             reloc("show", 12, "byte_off", rq_disk, Outcome::fails)};
+    find_guards(obj.programs, sites(is, {}), Verifier::full, is);
     Cell c = cell(2, is);
     CHECK(c.program_verdicts == std::vector<Verdict>{Verdict::loads, Verdict::loads_guarded});
     CHECK(c.verdict() == Verdict::loads_guarded);
     CHECK(c.loads());
     std::vector<KernelRow> rows;
     rows.push_back(row("k/1", {c}));
-    rows.push_back(row("k/2", {cell(2, {reloc("show", 13, "byte_off", rq_disk, Outcome::fails)})}));
+    rows.push_back(row("k/2", {cell(2, {reloc("show", 12, "byte_off", rq_disk, Outcome::fails)})}));
     rows[1].cells[0].issues[0].reason = "field `request___x.rq_disk` missing";
     rows[0].cells[0].issues[1].reason = "field `request___x.rq_disk` missing";
     std::vector<Object> objs = {obj};
