@@ -27,7 +27,7 @@ Interface make_btfd_interface() {
        {"path", "?string", "Path of the immutable cache file holding the same bytes."},
        {"sha256", "?string", "sha256 of the BTF, hex."},
        {"size", "?int", "Size in bytes."},
-       {"source", "?string", "Where the kernel's BTF came from: native, hub or file."},
+       {"source", "?string", "Where the kernel's BTF came from: native, hub, file or debuginfo (generated\nby pahole from the kernel's own debug info; ListKernels' origin says which)."},
        {"cached", "?bool", "True when nothing had to be fetched or computed."},
        {"exact", "?bool", "False when a site alias (btfd.conf [Distro] Alias=) served another\ndistro's kernel for the one requested."},
        {"minimized", "?bool", "True when the BTF is minimized for the objects."},
@@ -61,7 +61,7 @@ Interface make_btfd_interface() {
        {"text", "?string", "Prometheus text format, when asked for."},
       }});
   i.methods.push_back({"Refresh", "What btfd-refresh.timer runs: fetch BTF for every installed kernel that has none\nof its own and is not cached, asking the hub again even where it said \"not in hub\"\nbefore; then release pins of kernels booted past. Needs root or the configured group.", Access::privileged, {}, {
-       {"kernels", "[]object", "One entry per installed kernel: kernel, outcome (\"native\", \"cached\", \"fetched\",\n\"not-in-hub\", \"error\" or \"skipped\") and, for the last ones, message."},
+       {"kernels", "[]object", "One entry per installed kernel: kernel, outcome (\"native\", \"cached\", \"fetched\",\n\"generated\" (from debug info), \"not-in-hub\", \"error\" or \"skipped\") and, for the last ones, message."},
        {"unpinned", "int", "Kernels whose pin was released."},
        {"verified", "object", "What re-hashing the cache found (as Verify's reply)."},
       }});

@@ -20,6 +20,7 @@
 
 #include "btf/kernel_btf.hpp"
 #include "btf/minimizer.hpp"
+#include "debuginfo/generator.hpp"
 #include "hub/hub.hpp"
 #include "kernel/identity.hpp"
 #include "config/config.hpp"
@@ -32,7 +33,7 @@ namespace btfd::server {
 struct BtfAnswer {
   store::Blob blob;
   KernelIdentity kernel;
-  std::string source;    // native | hub | file: where the kernel BTF came from
+  std::string source;    // native | hub | file | debuginfo: where the kernel BTF came from
   bool cached = false;   // answered without fetching or computing anything new
   bool exact = true;     // false: a distro alias chose another distro's kernel
   bool minimized = false;
@@ -140,6 +141,15 @@ class Service {
                                            const std::function<Status()>& hub_gate = {});
   Result<store::KernelEntry> obtain_kernel(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress,
                                            const std::function<Status()>& hub_gate);
+  Result<store::KernelEntry> obtain_from_hub(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress,
+                                             const std::function<Status()>& hub_gate, bool* gated);
+  // service_debuginfo.cpp: the kernel's BTF generated from its debug info
+  // (installed, then debuginfod) when the hub said hub_error; stored with
+  // source debuginfo. Errors carry the hub's answer too.
+  Result<store::KernelEntry> obtain_from_debuginfo(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress,
+                                                   Error hub_error);
+  Result<debuginfo::Generated> from_debuginfod(const std::string& build_id, const hub::ProgressFn& progress);
+  nlohmann::json debuginfo_status() const;
   // Runs work() unless the same key is already in flight; then waits for that run
   // and returns its status instead (*ran says which happened).
   Status once(const std::string& key, const std::function<Status()>& work, bool* ran);
@@ -158,6 +168,8 @@ class Service {
   Config cfg_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<hub::Hub> hub_;
+  std::unique_ptr<debuginfo::Generator> debuginfo_;
+  hub::AttemptFn debuginfod_attempt_;  // a debuginfod download in btfd-fetch
   HostInfo host_;
   ArchiveKey host_key_;      // host_.identity as the archive names it
   std::string mirrors_key_;  // fingerprint of the mirror list, for negative entries

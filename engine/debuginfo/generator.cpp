@@ -46,6 +46,7 @@ Generator::Generator(GeneratorOptions o) : o_(std::move(o)) {}
 GeneratorStats Generator::stats() const {
   std::lock_guard lock(mu_);
   GeneratorStats s = stats_;
+  s.pahole_version = version_;
   if (!s.running.empty())
     s.running += " (for " +
                  std::to_string(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -

@@ -49,6 +49,7 @@ struct GeneratorStats {
   std::string running;  // what is being generated now ("" if nothing)
   std::string last;     // the last success: what from what
   std::string last_failure;
+  std::string pahole_version;  // "" until pahole ran once
 };
 
 class Generator {
