@@ -22,6 +22,7 @@ Interface make_btfd_interface() {
        {"objects", "?[]int", "Indexes into the fds sent with this call, one per BPF object."},
        {"names", "?[]string", "The objects' file names (base names), in the order of objects, at most one\nper object and 255 bytes each; remembered for ListKernels, nothing else."},
        {"refresh", "?bool", "Ask the hub again even if it said \"not in hub\" before (a cached kernel is\nstill answered from the cache). Counts against the caller's hub budget."},
+       {"modules", "?[]string", "Kernel modules (names as modprobe takes them: [A-Za-z0-9_-], at most 64\nbytes, at most 16) whose split BTF over the kernel's full BTF is wanted too,\ngenerated from the host's installed module debug files; not with objects."},
       }, {
        {"fd", "?int", "The fields up to \"kernel\" are on the answer, always; they are optional\nonly because progress replies (calls with \"more\") carry just \"state\",\n\"downloaded\" and \"total\".\nIndex of the BTF's fd among the fds sent with this reply (always 0)."},
        {"path", "?string", "Path of the immutable cache file holding the same bytes."},
@@ -32,6 +33,7 @@ Interface make_btfd_interface() {
        {"exact", "?bool", "False when a site alias (btfd.conf [Distro] Alias=) served another\ndistro's kernel for the one requested."},
        {"minimized", "?bool", "True when the BTF is minimized for the objects."},
        {"kernel", "?Kernel", "The kernel the BTF describes."},
+       {"modules", "?[]object", "One per module asked for, in order: name, fd (its split BTF's index among\nthe reply's fds; libbpf reads it with btf__parse_split over the kernel's BTF),\nsize, sha256, origin (pahole, the debug file, its build-id) and cached."},
        {"relocations", "?object", "The relocation report when minimized, each string once (bounded by\n[Limits] MaxReportBytes=): strings, and per relocation [object, section,\nrelo, insn, kind, local, target, candidates, matches, ambiguity?], names\nas indexes into strings (target -1: no match, -2: needs no kernel type)."},
        {"state", "?string", "\"progress\" on progress replies (calls with \"more\"); absent on the answer."},
        {"downloaded", "?int", "Bytes downloaded so far (progress replies)."},

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "debuginfo/build_id.hpp"
+#include "debuginfo/debug_files.hpp"
 #include "service/service.hpp"
 #include "util/log.hpp"
 
@@ -127,6 +128,89 @@ Result<store::KernelEntry> Service::obtain_from_debuginfo(const KernelIdentity& 
   // A "not in hub" answer does not hold for a kernel btfd now has.
   (void)store_->clear_negative(id);
   return e;
+}
+
+nlohmann::json module_json(const ModuleAnswer& m, size_t fd_index) {
+  return {{"name", m.name}, {"fd", fd_index}, {"size", m.blob.size}, {"sha256", to_hex(m.blob.digest)},
+          {"origin", m.origin}, {"cached", m.cached}};
+}
+
+namespace {
+template <typename T>
+Result<T> in_store(Result<T> r) {
+  if (!r) return std::move(r).error().in(Domain::store);
+  return r;
+}
+
+// What a module's split BTF is filed under, beside its kernel's minimized
+// entries: no object hashes to the digest of this text.
+Digest module_digest(const std::string& canonical) {
+  std::string key = "btfd module split BTF:" + canonical;
+  return sha256(std::span(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
+}
+std::string origin_of(const std::string& report) {
+  auto j = nlohmann::json::parse(report, nullptr, false);
+  if (j.is_object() && j.contains("origin") && j["origin"].is_string()) return j["origin"].get<std::string>();
+  return "";
+}
+}  // namespace
+
+Result<std::vector<ModuleAnswer>> Service::module_btfs(const KernelIdentity& asked, const std::vector<std::string>& names) {
+  BTFD_TRY(ArchiveKey key, archive_key(asked));
+  const KernelIdentity& id = key.kernel;
+  const KernelIdentity& host = host_key_.kernel;
+  if (id.distro_id != host.distro_id || id.distro_version != host.distro_version || id.arch != host.arch)
+    return make_error(Errc::not_in_hub, "module BTF comes from this host's debug files: " + id.to_string() +
+                                            " is not a kernel of this host's distribution").in(Domain::hub);
+  BTFD_TRY(auto kernel, in_store(store_->find_kernel(id)));
+  if (!kernel) return make_error(Errc::internal, "kernel " + id.to_string() + " left the cache");
+  const store::KernelEntry entry = kernel->first;
+  std::optional<std::vector<uint8_t>> base;  // the kernel's bytes, read once if a module must be made
+  std::vector<ModuleAnswer> out;
+  for (const auto& name : names) {
+    const std::string canonical = debuginfo::canonical_module_name(name);
+    const std::vector<Digest> file_key = {module_digest(canonical)};
+    // Round 0 looks and makes (or waits for the same module of another
+    // call); round 1 finds what that call stored.
+    bool done = false;
+    for (int round = 0; round < 2 && !done; ++round) {
+      BTFD_TRY(auto hit, in_store(store_->find_minimized(entry.digest, file_key)));
+      if (hit) {
+        out.push_back({name, std::move(hit->blob), origin_of(hit->report), round == 0});
+        done = true;
+        break;
+      }
+      if (round == 1) break;
+      bool ran = false;
+      Status st = once("module:" + to_hex(entry.digest) + ":" + canonical, [&]() -> Status {
+        if (!base) {
+          BTFD_TRY(auto bytes, pread_all(kernel->second.fd.get(), cfg_.max_kernel_size));
+          base = std::move(bytes);
+        }
+        auto g = debuginfo_->module_from_installed(id.release, canonical, kernel->second.path, *base);
+        if (!g) {
+          ++stats_.debuginfo_failures;
+          Error e = std::move(g).error();
+          if (e.code == Errc::not_found) e.code = Errc::not_in_hub;  // nothing to make it from: KernelNotInHub
+          return std::move(e).in(Domain::hub);
+        }
+        ++stats_.debuginfo_generated;
+        nlohmann::json report = {{"module", canonical}, {"source", "debuginfo"}, {"origin", g->origin()}};
+        log_info("generated the BTF of module %s of %s: %s", canonical.c_str(), id.to_string().c_str(),
+                 g->origin().c_str());
+        auto put = in_store(store_->put_minimized(entry.digest, file_key, g->btf,
+                                                  report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+        if (!put) return std::move(put).error();
+        out.push_back({name, std::move(*put), g->origin(), false});
+        done = true;
+        return {};
+      }, &ran);
+      if (!st) return st.error();
+      if (ran) break;
+    }
+    if (!done) return make_error(Errc::internal, "module " + canonical + " vanished from the cache right after it was stored");
+  }
+  return out;
 }
 
 nlohmann::json Service::debuginfo_status() const {

@@ -8,7 +8,7 @@
 # Then a loopback debuginfod serving the running kernel's debug file by
 # build-id (/sys/kernel/notes under the host root), and hostile ones (too big,
 # another build-id, garbage): named errors, nothing stored.
-import hashlib, http.server, os, shutil, signal, subprocess, sys, tempfile, threading
+import hashlib, http.server, json, os, shutil, signal, subprocess, sys, tempfile, threading
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import varlink
 from testlib import check, fatal, finish, skip_no_bpf, skip_not_root, source_root, core_relocations
@@ -63,12 +63,17 @@ def start(root, cache, conf_text=""):
 def stop(p):
     p.send_signal(signal.SIGTERM); p.wait(timeout=30)
 
-def call(sock, method, params=None, fds=()):
+def call_all(sock, method, params=None, fds=()):
+    """The reply and the content of every fd sent with it, in order."""
     c = varlink.Conn(sock, timeout=300); r, got = c.call(method, params or {}, fds); c.close()
-    data = b""
+    contents = []
     for f in got:
-        with os.fdopen(f, "rb") as fh: data = fh.read()
-    return r, data
+        with os.fdopen(f, "rb") as fh: contents.append(fh.read())
+    return r, contents
+
+def call(sock, method, params=None, fds=()):
+    r, contents = call_all(sock, method, params, fds)
+    return r, (contents[0] if contents else b"")
 
 def no_temp_files(cache):
     return [n for n in os.listdir(cache) if n.startswith(".debuginfod-") or n.startswith(".pahole-")]
@@ -110,6 +115,35 @@ try:
           and "debuginfod off" in msg, "the error names every place looked in and debuginfod: %s" % msg)
     check(no_temp_files(cache) == [], "no temp files are left in the cache")
 
+    # Modules: split BTF over the kernel's, as pahole makes it with --btf_base.
+    ko = os.path.join(mod_dir, "mod-conn.ko")
+    mod_direct = os.path.join(tmp, "mod-direct.btf")
+    run(["pahole", "--btf_base=" + direct, "--btf_encode_detached=" + mod_direct, ko])
+    for attempt in ("fresh", "cached"):
+        r, contents = call_all(sock, "io.btfd.GetBtf", {"kernel": {"release": RELEASE}, "modules": ["mod_conn"]})
+        mods = r.get("parameters", {}).get("modules", [])
+        check(r.get("error") is None and len(mods) == 1 and len(contents) == 2, "GetBtf with a module (%s): %s" % (attempt, r))
+        if len(mods) == 1 and len(contents) == 2:
+            m = mods[0]
+            check(m["name"] == "mod_conn" and m["fd"] == 1 and m["cached"] == (attempt == "cached"),
+                  "the module's entry names it, its fd and whether it was cached (%s): %s" % (attempt, m))
+            check("mod-conn.ko" in m["origin"] and m["origin"].startswith("pahole v"), "its origin names the debug file: %s" % m)
+            check(hashlib.sha256(contents[1]).hexdigest() == m["sha256"], "the module's sha256 is its fd's content's")
+            modf = os.path.join(tmp, "mod-got.btf"); open(modf, "wb").write(contents[1])
+            # bpftool reads split BTF with libbpf's btf__parse_split over the base.
+            dump = lambda base, f: run(["bpftool", "btf", "dump", "-B", base, "file", f, "format", "raw"])
+            check(dump(got, modf) == dump(direct, mod_direct), "the module's split BTF is pahole's own over the kernel's")
+            check("STRUCT 'mod_conn'" in dump(got, modf), "it describes the module's types")
+    r, _ = call(sock, "io.btfd.GetBtf", {"kernel": {"release": RELEASE}, "modules": ["no_such_mod"]})
+    msg = r.get("parameters", {}).get("message", "")
+    check(r.get("error") == "io.btfd.KernelNotInHub" and "no debug info for module no_such_mod" in msg,
+          "a module without a debug file is named: %s" % r)
+    for bad, why in ((["../etc/passwd"], "modules[0]"), (["m%d" % i for i in range(17)], "at most 16"),
+                     (["ok", "a.ko"], "modules[1]")):
+        r, _ = call(sock, "io.btfd.GetBtf", {"kernel": {"release": RELEASE}, "modules": bad})
+        check(r.get("error") == "org.varlink.service.InvalidParameter" and why in json.dumps(r),
+              "module names are checked (%s): %s" % (why, r))
+
     # The libbpf oracle: a CO-RE object built against the generated types
     # relocates the same against btfd's minimized BTF as against pahole's.
     if os.geteuid() != 0: skip_not_root("the relocation oracle loads BPF")
@@ -120,6 +154,10 @@ try:
          os.path.join(here, "probe.bpf.c"), "-o", obj])
     fd = os.open(obj, os.O_RDONLY | os.O_CLOEXEC)
     r, mini = call(sock, "io.btfd.GetBtf", {"kernel": {"release": RELEASE}, "objects": [0]}, fds=[fd])
+    fd2 = os.open(obj, os.O_RDONLY | os.O_CLOEXEC)
+    r2, _ = call(sock, "io.btfd.GetBtf", {"kernel": {"release": RELEASE}, "objects": [0], "modules": ["mod_conn"]}, fds=[fd2])
+    os.close(fd2)
+    check(r2.get("error") == "org.varlink.service.InvalidParameter", "modules with objects are refused: %s" % r2)
     os.close(fd)
     check(r.get("parameters", {}).get("minimized") is True and r["parameters"].get("source") == "debuginfo",
           "minimized for the object, from the generated kernel: %s" % r)
