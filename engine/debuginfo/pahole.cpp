@@ -83,6 +83,8 @@ Result<Outcome> run_child(const PaholeOptions& o, const std::vector<std::string>
       ::sigprocmask(SIG_SETMASK, &none, nullptr);
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (::getppid() != parent) ::_exit(127);
+      // glibc's setrlimit is the prlimit64 system call, which btfd.service's
+      // filter allows (@default); its ~@resources denies only the old setrlimit.
       if (::setrlimit(RLIMIT_AS, &as) || ::setrlimit(RLIMIT_CPU, &cpu) || ::setrlimit(RLIMIT_FSIZE, &fsize) ||
           ::setrlimit(RLIMIT_CORE, &core))
         ::_exit(126);

@@ -115,6 +115,12 @@ try:
           and "debuginfod off" in msg, "the error names every place looked in and debuginfod: %s" % msg)
     check(no_temp_files(cache) == [], "no temp files are left in the cache")
 
+    # Prefetch (what a newly installed kernel gets) generates from an installed debug file too.
+    shutil.copy(vmlinux, os.path.join(root, "usr", "lib", "debug", "boot", "vmlinux-6.1.0-79-test"))
+    r, _ = call(sock, "io.btfd.Prefetch", {"kernel": {"release": "6.1.0-79-test"}})
+    res = r.get("parameters", {}).get("result", {})
+    check(res.get("source") == "debuginfo" and res.get("pinned") is True, "Prefetch generates from debug info: %s" % r)
+
     # Modules: split BTF over the kernel's, as pahole makes it with --btf_base.
     ko = os.path.join(mod_dir, "mod-conn.ko")
     mod_direct = os.path.join(tmp, "mod-direct.btf")
