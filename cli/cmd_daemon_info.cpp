@@ -134,6 +134,17 @@ int cmd_status(const Globals& g, std::vector<std::string>& args) {
   std::printf("prefetch:    %s, %s, %s seen\n", count_of(pf.value("runs", 0ull), "run", "runs").c_str(),
               count_of(pf.value("failures", 0ull), "failure", "failures").c_str(),
               count_of(pf.value("kernels_seen", 0ull), "new kernel", "new kernels").c_str());
+  // BTF generated from debug info: what from what (btfd.conf(5) [Debuginfo]).
+  if (s.contains("debuginfo") && s["debuginfo"].is_object()) {
+    const auto& d = s["debuginfo"];
+    std::printf("debuginfo:   %s, %s generated, %s%s\n", d.value("enabled", false) ? "on" : "off",
+                std::to_string(d.value("generated", 0ull)).c_str(),
+                count_of(d.value("failures", 0ull), "failure", "failures").c_str(),
+                d.value("debuginfod", nlohmann::json::array()).empty() ? "" : ", debuginfod on");
+    if (d.contains("running")) std::printf("             running: %s\n", d.value("running", "").c_str());
+    if (d.contains("last")) std::printf("             last: %s\n", d.value("last", "").c_str());
+    if (d.contains("last_failure")) std::printf("             last failure: %s\n", d.value("last_failure", "").c_str());
+  }
   for (const auto& t : transparent)
     std::printf("transparent: %s at %s\n", t.value("release", "").c_str(), t.value("path", "").c_str());
   return kExitOk;

@@ -25,16 +25,18 @@ Interface make_btfd_interface() {
        {"digests", "?[]string", "Instead of objects: the sha256 (hex) of each object, which this user sent\nbefore. Answered from the cache only: BTF minimized for exactly these\nobjects, each remembered as sent by the caller's uid; otherwise the error\nObjectsNeeded and the caller sends the objects. Saves sending and hashing\nthem again (an agent starting again). Not with objects or names."},
        {"report", "?bool", "Include the relocation report in a minimized answer (default true); a\nclient that never reads it (libbtfd's helpers) saves building, sending and\nparsing it."},
        {"compat", "?string", "A compatibility level: the BTF (full or minimized) rewritten so that a reader\nof that level parses it, type ids kept (docs/protocol.md, \"BTF for older\nreaders\"): a kernel release (\"5.13\", \"5.10.0-28-amd64\"; 5.0 or later) or an\nalias (\"cilium-ebpf-0.9\"). Absent or \"\": the bytes unchanged. An unknown\nlevel is InvalidParameter, its message listing the known ones."},
+       {"modules", "?[]string", "Kernel modules (names as modprobe takes them: [A-Za-z0-9_-], at most 64\nbytes, at most 16) whose split BTF over the kernel's full BTF is wanted too,\ngenerated from the host's installed module debug files; not with objects."},
       }, {
        {"fd", "?int", "The fields up to \"kernel\" are on the answer, always; they are optional\nonly because progress replies (calls with \"more\") carry just \"state\",\n\"downloaded\" and \"total\".\nIndex of the BTF's fd among the fds sent with this reply (always 0)."},
        {"path", "?string", "Path of the immutable cache file holding the same bytes; absent with \"compat\"."},
        {"sha256", "?string", "sha256 of the BTF, hex."},
        {"size", "?int", "Size in bytes."},
-       {"source", "?string", "Where the kernel's BTF came from: native, hub or file."},
+       {"source", "?string", "Where the kernel's BTF came from: native, hub, file or debuginfo (generated\nby pahole from the kernel's own debug info; ListKernels' origin says which)."},
        {"cached", "?bool", "True when nothing had to be fetched or computed."},
        {"exact", "?bool", "False when a site alias (btfd.conf [Distro] Alias=) served another\ndistro's kernel for the one requested."},
        {"minimized", "?bool", "True when the BTF is minimized for the objects."},
        {"kernel", "?Kernel", "The kernel the BTF describes."},
+       {"modules", "?[]object", "One per module asked for, in order: name, fd (its split BTF's index among\nthe reply's fds; libbpf reads it with btf__parse_split over the kernel's BTF),\nsize, sha256, origin (pahole, the debug file, its build-id) and cached."},
        {"relocations", "?object", "The relocation report when minimized and asked for (\"report\"), each string once (bounded by\n[Limits] MaxReportBytes=): strings, and per relocation [object, section,\nrelo, insn, kind, local, target, candidates, matches, ambiguity?], names\nas indexes into strings (target -1: no match, -2: needs no kernel type)."},
        {"compat", "?string", "The compatibility level the BTF was rewritten for (as asked, release trimmed to\nX.Y); absent when not asked. \"path\" is then absent: no cache file holds these bytes."},
        {"state", "?string", "\"progress\" on progress replies (calls with \"more\"); absent on the answer."},
@@ -65,7 +67,7 @@ Interface make_btfd_interface() {
        {"text", "?string", "Prometheus text format, when asked for."},
       }});
   i.methods.push_back({"Refresh", "What btfd-refresh.timer runs: fetch BTF for every installed kernel that has none\nof its own and is not cached, asking the hub again even where it said \"not in hub\"\nbefore; then release pins of kernels booted past. Needs root or the configured group.", Access::privileged, {}, {
-       {"kernels", "[]object", "One entry per installed kernel: kernel, outcome (\"native\", \"cached\", \"fetched\",\n\"not-in-hub\", \"error\" or \"skipped\") and, for the last ones, message."},
+       {"kernels", "[]object", "One entry per installed kernel: kernel, outcome (\"native\", \"cached\", \"fetched\",\n\"generated\" (from debug info), \"not-in-hub\", \"error\" or \"skipped\") and, for the last ones, message."},
        {"unpinned", "int", "Kernels whose pin was released."},
        {"verified", "object", "What re-hashing the cache found (as Verify's reply)."},
       }});

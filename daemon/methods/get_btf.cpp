@@ -5,6 +5,7 @@
 // admitted, its objects read within its budgets (varlink/object_reads.cpp),
 // its work queued on the lane its kernel needs, and there the service finds
 // or fetches the kernel and minimizes (service/service.cpp -> engine/btf).
+#include "debuginfo/debug_files.hpp"
 #include "methods/methods.hpp"
 #include "btf/btf_compat.hpp"
 #include "varlink/params.hpp"
@@ -25,6 +26,7 @@ struct Params {
   std::vector<std::string> digests;
   bool report = true;
   std::string compat;
+  std::vector<std::string> modules;
 };
 const Binding<Params> kParams[] = {bind<&Params::kernel>("kernel"),
                                    bind<&Params::objects>("objects"),
@@ -32,7 +34,8 @@ const Binding<Params> kParams[] = {bind<&Params::kernel>("kernel"),
                                    bind<&Params::refresh>("refresh"),
                                    bind<&Params::digests>("digests"),
                                    bind<&Params::report>("report"),
-                                   bind<&Params::compat>("compat")};
+                                   bind<&Params::compat>("compat"),
+                                   bind<&Params::modules>("modules")};
 
 // The call's objects, by the indexes it gave: each a descriptor it sent, once.
 std::optional<ParamError> take_objects(const Params& p, std::vector<UniqueFd>& fds, std::vector<UniqueFd>* objects) {
@@ -61,8 +64,8 @@ std::optional<ParamError> check_names(const Params& p) {
 }
 // "digests": sha256 in hex, at most max_objects, never beside objects.
 std::optional<ParamError> parse_digests(const Params& p, size_t max_objects, std::vector<Digest>* out) {
-  if (!p.objects.empty() || !p.names.empty())
-    return ParamError{"digests", "names objects by digest: not with \"objects\" or \"names\""};
+  if (!p.objects.empty() || !p.names.empty() || !p.modules.empty())
+    return ParamError{"digests", "names objects by digest: not with \"objects\", \"names\" or \"modules\""};
   if (p.digests.size() > max_objects)
     return ParamError{"digests", std::to_string(p.digests.size()) + " digests; btfd takes at most " +
                                      std::to_string(max_objects) + " objects per request"};
@@ -94,6 +97,22 @@ void get_btf_by_digests(Server& s, Request& r, const KernelIdentity& kid, const 
           return Server::Reply(answer_json(a), std::move(fds));
         });
 }
+
+// "modules": module names only (they index the host's module debug files,
+// never a path), a bounded count, and not with objects: a module's split BTF
+// is over the kernel's full BTF, which a minimized answer is not.
+std::optional<ParamError> check_modules(const Params& p) {
+  if (p.modules.empty()) return std::nullopt;
+  if (!p.objects.empty()) return ParamError{"modules", "split BTF is over the kernel's full BTF: ask without objects"};
+  if (p.modules.size() > kMaxModulesPerCall)
+    return ParamError{"modules", std::to_string(p.modules.size()) + " modules; at most " +
+                                     std::to_string(kMaxModulesPerCall) + " per call"};
+  for (size_t i = 0; i < p.modules.size(); ++i)
+    if (!debuginfo::is_module_name(p.modules[i]))
+      return ParamError{"modules[" + std::to_string(i) + "]",
+                        "not a module name ([A-Za-z0-9_-], 1 to " + std::to_string(debuginfo::kMaxModuleName) + " bytes)"};
+  return std::nullopt;
+}
 }  // namespace
 
 ParamTypes get_btf_params() { return binding_types<Params>(kParams); }
@@ -121,7 +140,10 @@ void get_btf(Server& s, Request& r) {
   std::vector<UniqueFd> objects;
   if (auto bad = take_objects(p, r.fds, &objects)) return s.fail_parameter(r.call, bad->parameter, bad->message);
   if (auto bad = check_names(p)) return s.fail_parameter(r.call, bad->parameter, bad->message);
-  if (objects.empty() && !compat) {
+  if (auto bad = check_modules(p)) return s.fail_parameter(r.call, bad->parameter, bad->message);
+  if (!p.modules.empty() && compat)
+    return s.fail_parameter(r.call, "modules", "module split BTF is not rewritten for a compatibility level: not with \"compat\"");
+  if (objects.empty() && p.modules.empty() && !compat) {
     // Fast path: a verified cache hit is answered right here, without a thread hop.
     if (auto a = service.try_cached(*kid)) {
       json result = answer_json(*a);
@@ -132,17 +154,18 @@ void get_btf(Server& s, Request& r) {
   }
   // Short of memory, a kernel at hand without objects is still answered:
   // it costs a descriptor, not a parse.
-  if (!s.admit(r.conn, r.call, !objects.empty() || compat || !service.btf_at_hand(*kid))) return;
+  if (!s.admit(r.conn, r.call, !objects.empty() || compat || !p.modules.empty() || !service.btf_at_hand(*kid))) return;
   s.read_objects(r.call, std::move(objects), std::move(p.names),
-                 [&s, kid = std::move(*kid), opts = GetBtfOptions{p.refresh, p.report}, compat](
+                 [&s, kid = std::move(*kid), opts = GetBtfOptions{p.refresh, p.report}, compat, modules = std::move(p.modules)](
                      Call call, std::vector<ClientObject> read) {
                    // A kernel whose BTF is not at hand may wait on a mirror: the hub lane.
-                   Server::Lane lane = s.lane_for(kid);
+                   // So may modules: pahole may have to make their BTF.
+                   Server::Lane lane = modules.empty() ? s.lane_for(kid) : Server::Lane::hub;
                    auto objs = std::make_shared<std::vector<ClientObject>>(std::move(read));
                    auto gate = s.hub_gate(call);
                    auto progress = s.progress_replies(call);
                    s.run(std::move(call), lane,
-                         [&s, kid, objs, opts, compat, gate = std::move(gate), progress = std::move(progress)](
+                         [&s, kid, objs, opts, compat, modules, gate = std::move(gate), progress = std::move(progress)](
                              Call& running) -> Result<Server::Reply> {
                            BTFD_TRY(BtfAnswer a, s.service().get_btf(kid, std::move(*objs), progress, gate, opts,
                                                                      running.costs ? &running.costs->cancelled : nullptr));
@@ -151,7 +174,16 @@ void get_btf(Server& s, Request& r) {
                            }
                            std::vector<UniqueFd> fds;
                            fds.push_back(std::move(a.blob.fd));
-                           return Server::Reply(answer_json(a), std::move(fds));
+                           json reply = answer_json(a);
+                           if (!modules.empty()) {
+                             BTFD_TRY(auto ms, s.service().module_btfs(kid, modules));
+                             reply["modules"] = json::array();
+                             for (auto& m : ms) {
+                               reply["modules"].push_back(module_json(m, fds.size()));
+                               fds.push_back(std::move(m.blob.fd));
+                             }
+                           }
+                           return Server::Reply(std::move(reply), std::move(fds));
                          });
                  });
 }

@@ -85,6 +85,21 @@ static hub::Options hub_options(const Config& c) {
   return o;
 }
 
+static debuginfo::GeneratorOptions debuginfo_options(const Config& c) {
+  debuginfo::GeneratorOptions o;
+  o.enabled = c.debuginfo_enable;
+  o.host_root = c.host_root;
+  o.pahole.path = c.pahole_path;
+  o.pahole.memory_bytes = c.pahole_memory;
+  o.pahole.wall = std::chrono::seconds(std::clamp<uint64_t>(c.pahole_sec, 1, 86400));
+  o.pahole.max_output = c.max_kernel_size;
+  o.pahole.tmp_dir = c.cache_dir;  // the cache's file system, where its temp files are cleaned up
+  // A call waits for the running generation at most as long as one may take.
+  o.queue_wait = o.pahole.wall;
+  o.retry_after = std::chrono::seconds(c.negative_ttl_sec);
+  return o;
+}
+
 // "Not in hub" holds for the mirrors that said it: the key is their list, in order.
 static std::string mirrors_fingerprint(const std::vector<std::string>& mirrors) {
   std::string joined;
@@ -96,6 +111,8 @@ Service::Service(Config cfg, std::unique_ptr<store::Store> store, HostInfo host,
     : cfg_(std::move(cfg)),
       store_(std::move(store)),
       hub_(std::make_unique<hub::Hub>(hub_options(cfg_), hub::fetch_helper_attempt(hub::default_fetch_helper()))),
+      debuginfo_(std::make_unique<debuginfo::Generator>(debuginfo_options(cfg_))),
+      debuginfod_attempt_(hub::fetch_helper_attempt(hub::default_fetch_helper())),
       host_(std::move(host)),
       mirrors_key_(mirrors_fingerprint(cfg_.mirrors)),
       stats_(stats) {
@@ -120,11 +137,29 @@ Result<store::KernelEntry> Service::obtain_kernel(const KernelIdentity& id, bool
     ++stats_.native;
     return e;
   }
+  bool gated = false;
+  auto hub = obtain_from_hub(id, pin, progress, hub_gate, &gated);
+  // Also when no mirror could be reached (an offline host): the kernel's own
+  // debug info describes it exactly. The hub's answer stays the error when
+  // there is no debug info either.
+  if (hub || (hub.error().code != Errc::not_in_hub && hub.error().code != Errc::unreachable && !cfg_.mirrors.empty()))
+    return hub;
+  // Neither native nor in the hub: the kernel's own debug info, if any. It
+  // costs a pahole run, so it is counted against the caller's hub budget
+  // when the hub was not asked (a cached "not in hub").
+  if (!gated && hub_gate) BTFD_TRY_VOID(hub_gate());
+  return obtain_from_debuginfo(id, pin, progress, std::move(hub).error());
+}
+
+Result<store::KernelEntry> Service::obtain_from_hub(const KernelIdentity& id, bool pin, const hub::ProgressFn& progress,
+                                                    const std::function<Status()>& hub_gate, bool* gated) {
+  *gated = false;
   BTFD_TRY(auto negative, in_store(store_->find_negative(id, mirrors_key_)));
   if (negative)
     return make_error(Errc::not_in_hub, "the hub has no BTF for " + id.to_string() + " (cached answer of these mirrors; asked again in " +
                                             std::to_string(*negative - static_cast<int64_t>(::time(nullptr))) +
                                             " s, or now by btfctl get --refresh)");
+  *gated = true;
   if (hub_gate) BTFD_TRY_VOID(hub_gate());
   auto pending = store_->begin_blob();
   if (!pending) return store_domain(std::move(pending).error());
@@ -643,7 +678,7 @@ Result<nlohmann::json> Service::refresh() {
       (void)store_->clear_negative(id);
       auto r = prefetch(id, true);
       if (r) {
-        item["outcome"] = "fetched";
+        item["outcome"] = r->value("source", "") == "debuginfo" ? "generated" : "fetched";
       } else {
         item["outcome"] = r.error().code == Errc::not_in_hub ? "not-in-hub" : "error";
         item["message"] = r.error().message;
@@ -703,6 +738,7 @@ nlohmann::json Service::status() {
                      {"corrupt_blobs", u.corrupt_blobs}, {"index_rebuilt", u.index_rebuilt}}},
           {"hot_kernels_bytes", hot_bytes()},
           {"mirrors", mirror_stats()},
+          {"debuginfo", debuginfo_status()},
           {"prefetch", {{"runs", stats_.prefetches.load()}, {"failures", stats_.prefetch_failures.load()},
                         {"kernels_seen", stats_.upgrades_seen.load()}}}};
 }

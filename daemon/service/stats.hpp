@@ -22,6 +22,7 @@ class Stats {
   void request(const char* method, const char* outcome, double seconds);
   std::atomic<uint64_t> hits{0}, misses{0}, native{0}, hub_fetches{0}, hub_bytes{0}, minimized{0},
       minimized_hits{0}, coalesced{0}, prefetches{0}, prefetch_failures{0}, upgrades_seen{0},
+      debuginfo_generated{0}, debuginfo_failures{0},
       refused_connections{0}, refused_fds{0}, refused_calls{0}, dropped_clients{0};
   nlohmann::json to_json() const;
   // Prometheus text exposition (for node_exporter's textfile collector), with

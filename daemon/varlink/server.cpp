@@ -16,6 +16,7 @@
 #include <exception>
 
 #include "btfd-config.h"
+#include "debuginfo/pahole.hpp"
 #include "hub/fetch_helper.hpp"
 #include "varlink/connection.hpp"
 #include "util/guard.hpp"
@@ -361,6 +362,7 @@ void Server::begin_shutdown() {
                     on_stop_deadline, this);
   cancel_all_calls();
   hub::cancel_running_helpers();
+  debuginfo::cancel_running_pahole();
   maybe_exit();
 }
 

@@ -279,6 +279,13 @@ const std::map<std::string, Key>& keys() {
       {"Upgrade.RetrySec", uint_key(&Config::prefetch_retry_sec)},
       {"Upgrade.ModuleDirectories", list_key(&Config::module_dirs)},
       {"Upgrade.BootDirectory", string_key(&Config::boot_dir)},
+      {"Debuginfo.Enable", bool_key(&Config::debuginfo_enable)},
+      {"Debuginfo.Pahole", string_key(&Config::pahole_path)},
+      {"Debuginfo.PaholeMemory", size_key(&Config::pahole_memory, 64ull << 20, "pahole cannot start in less")},
+      {"Debuginfo.PaholeSec", uint_key(&Config::pahole_sec)},
+      {"Debuginfod.URLs", list_key(&Config::debuginfod_urls)},
+      {"Debuginfod.MaxSize", size_key(&Config::debuginfod_max_size)},
+      {"Debuginfod.TimeoutSec", uint_key(&Config::debuginfod_timeout_sec)},
       {"Transparent.Enable", bool_key(&Config::transparent_enable)},
       {"Transparent.Path", {[](Config& c, std::string_view v) -> Status {
                               BTFD_TRY_VOID(transparent::validate_path_template(v));
@@ -568,27 +575,54 @@ Result<hub::Transport> transport_of(const MirrorNetwork& net, const char* creden
 
 }  // namespace
 
+namespace {
+// One URL's Transport: [Hub]'s keys with the longest matching [Mirror] on top.
+Result<hub::Transport> url_transport(const Config& cfg, const std::string& m, const char* credentials_dir) {
+  MirrorNetwork net = cfg.network;
+  const std::pair<std::string, MirrorNetwork>* best = nullptr;
+  for (const auto& section : cfg.mirror_network)
+    if (prefix_matches(section.first, m) && (!best || section.first.size() > best->first.size())) best = &section;
+  if (best) {
+    for (const auto& k : kNetworkKeys)
+      if (!(best->second.*(k.field)).empty()) net.*(k.field) = best->second.*(k.field);
+  }
+  auto t = transport_of(net, credentials_dir);
+  if (!t) return std::move(t).error().wrap("\"" + m + "\"" + (best ? " ([Mirror \"" + best->first + "\"])" : ""));
+  return t;
+}
+}  // namespace
+
 Result<std::vector<hub::Transport>> mirror_transports(const Config& cfg, const char* credentials_dir) {
   for (const auto& section : cfg.mirror_network) {
     const std::string& prefix = section.first;  // not a structured binding: clang 14 cannot capture those
     if (!hub::url_userinfo(prefix).empty())
       return make_error(Errc::invalid_argument, "[Mirror \"" + hub::url_without_userinfo(prefix) +
                                                     "\"]: credentials in the URL are refused: use BasicAuthFile=");
-    if (std::none_of(cfg.mirrors.begin(), cfg.mirrors.end(), [&](const std::string& m) { return prefix_matches(prefix, m); }))
-      return make_error(Errc::invalid_argument, "[Mirror \"" + prefix + "\"] matches none of the mirrors (Hub.Mirrors)");
+    auto matches = [&](const std::string& m) { return prefix_matches(prefix, m); };
+    if (std::none_of(cfg.mirrors.begin(), cfg.mirrors.end(), matches) &&
+        std::none_of(cfg.debuginfod_urls.begin(), cfg.debuginfod_urls.end(), matches))
+      return make_error(Errc::invalid_argument,
+                        "[Mirror \"" + prefix + "\"] matches none of the mirrors (Hub.Mirrors) or debuginfod servers (Debuginfod.URLs)");
   }
   std::vector<hub::Transport> out;
   for (const auto& m : cfg.mirrors) {
-    MirrorNetwork net = cfg.network;
-    const std::pair<std::string, MirrorNetwork>* best = nullptr;
-    for (const auto& section : cfg.mirror_network)
-      if (prefix_matches(section.first, m) && (!best || section.first.size() > best->first.size())) best = &section;
-    if (best) {
-      for (const auto& k : kNetworkKeys)
-        if (!(best->second.*(k.field)).empty()) net.*(k.field) = best->second.*(k.field);
-    }
-    auto t = transport_of(net, credentials_dir);
-    if (!t) return std::move(t).error().wrap("mirror \"" + m + "\"" + (best ? " ([Mirror \"" + best->first + "\"])" : ""));
+    auto t = url_transport(cfg, m, credentials_dir);
+    if (!t) return std::move(t).error().wrap("mirror");
+    out.push_back(std::move(*t));
+  }
+  return out;
+}
+
+Result<std::vector<hub::Transport>> debuginfod_transports(const Config& cfg, const char* credentials_dir) {
+  std::vector<hub::Transport> out;
+  for (const auto& u : cfg.debuginfod_urls) {
+    if (u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0)
+      return make_error(Errc::invalid_argument, "debuginfod server \"" + u + "\" is not an http:// or https:// URL (Debuginfod.URLs)");
+    if (!hub::url_userinfo(u).empty())
+      return make_error(Errc::invalid_argument, "debuginfod server \"" + hub::url_without_userinfo(u) +
+                                                    "\": credentials in the URL are refused: use BasicAuthFile=");
+    auto t = url_transport(cfg, u, credentials_dir);
+    if (!t) return std::move(t).error().wrap("debuginfod server");
     out.push_back(std::move(*t));
   }
   return out;
@@ -599,6 +633,7 @@ Status finish_config(Config& cfg) {
     for (const auto& m : cfg.mirrors) BTFD_TRY_VOID(check_mirror_visible(m, hidden));
   for (const auto& m : cfg.mirrors) BTFD_TRY_VOID(hub::validate_mirror(m));
   BTFD_TRY(cfg.transports, mirror_transports(cfg, std::getenv("CREDENTIALS_DIRECTORY")));
+  BTFD_TRY(cfg.debuginfod_transports, debuginfod_transports(cfg, std::getenv("CREDENTIALS_DIRECTORY")));
   return load_distro_table(cfg);
 }
 

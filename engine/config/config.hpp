@@ -118,6 +118,19 @@ struct Config {
   uint64_t prefetch_retry_sec = 5;   // first delay before retrying a failed prefetch; doubles, 5 tries
   std::vector<std::string> module_dirs{"/lib/modules", "/usr/lib/modules"};
   std::string boot_dir = "/boot";
+  // [Debuginfo] A kernel neither native nor in the hub gets its BTF from its
+  // installed debug file (linux-image-*-dbg, kernel-debuginfo) through pahole,
+  // a bounded child: engine/debuginfo/.
+  bool debuginfo_enable = true;
+  std::string pahole_path = "/usr/bin/pahole";
+  uint64_t pahole_memory = 1536ull << 20;  // its address space; it shares btfd's MemoryMax=
+  uint64_t pahole_sec = 600;               // wall and CPU time of one run
+  // [Debuginfod] Off by default: servers asked for the running kernel's debug
+  // file by its build-id (btfd-fetch downloads it, like a mirror's file).
+  std::vector<std::string> debuginfod_urls;
+  uint64_t debuginfod_max_size = 2ull << 30;  // a real vmlinux's debug file is 0.5-1 GB
+  uint64_t debuginfod_timeout_sec = 1800;
+  std::vector<hub::Transport> debuginfod_transports;  // per URL, resolved as mirrors' are
   // [Transparent] Off by default. btfctl transparent (root: the kernel hooks,
   // btfd-transparent.service) installs btfd's BTF where unmodified libbpf and
   // cilium/ebpf look; the daemon never writes there.
@@ -142,6 +155,8 @@ Status finish_config(Config& cfg);
 // unit's $CREDENTIALS_DIRECTORY), every file checked readable. A section that
 // matches no mirror is an error (a typo would silently send no credentials).
 Result<std::vector<hub::Transport>> mirror_transports(const Config& cfg, const char* credentials_dir);
+// Each Debuginfod.URLs server's Transport, as mirror_transports (http and https only).
+Result<std::vector<hub::Transport>> debuginfod_transports(const Config& cfg, const char* credentials_dir);
 // The distro table part alone (btfctl host shows the archive path with it).
 Status load_distro_table(Config& cfg);
 // "4096", "64M", "1G", "1GiB" -> bytes (systemd's suffixes, base 1024).

@@ -78,6 +78,16 @@ Result<bool> verify_checksum(const AttemptRequest& req, int archive_fd, FetchFai
 
 Result<AttemptResult> attempt(const AttemptRequest& req, int out_fd, const ProgressFn& progress,
                               FetchFailure* failure) {
+  if (req.kind == kKindDebuginfo) {
+    // Streamed to the output file (hundreds of MB: never held in memory),
+    // held to download.max_bytes by download().
+    if (::ftruncate(out_fd, 0) < 0 || ::lseek(out_fd, 0, SEEK_SET) < 0)
+      return sys_error(errno, "cannot reset the output file");
+    BTFD_TRY(DownloadResult dl, download(req.url, out_fd, req.download, progress, failure, req.transport));
+    BTFD_TRY(uint64_t size, file_size(out_fd));
+    *failure = FetchFailure::none;
+    return AttemptResult{dl.bytes, size, false};
+  }
   BTFD_TRY(UniqueFd staging, staging_file(req.temp_dir));
   BTFD_TRY(DownloadResult dl, download(req.url, staging.get(), req.download, progress, failure, req.transport));
   bool verified = false;

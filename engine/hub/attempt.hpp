@@ -16,7 +16,15 @@
 
 namespace btfd::hub {
 
+// What a try fetches: a mirror's archive holding a kernel's BTF, or a
+// debuginfod server's debug file (a plain download into the output, up to
+// download.max_bytes; release then holds the build-id). btfd checks the
+// debug file itself (its build-id) before pahole reads it.
+inline constexpr const char* kKindArchive = "archive";
+inline constexpr const char* kKindDebuginfo = "debuginfo";
+
 struct AttemptRequest {
+  std::string kind = kKindArchive;
   std::string url;
   std::string release;
   DownloadLimits download;

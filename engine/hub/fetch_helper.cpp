@@ -209,8 +209,11 @@ Result<AttemptResult> judge(const AttemptRequest& req, int out_fd, int status, R
   if (written != report.done->size)
     return make_error(Errc::corrupt, "the fetch helper reported " + std::to_string(report.done->size) +
                                          " bytes of BTF but wrote " + std::to_string(written));
-  if (auto st = check_kernel_btf_fd(out_fd, req.extract.max_output_bytes); !st)
-    return std::move(st).error().wrap("output of the fetch helper for \"" + req.url + "\"");
+  // A debug file is checked by its reader (its build-id, then pahole's BTF).
+  if (req.kind != kKindDebuginfo) {
+    if (auto st = check_kernel_btf_fd(out_fd, req.extract.max_output_bytes); !st)
+      return std::move(st).error().wrap("output of the fetch helper for \"" + req.url + "\"");
+  }
   *failure = FetchFailure::none;
   return *report.done;
 }

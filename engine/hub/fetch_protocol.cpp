@@ -207,6 +207,11 @@ Status known_auth(const std::string& auth) {
   return protocol_error("must be \"\", \"bearer\" or \"basic\"");
 }
 
+Status known_kind(const std::string& kind) {
+  if (kind == kKindArchive || kind == kKindDebuginfo) return {};
+  return protocol_error("must be \"archive\" or \"debuginfo\"");
+}
+
 // The tables. A leaf struct comes before a struct that holds it.
 
 template <>
@@ -247,6 +252,7 @@ struct Schema<Transport> {
 template <>
 struct Schema<AttemptRequest> {
   static constexpr Field<AttemptRequest> fields[] = {
+      field<&AttemptRequest::kind, known_kind>("kind"),
       field<&AttemptRequest::url>("url"),
       field<&AttemptRequest::release>("release"),
       field<&AttemptRequest::download>("download"),

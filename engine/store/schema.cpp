@@ -115,7 +115,7 @@ CREATE TABLE blobs (
 );
 CREATE TABLE kernels (
   distro TEXT NOT NULL, version TEXT NOT NULL, arch TEXT NOT NULL, release TEXT NOT NULL,
-  source TEXT NOT NULL,          -- native | hub | file
+  source TEXT NOT NULL,          -- native | hub | file (| debuginfo: a value, no new step)
   origin TEXT NOT NULL,          -- URL or path it came from
   digest TEXT NOT NULL REFERENCES blobs(digest),
   fetched_at INTEGER NOT NULL,

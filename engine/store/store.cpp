@@ -24,6 +24,7 @@ const char* source_name(Source s) {
     case Source::native: return "native";
     case Source::hub: return "hub";
     case Source::file: return "file";
+    case Source::debuginfo: return "debuginfo";
   }
   return "?";
 }
@@ -32,6 +33,7 @@ Result<Source> parse_source(std::string_view s) {
   if (s == "native") return Source::native;
   if (s == "hub") return Source::hub;
   if (s == "file") return Source::file;
+  if (s == "debuginfo") return Source::debuginfo;
   return make_error(Errc::corrupt, "unknown source \"" + std::string(s) + "\" in the cache index");
 }
 

@@ -181,3 +181,29 @@ TEST_CASE("network keys: ProxyAuthFile= names a file (passed on as a path), and 
   CHECK(r.error().message.find("user:password") != std::string::npos);
   CHECK(r.error().message.find("just-a-token") == std::string::npos);
 }
+
+TEST_CASE("debuginfod servers: http(s) only, no credentials in the URL, reached as mirrors are ([Mirror] sections)") {
+  test::TempDir dir;
+  test::write_text(dir / "token", "t");
+  Config c = with("[Hub]\nMirrors=https://mirror.example\nProxy=http://proxy.example:3128\n"
+                  "[Debuginfod]\nURLs=https://debuginfod.corp https://debuginfod.other/\n"
+                  "[Mirror \"https://debuginfod.corp\"]\nBearerTokenFile=" + dir / "token\n");
+  // A [Mirror] section naming only a debuginfod server is not a typo.
+  REQUIRE(mirror_transports(c, nullptr).ok());
+  auto t = debuginfod_transports(c, nullptr);
+  REQUIRE_MESSAGE(t.ok(), (t.ok() ? "" : t.error().message));
+  REQUIRE(t->size() == 2);
+  CHECK((*t)[0].auth == "bearer");
+  CHECK((*t)[0].proxy == "http://proxy.example:3128");
+  CHECK((*t)[1].auth.empty());
+  for (const char* bad : {"file:///srv/debuginfod", "ftp://x", "/srv/debuginfod", "https://user:pw@debuginfod.corp"}) {
+    Config b = with(std::string("[Debuginfod]\nURLs=") + bad + "\n");
+    auto r = debuginfod_transports(b, nullptr);
+    CHECK_FALSE(r.ok());
+  }
+  Config off = default_config();
+  CHECK(off.debuginfod_urls.empty());  // off by default
+  auto none = debuginfod_transports(off, nullptr);
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+}

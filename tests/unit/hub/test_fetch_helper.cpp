@@ -453,6 +453,7 @@ TEST_CASE("malformed requests are refused, each with a named protocol error") {
       {edit("\"release\":\"5.4.0-26-generic\",", ""), "missing field \"release\""},
       {edit("\"sums_cache\":", "\"sums_cache\":null,\"x\":"), "\"sums_cache\": must be a string"},
       {edit("\"auth\":\"bearer\"", "\"auth\":\"digest\""), "\"auth\": must be"},
+      {edit("\"kind\":\"archive\"", "\"kind\":\"tarball\""), "\"kind\": must be"},
       {edit("\"proxy\":\"\"", "\"proxy\":false"), "\"proxy\": must be a string"},
       {edit("\"url\":", "\"url\":\"a\",\"url\":"), "\"url\" twice"},
       {edit("\"release\":\"5.4.0-26-generic\"", "\"release\":\"\""), "must not be empty"},
