@@ -337,6 +337,25 @@ if os.geteuid() == 0:
 rc, out, err, _ = run(sock, "get", *kernel)
 check(rc == 0 and os.path.join(tmp, "main-cache") in out, "a caller who can read the cache gets its path: %s" % out)
 
+# check, gen and mirror run in btfctl-archive: btfctl itself loads neither
+# libcurl nor libarchive, and a missing btfctl-archive is named.
+libs = subprocess.run(["ldd", btfctl], capture_output=True, text=True).stdout
+check("libbpf" in libs and "libcurl" not in libs and "libarchive" not in libs,
+      "btfctl links neither libcurl nor libarchive: %s" % " ".join(l.split()[0] for l in libs.splitlines()))
+p = subprocess.run([btfctl, "--json", "check", obj, "--from", "/nonexistent"], capture_output=True, text=True,
+                   env=dict(os.environ, BTFCTL_ARCHIVE_TOOL=os.path.join(tmp, "no-such-tool")))
+check(p.returncode == 1 and "no-such-tool" in p.stdout and "check" in p.stdout,
+      "a missing btfctl-archive: exit 1, named: %d %r %r" % (p.returncode, p.stdout, p.stderr))
+# Global options before or after the command reach btfctl-archive.
+for args in (["-q", "mirror", "sync", hubdir, os.path.join(tmp, "site1")],
+             ["mirror", "sync", hubdir, os.path.join(tmp, "site2"), "--quiet"]):
+    p = subprocess.run([btfctl] + args, capture_output=True, text=True)
+    check(p.returncode == 0 and p.stdout == "" and os.path.isdir(args[-1] if args[-1] != "--quiet" else args[-2]),
+          "%s: runs in btfctl-archive, quiet: %d %r %r" % (args, p.returncode, p.stdout, p.stderr))
+p = subprocess.run([btfctl, "mirror", "sync", hubdir, os.path.join(tmp, "site3"), "--json"], capture_output=True, text=True)
+check(p.returncode == 0 and json.loads(p.stdout or "{}").get("kernels", 0) > 0,
+      "--json after the command reaches btfctl-archive: %r" % p.stdout[:200])
+
 for e in errors_seen:
     check(not doubled(e), "no doubled prefix: %r" % e)
 
