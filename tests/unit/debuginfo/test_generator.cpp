@@ -55,7 +55,7 @@ TEST_CASE("installed debug info becomes checked kernel BTF, its origin naming fi
   REQUIRE(*id);
   auto r = g.kernel_from_installed(kRelease, **id);
   REQUIRE_MESSAGE(r, r.error().message);
-  CHECK(btf::validate_btf(r->btf));
+  CHECK(btfd::btf::validate_btf(r->btf));
   CHECK(r->from == std::string("/usr/lib/debug/boot/vmlinux-") + kRelease);
   CHECK(r->build_id == **id);
   CHECK(r->origin().find("pahole v1.") == 0);
@@ -163,7 +163,7 @@ TEST_CASE("a module's split BTF over the kernel's: generated, joined and validat
   CHECK(check_split_btf(k->btf, m->btf, 1 << 20));
   auto joined = join_split(k->btf, m->btf);
   REQUIRE(joined);
-  auto l = btf::validate_btf(*joined);
+  auto l = btfd::btf::validate_btf(*joined);
   REQUIRE(l);
   bool found = false;
   for (size_t id = 1; id < l->offsets.size(); ++id) {
