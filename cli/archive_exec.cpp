@@ -8,30 +8,16 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "btfd-config.h"
 #include "cli/cli.hpp"
+#include "util/helper_path.hpp"
 
 namespace btfctl {
 namespace {
-
-// $BTFCTL_ARCHIVE_TOOL, else btfctl-archive beside this btfctl (the build
-// tree), else the installed one.
-std::string archive_tool() {
-  if (const char* env = std::getenv("BTFCTL_ARCHIVE_TOOL"); env && *env) return env;
-  char self[4096];
-  ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n > 0) {
-    std::string dir(self, static_cast<size_t>(n));
-    dir.erase(dir.rfind('/') + 1);
-    if (::access((dir + "btfctl-archive").c_str(), X_OK) == 0) return dir + "btfctl-archive";
-  }
-  return BTFCTL_ARCHIVE_TOOL;
-}
 
 int exec_archive_tool(const Globals& g, const char* command, const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"btfctl"};
@@ -44,7 +30,7 @@ int exec_archive_tool(const Globals& g, const char* command, const std::vector<s
   std::vector<char*> raw;
   for (std::string& a : argv) raw.push_back(a.data());
   raw.push_back(nullptr);
-  std::string tool = archive_tool();
+  std::string tool = btfd::helper_path("BTFCTL_ARCHIVE_TOOL", "btfctl-archive", BTFCTL_ARCHIVE_TOOL);
   ::execv(tool.c_str(), raw.data());
   return report_local_error(g, btfd::make_error(btfd::Errc::io, std::string("cannot run ") + tool + " for btfctl " +
                                                                      command + ": " + std::strerror(errno)));

@@ -25,6 +25,7 @@
 #include "hub/btf_check.hpp"
 #include "hub/fetch_protocol.hpp"
 #include "util/fd.hpp"
+#include "util/helper_path.hpp"
 
 extern char** environ;
 
@@ -241,17 +242,7 @@ void cancel_running_helpers() {
   for (pid_t pid : g_running) ::kill(pid, SIGKILL);
 }
 
-std::string default_fetch_helper() {
-  if (const char* env = std::getenv("BTFD_FETCH_HELPER"); env && *env) return env;
-  char self[4096];
-  ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n > 0) {
-    std::string dir(self, static_cast<size_t>(n));
-    dir.erase(dir.rfind('/') + 1);
-    if (::access((dir + "btfd-fetch").c_str(), X_OK) == 0) return dir + "btfd-fetch";
-  }
-  return BTFD_FETCH_HELPER;
-}
+std::string default_fetch_helper() { return helper_path("BTFD_FETCH_HELPER", "btfd-fetch", BTFD_FETCH_HELPER); }
 
 AttemptFn fetch_helper_attempt(std::string helper_path, std::chrono::milliseconds grace) {
   return [helper = std::move(helper_path), grace](const AttemptRequest& req, int out_fd, const ProgressFn& progress,
