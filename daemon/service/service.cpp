@@ -11,6 +11,7 @@
 #include <ctime>
 
 #include "btf/minimizer.hpp"
+#include "debuginfo/temp_files.hpp"
 #include <malloc.h>
 
 #include "btfd-config.h"
@@ -116,6 +117,9 @@ Service::Service(Config cfg, std::unique_ptr<store::Store> store, HostInfo host,
       host_(std::move(host)),
       mirrors_key_(mirrors_fingerprint(cfg_.mirrors)),
       stats_(stats) {
+  // A killed btfd's debug-info downloads and pahole directories (never a live one's).
+  if (size_t n = debuginfo::remove_stale_temps(cfg_.cache_dir))
+    log_info("removed %zu stale debug-info temp file(s) from %s", n, cfg_.cache_dir.c_str());
   // An os-release the table cannot map (an ID with odd characters) stays as
   // it is: the native BTF needs no archive key, and hub requests fail on
   // their own with the reason.

@@ -12,6 +12,7 @@
 
 #include "debuginfo/build_id.hpp"
 #include "debuginfo/debug_files.hpp"
+#include "debuginfo/temp_files.hpp"
 #include "service/service.hpp"
 #include "util/log.hpp"
 
@@ -33,7 +34,7 @@ struct TempFile {
 
 Result<TempFile> temp_in(const std::string& dir) {
   TempFile t;
-  t.path = dir + "/.debuginfod-XXXXXX";
+  t.path = dir + "/" + debuginfo::kDownloadPrefix + "XXXXXX";
   int fd = ::mkostemp(t.path.data(), O_CLOEXEC);
   if (fd < 0) {
     int e = errno;
@@ -41,6 +42,7 @@ Result<TempFile> temp_in(const std::string& dir) {
     return sys_error(e, "cannot create a temp file in \"" + dir + "\"");
   }
   t.fd = UniqueFd(fd);
+  BTFD_TRY_VOID(debuginfo::lock_in_use(t.fd.get()));
   return t;
 }
 

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <set>
 
+#include "debuginfo/temp_files.hpp"
 #include "util/fd.hpp"
 
 extern char** environ;
@@ -32,6 +33,7 @@ bool g_cancelled = false;
 // A temp directory for one run's output, removed with what is in it.
 struct TempDir {
   std::string path;
+  UniqueFd lock;  // held while in use (temp_files.hpp)
   ~TempDir() {
     if (path.empty()) return;
     ::unlink((path + "/out.btf").c_str());
@@ -194,9 +196,12 @@ Result<std::vector<uint8_t>> run_pahole(const PaholeOptions& o, const std::strin
                                         const std::string& base_btf) {
   if (o.tmp_dir.empty()) return make_error(Errc::internal, "pahole has no directory for its output");
   TempDir tmp;
-  std::string tmpl = o.tmp_dir + "/.pahole-XXXXXX";
+  std::string tmpl = o.tmp_dir + "/" + kPahoPrefix + "XXXXXX";
   if (!::mkdtemp(tmpl.data())) return sys_error(errno, "cannot create a directory for pahole in \"" + o.tmp_dir + "\"");
   tmp.path = tmpl;
+  tmp.lock = UniqueFd(::open(tmp.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!tmp.lock) return sys_error(errno, "cannot open pahole's directory \"" + tmp.path + "\"");
+  BTFD_TRY_VOID(lock_in_use(tmp.lock.get()));
   std::string out_path = tmp.path + "/out.btf";
   std::vector<std::string> args = {o.path, "--btf_encode_detached=" + out_path};
   if (!base_btf.empty()) args.push_back("--btf_base=" + base_btf);
