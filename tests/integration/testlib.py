@@ -107,6 +107,14 @@ def serve_dir(directory, port=0, handler_base=http.server.SimpleHTTPRequestHandl
     return srv, "http://127.0.0.1:%d" % srv.server_address[1]
 
 
+def unpack_btf(archive, dst):
+    """The one .btf of a btfhub-archive tarball, written to dst; returns dst."""
+    import tarfile
+    with tarfile.open(archive) as t:
+        m = [x for x in t.getmembers() if x.isfile()][0]
+        open(dst, "wb").write(t.extractfile(m).read())
+    return dst
+
 def core_relocations(log):
     """libbpf's CO-RE relocation results from a debug log (the core-oracle tool's
     output): ((program, relo index), outcome) pairs, plus ambiguity lines. Type

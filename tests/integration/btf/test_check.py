@@ -14,7 +14,7 @@
 # reads are test_check_guarded.py's.
 import html.parser, json, os, re, shutil, subprocess, sys, tarfile, tempfile, hashlib
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from testlib import check, finish, hub_dir, hub_kernels, serve_dir, skip_not_root, skip_no_bpf, fatal
+from testlib import check, finish, hub_dir, hub_kernels, serve_dir, skip_not_root, skip_no_bpf, fatal, unpack_btf
 
 oracle, btfctl, bpfdir, btf_edit = sys.argv[1:5]
 if os.geteuid() != 0:
@@ -22,12 +22,6 @@ if os.geteuid() != 0:
 obj = lambda n: os.path.join(bpfdir, n + ".bpf.o")
 OBJECTS = ["sample", "kinds", "check_progs", "exists_void", "norelo", "match_void_tm"]
 tmp = tempfile.mkdtemp(prefix="btfd-check-")
-
-def unpack(archive, dst):
-    with tarfile.open(archive) as t:
-        m = [x for x in t.getmembers() if x.isfile()][0]
-        open(dst, "wb").write(t.extractfile(m).read())
-    return dst
 
 def pack(raw, root, kernel_id):
     """raw BTF -> ROOT/<distro>/<version>/<arch>/<release>.btf.tar.xz, as btfhub-archive packs it."""
@@ -39,7 +33,7 @@ def pack(raw, root, kernel_id):
 # The mirror: the fixtures (copied, with their SHA256SUMS) and the generated kernels.
 hub = os.path.join(tmp, "hub")
 shutil.copytree(hub_dir(), hub, symlinks=True)
-raw = {k: unpack(os.path.join(hub, k + ".btf.tar.xz"), os.path.join(tmp, os.path.basename(k) + ".btf"))
+raw = {k: unpack_btf(os.path.join(hub, k + ".btf.tar.xz"), os.path.join(tmp, os.path.basename(k) + ".btf"))
        for k in hub_kernels(hub)}
 base = raw["ubuntu/20.04/x86_64/5.11.0-1028-gcp"]
 NORP = "testos/1/x86_64/5.11.0-norp"        # task_struct.real_parent renamed away

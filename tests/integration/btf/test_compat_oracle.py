@@ -11,7 +11,7 @@
 # dropped none.
 import glob, json, os, shutil, subprocess, sys, tarfile, tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from testlib import combined_hub_dir, core_relocations, hub_dir, hub_kernels, skip_not_root, skip_no_bpf, source_root
+from testlib import combined_hub_dir, core_relocations, hub_dir, hub_kernels, skip_not_root, skip_no_bpf, source_root, unpack_btf
 
 oracle, btfctl, bpfdir = sys.argv[1:4]
 if os.geteuid() != 0:
@@ -19,12 +19,6 @@ if os.geteuid() != 0:
 tmp = tempfile.mkdtemp(prefix="btfd-compat-oracle-")
 failures = []
 LEVELS = ["5.0", "cilium-ebpf-0.9", "5.17"]  # the least, the Go reader's, all but ENUM64
-
-def unpack(archive, dst):
-    with tarfile.open(archive) as t:
-        m = [x for x in t.getmembers() if x.isfile()][0]
-        open(dst, "wb").write(t.extractfile(m).read())
-    return dst
 
 def oracle_lines(o, target):
     return core_relocations(subprocess.run([oracle, o, target], capture_output=True, text=True, timeout=120).stdout)
@@ -40,7 +34,7 @@ def compile_tools():
     """bench/gen/tools as bench/gen does: against the 5.11 fixture kernel's vmlinux.h."""
     out = os.path.join(tmp, "tools")
     os.makedirs(out)
-    btf = unpack(os.path.join(hub_dir(), "ubuntu/20.04/x86_64/5.11.0-1028-gcp.btf.tar.xz"), os.path.join(tmp, "v511.btf"))
+    btf = unpack_btf(os.path.join(hub_dir(), "ubuntu/20.04/x86_64/5.11.0-1028-gcp.btf.tar.xz"), os.path.join(tmp, "v511.btf"))
     with open(os.path.join(out, "vmlinux.h"), "w") as h:
         subprocess.run(["bpftool", "btf", "dump", "file", btf, "format", "c"], stdout=h, check=True)
     here = os.path.join(source_root(), "bench", "gen", "tools")
@@ -55,7 +49,7 @@ def compile_tools():
 test_objects = [os.path.join(bpfdir, n + ".bpf.o") for n in ("sample", "kinds", "match_void_tm", "exists_void", "guarded", "check_progs")]
 test_objects = [o for o in test_objects if os.path.exists(o)]
 if not oracle_lines(test_objects[0], "/sys/kernel/btf/vmlinux" if os.path.exists("/sys/kernel/btf/vmlinux") else
-                    unpack(os.path.join(hub_dir(), "ubuntu/20.04/x86_64/5.11.0-1028-gcp.btf.tar.xz"), os.path.join(tmp, "probe.btf"))):
+                    unpack_btf(os.path.join(hub_dir(), "ubuntu/20.04/x86_64/5.11.0-1028-gcp.btf.tar.xz"), os.path.join(tmp, "probe.btf"))):
     shutil.rmtree(tmp)
     skip_no_bpf("libbpf could not load an object to relocate it")
 tools = compile_tools()
@@ -65,7 +59,7 @@ if os.path.exists("/sys/kernel/btf/vmlinux"):
     kernels["vmlinux"] = "/sys/kernel/btf/vmlinux"
 hub = combined_hub_dir(tmp)
 for k in hub_kernels(hub):
-    kernels[os.path.basename(k)] = unpack(os.path.join(hub, k + ".btf.tar.xz"), os.path.join(tmp, os.path.basename(k) + ".btf"))
+    kernels[os.path.basename(k)] = unpack_btf(os.path.join(hub, k + ".btf.tar.xz"), os.path.join(tmp, os.path.basename(k) + ".btf"))
 
 def enum_relo(result):
     key, rest = result

@@ -9,7 +9,7 @@
 # are the same as its.
 import os, re, subprocess, sys, tarfile, tempfile, shutil
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from testlib import combined_hub_dir, core_relocations, hub_dir, hub_kernels, skip_not_root, skip_no_bpf
+from testlib import combined_hub_dir, core_relocations, hub_dir, hub_kernels, skip_not_root, skip_no_bpf, unpack_btf
 
 oracle, btfctl, bpfdir, dup_kernel = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 if os.geteuid() != 0:
@@ -19,12 +19,6 @@ have_vmlinux = os.path.exists(vmlinux)
 obj = lambda n: os.path.join(bpfdir, n + ".bpf.o")
 tmp = tempfile.mkdtemp(prefix="btfd-oracle-")
 failures = []
-
-def unpack(archive, dst):
-    with tarfile.open(archive) as t:
-        m = [x for x in t.getmembers() if x.isfile()][0]
-        open(dst, "wb").write(t.extractfile(m).read())
-    return dst
 
 def oracle_lines(o, target):
     out = subprocess.run([oracle, o, target], capture_output=True, text=True, timeout=120).stdout
@@ -41,7 +35,7 @@ def minimize(tool, kernel, objs, out):
 # The reference kernel for the repro and byte-identity cases: one of the repo's
 # fixtures (5.11: one candidate per type, where bpftool's output is right), so
 # these cases run on every host; this machine's BTF is added when present.
-reference = unpack(os.path.join(hub_dir(), "ubuntu/20.04/x86_64/5.11.0-1028-gcp.btf.tar.xz"),
+reference = unpack_btf(os.path.join(hub_dir(), "ubuntu/20.04/x86_64/5.11.0-1028-gcp.btf.tar.xz"),
                    os.path.join(tmp, "5.11.0-1028-gcp.reference.btf"))
 references = [reference] + ([vmlinux] if have_vmlinux else [])
 
@@ -55,7 +49,7 @@ if have_vmlinux:
     kernels["vmlinux"] = vmlinux
 hub = combined_hub_dir(tmp)
 for k in hub_kernels(hub):
-    kernels[os.path.basename(k)] = unpack(os.path.join(hub, k + ".btf.tar.xz"), os.path.join(tmp, os.path.basename(k) + ".btf"))
+    kernels[os.path.basename(k)] = unpack_btf(os.path.join(hub, k + ".btf.tar.xz"), os.path.join(tmp, os.path.basename(k) + ".btf"))
 # Never deduplicated: 8 full copies of the smallest fixture kernel, so each
 # kernel type has 8 identical candidates (as in CentOS 8's 44 MB 4.18.0-147 BTF).
 dup = os.path.join(tmp, "dup8.btf")
