@@ -13,6 +13,7 @@
 #include <string>
 
 #include "hub/fetch_helper.hpp"
+#include "util/sha256.hpp"
 
 namespace {
 
@@ -48,6 +49,11 @@ int main(int argc, char**) {
     return 1;
   }
   if (req->parent && ::getppid() != req->parent) return 2;
+  // A download's digest is part of its report: without libcrypto, say so.
+  if (auto st = btfd::sha256_available(); !st) {
+    report(btfd::hub::format_fail(st.error(), btfd::hub::FetchFailure::fatal));
+    return 1;
+  }
   // Progress at most every 100 ms: the daemon streams it to clients.
   auto last = std::chrono::steady_clock::time_point{};
   auto progress = [&](const btfd::hub::Progress& p) {

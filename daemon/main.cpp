@@ -14,6 +14,7 @@
 #include "service/service.hpp"
 #include "store/store.hpp"
 #include "util/log.hpp"
+#include "util/sha256.hpp"
 
 using namespace btfd;
 
@@ -53,6 +54,11 @@ int main(int argc, char** argv) {
                  "btfd: no socket from systemd and no --socket given; start it with "
                  "\"systemctl start btfd.socket\", or by hand with --socket PATH --cache-dir DIR\n");
     return 2;
+  }
+  // Everything btfd stores is named by its SHA-256.
+  if (auto st = sha256_available(); !st) {
+    log_error("%s", st.error().message.c_str());
+    return 1;
   }
   auto host = detect_host(cfg.host_root);
   if (!host) {

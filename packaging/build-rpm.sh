@@ -18,5 +18,8 @@ for f in /usr/sbin/btfd /usr/bin/btfctl btfd.socket btfd-admin.socket sysusers.d
          /usr/lib/kernel/install.d/50-btfd.install libbtfd.so.1 libbtfd.pc; do
   grep -q "$f" "$out/rpm-filelist.txt" || { echo "missing from the RPMs: $f"; exit 1; }
 done
+for r in "$out"/btfd-0*.rpm "$out"/libbtfd1-*.rpm; do
+  rpm -qp --requires "$r" 2>/dev/null | grep -q '^libcrypto.so.3' || { echo "$(basename "$r") does not require libcrypto.so.3"; exit 1; }
+done
 rpm -qp --scripts "$out"/btfd-0*.rpm 2>/dev/null | grep -q 'systemctl' || { echo "no systemd scriptlets"; exit 1; }
 echo "built: $(ls "$out"/*.rpm | xargs -n1 basename | tr '\n' ' ')"

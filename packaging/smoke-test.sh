@@ -47,6 +47,11 @@ for _ in $(seq 100); do [ -S "$tmp/btfd.sock" ] && break; sleep 0.05; done
 # btfctl's archive commands run in the installed btfctl-archive (btfctl itself
 # links neither libcurl nor libarchive).
 ! ldd /usr/bin/btfctl | grep -q -e libcurl -e libarchive || { echo "btfctl links libcurl or libarchive"; exit 1; }
+# libcrypto is loaded at the first digest, not linked: the packages name it.
+! ldd /usr/bin/btfctl | grep -q libcrypto || { echo "btfctl links libcrypto"; exit 1; }
+for p in btfd libbtfd1; do
+  dpkg-query -W -f '${Depends}\n' "$p" | grep -q libssl3 || { echo "$p does not depend on libssl3"; exit 1; }
+done
 /usr/bin/btfctl --json mirror sync "$root/tests/data/btfhub" "$tmp/site" --distro ubuntu |
   python3 -c 'import json,sys; j=json.load(sys.stdin); assert len(j["copied"]) > 0, j'
 pkg-config --exists libbtfd

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #pragma once
-// SHA-256 (libcrypto's EVP, which uses the CPU's SHA extensions where present).
+// SHA-256 (libcrypto's EVP, which uses the CPU's SHA extensions where present;
+// libcrypto is loaded at the first digest, see sha256.cpp).
 
 #include <array>
 #include <cstdint>
@@ -30,6 +31,10 @@ class Sha256 {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Whether libcrypto can be loaded: programs ask at start, so that a broken
+// installation is named there and not by the first call that hashes.
+Status sha256_available();
 
 Digest sha256(std::span<const uint8_t> data);
 std::string sha256_hex(std::span<const uint8_t> data);

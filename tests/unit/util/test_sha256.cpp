@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 
+#include <thread>
+
 #include "support/temp_dir.hpp"
 #include "util/fd.hpp"
 #include "util/sha256.hpp"
@@ -41,4 +43,14 @@ TEST_CASE("hex digests round-trip and reject junk") {
   CHECK_FALSE(digest_from_hex("abc").ok());
   CHECK_FALSE(is_hex_digest(std::string(63, 'a') + "g"));
   CHECK(is_hex_digest(std::string(64, 'F')));
+}
+
+TEST_CASE("libcrypto is loaded at the first digest, once, from any thread") {
+  // Threads that race to the first digest all get the same right answer.
+  std::vector<std::string> got(8);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < got.size(); ++i) threads.emplace_back([&got, i] { got[i] = sha256_hex(bytes("abc")); });
+  for (auto& t : threads) t.join();
+  for (const auto& g : got) CHECK(g == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(sha256_available().ok());
 }
