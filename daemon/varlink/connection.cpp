@@ -96,7 +96,7 @@ bool Server::backlogged(const Connection& c) const {
 
 void Server::handle_readable(Connection& c) {
   uint64_t id = c.id;
-  std::vector<uint8_t> buf(16 * 1024);
+  std::span<uint8_t> buf(read_buf_.get(), kReadChunk);
   for (int rounds = 0; rounds < 8 && !backlogged(c); ++rounds) {
     std::vector<UniqueFd> fds;
     ssize_t n = proto::recv_with_fds(c.fd.get(), buf, &fds);
@@ -125,7 +125,7 @@ void Server::handle_readable(Connection& c) {
       }
     }
     c.fds_parked += fds.size();
-    if (auto st = c.reader.feed(std::span(buf.data(), static_cast<size_t>(n)), std::move(fds)); !st) {
+    if (auto st = c.reader.feed(buf.first(static_cast<size_t>(n)), std::move(fds)); !st) {
       const char* name = st.error().code == Errc::too_large ? errors::kTooLarge : errors::kInvalidParameter;
       send(id, proto::error_reply(name, {{"parameter", "message"}, {"message", st.error().message}}));
       close_connection(id);
@@ -161,11 +161,16 @@ void Server::process_messages(Connection& c) {
 }
 
 void Server::send(uint64_t conn_id, const json& j, std::vector<UniqueFd> fds) {
+  if (!conns_.count(conn_id)) return;
+  send_encoded(conn_id, proto::encode(j), std::move(fds));
+}
+
+void Server::send_encoded(uint64_t conn_id, std::string bytes, std::vector<UniqueFd> fds) {
   auto it = conns_.find(conn_id);
   if (it == conns_.end()) return;
   Connection& c = *it->second;
   Connection::Out o;
-  o.bytes = proto::encode(j);
+  o.bytes = std::move(bytes);
   if (o.bytes.size() > proto::kMaxReplyBytes) {
     o.bytes = proto::encode(proto::error_reply(errors::kTooLarge, {{"message", "the reply would be larger than " +
                                                                                std::to_string(proto::kMaxReplyBytes) + " bytes"}}));

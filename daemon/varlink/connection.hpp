@@ -9,6 +9,7 @@
 #include <chrono>
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,7 +67,8 @@ struct Server::Connection {
   // A call's final reply waits here until every earlier call was answered.
   uint64_t next_seq = 0;  // given to the next call
   uint64_t head_seq = 0;  // the call whose reply goes out next
-  std::map<uint64_t, std::pair<nlohmann::json, std::vector<UniqueFd>>> parked;
+  // Encoded; nullopt for a oneway call's (nothing to send).
+  std::map<uint64_t, std::pair<std::optional<std::string>, std::vector<UniqueFd>>> parked;
   // Its calls that hold something, by seq: cancelled when the connection closes.
   std::map<uint64_t, std::weak_ptr<CallCosts>> live;
   std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();

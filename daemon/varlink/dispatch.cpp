@@ -93,33 +93,47 @@ void Server::finish_call(const Call& call, const char* outcome) {
 
 // A call's final reply, in call order: parked until the calls before it on
 // its connection have been answered, then sent with every parked successor.
-void Server::deliver(const Call& call, std::optional<json> reply, std::vector<UniqueFd> fds) {
+void Server::deliver(const Call& call, std::optional<std::string> reply, std::vector<UniqueFd> fds) {
   auto it = conns_.find(call.conn);
   if (it == conns_.end()) return;
   Connection& c = *it->second;
   // A call answers once: a second answer (a handler that threw after it
   // had replied) is dropped, never parked for ever.
   if (call.seq < c.head_seq || c.parked.count(call.seq)) return;
-  c.parked.emplace(call.seq, std::make_pair(reply ? std::move(*reply) : json(), std::move(fds)));
   uint64_t id = c.id;
-  for (auto p = c.parked.find(c.head_seq); p != c.parked.end(); p = c.parked.find(c.head_seq)) {
-    auto [j, f] = std::move(p->second);
-    c.parked.erase(p);
+  if (call.seq == c.head_seq && c.parked.empty()) {
+    // Its turn, and nothing parked behind it (the usual case): straight out.
     ++c.head_seq;
-    if (!j.is_null()) send(id, j, std::move(f));  // null: a oneway call, nothing to send
-    if (!conns_.count(id)) return;
+    if (reply) send_encoded(id, std::move(*reply), std::move(fds));
+  } else {
+    c.parked.emplace(call.seq, std::make_pair(std::move(reply), std::move(fds)));
+    for (auto p = c.parked.find(c.head_seq); p != c.parked.end(); p = c.parked.find(c.head_seq)) {
+      auto [bytes, f] = std::move(p->second);
+      c.parked.erase(p);
+      ++c.head_seq;
+      if (bytes) send_encoded(id, std::move(*bytes), std::move(f));  // nullopt: a oneway call, nothing to send
+      if (!conns_.count(id)) return;
+    }
   }
+  if (!conns_.count(id)) return;
   if (answered_all(c)) close_connection(id);  // a half-closed client's last call was a oneway one
 }
 
 void Server::answer(const Call& call, json result, std::vector<UniqueFd> fds) {
-  deliver(call, call.oneway ? std::nullopt : std::optional<json>(proto::reply(std::move(result))), std::move(fds));
+  deliver(call, call.oneway ? std::nullopt : std::optional<std::string>(proto::encode(proto::reply(std::move(result)))),
+          std::move(fds));
+  finish_call(call, "ok");
+}
+
+void Server::answer_encoded(const Call& call, std::string reply, std::vector<UniqueFd> fds) {
+  deliver(call, call.oneway ? std::nullopt : std::optional<std::string>(std::move(reply)), std::move(fds));
   finish_call(call, "ok");
 }
 
 void Server::fail(const Call& call, const char* name, const std::string& message, json extra) {
   extra["message"] = message;
-  deliver(call, call.oneway ? std::nullopt : std::optional<json>(proto::error_reply(name, std::move(extra))), {});
+  deliver(call, call.oneway ? std::nullopt : std::optional<std::string>(proto::encode(proto::error_reply(name, std::move(extra)))),
+          {});
   finish_call(call, outcome_of(name));
 }
 

@@ -99,6 +99,9 @@ class Server {
   // The call's answer, in call order on its connection (a oneway call's is
   // dropped); from the loop thread.
   void answer(const Call& call, nlohmann::json result, std::vector<UniqueFd> fds = {});
+  // The same with the reply already encoded (proto::encode of proto::reply):
+  // for a reply a method keeps ready (a cache hit's).
+  void answer_encoded(const Call& call, std::string reply, std::vector<UniqueFd> fds = {});
   // Its error: the wire name from proto::error_name (domain and code), the
   // object it is about (Error::object) as "object" and the message's prefix.
   void fail(const Call& call, const Error& e);
@@ -205,7 +208,8 @@ class Server {
   // hub lane's queue, or uid's share of it, is full: answered Busy).
   std::string lane_full(Lane lane, uid_t uid, bool privileged) const;
   void submit(Lane lane, uid_t uid, std::function<void()> job);
-  void deliver(const Call& call, std::optional<nlohmann::json> reply, std::vector<UniqueFd> fds);
+  // reply: encoded, or nullopt for a oneway call.
+  void deliver(const Call& call, std::optional<std::string> reply, std::vector<UniqueFd> fds);
   void finish_call(const Call& call, const char* outcome);
   bool privileged(const Connection& c) const;
 
@@ -225,6 +229,7 @@ class Server {
   void cancel_pending_objects(uint64_t conn_id);
 
   void send(uint64_t conn_id, const nlohmann::json& j, std::vector<UniqueFd> fds = {});
+  void send_encoded(uint64_t conn_id, std::string bytes, std::vector<UniqueFd> fds = {});
   void flush(Connection& c);
   void close_connection(uint64_t id);
   void begin_shutdown();
@@ -238,6 +243,10 @@ class Server {
   // call then costs no string built to find its handler).
   std::vector<std::pair<const proto::idl::Method*, const MethodHandler*>> handlers_;
   sd_event* event_ = nullptr;
+  // What a readable connection's bytes are read into before its reader takes
+  // them: one buffer for the loop, never zeroed (a read overwrites it).
+  static constexpr size_t kReadChunk = 16 * 1024;
+  std::unique_ptr<uint8_t[]> read_buf_ = std::make_unique_for_overwrite<uint8_t[]>(kReadChunk);
   std::vector<std::unique_ptr<Listener>> listeners_;
   struct OwnSocket {
     std::string path;
