@@ -11,6 +11,7 @@
 #include "btf/minimizer.hpp"
 #include "cli/cli.hpp"
 #include "util/fd.hpp"
+#include "util/mapped_file.hpp"
 
 namespace btfctl {
 
@@ -66,14 +67,14 @@ int cmd_minimize(const Globals& g, std::vector<std::string>& args) {
   if (out == "-" && (g.json || report)) return usage_error(g, "-o - writes the BTF to standard output: no --json or --report with it");
   constexpr size_t kMaxKernel = 1ull << 30, kMaxObject = 256ull << 20;
   if (args.size() == 1) return rewrite_whole(g, args[0], *compat, out, kMaxKernel);
-  std::vector<std::vector<uint8_t>> storage;
+  std::vector<btfd::MappedFile> storage;
   std::vector<btfd::btf::ObjectInput> objects;
   for (size_t i = 1; i < args.size(); ++i) {
-    auto bytes = btfd::read_file(args[i], kMaxObject);
-    if (!bytes) return report_error(g, bytes.error());
-    storage.push_back(std::move(bytes).value());
+    auto file = btfd::MappedFile::open(args[i], kMaxObject);
+    if (!file) return report_error(g, file.error());
+    storage.push_back(std::move(file).value());
   }
-  for (size_t i = 1; i < args.size(); ++i) objects.push_back({args[i], storage[i - 1]});
+  for (size_t i = 1; i < args.size(); ++i) objects.push_back({args[i], storage[i - 1].bytes()});
   // One run: index only the names these objects look up.
   // The user's own objects on the user's machine: no daemon budget.
   const auto budget = btfd::btf::MinimizeBudget::local();

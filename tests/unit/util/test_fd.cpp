@@ -7,10 +7,12 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <algorithm>
 #include <optional>
 
 #include "support/temp_dir.hpp"
 #include "util/fd.hpp"
+#include "util/mapped_file.hpp"
 
 using namespace btfd;
 
@@ -112,4 +114,33 @@ TEST_CASE("write_file_atomic into a read-only directory fails with a permission 
   REQUIRE(code.has_value());
   CHECK(*code == Errc::permission);
   CHECK(std::filesystem::is_empty(dir / "ro"));
+}
+
+TEST_CASE("MappedFile maps a regular file, reads what cannot be mapped, and bounds both") {
+  test::TempDir dir;
+  std::vector<uint8_t> data(3 * 4096 + 5);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 7);
+  REQUIRE(write_file_atomic(dir / "f", data).ok());
+  auto f = MappedFile::open(dir / "f", data.size());
+  REQUIRE(f.ok());
+  CHECK(f->mapped());
+  CHECK(std::equal(f->bytes().begin(), f->bytes().end(), data.begin(), data.end()));
+  MappedFile moved = std::move(f).value();
+  CHECK(moved.bytes().size() == data.size());
+  auto big = MappedFile::open(dir / "f", data.size() - 1);
+  REQUIRE_FALSE(big.ok());
+  CHECK(big.error().code == Errc::too_large);
+  CHECK(big.error().message.find(dir / "f") != std::string::npos);
+  // A pipe: read, within the same bound.
+  int p[2];
+  REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+  REQUIRE(::write(p[1], "hello", 5) == 5);
+  ::close(p[1]);
+  std::string via = "/proc/self/fd/" + std::to_string(p[0]);
+  auto piped = MappedFile::open(via, 16);
+  ::close(p[0]);
+  REQUIRE(piped.ok());
+  CHECK_FALSE(piped->mapped());
+  CHECK(std::string(piped->bytes().begin(), piped->bytes().end()) == "hello");
+  CHECK_FALSE(MappedFile::open(dir / "missing", 16).ok());
 }
