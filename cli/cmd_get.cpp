@@ -15,6 +15,7 @@
 #include "kernel/identity.hpp"
 #include "proto/errors.hpp"
 #include "config/config.hpp"
+#include "debuginfo/debug_files.hpp"
 #include "util/fd.hpp"
 #include "proto/interface.hpp"
 
@@ -106,6 +107,18 @@ int cmd_get(const Globals& g, std::vector<std::string>& args) {
                                             std::to_string(paths.size()) + " objects; btfd takes at most " +
                                                 std::to_string(btfd::proto::kMaxFdsPerMessage) +
                                                 " per request (the descriptors of one message)"));
+  // Modules: each one's split BTF (over the kernel's full BTF) is written to
+  // DIR/NAME.btf; btfd checks the names and their number.
+  std::vector<std::string> modules;
+  std::string module, module_dir;
+  while (take_option(args, "--module", &module, &err)) modules.push_back(module);
+  if (!err.empty()) return usage_error(g, err);
+  if (!take_option(args, "--module-dir", &module_dir, &err) && !err.empty()) return usage_error(g, err);
+  if (!modules.empty() && module_dir.empty())
+    return usage_error(g, "--module needs --module-dir DIR (each module's split BTF is written there as NAME.btf)");
+  if (modules.empty() && !module_dir.empty()) return usage_error(g, "--module-dir without --module");
+  if (!modules.empty() && !paths.empty())
+    return usage_error(g, "--module with --object: a module's split BTF is over the full kernel BTF, not a minimized one");
   bool refresh = take_flag(args, "--refresh");
   std::string compat;
   if (!take_option(args, "--compat", &compat, &err) && !err.empty()) return usage_error(g, err);
@@ -115,6 +128,7 @@ int cmd_get(const Globals& g, std::vector<std::string>& args) {
   if (refresh) params["refresh"] = true;
   if (!compat.empty()) params["compat"] = compat;  // btfd checks the level and names the known ones
   if (!kernel.is_null()) params["kernel"] = kernel;
+  if (!modules.empty()) params["modules"] = modules;
   std::vector<int> fds;
   if (!objects.empty()) {
     params["objects"] = nlohmann::json::array();
@@ -145,6 +159,23 @@ int cmd_get(const Globals& g, std::vector<std::string>& args) {
     if (!bytes) return report_error(g, bytes.error());
     if (auto st = write_output(out, *bytes); !st) return report_error(g, st.error());
   }
+  // Each module's split BTF, from the descriptor its entry names.
+  nlohmann::json module_entries = p.contains("modules") ? p["modules"] : nlohmann::json::array();
+  if (module_entries.size() != modules.size())
+    return report_error(g, btfd::make_error(btfd::Errc::protocol, "btfd answered for " + std::to_string(module_entries.size()) +
+                                                                     " modules, not the " + std::to_string(modules.size()) + " asked for"));
+  for (auto& m : module_entries) {
+    uint64_t index = m.value("fd", uint64_t{0});
+    std::string name = m.value("name", "");
+    if (index == 0 || index >= reply->fds.size() || !btfd::debuginfo::is_module_name(name))
+      return report_error(g, btfd::make_error(btfd::Errc::protocol, "btfd's entry for a module is malformed: " + m.dump()));
+    auto bytes = btfd::pread_all(reply->fds[index].get(), 1ull << 31);
+    if (!bytes) return report_error(g, bytes.error());
+    std::string file = module_dir + "/" + name + ".btf";
+    if (auto st = write_output(file, *bytes); !st) return report_error(g, st.error());
+    m.erase("fd");
+    m["output"] = file;
+  }
   // The cache file is btfd's: a path the caller cannot open is no answer
   // (-o FILE is the way to get the bytes then).
   std::string path = p.value("path", "");
@@ -155,6 +186,7 @@ int cmd_get(const Globals& g, std::vector<std::string>& args) {
     j.erase("fd");
     if (!readable) j["path"] = nullptr;
     if (!out.empty()) j["output"] = out;
+    if (!modules.empty()) j["modules"] = module_entries;
     print_json(g, j);
     return kExitOk;
   }
@@ -174,6 +206,10 @@ int cmd_get(const Globals& g, std::vector<std::string>& args) {
   std::fprintf(to, "exact:     %s\n", p.value("exact", false) ? "yes" : "no");
   if (p.contains("compat")) std::fprintf(to, "compat:    %s\n", p.value("compat", "").c_str());
   std::fprintf(to, "sha256:    %s\n", p.value("sha256", "").c_str());
+  for (const auto& m : module_entries)
+    std::fprintf(to, "module:    %s: %s (%s, %s%s)\n", m.value("name", "").c_str(), m.value("output", "").c_str(),
+                 human_size(m.value("size", 0ull)).c_str(), m.value("cached", false) ? "cached, " : "",
+                 m.value("origin", "").c_str());
   return kExitOk;
 }
 

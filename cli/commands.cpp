@@ -31,6 +31,8 @@ constexpr const char* kGetOptions =
     "  -o, --output FILE     write the BTF to FILE (\"-\": standard output); the way to get the bytes\n"
     "  --refresh             ask the hub again even if it said \"not in hub\" before\n"
     "  --compat LEVEL        BTF an older reader parses: a kernel release (5.13) or an alias (cilium-ebpf-0.9)\n"
+    "  --module NAME         also a kernel module's split BTF, made from its installed debug info (repeatable)\n"
+    "  --module-dir DIR      where each module's split BTF is written, as NAME.btf (needed with --module)\n"
     "Without -o, the path of btfd's cache file is printed when you can read it.\n"
     "On a terminal, a download shows its progress on stderr.\n";
 constexpr const char* kListOptions =
@@ -75,7 +77,7 @@ constexpr const char* kCheckOptions =
 
 const std::vector<Command>& command_table() {
   static const std::vector<Command> table = {
-      {"get", "[--distro ID --distro-version V --arch A --release R] [--object FILE]... [-o FILE] [--refresh] [--compat LEVEL]",
+      {"get", "[--distro ID --distro-version V --arch A --release R] [--object FILE]... [-o FILE] [--refresh] [--compat LEVEL] [--module NAME... --module-dir DIR]",
        "Get BTF for this host (or a kernel), minimized for objects if given; --refresh asks the hub again.", cmd_get, kGetOptions},
       {"list", "", "List cached kernels, minimized entries and remembered objects.", cmd_list, kListOptions},
       {"prefetch", "[--release R] [--distro ID --distro-version V --arch A] [--no-pin]",
