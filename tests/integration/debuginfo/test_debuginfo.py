@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import varlink
 from testlib import check, fatal, finish, skip_no_bpf, skip_not_root, source_root, core_relocations
 
-btfd, oracle = sys.argv[1:3]
+btfd, oracle, btfctl = sys.argv[1:4]
 here = os.path.dirname(os.path.abspath(__file__))
 tmp = tempfile.mkdtemp(prefix="btfd-debuginfo-test-")
 data = os.path.join(source_root(), "tests", "data", "debuginfo")
@@ -33,6 +33,10 @@ def build_id(path):
 
 def raw_dump(path):
     return run(["bpftool", "btf", "dump", "file", path, "format", "raw"])
+
+def dump(base, split):
+    """Split BTF as bpftool reads it: libbpf's btf__parse_split over the base."""
+    return run(["bpftool", "btf", "dump", "-B", base, "file", split, "format", "raw"])
 
 vmlinux = os.path.join(tmp, "vmlinux")
 build_kernel(vmlinux)
@@ -137,9 +141,33 @@ try:
             check(hashlib.sha256(contents[1]).hexdigest() == m["sha256"], "the module's sha256 is its fd's content's")
             modf = os.path.join(tmp, "mod-got.btf"); open(modf, "wb").write(contents[1])
             # bpftool reads split BTF with libbpf's btf__parse_split over the base.
-            dump = lambda base, f: run(["bpftool", "btf", "dump", "-B", base, "file", f, "format", "raw"])
             check(dump(got, modf) == dump(direct, mod_direct), "the module's split BTF is pahole's own over the kernel's")
             check("STRUCT 'mod_conn'" in dump(got, modf), "it describes the module's types")
+    # btfctl get --module: each module's split BTF written to --module-dir as NAME.btf.
+    mdir = os.path.join(tmp, "modules-out"); os.makedirs(mdir)
+    ctl = [btfctl, "--socket", sock]
+    q = subprocess.run(ctl + ["--json", "get", "--release", RELEASE, "--module", "mod_conn", "--module-dir", mdir,
+                              "-o", os.path.join(tmp, "cli-kernel.btf")], capture_output=True, text=True, timeout=120)
+    j = json.loads(q.stdout) if q.stdout.startswith("{") else {}
+    mods = j.get("modules", [])
+    wrote = os.path.join(mdir, "mod_conn.btf")
+    check(q.returncode == 0 and len(mods) == 1 and mods[0].get("output") == wrote and "fd" not in mods[0],
+          "btfctl get --module writes the module's split BTF as NAME.btf: %d %s %s" % (q.returncode, q.stdout, q.stderr))
+    if os.path.exists(wrote):
+        check(hashlib.sha256(open(wrote, "rb").read()).hexdigest() == mods[0].get("sha256") and
+              dump(os.path.join(tmp, "cli-kernel.btf"), wrote) == dump(direct, mod_direct),
+              "the file is the module's split BTF, pahole's own over the kernel's")
+    q = subprocess.run(ctl + ["get", "--release", RELEASE, "--module", "mod_conn", "--module-dir", mdir],
+                       capture_output=True, text=True, timeout=120)
+    check(q.returncode == 0 and ("module:    mod_conn: " + wrote) in q.stdout, "the summary names the module's file: %s" % q.stdout)
+    for args, why in ((["--module", "mod_conn"], "needs --module-dir"), (["--module-dir", mdir], "without --module"),
+                      (["--module", "mod_conn", "--module-dir", mdir, "--object", btfd], "with --object")):
+        q = subprocess.run(ctl + ["get", "--release", RELEASE] + args, capture_output=True, text=True, timeout=60)
+        check(q.returncode == 2 and why in q.stderr, "btfctl get %s is a usage error: %d %s" % (" ".join(args), q.returncode, q.stderr))
+    q = subprocess.run(ctl + ["get", "--release", RELEASE, "--module", "no_such_mod", "--module-dir", mdir],
+                       capture_output=True, text=True, timeout=60)
+    check(q.returncode != 0 and "no_such_mod" in q.stderr and not os.path.exists(os.path.join(mdir, "no_such_mod.btf")),
+          "a module btfd has no debug info for is named, nothing written: %d %s" % (q.returncode, q.stderr))
     r, _ = call(sock, "io.btfd.GetBtf", {"kernel": {"release": RELEASE}, "modules": ["no_such_mod"]})
     msg = r.get("parameters", {}).get("message", "")
     check(r.get("error") == "io.btfd.KernelNotInHub" and "no debug info for module no_such_mod" in msg,
