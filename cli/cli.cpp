@@ -161,7 +161,9 @@ btfd::Status write_output(const std::string& path, std::span<const uint8_t> byte
     }
     return {};
   }
-  auto st = btfd::write_file_atomic(path, bytes);
+  // Atomic, not synced: as compilers and bpftool write their output (state
+  // btfctl writes for others, e.g. transparent's files, stays durable).
+  auto st = btfd::write_file_atomic(path, bytes, 0644, btfd::Sync::atomic_only);
   if (st) return st;
   // write_file_atomic names its temporary file; the user named this one.
   btfd::Error e = std::move(st).error();

@@ -63,8 +63,14 @@ Result<UniqueFd> sealed_copy(UniqueFd fd, size_t max_bytes, const char* name);
 Status write_all(int fd, std::span<const uint8_t> data);
 Status write_all(int fd, std::string_view text);
 
-// Durable replace: temp file in the same directory, fsync, rename, fsync the directory.
-Status write_file_atomic(const std::string& path, std::span<const uint8_t> data, mode_t mode = 0644);
+// Replace: temp file in the same directory, then rename, so that readers see
+// the old file or the new one whole. Durable (the default): the file is
+// fsync'ed before the rename and the directory after it. atomic_only: no
+// fsync, as compilers and bpftool write their output (a crash may lose the
+// new file, never leave a torn one); for a tool's -o, not for state.
+enum class Sync { durable, atomic_only };
+Status write_file_atomic(const std::string& path, std::span<const uint8_t> data, mode_t mode = 0644,
+                         Sync sync = Sync::durable);
 // Whether a directory entry is named as write_file_atomic names its temp files
 // for the file called `target` in that directory: "<target>.tmp.<decimal>". A
 // writer killed before its rename leaves one; callers that own `target` use

@@ -34,14 +34,19 @@ TEST_CASE("write_file_atomic replaces content and leaves no temp files") {
   test::TempDir dir;
   std::string p = dir / "data";
   std::vector<uint8_t> a(100000, 'a'), b{'x', 'y'};
-  REQUIRE(write_file_atomic(p, a).ok());
-  REQUIRE(write_file_atomic(p, b).ok());
-  auto back = read_file(p, 1 << 20);
-  REQUIRE(back.ok());
-  CHECK(*back == b);
-  int entries = 0;
-  for (auto& e : std::filesystem::directory_iterator(dir.path())) (void)e, ++entries;
-  CHECK(entries == 1);
+  for (Sync sync : {Sync::durable, Sync::atomic_only}) {
+    CAPTURE(static_cast<int>(sync));
+    REQUIRE(write_file_atomic(p, a, 0644, sync).ok());
+    REQUIRE(write_file_atomic(p, b, 0600, sync).ok());
+    auto back = read_file(p, 1 << 20);
+    REQUIRE(back.ok());
+    CHECK(*back == b);
+    CHECK(std::filesystem::status(p).permissions() == std::filesystem::perms(0600));
+    int entries = 0;
+    for (auto& e : std::filesystem::directory_iterator(dir.path())) (void)e, ++entries;
+    CHECK(entries == 1);
+    REQUIRE(std::filesystem::remove(p));
+  }
 }
 
 TEST_CASE("read_all enforces its limit") {
