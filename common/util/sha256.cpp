@@ -36,7 +36,7 @@ struct Crypto {
 };
 
 template <typename F>
-bool bind(void* lib, const char* name, F* fn, std::string* error) {
+bool bind_symbol(void* lib, const char* name, F* fn, std::string* error) {
   *fn = reinterpret_cast<F>(::dlsym(lib, name));
   if (!*fn) *error = std::string(kLibcrypto) + " has no " + name;
   return *fn != nullptr;
@@ -52,10 +52,10 @@ Crypto load() {
     return c;
   }
   decltype(&EVP_sha256) sha = nullptr;
-  if (bind(lib, "EVP_MD_CTX_new", &c.ctx_new, &c.error) && bind(lib, "EVP_MD_CTX_free", &c.ctx_free, &c.error) &&
-      bind(lib, "EVP_DigestInit_ex", &c.init, &c.error) && bind(lib, "EVP_DigestUpdate", &c.update, &c.error) &&
-      bind(lib, "EVP_DigestFinal_ex", &c.final, &c.error) && bind(lib, "EVP_Digest", &c.digest, &c.error) &&
-      bind(lib, "EVP_sha256", &sha, &c.error))
+  if (bind_symbol(lib, "EVP_MD_CTX_new", &c.ctx_new, &c.error) && bind_symbol(lib, "EVP_MD_CTX_free", &c.ctx_free, &c.error) &&
+      bind_symbol(lib, "EVP_DigestInit_ex", &c.init, &c.error) && bind_symbol(lib, "EVP_DigestUpdate", &c.update, &c.error) &&
+      bind_symbol(lib, "EVP_DigestFinal_ex", &c.final, &c.error) && bind_symbol(lib, "EVP_Digest", &c.digest, &c.error) &&
+      bind_symbol(lib, "EVP_sha256", &sha, &c.error))
     c.md = sha();
   return c;
 }
