@@ -186,7 +186,7 @@ bool is_atomic_temp_name(std::string_view entry, std::string_view target) {
   return true;
 }
 
-Status write_file_atomic(const std::string& path, std::span<const uint8_t> data, mode_t mode) {
+Status write_file_atomic(const std::string& path, std::span<const uint8_t> data, mode_t mode, bool durable) {
   auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
   std::random_device rd;
@@ -194,7 +194,7 @@ Status write_file_atomic(const std::string& path, std::span<const uint8_t> data,
   {
     BTFD_TRY(UniqueFd fd, open_file(tmp, O_WRONLY | O_CREAT | O_EXCL, mode));
     Status st = write_all(fd.get(), data);
-    if (st.ok() && ::fsync(fd.get()) < 0) st = sys_error(errno, "fsync \"" + tmp + "\"");
+    if (st.ok() && durable && ::fsync(fd.get()) < 0) st = sys_error(errno, "fsync \"" + tmp + "\"");
     if (!st) {
       ::unlink(tmp.c_str());
       return std::move(st).error().wrap("\"" + path + "\"");
@@ -205,7 +205,7 @@ Status write_file_atomic(const std::string& path, std::span<const uint8_t> data,
     ::unlink(tmp.c_str());
     return sys_error(err, "rename to \"" + path + "\"");
   }
-  return fsync_dir(dir);
+  return durable ? fsync_dir(dir) : Status();
 }
 
 Status mkdir_p(const std::string& path, mode_t mode) {

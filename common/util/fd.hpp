@@ -64,7 +64,10 @@ Status write_all(int fd, std::span<const uint8_t> data);
 Status write_all(int fd, std::string_view text);
 
 // Durable replace: temp file in the same directory, fsync, rename, fsync the directory.
-Status write_file_atomic(const std::string& path, std::span<const uint8_t> data, mode_t mode = 0644);
+// Atomic only (durable = false): no fsyncs, for a cache that detects a torn
+// file itself and costs only a transfer when it loses one.
+Status write_file_atomic(const std::string& path, std::span<const uint8_t> data, mode_t mode = 0644,
+                         bool durable = true);
 // Whether a directory entry is named as write_file_atomic names its temp files
 // for the file called `target` in that directory: "<target>.tmp.<decimal>". A
 // writer killed before its rename leaves one; callers that own `target` use
