@@ -216,7 +216,7 @@ Result<AttemptResult> judge(const AttemptRequest& req, int out_fd, int status, R
     return make_error(Errc::internal, "the fetch helper exited (status " + std::to_string(WEXITSTATUS(status)) +
                                           ") without a valid report for \"" + req.url + "\"");
   // The child is where hostile input is parsed; its word is not taken for the
-  // output. Checking it again here is cheap next to the download.
+  // output: btfd checks it here, and only here.
   *failure = FetchFailure::payload;
   BTFD_TRY(uint64_t written, file_size(out_fd));
   if (written != report.done->size)
@@ -224,8 +224,8 @@ Result<AttemptResult> judge(const AttemptRequest& req, int out_fd, int status, R
                                          " bytes of BTF but wrote " + std::to_string(written));
   AttemptResult done = *report.done;
   // A debug file is checked by its reader (its build-id, then pahole's BTF).
-  // A kernel's BTF is checked here, the only check it gets (btfd-fetch does
-  // not check it again): one snapshot of the file, validated and hashed, so
+  // A kernel's BTF is checked here, the only check it gets (btfd-fetch leaves
+  // it to btfd): one snapshot of the file, validated and hashed, so
   // that the digest the store records is that of the bytes that passed.
   if (req.kind != kKindDebuginfo) {
     // The store fsyncs the output before it publishes it (after this check):
