@@ -67,7 +67,9 @@ Status write_all(int fd, std::string_view text);
 // the old file or the new one whole. Durable (the default): the file is
 // fsync'ed before the rename and the directory after it. atomic_only: no
 // fsync, as compilers and bpftool write their output (a crash may lose the
-// new file, never leave a torn one); for a tool's -o, not for state.
+// new file, or leave it torn where the file system does not order the data
+// before the rename): for a tool's -o, or a cache that detects a torn file
+// itself and costs only a transfer when it loses one; never for state.
 enum class Sync { durable, atomic_only };
 Status write_file_atomic(const std::string& path, std::span<const uint8_t> data, mode_t mode = 0644,
                          Sync sync = Sync::durable);

@@ -178,7 +178,9 @@ Result<store::KernelEntry> Service::obtain_from_hub(const KernelIdentity& id, bo
   stats_.hub_bytes += fetched->downloaded;
   log_info("fetched %s from %s (%s)", id.to_string().c_str(), fetched->url.c_str(),
            fetched->checksum_verified ? "matches the mirror's SHA256SUMS" : "the mirror publishes no checksum for it");
-  auto committed = store_->commit_kernel(std::move(*pending), id, store::Source::hub, fetched->url, pin);
+  // The digest btfd computed over the bytes it validated: not hashed again.
+  auto committed = store_->commit_kernel(std::move(*pending), id, store::Source::hub, fetched->url, pin,
+                                         fetched->digest ? &*fetched->digest : nullptr);
   if (!committed) return store_domain(std::move(committed).error());
   return committed;
 }

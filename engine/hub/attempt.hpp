@@ -13,6 +13,7 @@
 
 #include "hub/archive_reader.hpp"
 #include "hub/http_fetch.hpp"
+#include "util/sha256.hpp"
 
 namespace btfd::hub {
 
@@ -40,20 +41,34 @@ struct AttemptRequest {
   // validators, so that the next try asks "changed since?" and a fleet does
   // not download the same list for every kernel ("" = always download it).
   std::string sums_cache;
+  // Whether the try checks its output (check_kernel_btf) before it reports
+  // success. Not part of the helper protocol: btfd-fetch turns it off because
+  // the daemon checks the output itself (fetch_helper.cpp's judge), and a
+  // second pass over the same bytes would only cost time.
+  bool check_output = true;
 };
 
 struct AttemptResult {
+  AttemptResult() = default;
+  // What a report carries (checked_digest never is: see below).
+  AttemptResult(uint64_t downloaded_bytes, uint64_t btf_size, bool verified)
+      : downloaded(downloaded_bytes), size(btf_size), checksum_verified(verified) {}
   uint64_t downloaded = 0;  // compressed bytes transferred
   uint64_t size = 0;        // raw BTF bytes written to the output
   bool checksum_verified = false;  // the mirror's SHA256SUMS listed the archive and it matched
+  // The SHA-256 of the output as btfd itself read and checked it (set by the
+  // daemon's side of a helper try, never taken from a helper's report), for
+  // the store to record without hashing the file again; unset otherwise.
+  std::optional<Digest> checked_digest;
 };
 
 // The digest SHA256SUMS text gives for entry ("<hex>  [./]path" or "<hex> *path"
 // lines), if it lists it.
 std::optional<std::string> find_checksum(std::string_view sums, std::string_view entry);
 
-// The cache file of one SHA256SUMS URL: "btfd-sums 1\n<etag>\n<last-modified>\n" then
-// the list. One file, replaced atomically, so validators always match the text.
+// The cache file of one SHA256SUMS URL: "btfd-sums 2\n<etag>\n<last-modified>\n<sha256
+// of the list>\n" then the list. One file, replaced atomically (not durably: the
+// digest catches a file a crash left torn), so validators always match the text.
 std::string sums_cache_path(const std::string& dir, const std::string& sums_url);
 std::string format_sums_cache(const Validators& v, std::string_view text);
 // The validators and the list, or nothing for a missing or malformed file.

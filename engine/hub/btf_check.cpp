@@ -2,9 +2,13 @@
 #include "hub/btf_check.hpp"
 
 #include <linux/btf.h>
+#include <sys/mman.h>
 
 #include <cstring>
+#include <optional>
 #include <string_view>
+#include <system_error>
+#include <thread>
 
 #include "btf/btf_validate.hpp"
 #include "util/fd.hpp"
@@ -36,6 +40,49 @@ Status check_kernel_btf(std::span<const uint8_t> raw, uint64_t max_bytes) {
 Status check_kernel_btf_fd(int fd, uint64_t max_bytes) {
   BTFD_TRY(auto bytes, pread_all(fd, max_bytes));
   return check_kernel_btf(bytes, max_bytes);
+}
+
+Result<Digest> check_kernel_btf_fd_digest(int fd, uint64_t max_bytes) {
+  BTFD_TRY(uint64_t size, file_size(fd));
+  if (size == 0) return make_error(Errc::corrupt, "BTF is empty");
+  if (size > max_bytes)
+    return make_error(Errc::too_large, "BTF is " + std::to_string(size) + " bytes, more than the " +
+                                          std::to_string(max_bytes) + " a kernel's BTF may have");
+  void* mem = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (mem == MAP_FAILED) return sys_error(errno, "cannot map " + std::to_string(size) + " bytes to check a BTF");
+  struct Unmap {
+    void* p;
+    size_t n;
+    ~Unmap() { ::munmap(p, n); }
+  } unmap{mem, size};
+  auto* buf = static_cast<uint8_t*>(mem);
+  size_t got = 0;
+  while (got < size) {
+    ssize_t n = ::pread(fd, buf + got, size - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error(errno, "cannot read a BTF to check it");
+    if (n == 0) return make_error(Errc::corrupt, "BTF shrank while it was read");
+    got += static_cast<size_t>(n);
+  }
+  // A file that grew meanwhile is not the file that was measured.
+  char extra;
+  if (::pread(fd, &extra, 1, static_cast<off_t>(size)) != 0)
+    return make_error(Errc::corrupt, "BTF grew while it was read");
+  std::span<const uint8_t> raw(buf, size);
+  // Hashing (~2 ns a byte: libcrypto without SHA extensions here) and the
+  // validation take about as long and read the same immutable snapshot: on
+  // two threads, the check costs the longer of the two, not their sum.
+  Digest digest{};
+  std::optional<std::thread> hasher;
+  try {
+    hasher.emplace([&digest, raw] { digest = sha256(raw); });
+  } catch (const std::system_error&) {
+    // No thread to be had: hashed below, after the check.
+  }
+  Status st = check_kernel_btf(raw, max_bytes);
+  if (hasher) hasher->join();
+  BTFD_TRY_VOID(std::move(st));
+  return hasher ? digest : sha256(raw);
 }
 
 }  // namespace btfd::hub

@@ -8,9 +8,11 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -18,6 +20,8 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -159,6 +163,12 @@ Report read_reports(int fd, std::chrono::steady_clock::time_point deadline, cons
 // Sets *timed_out when the child had to be killed for lingering.
 int reap(pid_t pid, std::chrono::steady_clock::time_point deadline, bool* timed_out) {
   int status = 0;
+  // The child closed its report as it exited: it is a zombie within
+  // microseconds, and its pidfd (close-on-exec by definition; the pid cannot
+  // be reused before we reap it) says when, where a fixed sleep cost up to
+  // 5 ms a try. Without pidfds (kernel < 5.3) the sleep stays.
+  // (The raw call: Debian 12's <sys/pidfd.h> lacks extern "C".)
+  UniqueFd exited(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   for (;;) {
     {
       std::lock_guard lock(g_running_mu);
@@ -175,7 +185,9 @@ int reap(pid_t pid, std::chrono::steady_clock::time_point deadline, bool* timed_
         return status;
       }
     }
-    ::usleep(5000);
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    struct pollfd p{exited.get(), POLLIN, 0};
+    if (!exited || ::poll(&p, 1, static_cast<int>(std::clamp<long>(left.count() + 1, 1, 1000))) < 0) ::usleep(5000);
   }
 }
 
@@ -204,19 +216,35 @@ Result<AttemptResult> judge(const AttemptRequest& req, int out_fd, int status, R
     return make_error(Errc::internal, "the fetch helper exited (status " + std::to_string(WEXITSTATUS(status)) +
                                           ") without a valid report for \"" + req.url + "\"");
   // The child is where hostile input is parsed; its word is not taken for the
-  // output. Checking it again here is cheap next to the download.
+  // output: btfd checks it here, and only here.
   *failure = FetchFailure::payload;
   BTFD_TRY(uint64_t written, file_size(out_fd));
   if (written != report.done->size)
     return make_error(Errc::corrupt, "the fetch helper reported " + std::to_string(report.done->size) +
                                          " bytes of BTF but wrote " + std::to_string(written));
+  AttemptResult done = *report.done;
   // A debug file is checked by its reader (its build-id, then pahole's BTF).
+  // A kernel's BTF is checked here, the only check it gets (btfd-fetch leaves
+  // it to btfd): one snapshot of the file, validated and hashed, so
+  // that the digest the store records is that of the bytes that passed.
   if (req.kind != kKindDebuginfo) {
-    if (auto st = check_kernel_btf_fd(out_fd, req.extract.max_output_bytes); !st)
-      return std::move(st).error().wrap("output of the fetch helper for \"" + req.url + "\"");
+    // The store fsyncs the output before it publishes it (after this check):
+    // flushing it meanwhile on another thread overlaps the disk's wait (~5-8 ms
+    // here) with the check, and leaves that fsync nothing to wait for. Only a
+    // head start: durability is still the store's fsync, before the rename.
+    std::optional<std::thread> flusher;
+    try {
+      flusher.emplace([out_fd] { (void)::fsync(out_fd); });
+    } catch (const std::system_error&) {
+      // No thread: the store's fsync does it all.
+    }
+    auto digest = check_kernel_btf_fd_digest(out_fd, req.extract.max_output_bytes);
+    if (flusher) flusher->join();
+    if (!digest) return std::move(digest).error().wrap("output of the fetch helper for \"" + req.url + "\"");
+    done.checked_digest = *digest;
   }
   *failure = FetchFailure::none;
-  return *report.done;
+  return done;
 }
 
 Result<AttemptResult> run_helper(const std::string& helper, std::chrono::milliseconds grace, const AttemptRequest& req,

@@ -125,9 +125,11 @@ Result<FetchResult> Hub::fetch_from(size_t index, const KernelIdentity& id, int 
     std::this_thread::sleep_for(std::chrono::milliseconds(jittered(opts_.backoff_initial_ms << (attempt - 1))));
   }
   if (!r) return std::move(r).error();
-  // No digest here: the store hashes what it publishes, and once is enough.
+  // The digest is only ever the one btfd computed over the bytes it checked
+  // (fetch_helper.cpp): the store records it instead of hashing the file again.
   *failure = FetchFailure::none;
-  return FetchResult{req.url, mirrors_[index].stats.base, r->size, r->downloaded, r->checksum_verified};
+  return FetchResult{req.url, mirrors_[index].stats.base, r->size, r->downloaded, r->checksum_verified,
+                     r->checked_digest};
 }
 
 Result<FetchResult> Hub::fetch(const KernelIdentity& id, int out_fd, const ProgressFn& progress) {

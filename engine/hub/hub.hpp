@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,9 @@ struct FetchResult {
   uint64_t size = 0;        // of the raw BTF
   uint64_t downloaded = 0;  // compressed bytes transferred
   bool checksum_verified = false;
+  // The SHA-256 of the BTF as btfd checked it (AttemptResult::checked_digest),
+  // when the try ran in btfd-fetch; unset for tries run in process.
+  std::optional<Digest> digest;
 };
 
 struct MirrorStats {

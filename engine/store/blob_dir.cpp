@@ -46,10 +46,10 @@ Result<PendingBlob> BlobDir::create_temp() const {
   return PendingBlob(UniqueFd(fd), tmpl);
 }
 
-Result<Published> BlobDir::publish(PendingBlob&& blob) const {
+Result<Published> BlobDir::publish(PendingBlob&& blob, const Digest* hashed) const {
   PendingBlob b = std::move(blob);
   if (::fsync(b.fd()) < 0) return sys_error(errno, "fsync \"" + b.path() + "\"");
-  BTFD_TRY(Digest d, sha256_fd(b.fd()));
+  BTFD_TRY(Digest d, hashed ? Result<Digest>(*hashed) : sha256_fd(b.fd()));
   BTFD_TRY(uint64_t size, file_size(b.fd()));
   std::string final_path = path_of(d);
   if (::rename(b.path().c_str(), final_path.c_str()) < 0)

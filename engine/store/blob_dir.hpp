@@ -72,7 +72,9 @@ class BlobDir {
   Result<PendingBlob> create_temp() const;
   // fsync + hash + rename into place. Identical content already present is
   // replaced too: what is at the path is then known to be what was hashed.
-  Result<Published> publish(PendingBlob&& blob) const;
+  // With `hashed`, the caller already hashed the very bytes it wrote or
+  // checked (and nothing else writes the file): that digest names the blob.
+  Result<Published> publish(PendingBlob&& blob, const Digest* hashed = nullptr) const;
   Result<Published> write(std::span<const uint8_t> bytes) const;
   Result<UniqueFd> open(const Digest& d) const;
   Status remove(const Digest& d) const;

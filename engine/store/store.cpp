@@ -260,7 +260,7 @@ Status Store::register_blob_locked(const Published& p) {
 }
 
 Result<KernelEntry> Store::commit_kernel(PendingBlob&& blob, const KernelIdentity& id, Source source,
-                                         std::string origin, bool pin) {
+                                         std::string origin, bool pin, const Digest* hashed) {
   BTFD_TRY_VOID(validate_identity(id));
   struct stat pending {};
   // Its rows' bytes, as schema 6 counts them, with the blob's.
@@ -268,7 +268,7 @@ Result<KernelEntry> Store::commit_kernel(PendingBlob&& blob, const KernelIdentit
                                        id.release.size() + 64) + 8 + origin.size() + kRowOverhead;
   if (::fstat(blob.fd(), &pending) == 0)
     BTFD_TRY_VOID(fits_budget(static_cast<uint64_t>(pending.st_size) + rows, "the BTF of " + id.to_string()));
-  auto published = blobs_.publish(std::move(blob));
+  auto published = blobs_.publish(std::move(blob), hashed);
   if (!published) return disk_error(std::move(published).error());
   Published p = *published;
   KernelEntry e{id, source, std::move(origin), p.digest, p.size, now_(), now_(), pin};

@@ -201,8 +201,11 @@ class Store {
 
   // A temp file in the blob directory for a producer to stream into.
   Result<PendingBlob> begin_blob();
+  // `hashed`: the SHA-256 of the blob's bytes, computed by btfd over the very
+  // bytes it validated (a hub fetch: hub::FetchResult::digest), so that the
+  // file is not read and hashed a second time; nullptr: hashed here.
   Result<KernelEntry> commit_kernel(PendingBlob&& blob, const KernelIdentity& id, Source source,
-                                    std::string origin, bool pin);
+                                    std::string origin, bool pin, const Digest* hashed = nullptr);
   Result<KernelEntry> put_kernel(const KernelIdentity& id, std::span<const uint8_t> btf, Source source,
                                  std::string origin, bool pin);
   // Updates last_used. nullopt when absent (or when its blob failed verification).

@@ -137,3 +137,28 @@ TEST_CASE("kernel BTF is capped in size: the check, the file read and the unpack
   REQUIRE_FALSE(padded_st.ok());
   CHECK(padded_st.error().message.find("past its string section") != std::string::npos);
 }
+
+TEST_CASE("the checked snapshot's digest is that of the file, and nothing that fails the check has one") {
+  const char* path = std::getenv("BTFD_FIXTURE_KERNEL_BTF");
+  REQUIRE(path);
+  auto fd = open_file(path, O_RDONLY);
+  REQUIRE(fd.ok());
+  auto d = check_kernel_btf_fd_digest(fd->get(), kMaxKernelBtfBytes);
+  REQUIRE_MESSAGE(d.ok(), d.error().message);
+  auto want = sha256_fd(fd->get());
+  REQUIRE(want.ok());
+  CHECK(*d == *want);
+  // Too large for the cap: refused before anything is read.
+  auto small = check_kernel_btf_fd_digest(fd->get(), 4096);
+  REQUIRE_FALSE(small.ok());
+  CHECK(small.error().code == Errc::too_large);
+  UniqueFd mem(::memfd_create("junk", MFD_CLOEXEC));
+  REQUIRE(mem);
+  auto empty = check_kernel_btf_fd_digest(mem.get(), kMaxKernelBtfBytes);
+  REQUIRE_FALSE(empty.ok());
+  CHECK(empty.error().code == Errc::corrupt);
+  REQUIRE(write_all(mem.get(), std::string(8192, 'x')).ok());
+  auto junk = check_kernel_btf_fd_digest(mem.get(), kMaxKernelBtfBytes);
+  REQUIRE_FALSE(junk.ok());
+  CHECK(junk.error().code == Errc::corrupt);
+}

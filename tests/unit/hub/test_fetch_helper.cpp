@@ -564,3 +564,75 @@ TEST_CASE("SHA256SUMS lines are found by path, in sha256sum's text and binary fo
   CHECK_FALSE(find_checksum(sums, "not/hex.btf.tar.xz"));
   CHECK_FALSE(find_checksum("", "x"));
 }
+
+TEST_CASE("the digest a helper try yields is btfd's own, of the bytes it checked, never the helper's word") {
+  TempDir dir;
+  std::string btf = kernel_btf_file(dir);
+  auto bytes = read_file(btf, 1 << 20);
+  REQUIRE(bytes.ok());
+  auto ok = run(script(dir, "ok", "cat " + btf + " >&3\ncat " +
+                                      lines_file(dir, "ok-report", {format_done({100, size_of(btf), true})}) + " >&4"));
+  REQUIRE(ok.result.ok());
+  REQUIRE(ok.result->checked_digest);
+  CHECK(*ok.result->checked_digest == sha256(*bytes));
+  // A helper cannot hand btfd a digest: the report has no such field, and a
+  // done record that carries one is a broken protocol, not a success.
+  std::string done = format_done({100, size_of(btf), true});
+  REQUIRE(done.size() > 2);
+  std::string forged = done.substr(0, done.size() - 3) + ",\"checked_digest\":\"" + std::string(64, '0') + "\"}}\n";
+  auto f = run(script(dir, "forged", "cat " + btf + " >&3\ncat " + lines_file(dir, "forged-report", {forged}) + " >&4"));
+  REQUIRE_FALSE(f.result.ok());
+  CHECK(f.result.error().code == Errc::protocol);
+  // Output that is not a kernel's BTF has no digest to give: it is refused.
+  auto junk = run(script(dir, "junk", "printf 'BTF!' >&3\ncat " +
+                                          lines_file(dir, "junk-report", {format_done({100, 4, true})}) + " >&4"));
+  REQUIRE_FALSE(junk.result.ok());
+  CHECK(junk.failure == FetchFailure::payload);
+}
+
+TEST_CASE("the real btfd-fetch leaves the check to btfd, which refuses an archive holding no kernel BTF") {
+  std::string helper = btfd::test::build_root() + "/daemon/btfd-fetch";
+  REQUIRE_MESSAGE(::access(helper.c_str(), X_OK) == 0, (helper + " is built with unit-hub"));
+  TempDir dir;
+  // A well-formed archive whose one member is the expected name but holds
+  // junk: libarchive unpacks it fine, only the BTF check can refuse it.
+  std::string tree = dir / "tree";
+  REQUIRE(::mkdir(tree.c_str(), 0755) == 0);
+  btfd::test::write_text(tree + "/5.4.0-1.btf", std::string(4096, 'x'));
+  std::string archive = dir / "junk.btf.tar.xz";
+  REQUIRE(std::system(("tar -C " + tree + " -cJf " + archive + " 5.4.0-1.btf").c_str()) == 0);
+  TempDir staging;
+  AttemptRequest req = test_request(staging.path());
+  req.url = "file://" + archive;
+  auto r = run(helper, req);
+  REQUIRE_FALSE(r.result.ok());
+  CHECK(r.result.error().code == Errc::corrupt);
+  CHECK(r.failure == FetchFailure::payload);
+  CHECK_MESSAGE(r.result.error().message.find("output of the fetch helper") != std::string::npos,
+                r.result.error().message);
+  // The fixture kernel through the same path: its digest is that of the output.
+  std::string hub = "file://" + btfd::test::source_root() + "/tests/data/btfhub";
+  req.url = hub + "/ubuntu/20.04/x86_64/5.4.0-26-generic.btf.tar.xz";
+  req.release = "5.4.0-26-generic";
+  auto good = run(helper, req);
+  REQUIRE_MESSAGE(good.result.ok(), good.result.error().message);
+  REQUIRE(good.result->checked_digest);
+  CHECK(*good.result->checked_digest ==
+        sha256(std::span(reinterpret_cast<const uint8_t*>(good.output.data()), good.output.size())));
+}
+
+TEST_CASE("a SHA256SUMS cache file a crash left torn or changed reads as no cache") {
+  Validators v{"\"abc\"", ""};
+  std::string text = std::string(64, 'a') + "  ./ubuntu/20.04/x86_64/x.btf.tar.xz\n" + std::string(64, 'b') +
+                     "  ./debian/10/x86_64/y.btf.tar.xz\n";
+  std::string file = format_sums_cache(v, text);
+  REQUIRE(parse_sums_cache(file));
+  // Cut anywhere in the list: the entry that was cut off must not go unchecked.
+  for (size_t cut : {file.size() - 1, file.size() - 40, file.size() - text.size() + 1})
+    CHECK_FALSE(parse_sums_cache(file.substr(0, cut)));
+  std::string changed = file;
+  changed[changed.size() - 5] ^= 1;
+  CHECK_FALSE(parse_sums_cache(changed));
+  // The version that had no digest is not trusted either.
+  CHECK_FALSE(parse_sums_cache("btfd-sums 1\n\"abc\"\n\n" + text));
+}
