@@ -70,6 +70,10 @@ def bomb(entry):
     return lzma.compress(inner.getvalue())
 
 state = {"flaky": 0}
+# /overlap/: the archive's second half is held until the mirror's SHA256SUMS
+# is asked for (5 s at most), so a try that asks for the list only after the
+# archive shows as a wait, and "sums_during_archive" says which it was.
+overlap = {"sums": threading.Event(), "sums_requests": 0, "sums_during_archive": None}
 
 class Handler(http.server.SimpleHTTPRequestHandler):
     def __init__(self, *a, **kw):
@@ -90,6 +94,22 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         if p.startswith("/evil/"):
             rel = p.rsplit("/", 1)[1][: -len(".btf.tar.xz")]
             return self.send_bytes(make_evil(rel, rel))
+        if p.startswith("/overlap/"):
+            rest = p[len("/overlap"):]
+            if rest == "/SHA256SUMS":
+                overlap["sums_requests"] += 1
+                overlap["sums"].set()
+                self.path = rest
+                return super().do_GET()
+            f = os.path.join(mirror, rest.lstrip("/"))
+            if not os.path.isfile(f):
+                return self.send_bytes(b"not here", 404)
+            data = open(f, "rb").read()
+            self.send_response(200); self.send_header("Content-Length", str(len(data))); self.end_headers()
+            self.wfile.write(data[: len(data) // 2]); self.wfile.flush()
+            overlap["sums_during_archive"] = overlap["sums"].wait(5)
+            self.wfile.write(data[len(data) // 2:])
+            return
         if p.startswith("/flaky/"):
             state["flaky"] += 1
             if state["flaky"] <= 2:
@@ -161,6 +181,17 @@ check(not j["ok"] and j["error"] == "corrupt" and "SHA256SUMS" in j["message"] a
       "archive not matching SHA256SUMS refused: %s" % j)
 j, data = fetch(smallest, tampered, nosums)
 check(j["ok"] and j["mirrors"][0]["errors"] == 0 and data[:2] == b"\x9f\xeb", "next mirror after a checksum mismatch: %s" % j)
+# The list is asked for while the archive downloads, not after it; a mirror
+# without the kernel is not asked for it at all.
+t0 = time.time()
+j, data = fetch(smallest, base + "/overlap")
+check(j["ok"] and j["checksum_verified"] and data[:2] == b"\x9f\xeb", "fetch from /overlap: %s" % j)
+check(overlap["sums_during_archive"] is True and overlap["sums_requests"] == 1,
+      "SHA256SUMS asked for while the archive was still downloading: %s" % overlap)
+check(time.time() - t0 < 4, "no wait for the list after the archive (%.1f s)" % (time.time() - t0))
+j, _ = fetch("ubuntu/20.04/x86_64/0.0.0-nope", base + "/overlap")
+check(not j["ok"] and j["error"] == "not-in-hub" and overlap["sums_requests"] == 1,
+      "a kernel the mirror lacks costs no SHA256SUMS request: %s %s" % (j, overlap))
 j, _ = fetch(smallest, tampered, extra=("--no-checksums",))
 check(j["ok"] and not j["checksum_verified"], "checksums can be turned off: %s" % j)
 
