@@ -13,6 +13,7 @@
 #include <string>
 
 #include "hub/fetch_helper.hpp"
+#include "util/no_new_processes.hpp"
 #include "util/sha256.hpp"
 
 namespace {
@@ -42,6 +43,16 @@ int main(int argc, char**) {
     return 2;
   }
   ::signal(SIGPIPE, SIG_IGN);
+  // First of all, while no thread runs and nothing a mirror sent was read:
+  // this process may start threads (libcurl's resolver), never a process.
+  // btfd relies on it to read the output in place once it has reaped us
+  // (hub/fetch_helper.cpp): nobody is left who could change the file.
+  if constexpr (btfd::kCanForbidNewProcesses) {
+    if (auto st = btfd::forbid_new_processes(); !st) {
+      report(btfd::hub::format_fail(st.error(), btfd::hub::FetchFailure::fatal));
+      return 1;
+    }
+  }
   // The whole request is read before anything starts.
   auto req = btfd::hub::read_request(kRequestFd);
   if (!req) {

@@ -42,20 +42,26 @@ Status check_kernel_btf_fd(int fd, uint64_t max_bytes) {
   return check_kernel_btf(bytes, max_bytes);
 }
 
-Result<Digest> check_kernel_btf_fd_digest(int fd, uint64_t max_bytes) {
-  BTFD_TRY(uint64_t size, file_size(fd));
-  if (size == 0) return make_error(Errc::corrupt, "BTF is empty");
-  if (size > max_bytes)
-    return make_error(Errc::too_large, "BTF is " + std::to_string(size) + " bytes, more than the " +
-                                          std::to_string(max_bytes) + " a kernel's BTF may have");
-  void* mem = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-  if (mem == MAP_FAILED) return sys_error(errno, "cannot map " + std::to_string(size) + " bytes to check a BTF");
-  struct Unmap {
-    void* p;
-    size_t n;
-    ~Unmap() { ::munmap(p, n); }
-  } unmap{mem, size};
-  auto* buf = static_cast<uint8_t*>(mem);
+namespace {
+
+// A mapping that is unmapped however the check ends.
+struct Mapping {
+  void* p = MAP_FAILED;
+  size_t n = 0;
+  Mapping() = default;
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  ~Mapping() {
+    if (p != MAP_FAILED) ::munmap(p, n);
+  }
+};
+
+// The file's bytes in a private copy.
+Status read_copy(int fd, size_t size, Mapping* m) {
+  m->p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  m->n = size;
+  if (m->p == MAP_FAILED) return sys_error(errno, "cannot map " + std::to_string(size) + " bytes to check a BTF");
+  auto* buf = static_cast<uint8_t*>(m->p);
   size_t got = 0;
   while (got < size) {
     ssize_t n = ::pread(fd, buf + got, size - got, static_cast<off_t>(got));
@@ -68,10 +74,34 @@ Result<Digest> check_kernel_btf_fd_digest(int fd, uint64_t max_bytes) {
   char extra;
   if (::pread(fd, &extra, 1, static_cast<off_t>(size)) != 0)
     return make_error(Errc::corrupt, "BTF grew while it was read");
+  return {};
+}
+
+// The file's own pages (in the page cache: written moments ago), mapped
+// together in one call.
+Status map_in_place(int fd, size_t size, Mapping* m) {
+  m->p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+  m->n = size;
+  if (m->p == MAP_FAILED) return sys_error(errno, "cannot map a BTF of " + std::to_string(size) + " bytes to check it");
+  return {};
+}
+
+}  // namespace
+
+Result<Digest> check_kernel_btf_fd_digest(int fd, uint64_t max_bytes, Snapshot how) {
+  BTFD_TRY(uint64_t size, file_size(fd));
+  if (size == 0) return make_error(Errc::corrupt, "BTF is empty");
+  if (size > max_bytes)
+    return make_error(Errc::too_large, "BTF is " + std::to_string(size) + " bytes, more than the " +
+                                          std::to_string(max_bytes) + " a kernel's BTF may have");
+  Mapping m;
+  BTFD_TRY_VOID(how == Snapshot::in_place ? map_in_place(fd, size, &m) : read_copy(fd, size, &m));
+  const auto* buf = static_cast<const uint8_t*>(m.p);
   std::span<const uint8_t> raw(buf, size);
   // Hashing (libcrypto: ~0.6 ns a byte with the CPU's SHA extensions, ~2
-  // without) and the validation take the same order of time and read the same immutable snapshot: on
-  // two threads, the check costs the longer of the two, not their sum.
+  // without) and the validation take the same order of time and read the
+  // same bytes, which nothing changes meanwhile: on two threads, the check
+  // costs the longer of the two, not their sum.
   Digest digest{};
   std::optional<std::thread> hasher;
   try {
@@ -82,7 +112,14 @@ Result<Digest> check_kernel_btf_fd_digest(int fd, uint64_t max_bytes) {
   Status st = check_kernel_btf(raw, max_bytes);
   if (hasher) hasher->join();
   BTFD_TRY_VOID(std::move(st));
-  return hasher ? digest : sha256(raw);
+  if (!hasher) digest = sha256(raw);
+  // Cheap insurance for the in-place read's premise: a file whose size
+  // changed was written by someone meanwhile.
+  if (how == Snapshot::in_place) {
+    BTFD_TRY(uint64_t after, file_size(fd));
+    if (after != size) return make_error(Errc::corrupt, "BTF changed size while it was checked");
+  }
+  return digest;
 }
 
 }  // namespace btfd::hub

@@ -30,6 +30,7 @@
 #include "hub/fetch_protocol.hpp"
 #include "util/fd.hpp"
 #include "util/helper_path.hpp"
+#include "util/no_new_processes.hpp"
 
 extern char** environ;
 
@@ -238,7 +239,10 @@ Result<AttemptResult> judge(const AttemptRequest& req, int out_fd, int status, R
     } catch (const std::system_error&) {
       // No thread: the store's fsync does it all.
     }
-    auto digest = check_kernel_btf_fd_digest(out_fd, req.extract.max_output_bytes);
+    // btfd-fetch cannot start processes (util/no_new_processes.hpp) and has
+    // been reaped: nobody but btfd holds the file, which is read in place.
+    auto digest = check_kernel_btf_fd_digest(out_fd, req.extract.max_output_bytes,
+                                             kCanForbidNewProcesses ? Snapshot::in_place : Snapshot::copy);
     if (flusher) flusher->join();
     if (!digest) return std::move(digest).error().wrap("output of the fetch helper for \"" + req.url + "\"");
     done.checked_digest = *digest;

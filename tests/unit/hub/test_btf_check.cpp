@@ -138,27 +138,40 @@ TEST_CASE("kernel BTF is capped in size: the check, the file read and the unpack
   CHECK(padded_st.error().message.find("past its string section") != std::string::npos);
 }
 
-TEST_CASE("the checked snapshot's digest is that of the file, and nothing that fails the check has one") {
+TEST_CASE("the checked bytes' digest is that of the file, read in a copy or in place; nothing that fails has one") {
   const char* path = std::getenv("BTFD_FIXTURE_KERNEL_BTF");
   REQUIRE(path);
   auto fd = open_file(path, O_RDONLY);
   REQUIRE(fd.ok());
-  auto d = check_kernel_btf_fd_digest(fd->get(), kMaxKernelBtfBytes);
-  REQUIRE_MESSAGE(d.ok(), d.error().message);
   auto want = sha256_fd(fd->get());
   REQUIRE(want.ok());
-  CHECK(*d == *want);
-  // Too large for the cap: refused before anything is read.
-  auto small = check_kernel_btf_fd_digest(fd->get(), 4096);
-  REQUIRE_FALSE(small.ok());
-  CHECK(small.error().code == Errc::too_large);
-  UniqueFd mem(::memfd_create("junk", MFD_CLOEXEC));
-  REQUIRE(mem);
-  auto empty = check_kernel_btf_fd_digest(mem.get(), kMaxKernelBtfBytes);
-  REQUIRE_FALSE(empty.ok());
-  CHECK(empty.error().code == Errc::corrupt);
-  REQUIRE(write_all(mem.get(), std::string(8192, 'x')).ok());
-  auto junk = check_kernel_btf_fd_digest(mem.get(), kMaxKernelBtfBytes);
-  REQUIRE_FALSE(junk.ok());
-  CHECK(junk.error().code == Errc::corrupt);
+  for (Snapshot how : {Snapshot::copy, Snapshot::in_place}) {
+    CAPTURE(static_cast<int>(how));
+    auto d = check_kernel_btf_fd_digest(fd->get(), kMaxKernelBtfBytes, how);
+    REQUIRE_MESSAGE(d.ok(), d.error().message);
+    CHECK(*d == *want);
+    // Too large for the cap: refused before anything is read.
+    auto small = check_kernel_btf_fd_digest(fd->get(), 4096, how);
+    REQUIRE_FALSE(small.ok());
+    CHECK(small.error().code == Errc::too_large);
+    UniqueFd mem(::memfd_create("junk", MFD_CLOEXEC));
+    REQUIRE(mem);
+    auto empty = check_kernel_btf_fd_digest(mem.get(), kMaxKernelBtfBytes, how);
+    REQUIRE_FALSE(empty.ok());
+    CHECK(empty.error().code == Errc::corrupt);
+    REQUIRE(write_all(mem.get(), std::string(8192, 'x')).ok());
+    auto junk = check_kernel_btf_fd_digest(mem.get(), kMaxKernelBtfBytes, how);
+    REQUIRE_FALSE(junk.ok());
+    CHECK(junk.error().code == Errc::corrupt);
+    // A real kernel whose last string lost its terminator (one byte
+    // changed): the check reads every byte in either mode.
+    auto bytes = pread_all(fd->get(), kMaxKernelBtfBytes);
+    REQUIRE(bytes.ok());
+    bytes->back() = 'x';
+    UniqueFd cut(::memfd_create("cut", MFD_CLOEXEC));
+    REQUIRE(write_all(cut.get(), *bytes).ok());
+    auto bad = check_kernel_btf_fd_digest(cut.get(), kMaxKernelBtfBytes, how);
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.error().code == Errc::corrupt);
+  }
 }

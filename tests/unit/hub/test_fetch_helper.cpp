@@ -7,10 +7,13 @@
 // btfd-fetch on a fixture archive.
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <bpf/btf.h>
 
@@ -513,6 +516,67 @@ TEST_CASE("the real btfd-fetch fetches a fixture archive, checks it against SHA2
   auto by_hand = run(script(dir, "by-hand", "exec " + helper + " --url=x </dev/null"));
   REQUIRE_FALSE(by_hand.result.ok());
   CHECK(by_hand.result.error().message.find("without a valid report") != std::string::npos);
+}
+
+namespace {
+// The "Seccomp_filters:" count of a process's status (-1: no such process or field).
+int seccomp_filters(const std::string& pid) {
+  std::ifstream status("/proc/" + pid + "/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("Seccomp_filters:", 0) == 0) return std::atoi(line.c_str() + 16);
+  return -1;
+}
+
+// The pid of a btfd-fetch child of this process, or "".
+std::string fetch_child() {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    std::ifstream stat(e.path() / "stat");
+    std::string pid, comm, state;
+    long ppid = 0;
+    if (stat >> pid >> comm >> state >> ppid && ppid == ::getpid() && comm == "(btfd-fetch)") return pid;
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("the real btfd-fetch is under a filter of its own (no new processes) before it reads what a mirror sends") {
+  using namespace std::chrono_literals;
+  std::string helper = btfd::test::build_root() + "/daemon/btfd-fetch";
+  REQUIRE_MESSAGE(::access(helper.c_str(), X_OK) == 0, (helper + " is built with unit-hub"));
+  const int ours = seccomp_filters("self");
+  REQUIRE_MESSAGE(ours >= 0, "this kernel's /proc/PID/status has Seccomp_filters");
+  // The "archive" is a FIFO: the helper's first read of it blocks until this
+  // test writes, so its state is looked at before anything reached it.
+  TempDir dir, staging;
+  std::string fifo = dir / "5.4.0-1.btf.tar.xz";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  AttemptRequest req = test_request(staging.path(), 20000);
+  req.url = "file://" + fifo;
+  UniqueFd out(::memfd_create("out", MFD_CLOEXEC));
+  REQUIRE(out);
+  Result<AttemptResult> result = make_error(Errc::internal, "not run");
+  FetchFailure failure = FetchFailure::none;
+  std::thread fetch([&] { result = fetch_helper_attempt(helper, 300ms)(req, out.get(), {}, &failure); });
+  std::string pid;
+  int filters = -1;
+  for (auto until = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < until;) {
+    if (pid.empty()) pid = fetch_child();
+    if (!pid.empty()) filters = seccomp_filters(pid);
+    if (filters > ours) break;
+    std::this_thread::sleep_for(5ms);
+  }
+  // Whatever was seen, the helper is let go: junk, then end of file.
+  UniqueFd w(::open(fifo.c_str(), O_WRONLY | O_CLOEXEC));
+  REQUIRE(w);
+  REQUIRE(write_all(w.get(), std::string(100, 'x')).ok());
+  w.reset();
+  fetch.join();
+  CHECK_MESSAGE(!pid.empty(), "a btfd-fetch child was seen");
+  CHECK_MESSAGE(filters > ours, "btfd-fetch " << pid << " has " << filters << " seccomp filters, this test " << ours);
+  REQUIRE_FALSE(result.ok());
+  CHECK(result.error().code == Errc::corrupt);
 }
 
 TEST_CASE("credentials files: one line, trimmed; errors name the file, never its contents") {
