@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "util/fd.hpp"
@@ -87,6 +88,45 @@ Result<uint64_t> extract_btf(int in_fd, const std::string& release, int out_fd, 
   ArchivePtr a = new_reader();
   if (archive_read_open_fd(a.get(), in_fd, 256 * 1024) != ARCHIVE_OK) return archive_error(a.get(), "cannot open the archive");
   return extract(a.get(), release, out_fd, limits);
+}
+
+namespace {
+struct Streamed {
+  const ArchiveSource* source = nullptr;
+  std::vector<uint8_t> buf = std::vector<uint8_t>(256 * 1024);
+  std::optional<Error> error;  // the source's, which is what went wrong
+};
+
+la_ssize_t read_streamed(struct archive* a, void* data, const void** out) {
+  auto* s = static_cast<Streamed*>(data);
+  Result<size_t> n = make_error(Errc::internal, "not read");
+  try {
+    n = (*s->source)(s->buf);
+  } catch (const std::exception& e) {
+    n = make_error(Errc::internal, std::string("archive source: ") + e.what());
+  }
+  if (!n) {
+    s->error = std::move(n).error();
+    archive_set_error(a, EIO, "%s", s->error->message.c_str());
+    return -1;
+  }
+  *out = s->buf.data();
+  return static_cast<la_ssize_t>(*n);
+}
+}  // namespace
+
+Result<uint64_t> extract_btf_streamed(const ArchiveSource& source, const std::string& release, int out_fd,
+                                      const ExtractLimits& limits) {
+  ArchivePtr a = new_reader();
+  Streamed s;
+  s.source = &source;
+  Result<uint64_t> r = make_error(Errc::internal, "not read");
+  if (archive_read_open(a.get(), &s, nullptr, read_streamed, nullptr) != ARCHIVE_OK)
+    r = archive_error(a.get(), "cannot open the archive");
+  else
+    r = extract(a.get(), release, out_fd, limits);
+  if (!r && s.error) return std::move(*s.error);
+  return r;
 }
 
 Result<uint64_t> extract_btf_from_memory(std::span<const uint8_t> archive, const std::string& release, int out_fd,

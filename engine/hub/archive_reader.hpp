@@ -6,6 +6,7 @@
 // Ownership and modes in the archive are ignored; content is streamed.
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 
@@ -27,6 +28,14 @@ struct ExtractLimits {
 // Reads the archive from in_fd (from its start) and writes the BTF to out_fd.
 // Returns the number of bytes written.
 Result<uint64_t> extract_btf(int in_fd, const std::string& release, int out_fd, const ExtractLimits& limits);
+// Where a streamed archive's bytes come from: fills buf with what there is
+// (waiting for more if need be) and says how many bytes (0: the end), or why
+// there will be no more (a download that failed).
+using ArchiveSource = std::function<Result<size_t>(std::span<uint8_t> buf)>;
+// The same, read from a source as it arrives (unpacked while it downloads).
+// A source's error is returned as it is, not as a bad archive.
+Result<uint64_t> extract_btf_streamed(const ArchiveSource& source, const std::string& release, int out_fd,
+                                      const ExtractLimits& limits);
 // The same from memory (for the fuzzer and unit tests).
 Result<uint64_t> extract_btf_from_memory(std::span<const uint8_t> archive, const std::string& release, int out_fd,
                                          const ExtractLimits& limits);

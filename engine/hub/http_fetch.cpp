@@ -24,6 +24,8 @@ struct Sink {
   Status io;
   const ProgressFn* progress;
   CURL* curl = nullptr;
+  const WrittenFn* on_written = nullptr;
+  bool stopped = false;  // on_written said stop
 };
 
 size_t on_data(char* ptr, size_t size, size_t nmemb, void* user) {
@@ -36,6 +38,10 @@ size_t on_data(char* ptr, size_t size, size_t nmemb, void* user) {
   s->io = write_all(s->fd, std::span(reinterpret_cast<const uint8_t*>(ptr), n));
   if (!s->io) return 0;
   s->written += n;
+  if (s->on_written && *s->on_written && !(*s->on_written)(s->written)) {
+    s->stopped = true;
+    return 0;
+  }
   return n;
 }
 
@@ -306,14 +312,14 @@ std::optional<Error> status_error(long status, const std::string& url, const Tra
 
 Result<DownloadResult> download(const std::string& url, int out_fd, const DownloadLimits& limits,
                                 const ProgressFn& progress, FetchFailure* failure, const Transport& transport,
-                                const Validators* if_changed) {
+                                const Validators* if_changed, const WrittenFn& written) {
   global_init_once();
   *failure = FetchFailure::fatal;
   RequestSecrets secrets;
   BTFD_TRY_VOID(read_secrets(transport, &secrets));
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
   if (!curl) return make_error(Errc::internal, "cannot create a curl handle");
-  Sink sink{out_fd, 0, limits.max_bytes, false, {}, &progress, curl.get()};
+  Sink sink{out_fd, 0, limits.max_bytes, false, {}, &progress, curl.get(), &written};
   char errbuf[CURL_ERROR_SIZE] = "";
   CURL* c = curl.get();
   set_transport(c, url, transport);
@@ -331,6 +337,7 @@ Result<DownloadResult> download(const std::string& url, int out_fd, const Downlo
   if (sink.too_large || rc == CURLE_FILESIZE_EXCEEDED)
     return make_error(Errc::too_large, "\"" + url + "\" is larger than " + std::to_string(limits.max_bytes) + " bytes");
   if (!sink.io) return std::move(sink.io).error().wrap("cannot save \"" + url + "\"");
+  if (sink.stopped) return make_error(Errc::cancelled, "\"" + url + "\": transfer stopped by its reader");
   if (rc != CURLE_OK) return transfer_error(rc, url, detail, failure);
   if (status == 304 && conditional) {
     *failure = FetchFailure::none;

@@ -73,12 +73,17 @@ struct DownloadResult {
   Validators validators;      // the reply's ETag and Last-Modified, when it sent them
 };
 
+// Called after each piece of the body is written, with the bytes written so
+// far (for a reader that follows the file as it grows); false stops the
+// transfer, which then fails as Errc::cancelled.
+using WrittenFn = std::function<bool(uint64_t written)>;
+
 // Downloads url into out_fd (which must be empty and seekable). On failure the
 // Error says what happened and *failure classifies it for retry decisions.
 // With if_changed, the request is conditional (HTTP only).
 Result<DownloadResult> download(const std::string& url, int out_fd, const DownloadLimits& limits,
                                 const ProgressFn& progress, FetchFailure* failure, const Transport& transport = {},
-                                const Validators* if_changed = nullptr);
+                                const Validators* if_changed = nullptr, const WrittenFn& written = {});
 
 // The credentials a Transport names, read from its file: at most 4 KiB, one
 // line, no control characters, "user:password" for basic. Errors name the

@@ -72,8 +72,10 @@ def bomb(entry):
 state = {"flaky": 0}
 # /overlap/: the archive's second half is held until the mirror's SHA256SUMS
 # is asked for (5 s at most), so a try that asks for the list only after the
-# archive shows as a wait, and "sums_during_archive" says which it was.
-overlap = {"sums": threading.Event(), "sums_requests": 0, "sums_during_archive": None}
+# archive shows as a wait, and "sums_during_archive" says which it was; then
+# until the output holds unpacked bytes (5 s at most): a try that unpacks
+# only a whole archive shows as "unpacked_during_archive" 0.
+overlap = {"sums": threading.Event(), "sums_requests": 0, "sums_during_archive": None, "unpacked_during_archive": 0}
 
 class Handler(http.server.SimpleHTTPRequestHandler):
     def __init__(self, *a, **kw):
@@ -108,6 +110,12 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             self.send_response(200); self.send_header("Content-Length", str(len(data))); self.end_headers()
             self.wfile.write(data[: len(data) // 2]); self.wfile.flush()
             overlap["sums_during_archive"] = overlap["sums"].wait(5)
+            # The first half is unpacked before the rest arrives.
+            out = os.path.join(tmp, "out.btf")
+            for _ in range(500):
+                if os.path.exists(out) and os.path.getsize(out) > 0: break
+                time.sleep(0.01)
+            overlap["unpacked_during_archive"] = os.path.getsize(out) if os.path.exists(out) else 0
             self.wfile.write(data[len(data) // 2:])
             return
         if p.startswith("/flaky/"):
@@ -123,10 +131,16 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         if p.startswith("/stall/"):
             self.send_response(200); self.send_header("Content-Length", "1000000"); self.end_headers()
             self.wfile.write(b"\xfd7zXZ\x00"); self.wfile.flush(); time.sleep(8); return
-        if p.startswith("/endless/"):
+        if p.startswith("/endless/") or p.startswith("/trailing/"):
+            # Zeros without end; after a real archive for /trailing/.
             self.send_response(200); self.end_headers()
+            state["endless_sent"] = 0
             try:
-                for _ in range(100000): self.wfile.write(b"\0" * 65536)
+                if p.startswith("/trailing/"):
+                    self.wfile.write(open(os.path.join(mirror, smallest + ".btf.tar.xz"), "rb").read())
+                for _ in range(100000):
+                    self.wfile.write(b"\0" * 65536)
+                    state["endless_sent"] += 65536
             except (BrokenPipeError, ConnectionResetError): pass
             return
         if p.startswith("/empty-mirror/"):
@@ -181,14 +195,15 @@ check(not j["ok"] and j["error"] == "corrupt" and "SHA256SUMS" in j["message"] a
       "archive not matching SHA256SUMS refused: %s" % j)
 j, data = fetch(smallest, tampered, nosums)
 check(j["ok"] and j["mirrors"][0]["errors"] == 0 and data[:2] == b"\x9f\xeb", "next mirror after a checksum mismatch: %s" % j)
-# The list is asked for while the archive downloads, not after it; a mirror
-# without the kernel is not asked for it at all.
+# The list is asked for and the archive unpacked while it downloads, not
+# after; a mirror without the kernel is not asked for the list at all.
 t0 = time.time()
 j, data = fetch(smallest, base + "/overlap")
 check(j["ok"] and j["checksum_verified"] and data[:2] == b"\x9f\xeb", "fetch from /overlap: %s" % j)
 check(overlap["sums_during_archive"] is True and overlap["sums_requests"] == 1,
       "SHA256SUMS asked for while the archive was still downloading: %s" % overlap)
-check(time.time() - t0 < 4, "no wait for the list after the archive (%.1f s)" % (time.time() - t0))
+check(overlap["unpacked_during_archive"] > 0, "the archive unpacked as it arrived: %s" % overlap)
+check(time.time() - t0 < 4, "no wait for the list or the unpacking after the archive (%.1f s)" % (time.time() - t0))
 j, _ = fetch("ubuntu/20.04/x86_64/0.0.0-nope", base + "/overlap")
 check(not j["ok"] and j["error"] == "not-in-hub" and overlap["sums_requests"] == 1,
       "a kernel the mirror lacks costs no SHA256SUMS request: %s %s" % (j, overlap))
@@ -241,8 +256,17 @@ check(not j["ok"] and j["error"] == "permission" and data == b"", "redirect to f
 t0 = time.time()
 j, data = fetch("x/1/x86_64/r", base + "/stall", extra=("--timeout-ms", "1500", "--attempts", "1"))
 check(not j["ok"] and j["error"] == "timeout" and time.time() - t0 < 7, "stalled server times out: %s" % j)
-j, data = fetch("x/1/x86_64/r", base + "/endless", extra=("--max-download", str(4 << 20), "--attempts", "1"))
-check(not j["ok"] and j["error"] == "too-large" and j["maxrss_kb"] < 200 * 1024, "endless body capped: %s" % j)
+# A body is unpacked as it arrives: one that is no archive is refused
+# without being downloaded to the cap (256 MB by default)...
+j, data = fetch("x/1/x86_64/r", base + "/endless", extra=("--attempts", "1"))
+check(not j["ok"] and j["error"] == "corrupt" and j["maxrss_kb"] < 200 * 1024, "endless junk refused: %s" % j)
+time.sleep(0.5)  # the handler sees the closed connection at its next write
+check(state["endless_sent"] < (64 << 20), "endless junk stopped early (%d bytes sent)" % state["endless_sent"])
+# ... and a real archive followed by endless bytes is still held to the cap.
+rel = smallest.rsplit("/", 1)[1]
+j, data = fetch("x/1/x86_64/" + rel, base + "/trailing", extra=("--max-download", str(4 << 20), "--attempts", "1"))
+check(not j["ok"] and j["error"] == "too-large" and j["maxrss_kb"] < 200 * 1024 and data == b"",
+      "endless body after an archive capped: %s" % j)
 
 srv.shutdown()
 shutil.rmtree(tmp)
