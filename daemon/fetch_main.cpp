@@ -60,7 +60,7 @@ int main(int argc, char**) {
     return 1;
   }
   if (req->parent && ::getppid() != req->parent) return 2;
-  // btfd checks the BTF it is handed itself, and hashes the same snapshot it
+  // btfd checks the BTF it is handed itself, and hashes the same bytes it
   // checked (hub/fetch_helper.cpp): checking it here too was a second read of
   // every byte and its page faults, ~20 ms of a 4.5 MB kernel's fetch.
   req->attempt.check_output = false;

@@ -226,8 +226,8 @@ Result<AttemptResult> judge(const AttemptRequest& req, int out_fd, int status, R
   AttemptResult done = *report.done;
   // A debug file is checked by its reader (its build-id, then pahole's BTF).
   // A kernel's BTF is checked here, the only check it gets (btfd-fetch leaves
-  // it to btfd): one snapshot of the file, validated and hashed, so
-  // that the digest the store records is that of the bytes that passed.
+  // it to btfd): the file read once, validated and hashed, so that the
+  // digest the store records is that of the bytes that passed.
   if (req.kind != kKindDebuginfo) {
     // The store fsyncs the output before it publishes it (after this check):
     // flushing it meanwhile on another thread overlaps the disk's wait (~5-8 ms
