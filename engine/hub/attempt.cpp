@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <cctype>
 #include <condition_variable>
-#include <mutex>
 #include <cstdlib>
+#include <mutex>
 #include <optional>
 #include <system_error>
 #include <thread>

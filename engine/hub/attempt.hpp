@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #pragma once
-// One try at one mirror: download the archive, unpack its single
-// <release>.btf into the output, check that it is a kernel BTF. The Hub runs
+// One try at one mirror: download the archive while unpacking its single
+// <release>.btf into the output as it arrives, check it against the mirror's
+// SHA256SUMS, check that it is a kernel BTF. The Hub runs
 // tries through an AttemptFn so the daemon can run them in btfd-fetch, a
 // child process (see fetch_helper.hpp), while tools and tests run them here.
 
@@ -80,7 +81,9 @@ using AttemptFn =
     std::function<Result<AttemptResult>(const AttemptRequest&, int out_fd, const ProgressFn&, FetchFailure* failure)>;
 
 // A full disk while staging or writing the output fails as Errc::no_space with
-// *failure local, wherever it happens (see FetchFailure::local).
+// *failure local, wherever it happens (see FetchFailure::local). progress is
+// called on the thread that downloads (not the caller's; never two at once),
+// and not after the call returns.
 Result<AttemptResult> attempt_in_process(const AttemptRequest& req, int out_fd, const ProgressFn& progress,
                                          FetchFailure* failure);
 

@@ -47,6 +47,12 @@ size_t on_data(char* ptr, size_t size, size_t nmemb, void* user) {
 
 int on_progress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t, curl_off_t) {
   auto* s = static_cast<Sink*>(user);
+  // libcurl calls this about once a second even while nothing arrives: a
+  // reader that gave up stops a stalled transfer here, not at its timeout.
+  if (s->written > 0 && s->on_written && *s->on_written && !(*s->on_written)(s->written)) {
+    s->stopped = true;
+    return 1;  // CURLE_ABORTED_BY_CALLBACK
+  }
   if (!s->progress || !*s->progress || dlnow <= 0) return 0;
   // Only the download itself: a 404's page or a redirect's body is not
   // progress ("downloaded 335 B" before KernelNotInHub). file:// says 0.

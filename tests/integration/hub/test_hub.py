@@ -131,6 +131,9 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         if p.startswith("/stall/"):
             self.send_response(200); self.send_header("Content-Length", "1000000"); self.end_headers()
             self.wfile.write(b"\xfd7zXZ\x00"); self.wfile.flush(); time.sleep(8); return
+        if p.startswith("/junkstall/"):  # junk, then nothing for 8 s
+            self.send_response(200); self.send_header("Content-Length", "10000000"); self.end_headers()
+            self.wfile.write(b"\x5a" * 65536); self.wfile.flush(); time.sleep(8); return
         if p.startswith("/endless/") or p.startswith("/trailing/"):
             # Zeros without end; after a real archive for /trailing/.
             self.send_response(200); self.end_headers()
@@ -262,6 +265,11 @@ j, data = fetch("x/1/x86_64/r", base + "/endless", extra=("--attempts", "1"))
 check(not j["ok"] and j["error"] == "corrupt" and j["maxrss_kb"] < 200 * 1024, "endless junk refused: %s" % j)
 time.sleep(0.5)  # the handler sees the closed connection at its next write
 check(state["endless_sent"] < (64 << 20), "endless junk stopped early (%d bytes sent)" % state["endless_sent"])
+# ... nor waited for when the mirror then stalls...
+t0 = time.time()
+j, data = fetch("x/1/x86_64/r", base + "/junkstall", extra=("--attempts", "1"))
+check(not j["ok"] and j["error"] == "corrupt" and time.time() - t0 < 5,
+      "junk from a mirror that then stalls refused at once (%.1f s): %s" % (time.time() - t0, j))
 # ... and a real archive followed by endless bytes is still held to the cap.
 rel = smallest.rsplit("/", 1)[1]
 j, data = fetch("x/1/x86_64/" + rel, base + "/trailing", extra=("--max-download", str(4 << 20), "--attempts", "1"))
