@@ -28,6 +28,15 @@ struct Sink {
   bool stopped = false;  // on_written said stop
 };
 
+// Whether the reply being received is a success (2xx, or file://, which has
+// no status): a 404's page is written to the file, but no reader is shown it
+// as if it were the file (the transfer's error says what happened).
+bool success_so_far(const Sink* s) {
+  long status = 0;
+  if (s->curl) curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+  return status == 0 || (status >= 200 && status < 300);
+}
+
 size_t on_data(char* ptr, size_t size, size_t nmemb, void* user) {
   auto* s = static_cast<Sink*>(user);
   size_t n = size * nmemb;
@@ -38,7 +47,7 @@ size_t on_data(char* ptr, size_t size, size_t nmemb, void* user) {
   s->io = write_all(s->fd, std::span(reinterpret_cast<const uint8_t*>(ptr), n));
   if (!s->io) return 0;
   s->written += n;
-  if (s->on_written && *s->on_written && !(*s->on_written)(s->written)) {
+  if (s->on_written && *s->on_written && success_so_far(s) && !(*s->on_written)(s->written)) {
     s->stopped = true;
     return 0;
   }
@@ -47,18 +56,10 @@ size_t on_data(char* ptr, size_t size, size_t nmemb, void* user) {
 
 int on_progress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t, curl_off_t) {
   auto* s = static_cast<Sink*>(user);
-  // libcurl calls this about once a second even while nothing arrives: a
-  // reader that gave up stops a stalled transfer here, not at its timeout.
-  if (s->written > 0 && s->on_written && *s->on_written && !(*s->on_written)(s->written)) {
-    s->stopped = true;
-    return 1;  // CURLE_ABORTED_BY_CALLBACK
-  }
   if (!s->progress || !*s->progress || dlnow <= 0) return 0;
   // Only the download itself: a 404's page or a redirect's body is not
-  // progress ("downloaded 335 B" before KernelNotInHub). file:// says 0.
-  long status = 0;
-  if (s->curl) curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
-  if (status != 0 && (status < 200 || status >= 300)) return 0;
+  // progress ("downloaded 335 B" before KernelNotInHub).
+  if (!success_so_far(s)) return 0;
   (*s->progress)(Progress{static_cast<uint64_t>(dlnow), static_cast<uint64_t>(dltotal)});
   return 0;
 }

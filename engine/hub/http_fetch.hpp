@@ -73,9 +73,10 @@ struct DownloadResult {
   Validators validators;      // the reply's ETag and Last-Modified, when it sent them
 };
 
-// Called after each piece of the body is written, with the bytes written so
-// far (for a reader that follows the file as it grows); false stops the
-// transfer, which then fails as Errc::cancelled.
+// Called after each piece of a successful reply's body is written (not an
+// error page's), with the bytes written so far, for a reader that follows the
+// file as it grows; false stops the transfer at its next piece, and it fails
+// as Errc::cancelled.
 using WrittenFn = std::function<bool(uint64_t written)>;
 
 // Downloads url into out_fd (which must be empty and seekable). On failure the
