@@ -78,12 +78,11 @@ Status read_copy(int fd, size_t size, Mapping* m) {
 }
 
 // The file's own pages (in the page cache: written moments ago), mapped
-// together in one call.
-Status map_in_place(int fd, size_t size, Mapping* m) {
+// together in one call; false when the file cannot be mapped.
+bool map_in_place(int fd, size_t size, Mapping* m) {
   m->p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
   m->n = size;
-  if (m->p == MAP_FAILED) return sys_error(errno, "cannot map a BTF of " + std::to_string(size) + " bytes to check it");
-  return {};
+  return m->p != MAP_FAILED;
 }
 
 }  // namespace
@@ -95,7 +94,10 @@ Result<Digest> check_kernel_btf_fd_digest(int fd, uint64_t max_bytes, Snapshot h
     return make_error(Errc::too_large, "BTF is " + std::to_string(size) + " bytes, more than the " +
                                           std::to_string(max_bytes) + " a kernel's BTF may have");
   Mapping m;
-  BTFD_TRY_VOID(how == Snapshot::in_place ? map_in_place(fd, size, &m) : read_copy(fd, size, &m));
+  // A file system that cannot map files (some FUSE ones) still gets its BTF
+  // checked: through the copy.
+  if (how == Snapshot::in_place && !map_in_place(fd, size, &m)) how = Snapshot::copy;
+  if (how == Snapshot::copy) BTFD_TRY_VOID(read_copy(fd, size, &m));
   const auto* buf = static_cast<const uint8_t*>(m.p);
   std::span<const uint8_t> raw(buf, size);
   // Hashing (libcrypto: ~0.6 ns a byte with the CPU's SHA extensions, ~2

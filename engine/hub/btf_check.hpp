@@ -23,7 +23,8 @@ enum class Snapshot {
   // paravirtualised guest each fault costs ~10-25 us), yet fresh memory
   // still costs ~7 ms for a 4.5 MB kernel.
   copy,
-  // Mapped where it is (shared, read-only): no copy and no fresh memory.
+  // Mapped where it is (shared, read-only): no copy and no fresh memory (a
+  // file that cannot be mapped is read into a copy after all).
   // Only when nobody else can write or truncate the file while it is checked
   // and stored, as with a reaped btfd-fetch, which cannot start processes
   // (util/no_new_processes.hpp): a change meanwhile would make the digest
