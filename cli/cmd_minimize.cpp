@@ -11,6 +11,7 @@
 #include "btf/minimizer.hpp"
 #include "cli/cli.hpp"
 #include "util/fd.hpp"
+#include "util/huge_heap.hpp"
 #include "util/mapped_file.hpp"
 
 namespace btfctl {
@@ -66,6 +67,9 @@ int cmd_minimize(const Globals& g, std::vector<std::string>& args) {
   if (out.empty() && !report) return usage_error(g, "minimize needs -o OUT (or --report)");
   if (out == "-" && (g.json || report)) return usage_error(g, "-o - writes the BTF to standard output: no --json or --report with it");
   constexpr size_t kMaxKernel = 1ull << 30, kMaxObject = 256ull << 20;
+  // One run, then exit: the per-type tables go on huge pages (a fresh 4 KiB
+  // page each was ~4 ms of a 26 ms run on a 4.6 MB kernel; util/huge_heap.hpp).
+  btfd::prefer_huge_pages_in_heap(24u << 20);
   if (args.size() == 1) return rewrite_whole(g, args[0], *compat, out, kMaxKernel);
   std::vector<btfd::MappedFile> storage;
   std::vector<btfd::btf::ObjectInput> objects;
