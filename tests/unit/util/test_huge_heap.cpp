@@ -9,15 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "support/sanitizers.hpp"
 #include "util/huge_heap.hpp"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
 
 namespace {
 
@@ -69,7 +63,7 @@ TEST_CASE("prefer_huge_pages_in_heap: a large table lands on huge pages, and all
   CHECK_MESSAGE(code != 3, "/proc/self/smaps_rollup has no AnonHugePages");
   std::string mode = thp_mode();
   CAPTURE(mode);
-#ifdef SANITIZED
+#ifdef BTFD_TEST_SANITIZED
   // A sanitizer's allocator is not the heap this advises: documented no-op.
   CHECK(code == 1);
 #else

@@ -12,17 +12,11 @@
 #include <string>
 #include <thread>
 
+#include "support/sanitizers.hpp"
 #include "util/no_new_processes.hpp"
 
 extern char** environ;
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
 
 namespace {
 
@@ -65,7 +59,7 @@ int confined_child() {
   } catch (...) {
     seen |= kNoThread;
   }
-#ifndef SANITIZED
+#ifndef BTFD_TEST_SANITIZED
   // posix_spawn clones with CLONE_VM | CLONE_VFORK, which sanitizer builds allow.
   pid_t pid = 0;
   const char* argv[] = {"true", nullptr};
